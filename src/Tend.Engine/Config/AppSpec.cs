@@ -1,0 +1,75 @@
+namespace Tend.Config;
+
+/// <summary>How an instance is restarted when it exits on its own.</summary>
+public enum RestartPolicy
+{
+    /// <summary>Restart on every exit (OTP: permanent).</summary>
+    Always,
+    /// <summary>Restart after a non-zero exit or a signal, unless the code is in stop_exit_codes (OTP: transient).</summary>
+    OnFailure,
+    /// <summary>Never restart (OTP: temporary).</summary>
+    Never,
+}
+
+public enum LogFormat
+{
+    /// <summary>One line per line, prefixed with an ISO 8601 timestamp unless timestamps are off.</summary>
+    Text,
+    /// <summary>One JSON object per line: {"time","app","instance","stream","text"}.</summary>
+    Json,
+}
+
+/// <summary>Exponential backoff between restarts: initial * multiplier^(n-1), capped at max, with ±jitter.</summary>
+public sealed record BackoffSpec(TimeSpan Initial, TimeSpan Max, double Multiplier, double Jitter)
+{
+    public static BackoffSpec Default { get; } = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(15), 2.0, 0.1);
+}
+
+/// <summary>Where an instance's output goes. Paths may contain {app} and {instance}; null means the default under $TEND_HOME/logs.</summary>
+public sealed record LogSpec(
+    string? OutFile,
+    string? ErrFile,
+    bool Timestamps,
+    LogFormat Format,
+    long MaxSizeBytes,
+    int MaxFiles)
+{
+    public static LogSpec Default { get; } = new(null, null, true, LogFormat.Text, 100L * 1024 * 1024, 5);
+}
+
+/// <summary>A per-instance environment variable whose value is Start + instance number (PM2's increment_var).</summary>
+public sealed record IncrementVar(string Name, long Start);
+
+/// <summary>
+/// One declared program, validated and fully resolved: absolute cwd, merged environment
+/// (base env, then env_file, then env), signals as numbers. Value equality, so a reload is a diff.
+/// </summary>
+public sealed record AppSpec
+{
+    public required string Name { get; init; }
+    /// <summary>The executable as written (resolved on PATH or against Cwd when spawned).</summary>
+    public required string Command { get; init; }
+    /// <summary>argv[1..].</summary>
+    public required EquatableArray<string> Args { get; init; }
+    /// <summary>True when Command/Args came from `run` with shell: true (then Command is /bin/sh, Args ["-c", line]).</summary>
+    public bool Shell { get; init; }
+    public required string Cwd { get; init; }
+    /// <summary>The environment the instance starts with, before TEND_APP / TEND_INSTANCE / increment vars.</summary>
+    public required EquatableDictionary Env { get; init; }
+    public int Instances { get; init; } = 1;
+    public RestartPolicy Restart { get; init; } = RestartPolicy.Always;
+    public int MaxRestarts { get; init; } = 15;
+    public TimeSpan MinUptime { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan RestartDelay { get; init; } = TimeSpan.Zero;
+    public BackoffSpec Backoff { get; init; } = BackoffSpec.Default;
+    /// <summary>Signal number (default SIGTERM = 15).</summary>
+    public int StopSignal { get; init; } = 15;
+    public TimeSpan KillTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public EquatableArray<int> StopExitCodes { get; init; } = EquatableArray<int>.Empty;
+    public long? MaxMemoryBytes { get; init; }
+    public LogSpec Logs { get; init; } = LogSpec.Default;
+    public IncrementVar? IncrementVar { get; init; }
+}
+
+/// <summary>A whole validated tend.yaml: apps in declaration order.</summary>
+public sealed record TendConfig(string? SourcePath, EquatableArray<AppSpec> Apps);

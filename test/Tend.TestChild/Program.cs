@@ -1,0 +1,133 @@
+// testchild: the program Tend's tests supervise. Options combine; they run in this order:
+//   --stamp FILE        append "<unix-ms> start <pid>" to FILE (and "<unix-ms> term <pid>" on SIGTERM)
+//   --pidfile FILE      write our pid to FILE
+//   --print-env         print every environment variable as NAME=value, sorted
+//   --echo TEXT         print TEXT on stdout;  --echo-err TEXT  on stderr
+//   --ignore-term       ignore SIGTERM (and SIGINT)
+//   --grandchild FILE   start a copy of ourselves (--sleep) in our process group, write its pid to FILE
+//   --alloc MB          allocate and touch MB mebibytes, and keep them
+//   --spew N            write N lines of 100 bytes to stdout, one write(2) per line
+//   --block             with --spew: write in 64 KiB blocks instead
+//   --partial TEXT      write TEXT with no newline (a partial last line)
+//   --exit-after DUR    exit after DUR (e.g. 200ms, 2s); default: run until signalled
+//   --exit-code N       the exit code when exiting on our own (default 0)
+//   --crash             with --exit-after: kill ourselves with SIGSEGV instead of exiting
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+var opts = new Dictionary<string, string?>();
+for (int i = 0; i < args.Length; i++)
+{
+    string a = args[i];
+    bool isFlag = a is "--print-env" or "--ignore-term" or "--block" or "--crash" or "--sleep";
+    opts[a] = isFlag ? null : (i + 1 < args.Length ? args[++i] : "");
+}
+
+string? Get(string key) => opts.TryGetValue(key, out var v) ? v : null;
+bool Has(string key) => opts.ContainsKey(key);
+int pid = Environment.ProcessId;
+var stdout = Console.OpenStandardOutput();
+
+void Stamp(string what)
+{
+    if (Get("--stamp") is { } f)
+        File.AppendAllText(f, $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {what} {pid} {Environment.GetEnvironmentVariable("TEND_APP")}#{Environment.GetEnvironmentVariable("TEND_INSTANCE")}\n");
+}
+
+Stamp("start");
+if (Get("--pidfile") is { } pidfile) File.WriteAllText(pidfile, pid.ToString());
+
+using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+{
+    Stamp("term");
+    if (Has("--ignore-term")) ctx.Cancel = true;
+});
+using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+{
+    if (Has("--ignore-term")) ctx.Cancel = true;
+});
+
+if (Has("--print-env"))
+{
+    var sb = new StringBuilder();
+    foreach (var entry in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().OrderBy(e => (string)e.Key, StringComparer.Ordinal))
+        sb.Append(entry.Key).Append('=').Append(entry.Value).Append('\n');
+    Write(sb.ToString());
+}
+if (Get("--echo") is { } echo) Write(echo + "\n");
+if (Get("--echo-err") is { } echoErr) { var e = Encoding.UTF8.GetBytes(echoErr + "\n"); Console.OpenStandardError().Write(e); }
+
+if (Get("--grandchild") is { } gcFile)
+{
+    var psi = new ProcessStartInfo(Environment.ProcessPath!, "--sleep") { UseShellExecute = false };
+    var gc = Process.Start(psi)!;
+    File.WriteAllText(gcFile, gc.Id.ToString());
+}
+
+byte[]? hog = null;
+if (Get("--alloc") is { } mb)
+{
+    hog = new byte[int.Parse(mb) * 1024L * 1024L];
+    for (int i = 0; i < hog.Length; i += 4096) hog[i] = 1;
+}
+
+if (Get("--spew") is { } spew)
+{
+    long n = long.Parse(spew);
+    var line = new byte[100];
+    line.AsSpan().Fill((byte)'x');
+    line[99] = (byte)'\n';
+    if (Has("--block"))
+    {
+        var block = new byte[64 * 1024 / 100 * 100];
+        int fill = 0;
+        for (long i = 1; i <= n; i++)
+        {
+            FormatLine(line, i);
+            line.CopyTo(block, fill);
+            fill += 100;
+            if (fill == block.Length) { stdout.Write(block, 0, fill); fill = 0; }
+        }
+        if (fill > 0) stdout.Write(block, 0, fill);
+    }
+    else
+    {
+        for (long i = 1; i <= n; i++)
+        {
+            FormatLine(line, i);
+            stdout.Write(line, 0, 100);
+        }
+    }
+}
+
+if (Get("--partial") is { } partial) Write(partial);
+
+if (Get("--exit-after") is { } after)
+{
+    Thread.Sleep(ParseDuration(after));
+    if (Has("--crash")) kill(pid, 11);
+    GC.KeepAlive(hog);
+    return int.Parse(Get("--exit-code") ?? "0");
+}
+
+Thread.Sleep(Timeout.Infinite);
+return 0;
+
+void Write(string s) { var b = Encoding.UTF8.GetBytes(s); stdout.Write(b, 0, b.Length); }
+
+// "line 000000042 " then x's: a line number every test can check for order and gaps.
+static void FormatLine(byte[] line, long i)
+{
+    Encoding.ASCII.GetBytes("line ").CopyTo(line, 0);
+    Encoding.ASCII.GetBytes(i.ToString("D9")).CopyTo(line, 5);
+    line[14] = (byte)' ';
+}
+
+static TimeSpan ParseDuration(string s) =>
+    s.EndsWith("ms") ? TimeSpan.FromMilliseconds(double.Parse(s[..^2]))
+    : s.EndsWith('s') ? TimeSpan.FromSeconds(double.Parse(s[..^1]))
+    : TimeSpan.FromMilliseconds(double.Parse(s));
+
+[DllImport("libc", SetLastError = true)]
+static extern int kill(int pid, int sig);
