@@ -1,0 +1,109 @@
+using System.Text.Json.Serialization;
+
+namespace Tend.Api;
+
+// The control API's wire types. Served by the daemon on $TEND_HOME/tend.sock (and later TCP),
+// read by the CLI. JSON names are snake_case and are a contract: scripts rely on them.
+
+/// <summary>One row of `tend list --json`.</summary>
+public sealed record InstanceInfo(
+    int Id,
+    string Name,
+    int Instance,
+    int? Pid,
+    string Status,
+    bool Ready,
+    int Restarts,
+    long UptimeMs,
+    double CpuPercent,
+    long MemoryBytes,
+    int? ExitCode,
+    string? ExitSignal);
+
+/// <summary>One exit of an instance, newest last in <see cref="InstanceDetail.RecentExits"/>.</summary>
+public sealed record ExitRecord(DateTimeOffset Time, int Pid, int? ExitCode, string? ExitSignal, long UptimeMs, string Reason);
+
+/// <summary>An instance as `describe` shows it: the list row and the why behind it.</summary>
+public sealed record InstanceDetail(
+    int Id,
+    string Name,
+    int Instance,
+    int? Pid,
+    string Status,
+    bool Ready,
+    int Restarts,
+    long UptimeMs,
+    double CpuPercent,
+    long MemoryBytes,
+    int? ExitCode,
+    string? ExitSignal,
+    DateTimeOffset? StartedAt,
+    int UnstableRestarts,
+    string? StatusReason,
+    string? LastRestartReason,
+    string OutLog,
+    string ErrLog,
+    long DroppedLines,
+    IReadOnlyList<ExitRecord> RecentExits);
+
+/// <summary>`tend describe --json`: one app, its resolved spec and its instances.</summary>
+public sealed record AppInfo(
+    string Name,
+    string Command,
+    IReadOnlyList<string> Args,
+    string Cwd,
+    int InstancesWanted,
+    string Restart,
+    int MaxRestarts,
+    long MinUptimeMs,
+    long RestartDelayMs,
+    string StopSignal,
+    long KillTimeoutMs,
+    IReadOnlyList<int> StopExitCodes,
+    long? MaxMemoryBytes,
+    string? ConfigPath,
+    IReadOnlyDictionary<string, string> Env,
+    IReadOnlyList<InstanceDetail> Instances);
+
+/// <summary>POST /v1/start. Either ConfigPath (a tend.yaml, optionally narrowed by Only) or Command (argv).</summary>
+public sealed record StartRequest(
+    string? ConfigPath,
+    IReadOnlyList<string>? Only,
+    IReadOnlyList<string>? Command,
+    string? Name,
+    int? Instances,
+    string? Cwd,
+    IReadOnlyDictionary<string, string>? Env);
+
+/// <summary>POST /v1/stop, /v1/restart, /v1/delete, /v1/reset, /v1/flush. Target: "all", an app name, "name#i" or a numeric id.</summary>
+public sealed record TargetRequest(string Target);
+
+/// <summary>POST /v1/signal.</summary>
+public sealed record SignalRequest(string Target, string Signal);
+
+/// <summary>The answer to every action: what it touched, and a line for humans.</summary>
+public sealed record ActionResult(IReadOnlyList<string> Affected, string Message);
+
+/// <summary>Any non-2xx answer. ExitCode is what the CLI exits with: 1 unknown target, 2 bad usage or config.</summary>
+public sealed record ErrorResponse(string Error, IReadOnlyList<string> Details, int ExitCode);
+
+/// <summary>GET /v1/ping.</summary>
+public sealed record PingInfo(int Pid, string Version, string Home, long UptimeMs);
+
+/// <summary>One line of GET /v1/logs (application/x-ndjson), and of `tend logs --json`.</summary>
+public sealed record LogLineDto(DateTimeOffset? Time, string App, int Instance, string Stream, string Text);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    WriteIndented = false)]
+[JsonSerializable(typeof(InstanceInfo[]))]
+[JsonSerializable(typeof(AppInfo))]
+[JsonSerializable(typeof(StartRequest))]
+[JsonSerializable(typeof(TargetRequest))]
+[JsonSerializable(typeof(SignalRequest))]
+[JsonSerializable(typeof(ActionResult))]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(PingInfo))]
+[JsonSerializable(typeof(LogLineDto))]
+public sealed partial class TendJsonContext : JsonSerializerContext;
