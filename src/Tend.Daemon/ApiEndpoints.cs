@@ -1,0 +1,114 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Tend.Api;
+using Tend.Config;
+using Tend.Processes;
+using Tend.Supervision;
+
+namespace Tend.Daemon;
+
+/// <summary>
+/// The control API: thin HTTP over <see cref="Supervisor"/>. Errors always come back as an
+/// <see cref="ErrorResponse"/> whose exit_code the CLI exits with: 1 for a target that names
+/// nothing, 2 for bad input (config, arguments, request body).
+/// </summary>
+internal static class ApiEndpoints
+{
+    public static void MapTendApi(this WebApplication app, string home)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var json = TendJsonContext.Default;
+
+        app.Use(async (context, next) =>
+        {
+            try { await next(context); }
+            catch (TargetNotFoundException ex) { await WriteError(context, 404, ex.Message, ex.Details, 1); }
+            catch (ConfigException ex) { await WriteError(context, 422, "invalid config", [.. ex.Errors.Select(e => e.ToString())], 2); }
+            catch (BadRequestException ex) { await WriteError(context, 400, ex.Message, [], 2); }
+            catch (BadHttpRequestException ex) { await WriteError(context, 400, "bad request: " + ex.Message, [], 2); }
+            catch (JsonException ex) { await WriteError(context, 400, "bad request body: " + ex.Message, [], 2); }
+        });
+
+        app.MapGet(ApiRoutes.Health, () => Results.Text("ok\n"));
+
+        app.MapGet(ApiRoutes.Ping, () => Results.Json(
+            new PingInfo(Environment.ProcessId, ThisAssembly.Version, home, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds),
+            json.PingInfo));
+
+        app.MapGet(ApiRoutes.List, (Supervisor s) => Results.Json(s.List(), json.InstanceInfoArray));
+
+        app.MapGet(ApiRoutes.App + "{target}", (string target, Supervisor s) => Results.Json(s.Describe(target), json.AppInfo));
+
+        app.MapPost(ApiRoutes.Start, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
+        {
+            StartRequest body = await ReadBody(request, json.StartRequest, ct);
+            var env = body.Env ?? new Dictionary<string, string>();
+            if (body.ConfigPath is string path)
+            {
+                TendConfig config = ConfigLoader.Load(path, env);
+                IReadOnlyList<AppSpec> specs = body.Only is { Count: > 0 } only ? config.Select(only) : [.. config.Apps];
+                return Results.Json(await s.StartAsync(specs, config.SourcePath, ct), json.ActionResult);
+            }
+            if (body.Command is { Count: > 0 } command)
+            {
+                string name = body.Name ?? Path.GetFileName(command[0]);
+                AppSpec spec = ConfigLoader.FromCommand(name, command[0], [.. command.Skip(1)], body.Instances ?? 1, body.Cwd ?? home, env);
+                return Results.Json(await s.StartAsync([spec], null, ct), json.ActionResult);
+            }
+            throw new BadRequestException("start needs config_path or command");
+        });
+
+        MapTargetAction(app, ApiRoutes.Stop, (s, t, ct) => s.StopAsync(t, ct));
+        MapTargetAction(app, ApiRoutes.Restart, (s, t, ct) => s.RestartAsync(t, ct));
+        MapTargetAction(app, ApiRoutes.Delete, (s, t, ct) => s.DeleteAsync(t, ct));
+        MapTargetAction(app, ApiRoutes.Reset, (s, t, ct) => s.ResetAsync(t, ct));
+        MapTargetAction(app, ApiRoutes.Flush, (s, t, ct) => s.FlushAsync(t, ct));
+
+        app.MapPost(ApiRoutes.Signal, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
+        {
+            SignalRequest body = await ReadBody(request, json.SignalRequest, ct);
+            if (!Signals.TryParse(body.Signal, out int signal))
+                throw new BadRequestException($"unknown signal \"{body.Signal}\" (try SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGKILL or a number)");
+            return Results.Json(await s.SignalAsync(body.Target, signal, ct), json.ActionResult);
+        });
+
+        app.MapPost(ApiRoutes.Save, (Supervisor s) => Results.Json(s.Save(), json.ActionResult));
+        app.MapPost(ApiRoutes.Resurrect, async (Supervisor s, CancellationToken ct) => Results.Json(await s.ResurrectAsync(ct), json.ActionResult));
+
+        app.MapPost(ApiRoutes.Kill, async (Supervisor s, IHostApplicationLifetime lifetime) =>
+        {
+            // Stop the apps before answering, so `tend kill` returning means they are gone;
+            // the daemon itself exits right after the answer is sent.
+            await s.ShutdownAsync();
+            lifetime.StopApplication();
+            return Results.Json(new ActionResult([], "stopped all apps; daemon exiting"), json.ActionResult);
+        });
+
+        app.MapGet(ApiRoutes.Logs, LogStreaming.StreamAsync);
+    }
+
+    private static void MapTargetAction(WebApplication app, string route, Func<Supervisor, string, CancellationToken, Task<ActionResult>> action)
+    {
+        app.MapPost(route, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
+        {
+            TargetRequest body = await ReadBody(request, TendJsonContext.Default.TargetRequest, ct);
+            if (string.IsNullOrWhiteSpace(body.Target)) throw new BadRequestException("target is required (an app, app#instance, id or all)");
+            return Results.Json(await action(s, body.Target, ct), TendJsonContext.Default.ActionResult);
+        });
+    }
+
+    private static async Task<T> ReadBody<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        T? body = await JsonSerializer.DeserializeAsync(request.Body, type, ct);
+        return body ?? throw new BadRequestException("empty request body");
+    }
+
+    private static Task WriteError(HttpContext context, int status, string error, IReadOnlyList<string> details, int exitCode)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ErrorResponse(error, details, exitCode), TendJsonContext.Default.ErrorResponse);
+    }
+}
+
+/// <summary>A malformed request; the CLI exits 2.</summary>
+internal sealed class BadRequestException(string message) : Exception(message);

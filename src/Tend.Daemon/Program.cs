@@ -1,0 +1,90 @@
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Tend.Api;
+using Tend.Daemon;
+using Tend.Diagnostics;
+using Tend.Supervision;
+
+// tend-daemon: one per TEND_HOME. Started by the CLI on first use (detached, in its own session,
+// stdio on /dev/null), or by hand / by systemd in the foreground. Serves the control API on
+// $TEND_HOME/tend.sock and logs events as JSON lines to $TEND_HOME/daemon.log.
+
+string home = args.Length >= 2 && args[0] == "--home" ? Path.GetFullPath(args[1]) : ApiRoutes.ResolveHome();
+
+// Everything the daemon creates (socket, state, logs) is for this user only.
+NativeMethods.umask(0x3F /* 077 */);
+Directory.CreateDirectory(home);
+
+using DaemonLock? daemonLock = DaemonLock.TryAcquire(home, out int? holder);
+if (daemonLock is null)
+{
+    Console.Error.WriteLine($"tend-daemon: a daemon is already running for {home} (pid {holder?.ToString() ?? "unknown"})");
+    return 1;
+}
+
+string socketPath = Path.Combine(home, ApiRoutes.SocketFileName);
+// We hold the lock, so any socket file left here belongs to a dead daemon.
+File.Delete(socketPath);
+
+await using var daemonLog = new FileStream(Path.Combine(home, "daemon.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1);
+using var loggers = new JsonLinesLoggerFactory(daemonLog);
+var logger = loggers.CreateLogger("tend.daemon");
+DaemonLog.Starting(logger, Environment.ProcessId, home, ThisAssembly.Version);
+
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+builder.Logging.ClearProviders();
+builder.Logging.AddProvider(loggers);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.ListenUnixSocket(socketPath, l => l.Protocols = HttpProtocols.Http1);
+    k.AddServerHeader = false;
+});
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TendJsonContext.Default));
+
+await using var supervisor = new Supervisor(home, TimeProvider.System, loggers);
+builder.Services.AddSingleton(supervisor);
+builder.Services.AddHostedService<ShutdownService>();
+
+var app = builder.Build();
+app.MapTendApi(home);
+
+await supervisor.RestoreAsync();
+await app.StartAsync();
+DaemonLog.Listening(logger, socketPath);
+await app.WaitForShutdownAsync();
+DaemonLog.Exiting(logger, Environment.ProcessId);
+File.Delete(socketPath);
+return 0;
+
+internal static partial class NativeMethods
+{
+    [LibraryImport("libc")]
+    internal static partial int umask(int mask);
+}
+
+internal static class ThisAssembly
+{
+    public static string Version { get; } =
+        typeof(ThisAssembly).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+}
+
+/// <summary>On SIGTERM/SIGINT (or `tend kill`), stop every app gracefully, in reverse start order, before the host exits.</summary>
+internal sealed class ShutdownService(Supervisor supervisor) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => supervisor.ShutdownAsync();
+}
+
+internal static partial class DaemonLog
+{
+    [LoggerMessage(2101, LogLevel.Information, "daemon pid {Pid} starting for {Home} (version {Version})")]
+    public static partial void Starting(ILogger logger, int pid, string home, string version);
+
+    [LoggerMessage(2102, LogLevel.Information, "listening on {Socket}")]
+    public static partial void Listening(ILogger logger, string socket);
+
+    [LoggerMessage(2103, LogLevel.Information, "daemon pid {Pid} exiting")]
+    public static partial void Exiting(ILogger logger, int pid);
+}

@@ -1,0 +1,114 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Tend.Diagnostics;
+
+/// <summary>
+/// Writes log events as JSON lines, one event per line: time, level, event id and name, the
+/// message, and every structured field of the event in snake_case (app, instance, pid, …), so
+/// daemon.log can be read by `jq` and by tests. Used by the daemon (daemon.log) and by `tend run`
+/// (stderr). A tiny factory of our own keeps Microsoft.Extensions.Logging out of the CLI.
+/// </summary>
+public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
+{
+    private readonly Stream _output;
+    private readonly Lock _writeLock = new();
+    private readonly LogLevel _minimum;
+    private readonly TimeProvider _time;
+
+    public JsonLinesLoggerFactory(Stream output, LogLevel minimum = LogLevel.Information, TimeProvider? time = null)
+    {
+        _output = output;
+        _minimum = minimum;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public ILogger CreateLogger(string categoryName) => new JsonLinesLogger(this, categoryName);
+
+    public void AddProvider(ILoggerProvider provider) { }
+
+    public void Dispose()
+    {
+        lock (_writeLock) _output.Flush();
+    }
+
+    private void Write<TState>(string category, LogLevel level, EventId eventId, TState state, Exception? exception, string message)
+    {
+        var buffer = new MemoryStream(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("time", _time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteString("level", LevelName(level));
+            json.WriteString("category", category);
+            if (eventId.Id != 0) json.WriteNumber("event_id", eventId.Id);
+            if (eventId.Name is { } name) json.WriteString("event", name);
+            json.WriteString("message", message);
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> fields)
+            {
+                foreach (var (key, value) in fields)
+                {
+                    if (key == "{OriginalFormat}") continue;
+                    string field = SnakeCase(key);
+                    switch (value)
+                    {
+                        case null: json.WriteNull(field); break;
+                        case int i: json.WriteNumber(field, i); break;
+                        case long l: json.WriteNumber(field, l); break;
+                        case double d: json.WriteNumber(field, d); break;
+                        case bool b: json.WriteBoolean(field, b); break;
+                        default: json.WriteString(field, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
+                    }
+                }
+            }
+            if (exception is not null) json.WriteString("exception", exception.ToString());
+            json.WriteEndObject();
+        }
+        buffer.WriteByte((byte)'\n');
+        lock (_writeLock)
+        {
+            _output.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+            _output.Flush();
+        }
+    }
+
+    private static string LevelName(LogLevel level) => level switch
+    {
+        LogLevel.Trace => "trace",
+        LogLevel.Debug => "debug",
+        LogLevel.Information => "info",
+        LogLevel.Warning => "warn",
+        LogLevel.Error => "error",
+        _ => "critical",
+    };
+
+    private static string SnakeCase(string name)
+    {
+        var sb = new StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0) sb.Append('_');
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    private sealed class JsonLinesLogger(JsonLinesLoggerFactory owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= owner._minimum && logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel)) return;
+            owner.Write(category, logLevel, eventId, state, exception, formatter(state, exception));
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tend.Config;
+
+namespace Tend.State;
+
+/// <summary>One instance as the state file records it: whether it should run, and the live child if any.</summary>
+public sealed record PersistedInstance(int Id, int Instance, bool WantedRunning, int? Pid, ulong? StartTime);
+
+public sealed record PersistedApp(AppSpec Spec, string? ConfigPath, IReadOnlyList<PersistedInstance> Instances);
+
+/// <summary>
+/// The declared state: what `state.json` holds after every change, and what `save` dumps.
+/// Apps are in start order; that order is also the reverse of stop order.
+/// </summary>
+public sealed record PersistedState(int Version, int NextId, IReadOnlyList<PersistedApp> Apps)
+{
+    public const int CurrentVersion = 1;
+    public static PersistedState Empty { get; } = new(CurrentVersion, 0, []);
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    WriteIndented = true,
+    UseStringEnumConverter = true,
+    Converters = [typeof(StringArrayConverter), typeof(IntArrayConverter), typeof(EnvConverter)])]
+[JsonSerializable(typeof(PersistedState))]
+internal sealed partial class StateJsonContext : JsonSerializerContext;
+
+internal sealed class StringArrayConverter : JsonConverter<EquatableArray<string>>
+{
+    public override EquatableArray<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var items = new List<string>();
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected an array of strings");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            items.Add(reader.GetString() ?? throw new JsonException("null in an array of strings"));
+        return new EquatableArray<string>(items);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EquatableArray<string> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (string s in value) writer.WriteStringValue(s);
+        writer.WriteEndArray();
+    }
+}
+
+internal sealed class IntArrayConverter : JsonConverter<EquatableArray<int>>
+{
+    public override EquatableArray<int> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var items = new List<int>();
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected an array of numbers");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) items.Add(reader.GetInt32());
+        return new EquatableArray<int>(items);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EquatableArray<int> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (int i in value) writer.WriteNumberValue(i);
+        writer.WriteEndArray();
+    }
+}
+
+internal sealed class EnvConverter : JsonConverter<EquatableDictionary>
+{
+    public override EquatableDictionary Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var items = new List<KeyValuePair<string, string>>();
+        if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("expected an object of strings");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            string key = reader.GetString()!;
+            reader.Read();
+            items.Add(new(key, reader.GetString() ?? ""));
+        }
+        return new EquatableDictionary(items);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EquatableDictionary value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (k, v) in value) writer.WriteString(k, v);
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+
+namespace Tend.State;
+
+/// <summary>
+/// Reads and writes a <see cref="PersistedState"/> atomically: write a temporary file, fsync it,
+/// rename it over the old one, fsync the directory. A reader therefore sees the old state or the
+/// new one, never half of either, whether the daemon is SIGKILLed or the machine loses power.
+/// The previous good version is kept as "&lt;name&gt;.bak" and used when the main file is corrupt.
+/// </summary>
+public static partial class StateFile
+{
+    public static void Write(string path, PersistedState state, bool keepBackup)
+    {
+        string dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir);
+        string tmp = path + ".tmp";
+        byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(state, StateJsonContext.Default.PersistedState);
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+        {
+            fs.Write(bytes);
+            fs.Flush(flushToDisk: true);
+        }
+        if (keepBackup && File.Exists(path)) File.Copy(path, path + ".bak", overwrite: true);
+        File.Move(tmp, path, overwrite: true);
+        FsyncDirectory(dir);
+    }
+
+    /// <summary>
+    /// The state at path, or its backup when the main file is missing or corrupt. Null when
+    /// neither exists. Problems are reported through <paramref name="problems"/>, never thrown:
+    /// a corrupt file must not keep the daemon from starting.
+    /// </summary>
+    public static PersistedState? Read(string path, List<string> problems)
+    {
+        foreach (string candidate in new[] { path, path + ".bak" })
+        {
+            if (!File.Exists(candidate)) continue;
+            try
+            {
+                var state = JsonSerializer.Deserialize(File.ReadAllBytes(candidate), StateJsonContext.Default.PersistedState);
+                if (state is null || state.Version != PersistedState.CurrentVersion)
+                {
+                    problems.Add($"{candidate}: unsupported or empty state (version {state?.Version})");
+                    continue;
+                }
+                if (candidate != path) problems.Add($"using backup {candidate}");
+                return state;
+            }
+            catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException or InvalidOperationException)
+            {
+                problems.Add($"{candidate}: {ex.Message}");
+            }
+        }
+        return null;
+    }
+
+    private static void FsyncDirectory(string dir)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(dir, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            // A directory handle can't be flushed through FileStream; fsync it directly.
+            _ = Interop.FsyncFd((int)handle.DangerousGetHandle());
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    private static partial class Interop
+    {
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        internal static partial int FsyncFd(int fd);
+    }
+}

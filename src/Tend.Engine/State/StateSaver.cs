@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Logging;
+using Tend.Supervision;
+
+namespace Tend.State;
+
+/// <summary>
+/// Persists the declared state after every change without making the change wait for the disk:
+/// <see cref="Request"/> marks the state dirty and a single background loop writes the newest
+/// snapshot. Bursts (a hundred instances starting) coalesce into a few writes. The window in
+/// which a SIGKILLed daemon can lose a change is one write (a few milliseconds).
+/// </summary>
+internal sealed class StateSaver : IAsyncDisposable
+{
+    private readonly string _path;
+    private readonly Func<PersistedState> _snapshot;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _dirty = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly Lock _writeLock = new();
+
+    public StateSaver(string path, Func<PersistedState> snapshot, ILogger logger)
+    {
+        _path = path;
+        _snapshot = snapshot;
+        _logger = logger;
+        _loop = Task.Run(LoopAsync);
+    }
+
+    public void Request()
+    {
+        try { _dirty.Release(); }
+        catch (SemaphoreFullException) { } // already dirty: the pending write will take the newest snapshot
+    }
+
+    /// <summary>Write the current state now (shutdown).</summary>
+    public Task FlushAsync()
+    {
+        WriteNow();
+        return Task.CompletedTask;
+    }
+
+    private async Task LoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await _dirty.WaitAsync(_stop.Token).ConfigureAwait(false);
+                WriteNow();
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private void WriteNow()
+    {
+        lock (_writeLock)
+        {
+            try { StateFile.Write(_path, _snapshot(), keepBackup: false); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                EngineLog.StateSaveFailed(_logger, _path, ex.Message);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        await _loop.ConfigureAwait(false);
+        WriteNow();
+        _stop.Dispose();
+    }
+}

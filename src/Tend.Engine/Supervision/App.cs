@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+using Tend.Api;
+using Tend.Config;
+using Tend.Processes;
+
+namespace Tend.Supervision;
+
+/// <summary>One declared app and its instances. The spec is swapped whole when a config changes it.</summary>
+public sealed class App
+{
+    private readonly Action _changed;
+    private volatile AppSpec _spec;
+
+    internal App(AppSpec spec, string? configPath, string home, IEnumerable<int> instanceIds, TimeProvider time, ILogger logger, Action changed)
+    {
+        _spec = spec;
+        ConfigPath = configPath;
+        Home = home;
+        _changed = changed;
+        Instances = [.. instanceIds.Select((id, n) => new Instance(this, id, n, time, logger))];
+    }
+
+    public string Name => _spec.Name;
+    public AppSpec Spec => _spec;
+    public string? ConfigPath { get; }
+    internal string Home { get; }
+    public IReadOnlyList<Instance> Instances { get; }
+
+    internal void Changed() => _changed();
+
+    public Task StartAsync() => Task.WhenAll(Instances.Select(i => i.StartAsync()));
+
+    public Task StopAsync() => Task.WhenAll(Instances.Select(i => i.StopAsync()));
+
+    public AppInfo ToInfo() => new(
+        Name, Spec.Command, [.. Spec.Args], Spec.Cwd, Spec.Instances, RestartTracker.Describe(Spec.Restart),
+        Spec.MaxRestarts, (long)Spec.MinUptime.TotalMilliseconds, (long)Spec.RestartDelay.TotalMilliseconds,
+        Signals.Name(Spec.StopSignal), (long)Spec.KillTimeout.TotalMilliseconds, [.. Spec.StopExitCodes],
+        Spec.MaxMemoryBytes, ConfigPath, Spec.Env, [.. Instances.Select(i => i.ToDetail())]);
+}

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tend.Supervision;
+
+/// <summary>
+/// The supervision events that go to daemon.log. Event ids are stable (1xxx: instances,
+/// 2xxx: apps and the daemon, 3xxx: state); tools may filter on them.
+/// </summary>
+internal static partial class EngineLog
+{
+    [LoggerMessage(1001, LogLevel.Information, "{App}#{Instance} started pid {Pid}")]
+    public static partial void Started(ILogger logger, string app, int instance, int pid);
+
+    [LoggerMessage(1002, LogLevel.Warning, "{App}#{Instance} pid {Pid} exited: {Exit} after {UptimeMs} ms")]
+    public static partial void Exited(ILogger logger, string app, int instance, int pid, string exit, long uptimeMs);
+
+    [LoggerMessage(1003, LogLevel.Information, "{App}#{Instance} restarting in {DelayMs} ms (restart {Restarts}, reason: {Reason})")]
+    public static partial void Restarting(ILogger logger, string app, int instance, long delayMs, int restarts, string reason);
+
+    [LoggerMessage(1004, LogLevel.Error, "{App}#{Instance} errored: {Reason}")]
+    public static partial void Errored(ILogger logger, string app, int instance, string reason);
+
+    [LoggerMessage(1005, LogLevel.Error, "{App}#{Instance} failed to start: {Reason}")]
+    public static partial void SpawnFailed(ILogger logger, string app, int instance, string reason);
+
+    [LoggerMessage(1006, LogLevel.Information, "{App}#{Instance} pid {Pid} stopped: {Exit}")]
+    public static partial void Stopped(ILogger logger, string app, int instance, int pid, string exit);
+
+    [LoggerMessage(1007, LogLevel.Warning, "{App}#{Instance} pid {Pid} uses {MemoryBytes} bytes, above max_memory {LimitBytes}: restarting")]
+    public static partial void MemoryExceeded(ILogger logger, string app, int instance, int pid, long memoryBytes, long limitBytes);
+
+    [LoggerMessage(1008, LogLevel.Warning, "{App}#{Instance} dropped {Dropped} {Stream} log lines so far: {Error}")]
+    public static partial void LogLinesDropped(ILogger logger, string app, int instance, string stream, long dropped, string error);
+
+    [LoggerMessage(1009, LogLevel.Information, "{App}#{Instance} stays {Status}: {Reason}")]
+    public static partial void NotRestarted(ILogger logger, string app, int instance, string status, string reason);
+
+    [LoggerMessage(1010, LogLevel.Information, "{App}#{Instance} pid {Pid} sent {Signal}")]
+    public static partial void Signalled(ILogger logger, string app, int instance, int pid, string signal);
+
+    [LoggerMessage(2001, LogLevel.Information, "app {App} added ({Instances} instances)")]
+    public static partial void AppAdded(ILogger logger, string app, int instances);
+
+    [LoggerMessage(2002, LogLevel.Information, "app {App} deleted")]
+    public static partial void AppDeleted(ILogger logger, string app);
+
+    [LoggerMessage(2003, LogLevel.Information, "app {App} spec changed: replacing its instances")]
+    public static partial void AppReplaced(ILogger logger, string app);
+
+    [LoggerMessage(3001, LogLevel.Warning, "pid {Pid} of {App}#{Instance} outlived the previous daemon: stopping it")]
+    public static partial void OrphanStopping(ILogger logger, string app, int instance, int pid);
+
+    [LoggerMessage(3002, LogLevel.Error, "state file {Path} unreadable: {Error}")]
+    public static partial void StateUnreadable(ILogger logger, string path, string error);
+
+    [LoggerMessage(3003, LogLevel.Error, "saving state to {Path} failed: {Error}")]
+    public static partial void StateSaveFailed(ILogger logger, string path, string error);
+
+    [LoggerMessage(3004, LogLevel.Information, "restored {Apps} apps from {Path}")]
+    public static partial void StateRestored(ILogger logger, int apps, string path);
+}

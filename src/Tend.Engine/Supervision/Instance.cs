@@ -1,0 +1,379 @@
+using Microsoft.Extensions.Logging;
+using Tend.Api;
+using Tend.Config;
+using Tend.Logs;
+using Tend.Processes;
+
+namespace Tend.Supervision;
+
+/// <summary>
+/// One running copy of an app (web#0). Owns a run loop: spawn, wait for exit or a stop request,
+/// decide about a restart, back off, spawn again. Commands (start, stop, restart) are serialized
+/// by <see cref="_commands"/>; the loop's state is published under <see cref="_gate"/> so readers
+/// (list, describe, the sampler) always see a consistent snapshot.
+/// </summary>
+public sealed class Instance
+{
+    private const int RecentExitsKept = 10;
+
+    private readonly App _app;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _commands = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly RestartTracker _tracker = new();
+    private readonly Queue<ExitRecord> _recentExits = new();
+
+    private CancellationTokenSource? _stopLoop;
+    private Task _loop = Task.CompletedTask;
+    private TaskCompletionSource<string>? _restartRequest;
+    private ChildProcess? _child;
+
+    private InstanceStatus _status = InstanceStatus.Stopped;
+    private bool _ready;
+    private int? _pid;
+    private ulong _startTime;
+    private long _startedTimestamp;
+    private DateTimeOffset? _startedAt;
+    private int _restarts;
+    private ExitStatus? _lastExit;
+    private string? _statusReason;
+    private string? _lastRestartReason;
+    private double _cpuPercent;
+    private long _memoryBytes;
+    private long _droppedLines;
+    private int _overMemorySamples;
+
+    internal Instance(App app, int id, int number, TimeProvider time, ILogger logger)
+    {
+        _app = app;
+        Id = id;
+        Number = number;
+        _time = time;
+        _logger = logger;
+    }
+
+    public int Id { get; }
+    public int Number { get; }
+    public string Name => _app.Name;
+    public string Label => $"{_app.Name}#{Number}";
+
+    /// <summary>What the user asked for: true after start/restart, false after stop. Persisted.</summary>
+    public bool WantedRunning { get; private set; }
+
+    public InstanceStatus Status { get { lock (_gate) return _status; } }
+
+    /// <summary>The pid and start time of the live child, for the state file (null when none).</summary>
+    public (int Pid, ulong StartTime)? LiveProcess
+    {
+        get { lock (_gate) return _pid is int pid ? (pid, _startTime) : null; }
+    }
+
+    internal string OutLogPath => LogPaths.Resolve(_app.Spec.Logs.OutFile, _app.Home, _app.Name, Number, LogStream.Out);
+    internal string ErrLogPath => LogPaths.Resolve(_app.Spec.Logs.ErrFile, _app.Home, _app.Name, Number, LogStream.Err);
+
+    public Task StartAsync() => RunCommandAsync(() =>
+    {
+        if (!_loop.IsCompleted) return Task.CompletedTask;
+        WantedRunning = true;
+        lock (_gate) { _statusReason = null; }
+        _tracker.Reset();
+        BeginLoop();
+        return Task.CompletedTask;
+    });
+
+    public Task StopAsync() => RunCommandAsync(async () =>
+    {
+        WantedRunning = false;
+        await EndLoopAsync().ConfigureAwait(false);
+    });
+
+    /// <summary>Stop the process because the daemon is going away; what the user wanted stays recorded.</summary>
+    public Task ShutdownAsync() => RunCommandAsync(EndLoopAsync);
+
+    public Task RestartAsync(string reason) => RunCommandAsync(async () =>
+    {
+        WantedRunning = true;
+        bool wasRunning = !_loop.IsCompleted;
+        await EndLoopAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (wasRunning || _lastExit is not null) { _restarts++; _lastRestartReason = reason; }
+            _statusReason = null;
+        }
+        _tracker.Reset();
+        BeginLoop();
+    });
+
+    /// <summary>Zero the restart counters (tend reset).</summary>
+    public void ResetCounters()
+    {
+        lock (_gate) { _restarts = 0; _droppedLines = 0; _recentExits.Clear(); }
+        _tracker.Reset();
+        _app.Changed();
+    }
+
+    /// <summary>Send a signal to the instance's process group. False when it has no live process.</summary>
+    public bool Signal(int signal)
+    {
+        ChildProcess? child;
+        lock (_gate) child = _child;
+        if (child is null || !child.SignalGroup(signal)) return false;
+        EngineLog.Signalled(_logger, Name, Number, child.Pid, Signals.Name(signal));
+        return true;
+    }
+
+    /// <summary>Called by the sampler with the process group's usage.</summary>
+    internal void OnSample(double cpuPercent, long memoryBytes)
+    {
+        long? limit = _app.Spec.MaxMemoryBytes;
+        int pid;
+        lock (_gate)
+        {
+            if (_status != InstanceStatus.Online || _pid is null) return;
+            pid = _pid.Value;
+            _cpuPercent = cpuPercent;
+            _memoryBytes = memoryBytes;
+            _overMemorySamples = limit is long l && memoryBytes > l ? _overMemorySamples + 1 : 0;
+            // Two samples in a row (about a second apart): a limit is about what a process holds,
+            // not a spike while it allocates and frees.
+            if (_overMemorySamples < 2) return;
+            _overMemorySamples = 0;
+        }
+        EngineLog.MemoryExceeded(_logger, Name, Number, pid, memoryBytes, limit!.Value);
+        RequestInPlaceRestart($"max_memory: {memoryBytes} bytes > {limit.Value}");
+    }
+
+    private void RequestInPlaceRestart(string reason)
+    {
+        TaskCompletionSource<string>? request;
+        lock (_gate) request = _restartRequest;
+        request?.TrySetResult(reason);
+    }
+
+    public InstanceInfo ToInfo()
+    {
+        lock (_gate)
+        {
+            return new InstanceInfo(Id, Name, Number, _pid, _status.ToWire(), _ready, _restarts, UptimeMsLocked(),
+                Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null);
+        }
+    }
+
+    public InstanceDetail ToDetail()
+    {
+        lock (_gate)
+        {
+            return new InstanceDetail(Id, Name, Number, _pid, _status.ToWire(), _ready, _restarts, UptimeMsLocked(),
+                Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null,
+                _startedAt, _tracker.UnstableRuns, _statusReason, _lastRestartReason, OutLogPath, ErrLogPath,
+                _droppedLines, [.. _recentExits]);
+        }
+    }
+
+    private long UptimeMsLocked() =>
+        _status is InstanceStatus.Online or InstanceStatus.Stopping && _pid is not null
+            ? (long)_time.GetElapsedTime(_startedTimestamp).TotalMilliseconds
+            : 0;
+
+    private async Task RunCommandAsync(Func<Task> command)
+    {
+        await _commands.WaitAsync().ConfigureAwait(false);
+        try { await command().ConfigureAwait(false); }
+        finally { _commands.Release(); _app.Changed(); }
+    }
+
+    private void BeginLoop()
+    {
+        _stopLoop = new CancellationTokenSource();
+        var token = _stopLoop.Token;
+        lock (_gate) _status = InstanceStatus.Launching;
+        _loop = Task.Run(() => RunLoopAsync(token));
+    }
+
+    private async Task EndLoopAsync()
+    {
+        _stopLoop?.Cancel();
+        await _loop.ConfigureAwait(false);
+        _stopLoop?.Dispose();
+        _stopLoop = null;
+    }
+
+    private async Task RunLoopAsync(CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                AppSpec spec = _app.Spec;
+                RunOutcome outcome = await RunOnceAsync(spec, stop).ConfigureAwait(false);
+                if (outcome.StoppedByUser) break;
+
+                if (outcome.InPlaceRestartReason is string why)
+                {
+                    lock (_gate) { _restarts++; _lastRestartReason = why; }
+                    EngineLog.Restarting(_logger, Name, Number, 0, _restarts, why);
+                    continue;
+                }
+
+                RestartDecision decision = _tracker.OnExit(spec, outcome.Exit, outcome.Uptime);
+                switch (decision)
+                {
+                    case RestartDecision.Stay stay:
+                        SetFinal(InstanceStatus.Stopped, stay.Reason);
+                        EngineLog.NotRestarted(_logger, Name, Number, "stopped", stay.Reason);
+                        return;
+                    case RestartDecision.GiveUp giveUp:
+                        SetFinal(InstanceStatus.Errored, giveUp.Reason);
+                        EngineLog.Errored(_logger, Name, Number, giveUp.Reason);
+                        return;
+                    case RestartDecision.Restart restart:
+                        string reason = outcome.Exit.ToString();
+                        lock (_gate) { _status = InstanceStatus.Waiting; _statusReason = $"restart after {reason}"; }
+                        _app.Changed();
+                        EngineLog.Restarting(_logger, Name, Number, (long)restart.Delay.TotalMilliseconds, _restarts + 1, reason);
+                        if (restart.Delay > TimeSpan.Zero)
+                        {
+                            try { await Task.Delay(restart.Delay, _time, stop).ConfigureAwait(false); }
+                            catch (OperationCanceledException) { break; }
+                        }
+                        lock (_gate) { _restarts++; _lastRestartReason = reason; _status = InstanceStatus.Launching; _statusReason = null; }
+                        break;
+                }
+            }
+            SetFinal(InstanceStatus.Stopped, "stopped by user");
+        }
+        catch (Exception ex)
+        {
+            // The loop must never die silently: an instance nobody watches is worse than one marked errored.
+            SetFinal(InstanceStatus.Errored, "internal error: " + ex.Message);
+            EngineLog.Errored(_logger, Name, Number, ex.ToString());
+        }
+    }
+
+    private void SetFinal(InstanceStatus status, string reason)
+    {
+        lock (_gate)
+        {
+            _status = status;
+            _statusReason = reason;
+            _ready = false;
+            _pid = null;
+            _child = null;
+            _cpuPercent = 0;
+            _memoryBytes = 0;
+        }
+        _app.Changed();
+    }
+
+    private readonly record struct RunOutcome(ExitStatus Exit, TimeSpan Uptime, bool StoppedByUser, string? InPlaceRestartReason);
+
+    private async Task<RunOutcome> RunOnceAsync(AppSpec spec, CancellationToken stop)
+    {
+        ChildProcess child;
+        long launchedAt = _time.GetTimestamp();
+        try
+        {
+            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, BuildEnvironment(spec)));
+        }
+        catch (SpawnException ex)
+        {
+            // A failed spawn is a run of length zero: the crash-loop guard and backoff apply.
+            EngineLog.SpawnFailed(_logger, Name, Number, ex.Message);
+            var failed = new ExitStatus(127, null);
+            RecordExit(0, failed, TimeSpan.Zero, "spawn failed: " + ex.Message);
+            return new RunOutcome(failed, TimeSpan.Zero, false, null);
+        }
+
+        var outLog = new LogWriter(Name, Number, LogStream.Out, OutLogPath, spec.Logs, _time, d => OnDropped(LogStream.Out, d));
+        var errLog = new LogWriter(Name, Number, LogStream.Err, ErrLogPath, spec.Logs, _time, d => OnDropped(LogStream.Err, d));
+        outLog.Start(child.StandardOutput!);
+        errLog.Start(child.StandardError!);
+
+        var restartRequest = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _child = child;
+            _pid = child.Pid;
+            _startTime = child.StartTime;
+            _startedTimestamp = launchedAt;
+            _startedAt = _time.GetUtcNow();
+            _status = InstanceStatus.Online;
+            _ready = true;
+            _restartRequest = restartRequest;
+            _overMemorySamples = 0;
+        }
+        _app.Changed();
+        EngineLog.Started(_logger, Name, Number, child.Pid);
+
+        var stopRequested = Task.Delay(Timeout.Infinite, stop);
+        Task first = await Task.WhenAny(child.Exited, stopRequested, restartRequest.Task).ConfigureAwait(false);
+
+        ExitStatus exit;
+        string reason;
+        bool byUser = false;
+        string? inPlace = null;
+        if (first == child.Exited)
+        {
+            exit = await child.Exited.ConfigureAwait(false);
+            reason = "exited";
+        }
+        else
+        {
+            byUser = first == stopRequested;
+            inPlace = byUser ? null : restartRequest.Task.Result;
+            lock (_gate) _status = InstanceStatus.Stopping;
+            _app.Changed();
+            exit = await child.StopAsync(spec.StopSignal, spec.KillTimeout).ConfigureAwait(false);
+            reason = byUser ? "stopped" : inPlace!;
+        }
+        TimeSpan uptime = _time.GetElapsedTime(launchedAt);
+
+        // The pipes reach EOF once every writer is gone; the group is killed on exit, so this is
+        // quick. A grandchild that left our process group may hold them open: don't wait on it forever.
+        await Task.WhenAny(Task.WhenAll(outLog.Completion, errLog.Completion), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        await child.DisposeAsync().ConfigureAwait(false);
+
+        if (byUser) EngineLog.Stopped(_logger, Name, Number, child.Pid, exit.ToString());
+        else EngineLog.Exited(_logger, Name, Number, child.Pid, exit.ToString(), (long)uptime.TotalMilliseconds);
+        RecordExit(child.Pid, exit, uptime, reason);
+        return new RunOutcome(exit, uptime, byUser, inPlace);
+    }
+
+    private void RecordExit(int pid, ExitStatus exit, TimeSpan uptime, string reason)
+    {
+        lock (_gate)
+        {
+            _lastExit = exit;
+            _pid = null;
+            _child = null;
+            _ready = false;
+            _restartRequest = null;
+            _cpuPercent = 0;
+            _memoryBytes = 0;
+            _recentExits.Enqueue(new ExitRecord(_time.GetUtcNow(), pid, exit.Code,
+                exit.Signal is int s ? Signals.Name(s) : null, (long)uptime.TotalMilliseconds, reason));
+            while (_recentExits.Count > RecentExitsKept) _recentExits.Dequeue();
+        }
+        _app.Changed();
+    }
+
+    private void OnDropped(LogStream stream, long droppedSoFar)
+    {
+        lock (_gate) _droppedLines++;
+        EngineLog.LogLinesDropped(_logger, Name, Number, stream == LogStream.Out ? "out" : "err", droppedSoFar, "write to log file failed");
+    }
+
+    private Dictionary<string, string> BuildEnvironment(AppSpec spec)
+    {
+        var env = new Dictionary<string, string>(spec.Env, StringComparer.Ordinal)
+        {
+            ["TEND_APP"] = spec.Name,
+            ["TEND_INSTANCE"] = Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["TEND_INSTANCES"] = spec.Instances.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (spec.IncrementVar is { } inc)
+            env[inc.Name] = (inc.Start + Number).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return env;
+    }
+}

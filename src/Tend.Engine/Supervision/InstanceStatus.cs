@@ -1,0 +1,25 @@
+namespace Tend.Supervision;
+
+/// <summary>PM2's status names; the wire form is the lower-case name.</summary>
+public enum InstanceStatus
+{
+    Launching,
+    Online,
+    Waiting,
+    Stopping,
+    Stopped,
+    Errored,
+}
+
+public static class InstanceStatusExtensions
+{
+    public static string ToWire(this InstanceStatus status) => status switch
+    {
+        InstanceStatus.Launching => "launching",
+        InstanceStatus.Online => "online",
+        InstanceStatus.Waiting => "waiting",
+        InstanceStatus.Stopping => "stopping",
+        InstanceStatus.Stopped => "stopped",
+        _ => "errored",
+    };
+}

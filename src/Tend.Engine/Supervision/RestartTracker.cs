@@ -1,0 +1,87 @@
+using Tend.Config;
+using Tend.Processes;
+
+namespace Tend.Supervision;
+
+/// <summary>What to do after an instance exited on its own.</summary>
+public abstract record RestartDecision
+{
+    private RestartDecision() { }
+
+    /// <summary>Restart after Delay (zero: at once).</summary>
+    public sealed record Restart(TimeSpan Delay) : RestartDecision;
+
+    /// <summary>The restart policy says no: the instance stays stopped.</summary>
+    public sealed record Stay(string Reason) : RestartDecision;
+
+    /// <summary>A crash loop: too many unstable runs in a row; the instance is errored.</summary>
+    public sealed record GiveUp(string Reason) : RestartDecision;
+}
+
+/// <summary>
+/// The crash-loop guard and backoff of one instance. Pure: it sees uptimes, never clocks, so
+/// tests drive it directly.
+///
+/// A run shorter than min_uptime is unstable. Unstable runs are counted while they are consecutive;
+/// one run that lasts min_uptime resets the count and the backoff. More than max_restarts unstable
+/// runs in a row and we give up. PM2 instead counts unstable restarts in a window that automatic
+/// restarts never renew, so a service that starts crash-looping after a day of good health loops
+/// forever; counting consecutive unstable runs catches a loop whenever it begins.
+/// </summary>
+public sealed class RestartTracker
+{
+    private readonly Random _random;
+
+    public RestartTracker(Random? random = null) => _random = random ?? Random.Shared;
+
+    /// <summary>Unstable runs in a row, including the last one.</summary>
+    public int UnstableRuns { get; private set; }
+
+    public void Reset() => UnstableRuns = 0;
+
+    /// <summary>True when the restart policy restarts after this exit.</summary>
+    public static bool PolicyRestarts(AppSpec spec, ExitStatus exit) => spec.Restart switch
+    {
+        RestartPolicy.Always => true,
+        RestartPolicy.Never => false,
+        RestartPolicy.OnFailure => exit.Signal is not null
+            || (exit.Code is int code && code != 0 && !spec.StopExitCodes.Contains(code)),
+        _ => false,
+    };
+
+    public RestartDecision OnExit(AppSpec spec, ExitStatus exit, TimeSpan uptime)
+    {
+        bool unstable = uptime < spec.MinUptime;
+        UnstableRuns = unstable ? UnstableRuns + 1 : 0;
+
+        if (!PolicyRestarts(spec, exit))
+            return new RestartDecision.Stay($"{exit}; restart: {Describe(spec.Restart)}");
+
+        if (UnstableRuns > spec.MaxRestarts)
+        {
+            return new RestartDecision.GiveUp(
+                $"crash loop: {UnstableRuns} runs in a row shorter than min_uptime {Durations.Format(spec.MinUptime)} " +
+                $"(max_restarts {spec.MaxRestarts}); last: {exit}");
+        }
+
+        return new RestartDecision.Restart(spec.RestartDelay + BackoffDelay(spec.Backoff, UnstableRuns));
+    }
+
+    /// <summary>initial * multiplier^(n-1), capped at max, then ±jitter. Zero for n = 0 (a stable run).</summary>
+    public TimeSpan BackoffDelay(BackoffSpec backoff, int unstableRuns)
+    {
+        if (unstableRuns <= 0 || backoff.Initial <= TimeSpan.Zero) return TimeSpan.Zero;
+        double ms = backoff.Initial.TotalMilliseconds * Math.Pow(backoff.Multiplier, unstableRuns - 1);
+        ms = Math.Min(ms, backoff.Max.TotalMilliseconds);
+        if (backoff.Jitter > 0)
+            ms *= 1 + backoff.Jitter * (2 * _random.NextDouble() - 1);
+        return TimeSpan.FromMilliseconds(Math.Max(0, ms));
+    }
+
+    internal static string Describe(RestartPolicy policy) => policy switch
+    {
+        RestartPolicy.Always => "always",
+        RestartPolicy.OnFailure => "on-failure",
+        _ => "never",
+    };
+}

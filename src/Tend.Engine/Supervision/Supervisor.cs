@@ -1,0 +1,332 @@
+using Microsoft.Extensions.Logging;
+using Tend.Api;
+using Tend.Config;
+using Tend.Processes;
+using Tend.State;
+
+namespace Tend.Supervision;
+
+/// <summary>
+/// The root of everything the engine runs: apps in start order, each with its instances. Every
+/// structural command (start, delete, replace, resurrect) runs under <see cref="_ops"/>, so two
+/// CLIs racing never see half an app; reads take a snapshot under <see cref="_gate"/>.
+/// Every change is persisted (see <see cref="StateSaver"/>).
+/// </summary>
+public sealed class Supervisor : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _ops = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly List<App> _apps = [];
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly StateSaver? _saver;
+    private int _nextId;
+
+    /// <param name="home">TEND_HOME: logs go under it, and state.json when <paramref name="persist"/>.</param>
+    /// <param name="persist">False for `tend run` (a container's PID 1 keeps no state between runs).</param>
+    public Supervisor(string home, TimeProvider time, ILoggerFactory loggers, bool persist = true)
+    {
+        Home = home;
+        _time = time;
+        _logger = loggers.CreateLogger("tend.engine");
+        if (persist) _saver = new StateSaver(StatePath, Snapshot, _logger);
+        Sampler = new ResourceSampler(this, time);
+        Sampler.Start();
+    }
+
+    public string Home { get; }
+    public string StatePath => Path.Combine(Home, "state.json");
+    public string DumpPath => Path.Combine(Home, "dump.json");
+    internal ResourceSampler Sampler { get; }
+
+    public IReadOnlyList<App> Apps { get { lock (_gate) return [.. _apps]; } }
+
+    /// <summary>
+    /// Restore the declared state after a daemon (re)start. Instances the previous daemon left
+    /// running are stopped first, then everything that should run is started fresh: their pipes
+    /// died with the old daemon, so adopting them would mean losing their output (and a write
+    /// to a pipe with no reader kills them with SIGPIPE anyway).
+    /// </summary>
+    public async Task RestoreAsync(CancellationToken ct = default)
+    {
+        var problems = new List<string>();
+        PersistedState? state = StateFile.Read(StatePath, problems);
+        foreach (string p in problems) EngineLog.StateUnreadable(_logger, StatePath, p);
+        if (state is null) return;
+
+        await StopOrphansAsync(state, ct).ConfigureAwait(false);
+        await _ops.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            _nextId = state.NextId;
+            foreach (PersistedApp pa in state.Apps)
+            {
+                var app = AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id));
+                foreach (var (inst, saved) in app.Instances.Zip(pa.Instances.OrderBy(i => i.Instance)))
+                {
+                    if (saved.WantedRunning) await inst.StartAsync().ConfigureAwait(false);
+                }
+            }
+            EngineLog.StateRestored(_logger, state.Apps.Count, StatePath);
+        }
+        finally { _ops.Release(); }
+    }
+
+    private async Task StopOrphansAsync(PersistedState state, CancellationToken ct)
+    {
+        var stops = new List<Task>();
+        foreach (PersistedApp app in state.Apps)
+        {
+            foreach (PersistedInstance inst in app.Instances)
+            {
+                if (inst.Pid is not int pid || inst.StartTime is not ulong start) continue;
+                ChildProcess? orphan = ChildProcess.Adopt(pid, start);
+                if (orphan is null) continue;
+                EngineLog.OrphanStopping(_logger, app.Spec.Name, inst.Instance, pid);
+                stops.Add(StopOrphanAsync(orphan, app.Spec, ct));
+            }
+        }
+        await Task.WhenAll(stops).ConfigureAwait(false);
+    }
+
+    private static async Task StopOrphanAsync(ChildProcess orphan, AppSpec spec, CancellationToken ct)
+    {
+        await using (orphan.ConfigureAwait(false))
+            await orphan.StopAsync(spec.StopSignal, spec.KillTimeout, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Start (or bring in line) the apps of a config: new apps are added, changed ones replaced, stopped ones started.</summary>
+    public async Task<ActionResult> StartAsync(IReadOnlyList<AppSpec> specs, string? configPath, CancellationToken ct = default)
+    {
+        await _ops.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var affected = new List<string>();
+            var notes = new List<string>();
+            foreach (AppSpec spec in specs)
+            {
+                App? existing = Find(spec.Name);
+                if (existing is not null && existing.Spec == spec)
+                {
+                    bool allRunning = existing.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored));
+                    if (allRunning) { notes.Add($"{spec.Name} already running"); continue; }
+                    await existing.StartAsync().ConfigureAwait(false);
+                    affected.Add(spec.Name);
+                    continue;
+                }
+                if (existing is not null)
+                {
+                    EngineLog.AppReplaced(_logger, spec.Name);
+                    await existing.StopAsync().ConfigureAwait(false);
+                    RemoveApp(existing);
+                }
+                App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => _nextId++));
+                EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
+                await app.StartAsync().ConfigureAwait(false);
+                affected.Add(spec.Name);
+            }
+            string message = affected.Count > 0 ? $"started {string.Join(", ", affected)}" : "nothing to start";
+            if (notes.Count > 0) message += $" ({string.Join("; ", notes)})";
+            return new ActionResult(affected, message);
+        }
+        finally { _ops.Release(); _saver?.Request(); }
+    }
+
+    public Task<ActionResult> StopAsync(string target, CancellationToken ct = default) =>
+        OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct);
+
+    public Task<ActionResult> RestartAsync(string target, CancellationToken ct = default) =>
+        OnInstancesAsync(target, "restarted", inst => inst.RestartAsync("restart requested"), reverse: false, ct);
+
+    public Task<ActionResult> ResetAsync(string target, CancellationToken ct = default) =>
+        OnInstancesAsync(target, "reset", inst => { inst.ResetCounters(); return Task.CompletedTask; }, reverse: false, ct);
+
+    public Task<ActionResult> FlushAsync(string target, CancellationToken ct = default) =>
+        OnInstancesAsync(target, "flushed", inst => { inst.FlushLogs(); return Task.CompletedTask; }, reverse: false, ct);
+
+    public async Task<ActionResult> SignalAsync(string target, int signal, CancellationToken ct = default)
+    {
+        var instances = Resolve(target);
+        var hit = instances.Where(i => i.Signal(signal)).Select(i => i.Label).ToList();
+        await Task.CompletedTask.ConfigureAwait(false);
+        string message = hit.Count > 0
+            ? $"sent {Signals.Name(signal)} to {string.Join(", ", hit)}"
+            : $"no running process in {target} to signal";
+        return new ActionResult(hit, message);
+    }
+
+    public async Task<ActionResult> DeleteAsync(string target, CancellationToken ct = default)
+    {
+        await _ops.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            Target t = new(target);
+            List<App> apps;
+            if (t.IsAll) apps = [.. Apps];
+            else if (t.TryInstance(out _, out int? n) && n is null && Find(target) is App one) apps = [one];
+            else throw new TargetNotFoundException($"unknown app \"{target}\" (delete takes an app name or all)", Suggest(target));
+            foreach (App app in Enumerable.Reverse(apps))
+            {
+                await app.StopAsync().ConfigureAwait(false);
+                RemoveApp(app);
+                EngineLog.AppDeleted(_logger, app.Name);
+            }
+            return new ActionResult([.. apps.Select(a => a.Name)], apps.Count > 0 ? $"deleted {string.Join(", ", apps.Select(a => a.Name))}" : "nothing to delete");
+        }
+        finally { _ops.Release(); _saver?.Request(); }
+    }
+
+    /// <summary>
+    /// Stop every app in reverse start order because the daemon itself is going away (SIGTERM,
+    /// `tend kill`, the end of `tend run`). Unlike `tend stop all`, this does not change what is
+    /// declared: the next daemon start brings the same apps back.
+    /// </summary>
+    public async Task ShutdownAsync()
+    {
+        await _ops.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            foreach (App app in Enumerable.Reverse(Apps))
+                await Task.WhenAll(app.Instances.Select(i => i.ShutdownAsync())).ConfigureAwait(false);
+            if (_saver is not null) await _saver.FlushAsync().ConfigureAwait(false);
+        }
+        finally { _ops.Release(); }
+    }
+
+    /// <summary>`tend save`: the declared state to dump.json, the previous dump kept as dump.json.bak.</summary>
+    public ActionResult Save()
+    {
+        PersistedState snapshot = Snapshot();
+        var dump = snapshot with { Apps = [.. snapshot.Apps.Select(a => a with { Instances = [.. a.Instances.Select(i => i with { Pid = null, StartTime = null })] })] };
+        StateFile.Write(DumpPath, dump, keepBackup: true);
+        return new ActionResult([.. dump.Apps.Select(a => a.Spec.Name)], $"saved {dump.Apps.Count} apps to {DumpPath}");
+    }
+
+    /// <summary>`tend resurrect`: start what the dump declares (the backup when the dump is corrupt).</summary>
+    public async Task<ActionResult> ResurrectAsync(CancellationToken ct = default)
+    {
+        var problems = new List<string>();
+        PersistedState? dump = StateFile.Read(DumpPath, problems);
+        if (dump is null)
+            throw new TargetNotFoundException($"no usable dump at {DumpPath}; run `tend save` first", problems);
+        var wanted = dump.Apps.Where(a => a.Instances.Any(i => i.WantedRunning)).ToList();
+        ActionResult result = await StartAsync([.. wanted.Select(a => a.Spec)], wanted.FirstOrDefault()?.ConfigPath, ct).ConfigureAwait(false);
+        return problems.Count > 0 ? result with { Message = result.Message + $" ({string.Join("; ", problems)})" } : result;
+    }
+
+    public InstanceInfo[] List()
+    {
+        return [.. Apps.SelectMany(a => a.Instances).Select(i => i.ToInfo())];
+    }
+
+    public AppInfo Describe(string target)
+    {
+        Target t = new(target);
+        if (t.TryInstance(out string appName, out int? n) && Find(appName) is App app)
+        {
+            AppInfo info = app.ToInfo();
+            if (n is int i)
+            {
+                if (i >= app.Instances.Count) throw new TargetNotFoundException($"{appName} has no instance #{i} (it has {app.Instances.Count})");
+                info = info with { Instances = [info.Instances[i]] };
+            }
+            return info;
+        }
+        if (int.TryParse(target, out int id) && Apps.SelectMany(a => a.Instances).FirstOrDefault(x => x.Id == id) is Instance byId)
+        {
+            App owner = Find(byId.Name)!;
+            AppInfo info = owner.ToInfo();
+            return info with { Instances = [info.Instances[byId.Number]] };
+        }
+        throw new TargetNotFoundException($"unknown app \"{target}\"", Suggest(target));
+    }
+
+    /// <summary>The instances a target names, in start order. Throws <see cref="TargetNotFoundException"/>.</summary>
+    public IReadOnlyList<Instance> Resolve(string target)
+    {
+        Target t = new(target);
+        if (t.IsAll) return [.. Apps.SelectMany(a => a.Instances)];
+        if (t.TryInstance(out string appName, out int? n) && Find(appName) is App app)
+        {
+            if (n is null) return app.Instances;
+            if (n.Value < app.Instances.Count) return [app.Instances[n.Value]];
+            throw new TargetNotFoundException($"{appName} has no instance #{n} (it has {app.Instances.Count}: #0..#{app.Instances.Count - 1})");
+        }
+        if (int.TryParse(target, out int id) && Apps.SelectMany(a => a.Instances).FirstOrDefault(x => x.Id == id) is Instance byId)
+            return [byId];
+        throw new TargetNotFoundException($"unknown target \"{target}\": not an app, app#instance, id or all", Suggest(target));
+    }
+
+    private async Task<ActionResult> OnInstancesAsync(string target, string verb, Func<Instance, Task> action, bool reverse, CancellationToken ct)
+    {
+        IReadOnlyList<Instance> instances = Resolve(target);
+        // Apps one after another (in reverse for stop, so dependents go first), instances of one app together.
+        var byApp = instances.GroupBy(i => i.Name).ToList();
+        if (reverse) byApp.Reverse();
+        foreach (var group in byApp)
+        {
+            ct.ThrowIfCancellationRequested();
+            await Task.WhenAll(group.Select(action)).ConfigureAwait(false);
+        }
+        _saver?.Request();
+        var labels = instances.Select(i => i.Label).ToList();
+        return new ActionResult(labels, $"{verb} {Summarize(instances)}");
+    }
+
+    private static string Summarize(IReadOnlyList<Instance> instances) =>
+        instances.Count == 0 ? "nothing" : string.Join(", ", instances.Select(i => i.Label));
+
+    private IReadOnlyList<string> Suggest(string target)
+    {
+        string? best = Apps.Select(a => a.Name).OrderBy(n => Levenshtein(n, target)).FirstOrDefault();
+        if (best is not null && Levenshtein(best, target) <= 2) return [$"did you mean \"{best}\"?"];
+        var names = Apps.Select(a => a.Name).ToList();
+        return names.Count > 0 ? [$"known apps: {string.Join(", ", names)}"] : ["no apps are managed; start some with `tend start tend.yaml`"];
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+
+    private App? Find(string name)
+    {
+        lock (_gate) return _apps.FirstOrDefault(a => a.Name == name);
+    }
+
+    private App AddApp(AppSpec spec, string? configPath, IEnumerable<int> ids)
+    {
+        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request());
+        lock (_gate) _apps.Add(app);
+        _saver?.Request();
+        return app;
+    }
+
+    private void RemoveApp(App app)
+    {
+        lock (_gate) _apps.Remove(app);
+        _saver?.Request();
+    }
+
+    internal PersistedState Snapshot()
+    {
+        lock (_gate)
+        {
+            return new PersistedState(PersistedState.CurrentVersion, _nextId, [.. _apps.Select(a => new PersistedApp(
+                a.Spec, a.ConfigPath, [.. a.Instances.Select(i => new PersistedInstance(
+                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))]);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Sampler.DisposeAsync().ConfigureAwait(false);
+        if (_saver is not null) await _saver.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>The daemon itself: one per home, a private socket, clean children, config errors that disturb nothing.</summary>
+public sealed class DaemonTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    [Fact]
+    public async Task Ping_StartsDaemon_WithPrivateSocket_AndSecondDaemonRefuses()
+    {
+        CliResult ping = await _home.OkAsync("ping");
+        int pid = _home.DaemonPid!.Value;
+        Assert.Contains($"pid {pid}", ping.Stdout);
+
+        var mode = File.GetUnixFileMode(Path.Combine(_home.Dir, "tend.sock"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode & (UnixFileMode)0x1FF & ~UnixFileMode.UserExecute);
+        Assert.Equal(UnixFileMode.None, mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite));
+
+        // Detached: its own session, not the CLI's.
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        Assert.Equal(pid.ToString(), fields[3]); // session id == pid: a session leader
+
+        string daemonExe = Path.Combine(Path.GetDirectoryName(TestPaths.Cli)!, "daemon", "tend-daemon");
+        var psi = new ProcessStartInfo(daemonExe) { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.Environment["TEND_HOME"] = _home.Dir;
+        using var second = Process.Start(psi)!;
+        string err = await second.StandardError.ReadToEndAsync();
+        await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains($"a daemon is already running for {_home.Dir} (pid {pid})", err);
+        Assert.True(ProcFs.IsRunning(pid));
+    }
+
+    [Fact]
+    public async Task Children_GetOnlyStdio_InTheirOwnSession()
+    {
+        string config = _home.WriteConfig("""
+            apps:
+              sleeper:
+                cmd: sleep
+                args: ["1000"]
+            """);
+        await _home.OkAsync("start", config);
+        int pid = (await _home.WaitForAsync(l => l.Single().Status == "online", "sleeper online")).Single().Pid!.Value;
+
+        var fds = Directory.GetFileSystemEntries($"/proc/{pid}/fd").Select(f => int.Parse(Path.GetFileName(f))).Order();
+        Assert.Equal([0, 1, 2], fds);
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        Assert.Equal(pid.ToString(), fields[2]); // process group
+        Assert.Equal(pid.ToString(), fields[3]); // session
+        string status = File.ReadAllText($"/proc/{pid}/status");
+        Assert.Contains("SigBlk:\t0000000000000000", status);
+        Assert.Contains("SigIgn:\t0000000000000000", status);
+    }
+
+    [Fact]
+    public async Task BadConfig_ExitsTwoWithLocatedErrors_AndDisturbsNothing()
+    {
+        string good = _home.WriteConfig($"""
+            apps:
+              keep:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+            """);
+        await _home.OkAsync("start", good);
+        var before = await _home.WaitForAsync(l => l.Single().Status == "online", "keep online");
+
+        string bad = _home.WriteConfig("""
+            apps:
+              keep:
+                run: sleep 100
+                instnaces: 2
+              broken:
+                run: ""
+                stop_signal: SIGFOO
+            """, "bad.yaml");
+        CliResult r = await _home.RunAsync("start", bad);
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("bad.yaml:4:5: apps.keep.instnaces: unknown key \"instnaces\"; did you mean \"instances\"?", r.Stderr);
+        Assert.Contains("bad.yaml:6:10: apps.broken.run:", r.Stderr);
+        Assert.Contains("bad.yaml:7:18: apps.broken.stop_signal:", r.Stderr);
+        var after = await _home.ListAsync();
+        Assert.Equal(before.Single().Pid, after.Single().Pid);
+        Assert.Equal("online", after.Single().Status);
+    }
+}

@@ -1,0 +1,164 @@
+using Tend.Api;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>The PM2 basics through the real CLI and a real daemon: start, list, stop, restart, delete, signal.</summary>
+public sealed class LifecycleTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    private string TwoApps() => _home.WriteConfig($"""
+        apps:
+          web:
+            cmd: {TendHome.Child}
+            args: [--sleep]
+            instances: 2
+          worker:
+            cmd: {TendHome.Child}
+            args: [--sleep]
+        """);
+
+    [Fact]
+    public async Task Start_Config_ListsEveryInstanceOnlineWithLivePids()
+    {
+        await _home.OkAsync("start", TwoApps());
+
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online instances");
+
+        Assert.Equal(["web#0", "web#1", "worker#0"], list.Select(i => $"{i.Name}#{i.Instance}"));
+        Assert.All(list, i => Assert.True(ProcFs.IsRunning(i.Pid!.Value), $"pid {i.Pid} of {i.Name}#{i.Instance} is not running"));
+        Assert.All(list, i => Assert.True(i.Ready));
+        Assert.Equal(3, list.Select(i => i.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Stop_App_EndsItsProcessesAndKeepsOthers()
+    {
+        await _home.OkAsync("start", TwoApps());
+        var before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
+
+        await _home.OkAsync("stop", "web");
+
+        var after = await _home.ListAsync();
+        Assert.All(after.Where(i => i.Name == "web"), i => { Assert.Equal("stopped", i.Status); Assert.Null(i.Pid); });
+        Assert.All(before.Where(i => i.Name == "web"), i => Assert.False(ProcFs.IsRunning(i.Pid!.Value)));
+        var worker = Assert.Single(after, i => i.Name == "worker");
+        Assert.Equal(before.Single(i => i.Name == "worker").Pid, worker.Pid);
+    }
+
+    [Fact]
+    public async Task Restart_Instance_GivesNewPidAndCountsRestart()
+    {
+        await _home.OkAsync("start", TwoApps());
+        var before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
+
+        await _home.OkAsync("restart", "web#1");
+
+        var after = await _home.WaitForAsync(l => l.Single(i => i.Name == "web" && i.Instance == 1).Status == "online", "web#1 online");
+        var old = before.Single(i => i.Name == "web" && i.Instance == 1);
+        var now = after.Single(i => i.Name == "web" && i.Instance == 1);
+        Assert.NotEqual(old.Pid, now.Pid);
+        Assert.Equal(1, now.Restarts);
+        Assert.Equal(before.Single(i => i.Name == "web" && i.Instance == 0).Pid, after.Single(i => i.Name == "web" && i.Instance == 0).Pid);
+    }
+
+    [Fact]
+    public async Task Delete_App_RemovesItFromList()
+    {
+        await _home.OkAsync("start", TwoApps());
+        var before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
+
+        await _home.OkAsync("delete", "worker");
+
+        var after = await _home.ListAsync();
+        Assert.DoesNotContain(after, i => i.Name == "worker");
+        Assert.False(ProcFs.IsRunning(before.Single(i => i.Name == "worker").Pid!.Value));
+    }
+
+    [Fact]
+    public async Task KillDashNine_OfChild_RestartsWithNewPid()
+    {
+        await _home.OkAsync("start", TwoApps());
+        var before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
+        int victim = before.Single(i => i.Name == "worker").Pid!.Value;
+
+        ProcFs.Kill(victim, 9);
+
+        var after = await _home.WaitForAsync(
+            l => l.Single(i => i.Name == "worker") is { Status: "online", Restarts: 1 } w && w.Pid != victim, "worker restarted");
+        var worker = after.Single(i => i.Name == "worker");
+        Assert.True(ProcFs.IsRunning(worker.Pid!.Value));
+        Assert.Equal("SIGKILL", worker.ExitSignal);
+        Assert.Null(worker.ExitCode);
+    }
+
+    [Fact]
+    public async Task Signal_SendsToProcessGroup_AndDefaultActionEndsIt()
+    {
+        await _home.OkAsync("start", TwoApps());
+        var before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
+
+        await _home.OkAsync("signal", "SIGUSR1", "worker");
+
+        var after = await _home.WaitForAsync(l => l.Single(i => i.Name == "worker") is { Restarts: 1, Status: "online" }, "worker restarted after SIGUSR1");
+        Assert.Equal("SIGUSR1", after.Single(i => i.Name == "worker").ExitSignal);
+    }
+
+    [Fact]
+    public async Task UnknownTarget_ExitsOneWithSuggestion_AndBadSignalExitsTwo()
+    {
+        await _home.OkAsync("start", TwoApps());
+
+        CliResult unknown = await _home.RunAsync("stop", "wokrer");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("unknown target \"wokrer\"", unknown.Stderr);
+        Assert.Contains("did you mean \"worker\"?", unknown.Stderr);
+
+        CliResult badSignal = await _home.RunAsync("signal", "SIGNOPE", "worker");
+        Assert.Equal(2, badSignal.ExitCode);
+        Assert.Contains("unknown signal \"SIGNOPE\"", badSignal.Stderr);
+
+        CliResult noInstance = await _home.RunAsync("restart", "web#7");
+        Assert.Equal(1, noInstance.ExitCode);
+        Assert.Contains("web has no instance #7", noInstance.Stderr);
+    }
+
+    [Fact]
+    public async Task StartCommand_WithNameAndInstances_RunsIt()
+    {
+        await _home.OkAsync("start", "--name", "adhoc", "-i", "2", TendHome.Child, "--", "--sleep");
+
+        var list = await _home.WaitForAsync(l => l.Length == 2 && l.All(i => i.Status == "online"), "2 adhoc online");
+        Assert.All(list, i => Assert.Equal("adhoc", i.Name));
+    }
+
+    [Fact]
+    public async Task Environment_HasTendVarsAndIncrementVar()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              envy:
+                cmd: {TendHome.Child}
+                args: [--print-env, --sleep]
+                instances: 2
+                env: {"{"} PORT: "4000", EXTRA: "yes" {"}"}
+                increment_var: PORT
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Length == 2 && l.All(i => i.Status == "online"), "envy online");
+
+        for (int n = 0; n < 2; n++)
+        {
+            string log = Path.Combine(_home.LogsDir, $"envy-{n}.out.log");
+            string text = await Eventually.ReturnsAsync(() => File.Exists(log) ? File.ReadAllText(log) : "", t => t!.Contains("TEND_INSTANCE="), $"env printed by envy#{n}");
+            Assert.Contains($"TEND_APP=envy", text);
+            Assert.Contains($"TEND_INSTANCE={n}", text);
+            Assert.Contains($"PORT={4000 + n}", text);
+            Assert.Contains("EXTRA=yes", text);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Tend.Api;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>Logs through the daemon: nothing lost, tail and JSON, flush, a full disk.</summary>
+public sealed class LogTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TwoMillionLines_AllArriveInOrder(bool blocks)
+    {
+        const int lines = 2_000_000;
+        string args = blocks ? $"[--spew, \"{lines}\", --block]" : $"[--spew, \"{lines}\"]";
+        string config = _home.WriteConfig($"""
+            apps:
+              spew:
+                cmd: {TendHome.Child}
+                args: {args}
+                restart: never
+                logs: {"{"} max_size: 2G {"}"}
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Single().Status == "stopped", "spew finished", TimeSpan.FromMinutes(3));
+
+        string path = Path.Combine(_home.LogsDir, "spew-0.out.log");
+        long expected = 1;
+        using (var reader = new StreamReader(path))
+        {
+            while (reader.ReadLine() is string line)
+            {
+                // "<timestamp> line 000000042 xxx..."
+                int at = line.IndexOf(" line ", StringComparison.Ordinal);
+                Assert.True(at > 0, $"line {expected}: no payload in \"{line[..Math.Min(60, line.Length)]}\"");
+                long n = long.Parse(line.AsSpan(at + 6, 9));
+                Assert.True(n == expected, $"expected line {expected}, found line {n}");
+                Assert.Equal(at + 1 + 99, line.Length);
+                expected++;
+            }
+        }
+        Assert.Equal(lines + 1, expected);
+        Assert.Equal(0, (await _home.DescribeAsync("spew")).Instances.Single().DroppedLines);
+    }
+
+    [Fact]
+    public async Task Logs_NoFollow_PrintsLastLines_TextAndJson()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              talker:
+                cmd: {TendHome.Child}
+                args: [--spew, "50", --echo-err, "an error line", --sleep]
+            """);
+        await _home.OkAsync("start", config);
+        string outLog = Path.Combine(_home.LogsDir, "talker-0.out.log");
+        await Eventually.TrueAsync(() => File.Exists(outLog) && File.ReadAllText(outLog).Contains("line 000000050"), "50 lines logged");
+        await Eventually.TrueAsync(() => File.ReadAllText(Path.Combine(_home.LogsDir, "talker-0.err.log")).Contains("an error line"), "err logged");
+
+        CliResult text = await _home.OkAsync("logs", "talker", "--out", "--lines", "5", "--no-follow");
+        var textLines = text.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(5, textLines.Length);
+        Assert.Contains("line 000000046", textLines[0]);
+        Assert.Contains("line 000000050", textLines[4]);
+
+        CliResult json = await _home.OkAsync("logs", "talker", "--err", "--lines", "3", "--no-follow", "--json");
+        var entry = JsonSerializer.Deserialize(json.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(), TendJsonContext.Default.LogLineDto)!;
+        Assert.Equal("talker", entry.App);
+        Assert.Equal(0, entry.Instance);
+        Assert.Equal("err", entry.Stream);
+        Assert.Equal("an error line", entry.Text);
+        Assert.NotNull(entry.Time);
+    }
+
+    [Fact]
+    public async Task Flush_EmptiesTheLogFiles()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              talker:
+                cmd: {TendHome.Child}
+                args: [--spew, "10", --sleep]
+            """);
+        await _home.OkAsync("start", config);
+        string outLog = Path.Combine(_home.LogsDir, "talker-0.out.log");
+        await Eventually.TrueAsync(() => File.Exists(outLog) && new FileInfo(outLog).Length > 0, "lines logged");
+
+        await _home.OkAsync("flush", "talker");
+
+        Assert.Equal(0, new FileInfo(outLog).Length);
+    }
+
+    [Fact]
+    public async Task DiskFull_ChildKeepsRunning_DroppedLinesCounted()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              full:
+                cmd: {TendHome.Child}
+                args: [--spew, "1000", --sleep]
+                logs: {"{"} out_file: /dev/full {"}"}
+            """);
+        await _home.OkAsync("start", config);
+
+        var detail = await Eventually.ReturnsAsync(
+            async () => (await _home.DescribeAsync("full")).Instances.Single(), d => d!.DroppedLines >= 1000, "1000 dropped lines counted");
+        Assert.Equal("online", detail.Status);
+        Assert.True(ProcFs.IsRunning(detail.Pid!.Value));
+        Assert.Contains("\"event_id\":1008", File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")));
+    }
+}

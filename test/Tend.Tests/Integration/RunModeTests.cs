@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>`tend run`: the engine in the foreground, as a container's PID 1.</summary>
+public sealed class RunModeTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    [Fact]
+    public async Task RunAsPid1_ReapsOrphans_AndStopsEverythingOnSigterm()
+    {
+        string stamps = Path.Combine(_home.Dir, "stamps");
+        string config = _home.WriteConfig($"""
+            apps:
+              app:
+                cmd: {TendHome.Child}
+                args: [--stamp, {stamps}, --sleep]
+                instances: 2
+              orphans:
+                # Every second a short-lived orphan is re-parented to PID 1, which must reap it.
+                run: /bin/sh -c 'while true; do (sleep 0.1 &); sleep 1; done'
+            """);
+
+        // A new PID namespace makes `tend run` PID 1, as in a container.
+        var psi = new ProcessStartInfo("unshare", ["--pid", "--fork", "--kill-child", "--mount-proc", TestPaths.Cli, "run", config])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.Environment["TEND_HOME"] = _home.Dir;
+        using var unshare = Process.Start(psi)!;
+        var stdout = unshare.StandardOutput.ReadToEndAsync();
+        var stderr = unshare.StandardError.ReadToEndAsync();
+
+        // The tend process inside: the child of unshare.
+        int tend = await Eventually.ReturnsAsync(() => ChildOf(unshare.Id), p => p > 0, "tend run inside the namespace");
+        await Eventually.TrueAsync(() => File.Exists(stamps) && File.ReadAllLines(stamps).Count(l => l.Contains(" start ")) == 2, "two instances started");
+        await Task.Delay(2500); // a few orphans come and go
+
+        Assert.Empty(ZombieChildrenOf(tend));
+
+        ProcFs.Kill(tend, 15);
+        await unshare.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(unshare.ExitCode == 0, $"exit {unshare.ExitCode}\n{await stdout}\n{await stderr}");
+        Assert.Equal(2, File.ReadAllLines(stamps).Count(l => l.Contains(" term ")));
+        Assert.Empty(_home.LiveProcesses());
+    }
+
+    [Fact]
+    public async Task Run_BadConfig_ExitsTwo()
+    {
+        string config = _home.WriteConfig("apps:\n  x:\n    run: \"\"\n");
+        CliResult r = await _home.RunAsync("run", config);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("tend.yaml:3:10: apps.x.run:", r.Stderr);
+    }
+
+    private static int ChildOf(int parent)
+    {
+        try
+        {
+            string children = File.ReadAllText($"/proc/{parent}/task/{parent}/children").Trim();
+            return children.Length == 0 ? 0 : int.Parse(children.Split(' ')[0]);
+        }
+        catch (IOException) { return 0; }
+    }
+
+    private static List<int> ZombieChildrenOf(int parent)
+    {
+        var zombies = new List<int>();
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (f[0] == "Z" && f[1] == parent.ToString()) zombies.Add(pid);
+            }
+            catch (IOException) { }
+        }
+        return zombies;
+    }
+}

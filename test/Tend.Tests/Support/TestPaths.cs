@@ -1,0 +1,21 @@
+namespace Tend.Tests.Support;
+
+/// <summary>Where the built programs the tests run live (same configuration as the tests).</summary>
+public static class TestPaths
+{
+    private static readonly Lazy<string> s_root = new(() =>
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Tend.slnx"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("repository root (Tend.slnx) not found above " + AppContext.BaseDirectory);
+    });
+
+    public static string RepoRoot => s_root.Value;
+
+    /// <summary>Debug or Release: the folder above net10.0 in our own output path.</summary>
+    public static string Configuration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
+
+    public static string TestChild => Path.Combine(RepoRoot, "test", "Tend.TestChild", "bin", Configuration, "net10.0", "testchild");
+
+    public static string Cli => Path.Combine(RepoRoot, "src", "Tend.Cli", "bin", Configuration, "net10.0", "tend");
+}
