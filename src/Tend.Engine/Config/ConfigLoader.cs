@@ -62,9 +62,13 @@ public static partial class ConfigLoader
             throw new ConfigException(errors);
         }
 
+        // Top-level keys starting with x- are ignored, as in Compose files: a place to park
+        // YAML anchors (x-defaults: &defaults) that apps then merge with <<: *defaults.
+        var ownKeys = new YMapping(top.Start, top.Entries.Where(e => e.Key is not YScalar { Value: ['x', '-', ..] }).ToList());
+
         var apps = new List<AppSpec>();
         bool sawApps = false;
-        foreach (var (key, keyNode, value) in reader.Entries(top, "", s_topLevelKeys))
+        foreach (var (key, keyNode, value) in reader.Entries(ownKeys, "", s_topLevelKeys))
         {
             switch (key)
             {

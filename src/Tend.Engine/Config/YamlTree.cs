@@ -60,6 +60,7 @@ internal sealed class YamlTreeReader
     private readonly Dictionary<string, YNode> _anchors = new(StringComparer.Ordinal);
     private readonly string _file;
     private readonly List<ConfigError> _errors;
+    private readonly Stack<(SourcePos Pos, char Bracket)> _openFlows = new();
     private SourcePos _lastPos = new(1, 1);
 
     private YamlTreeReader(string text, string file, List<ConfigError> errors)
@@ -100,9 +101,12 @@ internal sealed class YamlTreeReader
         catch (InvalidOperationException)
         {
             // YamlDotNet's scanner sometimes fails this way instead of with a YamlException
-            // (seen on an unclosed flow sequence). The last event we saw is the best position we have.
-            _errors.Add(new ConfigError(_file, _lastPos.Line, _lastPos.Column, "",
-                "invalid YAML: could not parse the text after this point (an unclosed [ or {?)"));
+            // (seen on a flow sequence left open at the end of a line). The innermost open [ or {
+            // is the likeliest culprit; failing that, the last event we saw.
+            (SourcePos pos, string message) = _openFlows.TryPeek(out var open)
+                ? (open.Pos, $"invalid YAML: the parser gave up inside this {open.Bracket}; is it closed?")
+                : (_lastPos, "invalid YAML: could not parse the text after this point");
+            _errors.Add(new ConfigError(_file, pos.Line, pos.Column, "", message));
             return null;
         }
     }
@@ -139,7 +143,10 @@ internal sealed class YamlTreeReader
                 var items = new List<YNode>();
                 var node = new YSequence(start, items);
                 Remember(sequenceStart.Anchor, node);
+                bool flow = sequenceStart.Style == SequenceStyle.Flow;
+                if (flow) _openFlows.Push((start, '['));
                 while (_parser.Current is not SequenceEnd) items.Add(ReadNode(depth + 1));
+                if (flow) _openFlows.Pop();
                 _parser.MoveNext();
                 return node;
             }
@@ -149,6 +156,8 @@ internal sealed class YamlTreeReader
                 _parser.MoveNext();
                 var entries = new List<KeyValuePair<YNode, YNode>>();
                 var merges = new List<YNode>();
+                bool flow = mappingStart.Style == MappingStyle.Flow;
+                if (flow) _openFlows.Push((start, '{'));
                 while (_parser.Current is not MappingEnd)
                 {
                     YNode key = ReadNode(depth + 1);
@@ -156,6 +165,7 @@ internal sealed class YamlTreeReader
                     if (key is YScalar { IsPlain: true, Value: "<<" }) merges.Add(value);
                     else entries.Add(new(key, value));
                 }
+                if (flow) _openFlows.Pop();
                 _parser.MoveNext();
                 ApplyMerges(entries, merges);
                 var node = new YMapping(start, entries);
