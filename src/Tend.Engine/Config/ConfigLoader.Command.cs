@@ -31,21 +31,19 @@ public static partial class ConfigLoader
         if (!cwdExists) Error("cwd", $"directory \"{fullCwd}\" does not exist");
 
         List<string> argv = [command, .. args];
+        bool splitFailed = false;
         if (args.Count == 0 && command.Any(char.IsWhiteSpace) && !File.Exists(Path.GetFullPath(command, fullCwd)))
         {
-            if (ShellWords.TrySplit(command, out var words, out string? splitError)) argv = words.ConvertAll(w => w.Text);
-            else
-            {
-                Error("command", splitError!);
-                argv = [];
-            }
+            splitFailed = !ShellWords.TrySplit(command, out var words, out string? splitError);
+            argv = splitFailed ? [] : words.ConvertAll(w => w.Text);
+            if (splitFailed) Error("command", splitError!);
         }
 
-        if (argv.Count > 0 && string.IsNullOrWhiteSpace(argv[0]))
+        if (argv.Count == 0 || string.IsNullOrWhiteSpace(argv[0]))
         {
-            Error("command", "empty command");
+            if (!splitFailed) Error("command", "empty command");
         }
-        else if (argv.Count > 0 && (cwdExists || !argv[0].Contains('/') || Path.IsPathRooted(argv[0])))
+        else if (cwdExists || !argv[0].Contains('/') || Path.IsPathRooted(argv[0]))
         {
             if (CheckExecutable(argv[0], fullCwd, baseEnvironment) is { } message) Error("command", message);
         }
