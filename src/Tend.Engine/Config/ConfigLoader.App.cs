@@ -38,6 +38,8 @@ public static partial class ConfigLoader
     /// <summary>What the first pass collects before anything can be resolved (cwd and env are needed to check the command).</summary>
     private sealed class AppDraft
     {
+        /// <summary>run or cmd was written, even if with the wrong type (then "no command" would only repeat that error).</summary>
+        public bool CommandWritten { get; set; }
         public YNode? RunNode { get; set; }
         public YNode? CmdNode { get; set; }
         public List<string>? Args { get; set; }
@@ -86,6 +88,7 @@ public static partial class ConfigLoader
             {
                 case "run":
                 case "cmd":
+                    draft.CommandWritten = true;
                     if (value is not YScalar) reader.Error(value, f, $"expected a string, got {value.Describe()}");
                     else if (key == "run") draft.RunNode = value;
                     else draft.CmdNode = value;
@@ -173,7 +176,7 @@ public static partial class ConfigLoader
             YNode later = draft.RunNode.Start.Line > draft.CmdNode.Start.Line ? draft.RunNode : draft.CmdNode;
             reader.Error(later, field + (later == draft.RunNode ? ".run" : ".cmd"), "set run or cmd, not both");
         }
-        else if (draft.RunNode is null && draft.CmdNode is null)
+        else if (draft.RunNode is null && draft.CmdNode is null && !draft.CommandWritten)
         {
             reader.Error(nameNode, field, NoCommandMessage);
         }

@@ -243,8 +243,7 @@ public sealed class ConfigLoaderErrorTests : IDisposable
         AssertErrors("apps:\n  web:\n    run: [node, a.js]\n    env: [A=1]\n    shell: yes\n",
             "ROOT/tend.yaml:3:10: apps.web.run: expected a string, got a list",
             "ROOT/tend.yaml:4:10: apps.web.env: expected a mapping of variable names to values, got a list",
-            "ROOT/tend.yaml:5:12: apps.web.shell: expected true or false, got \"yes\"",
-            "ROOT/tend.yaml:2:3: apps.web: no command; set run (a command line) or cmd (a program, with args)");
+            "ROOT/tend.yaml:5:12: apps.web.shell: expected true or false, got \"yes\"");
     }
 
     [Fact]
