@@ -1,0 +1,75 @@
+namespace Tend.Config;
+
+public static partial class ConfigLoader
+{
+    /// <summary>
+    /// The spec for <c>tend start &lt;command...&gt;</c>: one app from a command line, checked
+    /// the way a config file is (empty command, missing executable, bad name, missing cwd).
+    /// Errors have no file or line; Field is "name", "command", "instances" or "cwd".
+    /// </summary>
+    /// <param name="name">The app name; null or empty derives it from the executable's file name ("server.py" → "server").</param>
+    /// <param name="command">The executable. If <paramref name="args"/> is empty and no file by this exact name
+    /// exists, a command with spaces is split like <c>run:</c> (so <c>tend start "node app.js"</c> works).</param>
+    /// <param name="args">argv[1..].</param>
+    /// <param name="instances">How many copies, ≥ 1 (the CLI turns "max" into <see cref="Environment.ProcessorCount"/>).</param>
+    /// <param name="cwd">The working directory, relative to the current directory; must exist.</param>
+    /// <param name="baseEnvironment">The environment the app gets, and whose PATH finds the executable.</param>
+    /// <exception cref="ConfigException">Any of the above is wrong.</exception>
+    public static AppSpec FromCommand(
+        string? name,
+        string command,
+        IReadOnlyList<string> args,
+        int instances,
+        string cwd,
+        IReadOnlyDictionary<string, string> baseEnvironment)
+    {
+        var errors = new List<ConfigError>();
+        void Error(string field, string message) => errors.Add(new ConfigError("", 0, 0, field, message));
+
+        string fullCwd = Path.GetFullPath(cwd);
+        bool cwdExists = Directory.Exists(fullCwd);
+        if (!cwdExists) Error("cwd", $"directory \"{fullCwd}\" does not exist");
+
+        List<string> argv = [command, .. args];
+        bool splitFailed = false;
+        if (args.Count == 0 && command.Any(char.IsWhiteSpace) && !File.Exists(Path.GetFullPath(command, fullCwd)))
+        {
+            splitFailed = !ShellWords.TrySplit(command, out var words, out string? splitError);
+            argv = splitFailed ? [] : words.ConvertAll(w => w.Text);
+            if (splitFailed) Error("command", splitError!);
+        }
+
+        if (argv.Count == 0 || string.IsNullOrWhiteSpace(argv[0]))
+        {
+            if (!splitFailed) Error("command", "empty command");
+        }
+        else if (cwdExists || !argv[0].Contains('/') || Path.IsPathRooted(argv[0]))
+        {
+            if (CheckExecutable(argv[0], fullCwd, baseEnvironment) is { } message) Error("command", message);
+        }
+
+        if (string.IsNullOrEmpty(name)) name = argv.Count > 0 ? NameFromCommand(argv[0]) : "app";
+        if (ValidateName(name) is { } nameError) Error("name", nameError);
+        if (instances < 1) Error("instances", $"expected a whole number ≥ 1, got {instances}");
+
+        if (errors.Count > 0) throw new ConfigException(errors);
+        return new AppSpec
+        {
+            Name = name,
+            Command = argv[0],
+            Args = new EquatableArray<string>(argv.Skip(1)),
+            Cwd = fullCwd,
+            Env = new EquatableDictionary(baseEnvironment),
+            Instances = instances,
+        };
+    }
+
+    /// <summary>"./bin/server.py" → "server"; characters an app name cannot hold become '-'.</summary>
+    private static string NameFromCommand(string command)
+    {
+        string stem = Path.GetFileNameWithoutExtension(command.TrimEnd('/'));
+        var chars = stem.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '-').ToArray();
+        string name = new string(chars).TrimStart('_', '.', '-');
+        return name.Length == 0 || ValidateName(name) is not null ? "app" : name;
+    }
+}

@@ -1,0 +1,71 @@
+using Tend.Config;
+
+namespace Tend.Tests.Config;
+
+public sealed class FromCommandTests : IDisposable
+{
+    private readonly ConfigTestDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private List<string> Errors(string? name, string command, string[] args, int instances = 1, string? cwd = null)
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.FromCommand(name, command, args, instances, cwd ?? _dir.Root, _dir.BaseEnv));
+        return e.Errors.Select(x => x.ToString().Replace(_dir.Root, "ROOT")).ToList();
+    }
+
+    [Fact]
+    public void FromCommand_Valid_BuildsSpecWithDefaults()
+    {
+        AppSpec spec = ConfigLoader.FromCommand("api", "node", ["server.js", "--port", "3000"], 2, _dir.Root, _dir.BaseEnv);
+
+        var expected = new AppSpec
+        {
+            Name = "api",
+            Command = "node",
+            Args = new[] { "server.js", "--port", "3000" },
+            Cwd = _dir.Root,
+            Env = new EquatableDictionary(_dir.BaseEnv),
+            Instances = 2,
+        };
+        Assert.Equal(expected, spec);
+    }
+
+    [Fact]
+    public void FromCommand_OneStringWithSpaces_IsSplit()
+    {
+        AppSpec spec = ConfigLoader.FromCommand(null, "python3 -m 'http.server' 8000", [], 1, _dir.Root, _dir.BaseEnv);
+
+        Assert.Equal(("python3", "python3", new EquatableArray<string>(["-m", "http.server", "8000"])), (spec.Name, spec.Command, spec.Args));
+    }
+
+    [Fact]
+    public void FromCommand_NoName_DerivedFromScriptFileName()
+    {
+        _dir.Executable("bin dir/my server.sh");
+
+        AppSpec spec = ConfigLoader.FromCommand(null, "./bin dir/my server.sh", [], 1, _dir.Root, _dir.BaseEnv);
+
+        Assert.Equal(("my-server", "./bin dir/my server.sh"), (spec.Name, spec.Command));
+    }
+
+    [Fact]
+    public void FromCommand_EmptyCommand_Rejected()
+    {
+        Assert.Equal(["command: empty command"], Errors("x", "  ", []));
+    }
+
+    [Fact]
+    public void FromCommand_MissingExecutable_Rejected()
+    {
+        Assert.Equal(["command: executable \"nodex\" not found on PATH (ROOT/bin)"], Errors("x", "nodex", ["a.js"]));
+    }
+
+    [Fact]
+    public void FromCommand_EverythingWrong_AllReported()
+    {
+        Assert.Equal(
+            ["cwd: directory \"ROOT/nope\" does not exist", "name: \"all\" is reserved: commands use it to mean every app", "instances: expected a whole number ≥ 1, got 0"],
+            Errors("all", "node", [], instances: 0, cwd: Path.Combine(_dir.Root, "nope")));
+    }
+}
