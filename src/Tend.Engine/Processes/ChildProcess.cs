@@ -83,7 +83,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         {
             int errno = Marshal.GetLastPInvokeError();
             if (errno == Interop.Sys.ESRCH) return null;
-            throw new SpawnException($"pid {pid}", errno, "pidfd_open");
+            throw SpawnException.ForAdopt(pid, errno, "pidfd_open");
         }
         var pidFd = new SafePidFdHandle(fd);
 
@@ -107,7 +107,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         {
             s_live.TryRemove(new KeyValuePair<int, ChildProcess>(pid, process));
             pidFd.Dispose();
-            throw new SpawnException($"pid {pid}", watchErrno, "epoll_ctl");
+            throw SpawnException.ForAdopt(pid, watchErrno, "epoll_ctl");
         }
         return process;
     }

@@ -10,6 +10,17 @@ public sealed class SpawnException : Exception
         Errno = errno;
     }
 
+    private SpawnException(string fileName, int errno, string message, bool _)
+        : base(message)
+    {
+        FileName = fileName;
+        Errno = errno;
+    }
+
+    /// <summary>For <see cref="ChildProcess.Adopt"/>, where nothing is started.</summary>
+    internal static SpawnException ForAdopt(int pid, int errno, string call) =>
+        new($"pid {pid}", errno, $"cannot adopt pid {pid}: {Interop.Sys.StrError(errno)} ({call})", false);
+
     /// <summary>The program as it was requested.</summary>
     public string FileName { get; }
 
