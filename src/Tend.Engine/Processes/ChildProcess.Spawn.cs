@@ -1,0 +1,262 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace Tend.Processes;
+
+// Starting a child with posix_spawn.
+//
+// Never fork() from a managed process: the child would be a copy of a multi-threaded runtime
+// with only the forking thread alive, where any lock held by another thread (allocator, GC,
+// loader) stays held forever. posix_spawn in glibc uses clone(CLONE_VM|CLONE_VFORK) and runs only
+// async-signal-safe code in the child before exec, and it reports a failed exec through its return
+// value, so "not found"/"permission denied" surface here as errors rather than as a child that
+// exits with 127.
+//
+// What the child gets:
+//  - a new session (POSIX_SPAWN_SETSID), so it leads its own process group and has no controlling
+//    terminal: stopping can signal the whole group, and a Ctrl-C on the daemon's terminal does not
+//    reach it;
+//  - every signal at its default disposition and none blocked: the runtime ignores SIGPIPE,
+//    threads may block signals, and a child inherits ignored and blocked signals across exec;
+//  - stdin from /dev/null, stdout/stderr on pipes (or /dev/null);
+//  - no other descriptor: pipes are created O_CLOEXEC, and closefrom(3) also closes anything else
+//    some library opened without O_CLOEXEC.
+public sealed partial class ChildProcess
+{
+    private const string DefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+    /// <summary>Starts the program described by <paramref name="request"/>.</summary>
+    /// <param name="timeProvider">Clock for the kill timeout of <see cref="StopAsync"/>; the system clock if null.</param>
+    /// <exception cref="SpawnException">The program or working directory is missing, not executable, or
+    /// the system refused to start it.</exception>
+    public static unsafe ChildProcess Start(SpawnRequest request, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!Path.IsPathFullyQualified(request.WorkingDirectory))
+            throw new ArgumentException($"working directory '{request.WorkingDirectory}' is not an absolute path", nameof(request));
+        if (!Directory.Exists(request.WorkingDirectory))
+            throw new SpawnException(request.FileName, Interop.Sys.ENOENT, $"working directory '{request.WorkingDirectory}'");
+
+        string path = ResolveExecutable(request);
+
+        using var argv = new NativeStringArray([request.FileName, .. request.Arguments]);
+        using var envp = new NativeStringArray(request.Environment.Select(FormatVariable));
+        using var nativePath = new NativeStringArray([path, request.WorkingDirectory, "/dev/null"]);
+
+        int* stdoutPipe = stackalloc int[2] { -1, -1 };
+        int* stderrPipe = stackalloc int[2] { -1, -1 };
+        void* attr = NativeMemory.AllocZeroed(Interop.Sys.SpawnAttrSize);
+        void* actions = NativeMemory.AllocZeroed(Interop.Sys.SpawnFileActionsSize);
+        void* sigset = NativeMemory.AllocZeroed(Interop.Sys.SigSetSize);
+        bool attrReady = false, actionsReady = false;
+        try
+        {
+            if (request.RedirectOutput)
+            {
+                if (Interop.Sys.Pipe2(stdoutPipe, Interop.Sys.O_CLOEXEC) != 0 ||
+                    Interop.Sys.Pipe2(stderrPipe, Interop.Sys.O_CLOEXEC) != 0)
+                {
+                    throw new SpawnException(request.FileName, Marshal.GetLastPInvokeError(), "pipe2");
+                }
+            }
+
+            Check(request, Interop.Sys.PosixSpawnAttrInit(attr), "posix_spawnattr_init");
+            attrReady = true;
+            Check(request, Interop.Sys.PosixSpawnAttrSetFlags(attr,
+                Interop.Sys.POSIX_SPAWN_SETSID | Interop.Sys.POSIX_SPAWN_SETSIGDEF | Interop.Sys.POSIX_SPAWN_SETSIGMASK),
+                "posix_spawnattr_setflags");
+            // Not sigfillset: it leaves out glibc's internal signals 32 and 33, which posix_spawn then
+            // sets to SIG_IGN in the child, and an exec'd program keeps them ignored. All 64 bits, set by
+            // hand, give every signal its default (the kernel refuses SIGKILL/SIGSTOP; glibc ignores that).
+            new Span<byte>(sigset, 8).Fill(0xFF);
+            Check(request, Interop.Sys.PosixSpawnAttrSetSigDefault(attr, sigset), "posix_spawnattr_setsigdefault");
+            Interop.Sys.SigEmptySet(sigset);
+            Check(request, Interop.Sys.PosixSpawnAttrSetSigMask(attr, sigset), "posix_spawnattr_setsigmask");
+
+            Check(request, Interop.Sys.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
+            actionsReady = true;
+            byte* devNull = nativePath[2];
+            Check(request, Interop.Sys.PosixSpawnFileActionsAddOpen(actions, 0, devNull, Interop.Sys.O_RDONLY, 0), "addopen");
+            if (request.RedirectOutput)
+            {
+                // dup2 clears FD_CLOEXEC on the copy, so fds 1 and 2 survive the exec while the
+                // original pipe ends (O_CLOEXEC, and >= 3 anyway) do not.
+                Check(request, Interop.Sys.PosixSpawnFileActionsAddDup2(actions, stdoutPipe[1], 1), "adddup2");
+                Check(request, Interop.Sys.PosixSpawnFileActionsAddDup2(actions, stderrPipe[1], 2), "adddup2");
+            }
+            else
+            {
+                Check(request, Interop.Sys.PosixSpawnFileActionsAddOpen(actions, 1, devNull, Interop.Sys.O_WRONLY, 0), "addopen");
+                Check(request, Interop.Sys.PosixSpawnFileActionsAddOpen(actions, 2, devNull, Interop.Sys.O_WRONLY, 0), "addopen");
+            }
+            Check(request, Interop.Sys.PosixSpawnFileActionsAddChdir(actions, nativePath[1]), "addchdir");
+            Check(request, Interop.Sys.PosixSpawnFileActionsAddCloseFrom(actions, 3), "addclosefrom");
+
+            ChildProcess child;
+            ReapLock.EnterReadLock();
+            try
+            {
+                int pid;
+                int error = Interop.Sys.PosixSpawn(&pid, nativePath[0], actions, attr, argv.Pointer, envp.Pointer);
+                if (error != 0)
+                {
+                    // The file was there a moment ago, so ENOENT now most likely means a missing #!
+                    // interpreter (or a working directory removed meanwhile).
+                    string? detail = error == Interop.Sys.ENOENT ? "missing interpreter or working directory?" : null;
+                    throw new SpawnException(request.FileName, error, detail);
+                }
+                int fd = Interop.Sys.PidFdOpen(pid);
+                if (fd < 0)
+                {
+                    // Still unreaped (nobody reaps unknown children while we hold the lock), so the
+                    // bare pid is safe to use here.
+                    int errno = Marshal.GetLastPInvokeError();
+                    Interop.Sys.Kill(-pid, Signals.SIGKILL);
+                    Interop.Sys.Kill(pid, Signals.SIGKILL);
+                    Interop.Sys.WaitPid(pid, null, 0);
+                    throw new SpawnException(request.FileName, errno, "pidfd_open");
+                }
+
+                child = new ChildProcess(pid, new SafePidFdHandle(fd), isOurChild: true, timeProvider ?? TimeProvider.System,
+                    OpenReadEnd(stdoutPipe[0]), OpenReadEnd(stderrPipe[0]))
+                {
+                    // Unreaped until the watcher sees it, so its /proc entry exists even if it exited.
+                    StartTime = ProcStat.ReadStartTime(pid) ?? 0,
+                };
+                stdoutPipe[0] = stderrPipe[0] = -1; // owned by the streams now
+                s_live[pid] = child;
+            }
+            finally
+            {
+                ReapLock.ExitReadLock();
+            }
+
+            int watchErrno = ChildWatcher.Watch(child._pidFd, child.OnExited);
+            if (watchErrno != 0)
+            {
+                // Without the watcher nobody would ever reap it: kill and reap it here.
+                child.KillGroupLeftovers();
+                child.Reap();
+                s_live.TryRemove(new KeyValuePair<int, ChildProcess>(child.Pid, child));
+                child._pidFd.Dispose();
+                child.StandardOutput?.Dispose();
+                child.StandardError?.Dispose();
+                throw new SpawnException(request.FileName, watchErrno, "epoll_ctl");
+            }
+            return child;
+        }
+        finally
+        {
+            // The write ends belong to the child now (or to nobody if the spawn failed); keeping them
+            // open here would keep the readers from ever seeing end-of-file.
+            CloseIfOpen(stdoutPipe[1]);
+            CloseIfOpen(stderrPipe[1]);
+            // Still set only if no ChildProcess took them over.
+            CloseIfOpen(stdoutPipe[0]);
+            CloseIfOpen(stderrPipe[0]);
+            if (actionsReady) Interop.Sys.PosixSpawnFileActionsDestroy(actions);
+            if (attrReady) Interop.Sys.PosixSpawnAttrDestroy(attr);
+            NativeMemory.Free(sigset);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(attr);
+        }
+    }
+
+    /// <summary>
+    /// Finds the file to execute. A name with a '/' is a path (relative to the working directory);
+    /// a bare name is searched on the child's PATH (or the daemon's when the child has none), like
+    /// execvp: the first executable regular file wins, and EACCES is reported over ENOENT if a
+    /// candidate existed but could not be executed.
+    /// </summary>
+    private static string ResolveExecutable(SpawnRequest request)
+    {
+        string name = request.FileName;
+        if (name.Length == 0 || name.Contains('\0'))
+            throw new SpawnException(name, Interop.Sys.ENOENT);
+
+        if (name.Contains('/'))
+        {
+            string full = Path.Combine(request.WorkingDirectory, name);
+            int errno = CheckExecutable(full);
+            if (errno != 0) throw new SpawnException(name, errno);
+            return full;
+        }
+
+        string searchPath = request.Environment.TryGetValue("PATH", out var childPath) ? childPath
+            : Environment.GetEnvironmentVariable("PATH") ?? DefaultPath;
+        int firstError = Interop.Sys.ENOENT;
+        foreach (string dir in searchPath.Split(':'))
+        {
+            // An empty entry means the current directory, which for the child is its working directory.
+            string candidate = Path.Combine(request.WorkingDirectory, dir.Length == 0 ? "." : dir, name);
+            int errno = CheckExecutable(candidate);
+            if (errno == 0) return candidate;
+            if (errno == Interop.Sys.EACCES) firstError = Interop.Sys.EACCES;
+        }
+        throw new SpawnException(name, firstError, "searched PATH");
+    }
+
+    private static int CheckExecutable(string path)
+    {
+        if (Directory.Exists(path)) return Interop.Sys.EACCES; // what execve says for a directory
+        if (!File.Exists(path)) return Interop.Sys.ENOENT;
+        return Interop.Sys.Access(path, Interop.Sys.X_OK) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    private static string FormatVariable(KeyValuePair<string, string> variable)
+    {
+        if (variable.Key.Length == 0 || variable.Key.Contains('='))
+            throw new ArgumentException($"invalid environment variable name '{variable.Key}'");
+        return variable.Key + "=" + variable.Value;
+    }
+
+    private static void Check(SpawnRequest request, int error, string call)
+    {
+        if (error != 0) throw new SpawnException(request.FileName, error, call);
+    }
+
+    private static FileStream? OpenReadEnd(int fd) =>
+        fd < 0 ? null : new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, bufferSize: 0);
+
+    private static void CloseIfOpen(int fd)
+    {
+        if (fd >= 0) Interop.Sys.Close(fd);
+    }
+
+    /// <summary>A NULL-terminated array of NUL-terminated UTF-8 strings in native memory, as argv and
+    /// envp want them.</summary>
+    private sealed unsafe class NativeStringArray : IDisposable
+    {
+        private readonly byte** _array;
+        private readonly int _count;
+
+        public NativeStringArray(IEnumerable<string> strings)
+        {
+            string[] items = strings.ToArray();
+            foreach (string item in items)
+            {
+                if (item.Contains('\0')) throw new ArgumentException("strings passed to a process may not contain NUL characters");
+            }
+            _array = (byte**)NativeMemory.AllocZeroed((nuint)(items.Length + 1), (nuint)sizeof(byte*));
+            foreach (string item in items)
+            {
+                int length = Encoding.UTF8.GetByteCount(item);
+                byte* bytes = (byte*)NativeMemory.Alloc((nuint)length + 1);
+                Encoding.UTF8.GetBytes(item, new Span<byte>(bytes, length));
+                bytes[length] = 0;
+                _array[_count++] = bytes;
+            }
+        }
+
+        public byte** Pointer => _array;
+
+        public byte* this[int index] => _array[index];
+
+        public void Dispose()
+        {
+            for (int i = 0; i < _count; i++) NativeMemory.Free(_array[i]);
+            NativeMemory.Free(_array);
+        }
+    }
+}

@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace Tend.Processes;
+
+/// <summary>
+/// A process we started (or adopted from a previous daemon), held by its pidfd.
+/// </summary>
+/// <remarks>
+/// <para>Why a pidfd: a bare pid can be recycled by the kernel the moment its process is reaped, and a
+/// signal sent by number after that lands on a stranger. pidfd_send_signal targets the very process
+/// the descriptor was opened for and fails with ESRCH once it is gone. The pidfd also becomes
+/// readable when the process exits, which lets one shared <see cref="ChildWatcher"/> thread wait for
+/// all children at once.</para>
+/// <para>Why process groups: every child is started in a new session, so it leads a process group whose
+/// id equals its pid, and everything it forks stays in that group unless it deliberately leaves.
+/// Stopping signals the whole group, and once the leader has exited whatever is left of the group is
+/// SIGKILLed: a crashed parent must not leave grandchildren behind. kill(-pgid) after the leader's
+/// death is safe because the kernel does not hand out a number that is still in use as a process
+/// group id, so as long as any member is alive the number names this group. For our own children
+/// the leftovers are killed before the leader is reaped, while its zombie still pins the number.</para>
+/// </remarks>
+public sealed partial class ChildProcess : IAsyncDisposable
+{
+    /// <summary>Live processes held by a ChildProcess, by pid. <see cref="ZombieReaper"/> leaves these to
+    /// the watcher, which reaps them through their pidfd.</summary>
+    private static readonly ConcurrentDictionary<int, ChildProcess> s_live = new();
+
+    /// <summary>Spawning takes this for reading, from posix_spawn until the new pid is in
+    /// <see cref="s_live"/> and its pidfd is open; <see cref="ZombieReaper"/> takes it for writing around
+    /// "peek at a zombie, decide it is foreign, reap it". Without it the reaper could reap a fresh
+    /// child before we even know its pid, and pidfd_open would then find nothing (or a stranger).</summary>
+    internal static readonly ReaderWriterLockSlim ReapLock = new(LockRecursionPolicy.NoRecursion);
+
+    private readonly SafePidFdHandle _pidFd;
+    private readonly bool _isOurChild;
+    private readonly TimeProvider _timeProvider;
+    private readonly TaskCompletionSource<ExitStatus> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _mayReap = true;
+    private int _disposed;
+
+    private ChildProcess(int pid, SafePidFdHandle pidFd, bool isOurChild, TimeProvider timeProvider,
+        Stream? standardOutput, Stream? standardError)
+    {
+        // kill(-1) and kill(0) mean "everyone" and "my own group": a pid like that must never get here.
+        if (pid <= 1) throw new ArgumentOutOfRangeException(nameof(pid), pid, "not a valid child pid");
+        Pid = pid;
+        _pidFd = pidFd;
+        _isOurChild = isOurChild;
+        _timeProvider = timeProvider;
+        StandardOutput = standardOutput;
+        StandardError = standardError;
+    }
+
+    public int Pid { get; }
+
+    /// <summary>Start time in clock ticks since boot (field 22 of /proc/&lt;pid&gt;/stat). Together with
+    /// <see cref="Pid"/> it identifies the process across pid reuse; persist both, never the pid alone.</summary>
+    public ulong StartTime { get; private set; }
+
+    /// <summary>Read end of the stdout pipe (blocking reads; read it on a dedicated thread), or null when
+    /// output is not redirected or the process was adopted.</summary>
+    public Stream? StandardOutput { get; }
+
+    /// <summary>Read end of the stderr pipe, like <see cref="StandardOutput"/>.</summary>
+    public Stream? StandardError { get; }
+
+    /// <summary>Completes once the process has exited and (if it is our child) been reaped, after the
+    /// rest of its process group has been sent SIGKILL. Never faults. For an adopted process that is
+    /// not our child the status is unknown (both fields null).</summary>
+    public Task<ExitStatus> Exited => _exited.Task;
+
+    /// <summary>True while a ChildProcess holds <paramref name="pid"/> and will reap it itself.</summary>
+    internal static bool IsHeld(int pid) => s_live.ContainsKey(pid);
+
+    /// <summary>Opens a process left running by a previous daemon. Returns null if <paramref name="pid"/> no
+    /// longer exists or now belongs to a different process (its start time differs).</summary>
+    public static ChildProcess? Adopt(int pid, ulong startTime, TimeProvider? timeProvider = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(pid, 1);
+        int fd = Interop.Sys.PidFdOpen(pid);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Interop.Sys.ESRCH) return null;
+            throw SpawnException.ForAdopt(pid, errno, "pidfd_open");
+        }
+        var pidFd = new SafePidFdHandle(fd);
+
+        // Checked after opening: if the process with this start time holds the pid now, it held it
+        // when the pidfd was opened too (a process keeps its pid for life), so the pidfd is its.
+        if (ProcStat.ReadStartTime(pid) != startTime)
+        {
+            pidFd.Dispose();
+            return null;
+        }
+        var process = new ChildProcess(pid, pidFd, isOurChild: false, timeProvider ?? TimeProvider.System, null, null)
+        {
+            StartTime = startTime,
+        };
+        // Held even though it is (normally) not our child: if we are a subreaper it may have been
+        // reparented to us, and then the watcher must be the one to reap it. If another
+        // ChildProcess already holds the pid, that one reaps and this one must not steal the status.
+        process._mayReap = s_live.TryAdd(pid, process);
+        int watchErrno = ChildWatcher.Watch(pidFd, process.OnExited);
+        if (watchErrno != 0)
+        {
+            s_live.TryRemove(new KeyValuePair<int, ChildProcess>(pid, process));
+            pidFd.Dispose();
+            throw SpawnException.ForAdopt(pid, watchErrno, "epoll_ctl");
+        }
+        return process;
+    }
+
+    /// <summary>Sends <paramref name="signal"/> to this process only (through its pidfd, so never to a
+    /// process that reused its pid). False if it has already exited.</summary>
+    public bool Signal(int signal)
+    {
+        ValidateSignal(signal);
+        if (_exited.Task.IsCompleted) return false;
+        bool added = false;
+        try
+        {
+            _pidFd.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        try
+        {
+            if (Interop.Sys.PidFdSendSignal(_pidFd.Fd, signal) == 0) return true;
+            return HandleSignalError(Marshal.GetLastPInvokeError());
+        }
+        finally
+        {
+            if (added) _pidFd.DangerousRelease();
+        }
+    }
+
+    /// <summary>Sends <paramref name="signal"/> to every process in the child's process group (kill(-pid)).
+    /// Also meaningful after the leader has exited, while other members remain. False if the group is empty.</summary>
+    public bool SignalGroup(int signal)
+    {
+        ValidateSignal(signal);
+        if (Interop.Sys.Kill(-Pid, signal) == 0) return true;
+        return HandleSignalError(Marshal.GetLastPInvokeError());
+    }
+
+    /// <summary>SIGKILL to whatever is left of the process group, ignoring an empty group. Runs
+    /// automatically when the leader exits; stopping calls it again after the leader is gone.</summary>
+    public void KillGroupLeftovers() => Interop.Sys.Kill(-Pid, Signals.SIGKILL);
+
+    /// <summary>
+    /// The stop ladder: <paramref name="signal"/> to the process group, up to <paramref name="killTimeout"/>
+    /// for the leader to exit, then SIGKILL to the group; once the leader is gone, SIGKILL to any
+    /// leftovers. <see cref="TimeSpan.Zero"/> kills at once; <see cref="Timeout.InfiniteTimeSpan"/> never
+    /// escalates. Cancelling abandons the wait, not the process: it may still be running.
+    /// </summary>
+    public async Task<ExitStatus> StopAsync(int signal, TimeSpan killTimeout, CancellationToken ct = default)
+    {
+        ValidateSignal(signal);
+        if (killTimeout < TimeSpan.Zero && killTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(killTimeout), killTimeout, "must be >= 0 or infinite");
+
+        if (!_exited.Task.IsCompleted)
+        {
+            if (killTimeout == TimeSpan.Zero)
+            {
+                Kill();
+            }
+            else
+            {
+                // The leader cannot leave its group (a session leader may not change its pgid), so the
+                // group signal reaches it; the pidfd is only a fallback for an unexpected ESRCH.
+                if (!SignalGroup(signal)) Signal(signal);
+                if (killTimeout != Timeout.InfiniteTimeSpan)
+                {
+                    try
+                    {
+                        await _exited.Task.WaitAsync(killTimeout, _timeProvider, ct).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        Kill();
+                    }
+                }
+            }
+        }
+        ExitStatus status = await _exited.Task.WaitAsync(ct).ConfigureAwait(false);
+        KillGroupLeftovers();
+        return status;
+    }
+
+    /// <summary>If still running, SIGKILLs the group and waits for the exit; then closes the pidfd and
+    /// the pipe streams. Read the streams to their end before disposing to keep the last output.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (!_exited.Task.IsCompleted) Kill();
+        await _exited.Task.ConfigureAwait(false);
+        // Only now: the watcher has dropped the pidfd from its epoll set before completing Exited.
+        _pidFd.Dispose();
+        StandardOutput?.Dispose();
+        StandardError?.Dispose();
+    }
+
+    public override string ToString() => $"pid {Pid}";
+
+    private void Kill()
+    {
+        if (!SignalGroup(Signals.SIGKILL)) Signal(Signals.SIGKILL);
+    }
+
+    /// <summary>Runs on the watcher thread once the pidfd is readable, i.e. the process has exited.</summary>
+    private void OnExited()
+    {
+        ExitStatus status = default;
+        try
+        {
+            // Before reaping: the unreaped zombie leader still pins the group id.
+            KillGroupLeftovers();
+            if (_mayReap) status = Reap();
+        }
+        finally
+        {
+            s_live.TryRemove(new KeyValuePair<int, ChildProcess>(Pid, this));
+            _exited.TrySetResult(status);
+        }
+    }
+
+    private unsafe ExitStatus Reap()
+    {
+        Interop.Sys.SigInfo info = default;
+        // A readable pidfd means the process is a zombie (or gone), so a blocking waitid returns at
+        // once for our child. An adopted process is normally not our child (ECHILD, status unknown);
+        // WNOHANG keeps the watcher safe should that assumption ever be wrong.
+        int options = Interop.Sys.WEXITED | (_isOurChild ? 0 : Interop.Sys.WNOHANG);
+        int result;
+        do
+        {
+            result = Interop.Sys.WaitId(Interop.Sys.P_PIDFD, _pidFd.Fd, &info, options);
+        }
+        while (result < 0 && Marshal.GetLastPInvokeError() == Interop.Sys.EINTR);
+
+        if (result < 0 || info.Pid == 0) return default;
+        return info.Code switch
+        {
+            Interop.Sys.CLD_EXITED => new ExitStatus(info.Status, null),
+            Interop.Sys.CLD_KILLED => new ExitStatus(null, info.Status),
+            Interop.Sys.CLD_DUMPED => new ExitStatus(null, info.Status) { CoreDumped = true },
+            _ => default,
+        };
+    }
+
+    private static void ValidateSignal(int signal)
+    {
+        // 0 is the "does it exist" probe, which kill(2) accepts; 64 is SIGRTMAX on Linux.
+        ArgumentOutOfRangeException.ThrowIfNegative(signal);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64);
+    }
+
+    private bool HandleSignalError(int errno) => errno switch
+    {
+        Interop.Sys.ESRCH => false,
+        Interop.Sys.EPERM => throw new UnauthorizedAccessException($"not permitted to signal {this}"),
+        _ => throw new InvalidOperationException($"cannot signal {this}: {Interop.Sys.StrError(errno)}"),
+    };
+}

@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+
+namespace Tend.Processes;
+
+/// <summary>Reads /proc/&lt;pid&gt;/stat: start times (to tell a process from a later one that reuses its
+/// pid) and per-process-group resource usage.</summary>
+/// <remarks>
+/// The second field of the stat line is the command name in parentheses, and that name is chosen
+/// by the process: it may contain spaces and ')' itself. Everything after the last ')' is
+/// well-formed, so fields are always counted from there.
+/// </remarks>
+public static class ProcStat
+{
+    // Field numbers as in proc(5), 1-based.
+    private const int FieldState = 3, FieldPgid = 5, FieldUtime = 14, FieldStime = 15,
+        FieldStartTime = 22, FieldRss = 24;
+
+    private static readonly Lazy<long> s_clockTicks = new(() =>
+    {
+        long ticks = Interop.Sys.SysConf(Interop.Sys._SC_CLK_TCK);
+        return ticks > 0 ? ticks : 100;
+    });
+
+    /// <summary>The unit of start times and cpu times (sysconf(_SC_CLK_TCK), normally 100).</summary>
+    public static long ClockTicksPerSecond => s_clockTicks.Value;
+
+    /// <summary>Start time of the process in clock ticks since boot, or null if there is no such process.</summary>
+    public static ulong? ReadStartTime(int pid)
+    {
+        Span<byte> buffer = stackalloc byte[StatBufferSize];
+        if (!TryReadStat(pid, buffer, out var fields)) return null;
+        return ParseULong(fields, FieldStartTime);
+    }
+
+    /// <summary>True if <paramref name="pid"/> is the very process that started at <paramref name="startTime"/>
+    /// and has not exited (zombies count as exited).</summary>
+    public static bool IsAlive(int pid, ulong startTime)
+    {
+        Span<byte> buffer = stackalloc byte[StatBufferSize];
+        if (!TryReadStat(pid, buffer, out var fields)) return false;
+        if (ParseULong(fields, FieldStartTime) != startTime) return false;
+        return !IsDead(GetField(fields, FieldState));
+    }
+
+    /// <summary>Scans /proc once and sums usage per process group (keyed by pgid). Zombies are skipped;
+    /// processes that vanish during the scan are simply not counted.</summary>
+    public static IReadOnlyDictionary<int, GroupUsage> SampleGroups()
+    {
+        var result = new Dictionary<int, GroupUsage>();
+        long pageSize = Environment.SystemPageSize;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(StatBufferSize);
+        try
+        {
+            foreach (string dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                    continue;
+                if (!TryReadStat(pid, buffer, out var fields)) continue;
+                if (IsDead(GetField(fields, FieldState))) continue;
+
+                int pgid = (int)ParseLong(fields, FieldPgid);
+                long rss = ParseLong(fields, FieldRss) * pageSize;
+                long cpu = ParseLong(fields, FieldUtime) + ParseLong(fields, FieldStime);
+                result.TryGetValue(pgid, out var sum);
+                result[pgid] = new GroupUsage(sum.RssBytes + rss, sum.CpuTicks + cpu, sum.Processes + 1);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return result;
+    }
+
+    // A stat line is a few hundred bytes; the comm field is at most 64.
+    private const int StatBufferSize = 2048;
+
+    private static bool IsDead(ReadOnlySpan<byte> state) => state.Length == 0 || state[0] is (byte)'Z' or (byte)'X';
+
+    /// <summary>Reads the stat file of <paramref name="pid"/> and returns the part after the last ')',
+    /// which begins with field 3 (state). False if the process does not exist (any more).</summary>
+    private static bool TryReadStat(int pid, Span<byte> buffer, out ReadOnlySpan<byte> afterComm)
+    {
+        afterComm = default;
+        int length;
+        try
+        {
+            using SafeFileHandle handle = File.OpenHandle($"/proc/{pid}/stat", FileMode.Open, FileAccess.Read);
+            length = RandomAccess.Read(handle, buffer, 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // FileNotFound/DirectoryNotFound when the pid does not exist; a plain IOException (ESRCH)
+            // when it exits between open and read.
+            return false;
+        }
+        var line = buffer[..length];
+        int close = line.LastIndexOf((byte)')');
+        if (close < 0 || close + 2 > line.Length) return false;
+        afterComm = line[(close + 2)..];
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> GetField(ReadOnlySpan<byte> afterComm, int field)
+    {
+        int index = field - FieldState;
+        foreach (Range range in afterComm.Split((byte)' '))
+        {
+            if (index-- == 0) return afterComm[range].TrimEnd((byte)'\n');
+        }
+        return default;
+    }
+
+    private static ulong ParseULong(ReadOnlySpan<byte> afterComm, int field) =>
+        ulong.TryParse(GetField(afterComm, field), NumberStyles.None, CultureInfo.InvariantCulture, out ulong v) ? v : 0;
+
+    private static long ParseLong(ReadOnlySpan<byte> afterComm, int field) =>
+        long.TryParse(GetField(afterComm, field), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v) ? v : 0;
+}

@@ -1,0 +1,101 @@
+using Tend.Processes;
+using static Tend.Tests.Processes.ProcessTestSupport;
+
+namespace Tend.Tests.Processes;
+
+public sealed class ProcStatTests
+{
+    [Fact]
+    public void ReadStartTime_OwnProcess_IsAliveWithItOnly()
+    {
+        ulong? start = ProcStat.ReadStartTime(Environment.ProcessId);
+
+        Assert.NotNull(start);
+        Assert.True(ProcStat.IsAlive(Environment.ProcessId, start.Value));
+        Assert.False(ProcStat.IsAlive(Environment.ProcessId, start.Value + 1));
+    }
+
+    [Fact]
+    public void ReadStartTime_NoSuchProcess_IsNull()
+    {
+        Assert.Null(ProcStat.ReadStartTime(4_194_305));
+        Assert.False(ProcStat.IsAlive(4_194_305, 1));
+    }
+
+    [Fact]
+    public void ClockTicksPerSecond_IsPositive()
+    {
+        Assert.True(ProcStat.ClockTicksPerSecond > 0);
+    }
+
+    [Fact]
+    public async Task ReadStartTime_CommWithSpacesAndParens_IsParsed()
+    {
+        string dir = CreateTempDirectory();
+        try
+        {
+            // The kernel takes comm from the file name: make it as hostile as it gets.
+            string program = Path.Combine(dir, "a) b (c");
+            File.Copy("/bin/sleep", program);
+            await using var child = ChildProcess.Start(Command(program, "30"));
+
+            Assert.Equal("a) b (c", File.ReadAllText($"/proc/{child.Pid}/comm").TrimEnd('\n'));
+            Assert.Equal(child.StartTime, ProcStat.ReadStartTime(child.Pid));
+            Assert.True(ProcStat.IsAlive(child.Pid, child.StartTime));
+            Assert.Equal(1, ProcStat.SampleGroups()[child.Pid].Processes);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task IsAlive_AfterExit_IsFalse()
+    {
+        await using var child = ChildProcess.Start(Command("/bin/true"));
+        ulong start = child.StartTime;
+
+        await child.Exited.WaitAsync(WaitLimit);
+
+        Assert.False(ProcStat.IsAlive(child.Pid, start));
+    }
+
+    [Fact]
+    public async Task SampleGroups_AllocatingChild_ReportsItsMemory()
+    {
+        await using var child = ChildProcess.Start(TestChild("--alloc", "50"));
+
+        GroupUsage usage = default;
+        await WaitUntilAsync(() =>
+        {
+            ProcStat.SampleGroups().TryGetValue(child.Pid, out usage);
+            return usage.RssBytes >= 50L * 1024 * 1024;
+        }, "the group's RSS reaches 50 MiB");
+
+        Assert.Equal(1, usage.Processes);
+        Assert.True(usage.CpuTicks >= 0);
+    }
+
+    [Fact]
+    public async Task SampleGroups_ParentAndGrandchild_AreSummedInOneGroup()
+    {
+        string pidFile = Path.Combine(Path.GetTempPath(), "tend-gc-" + Guid.NewGuid().ToString("N"));
+        (int Pid, ulong StartTime) grandchild = default;
+        try
+        {
+            await using var child = ChildProcess.Start(TestChild("--grandchild", pidFile));
+            grandchild = await WaitForGrandchildAsync(pidFile, child.Pid);
+
+            GroupUsage usage = ProcStat.SampleGroups()[child.Pid];
+
+            Assert.Equal(2, usage.Processes);
+            Assert.True(usage.RssBytes > 0);
+        }
+        finally
+        {
+            await KillIfAliveAsync(grandchild.Pid, grandchild.StartTime);
+            File.Delete(pidFile);
+        }
+    }
+}
