@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -23,7 +24,9 @@ internal sealed class LogsCommand : TendCommand
     private readonly Option<int> _lines = new("--lines")
     {
         Description = "How many past lines to show first",
+        HelpName = "N",
         DefaultValueFactory = _ => 20,
+        CustomParser = ParseLines,
     };
     private readonly Option<bool> _noFollow = new("--no-follow") { Description = "Print the past lines and exit" };
     private readonly Option<bool> _err = new("--err") { Description = "Only stderr" };
@@ -38,10 +41,6 @@ internal sealed class LogsCommand : TendCommand
         Add(_err);
         Add(_out);
         Add(_json);
-        _lines.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 0) r.AddError("--lines must not be negative");
-        });
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
@@ -83,6 +82,14 @@ internal sealed class LogsCommand : TendCommand
         {
             // Ctrl-C: following ends here, and that is success.
         }
+        return 0;
+    }
+
+    private static int ParseLines(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n)) return n;
+        result.AddError($"--lines must be a number of lines (0 or more), not '{text}'");
         return 0;
     }
 
