@@ -52,7 +52,12 @@ internal static class DaemonLauncher
     internal static (string FileName, IReadOnlyList<string> Args) LocateDaemon()
     {
         string? configured = Environment.GetEnvironmentVariable("TEND_DAEMON");
-        if (!string.IsNullOrEmpty(configured)) return CommandFor(Path.GetFullPath(configured));
+        if (!string.IsNullOrEmpty(configured))
+        {
+            string path = Path.GetFullPath(configured);
+            if (!File.Exists(path)) throw new CliException($"TEND_DAEMON points to a missing file: {path}", 1);
+            return CommandFor(path);
+        }
 
         string baseDir = AppContext.BaseDirectory;
         foreach (string dir in new[] { baseDir, Path.Combine(baseDir, "daemon") })
