@@ -1,0 +1,55 @@
+using System.Collections;
+
+namespace Tend.Cli;
+
+/// <summary>
+/// What the commands need from the outside world, gathered once so tests can replace it:
+/// the daemon's home, whether stdout gets colours, the working directory and environment that
+/// `start` sends, and (in tests) the HTTP handler that stands in for the daemon.
+/// Output and error writers are not here: they come from System.CommandLine's InvocationConfiguration.
+/// </summary>
+internal sealed class CliContext
+{
+    public required string Home { get; init; }
+
+    /// <summary>ANSI colours on stdout: a terminal, NO_COLOR unset, TERM not "dumb".</summary>
+    public bool Color { get; init; }
+
+    public string CurrentDirectory { get; init; } = Environment.CurrentDirectory;
+
+    /// <summary>The environment `start` hands to apps (they inherit the CLI's, like PM2).</summary>
+    public Func<IReadOnlyDictionary<string, string>> GetEnvironment { get; init; } = ReadProcessEnvironment;
+
+    /// <summary>Times in `describe` are shown in this zone.</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Local;
+
+    /// <summary>Tests put a fake daemon here; null means the real unix socket.</summary>
+    public HttpMessageHandler? Handler { get; init; }
+
+    /// <summary>Starts the daemon when it is not running (auto-start, like PM2).</summary>
+    public Func<string, CancellationToken, Task> EnsureDaemonRunning { get; init; } = DaemonLauncher.EnsureRunningAsync;
+
+    /// <summary>The socket file, for cheap "is anything there at all" checks that need no HTTP stack.</summary>
+    public string SocketPath => Path.Combine(Home, Tend.Api.ApiRoutes.SocketFileName);
+
+    public DaemonClient CreateClient(bool autoStart) =>
+        new(Home, Handler, autoStart ? EnsureDaemonRunning : null);
+
+    public static CliContext FromEnvironment() => new()
+    {
+        Home = Tend.Api.ApiRoutes.ResolveHome(),
+        Color = !Console.IsOutputRedirected
+            && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
+            && Environment.GetEnvironmentVariable("TERM") != "dumb",
+    };
+
+    private static IReadOnlyDictionary<string, string> ReadProcessEnvironment()
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            if (entry.Key is string key && entry.Value is string value) env[key] = value;
+        }
+        return env;
+    }
+}

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Tend.Api;
+using Tend.Cli.Rendering;
+
+namespace Tend.Cli.Commands;
+
+/// <summary>
+/// `tend logs [target]`: the last N lines, then follows. The daemon answers NDJSON, one
+/// <see cref="LogLineDto"/> per line, flushed as lines happen; each is printed as soon as it
+/// arrives. Ctrl-C is the normal way out and exits 0.
+/// </summary>
+internal sealed class LogsCommand : TendCommand
+{
+    private readonly Argument<string> _target = new("target")
+    {
+        Description = "all, an app name, app#instance, or a numeric id",
+        Arity = ArgumentArity.ZeroOrOne,
+        DefaultValueFactory = _ => "all",
+    };
+    private readonly Option<int> _lines = new("--lines")
+    {
+        Description = "How many past lines to show first",
+        HelpName = "N",
+        DefaultValueFactory = _ => 20,
+        CustomParser = ParseLines,
+    };
+    private readonly Option<bool> _noFollow = new("--no-follow") { Description = "Print the past lines and exit" };
+    private readonly Option<bool> _err = new("--err") { Description = "Only stderr" };
+    private readonly Option<bool> _out = new("--out") { Description = "Only stdout" };
+    private readonly Option<bool> _json = new("--json") { Description = "Print each line as a JSON object" };
+
+    public LogsCommand(CliContext context) : base("logs", "Show and follow the output of an app, an instance, or all.", context)
+    {
+        Add(_target);
+        Add(_lines);
+        Add(_noFollow);
+        Add(_err);
+        Add(_out);
+        Add(_json);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
+    {
+        string path = BuildPath(
+            parseResult.GetValue(_target) ?? "all",
+            parseResult.GetValue(_lines),
+            follow: !parseResult.GetValue(_noFollow),
+            err: parseResult.GetValue(_err),
+            @out: parseResult.GetValue(_out));
+        bool json = parseResult.GetValue(_json);
+        TextWriter output = Out(parseResult);
+
+        using DaemonClient client = Context.CreateClient(autoStart: true);
+        try
+        {
+            using HttpResponseMessage response = await client.GetStreamingAsync(path, ct).ConfigureAwait(false);
+            using Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            using var reader = new StreamReader(body, Encoding.UTF8);
+            while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+            {
+                if (line.Length == 0) continue;
+                LogLineDto? dto;
+                try
+                {
+                    dto = JsonSerializer.Deserialize(line, TendJsonContext.Default.LogLineDto);
+                }
+                catch (JsonException ex)
+                {
+                    throw new CliException("the daemon sent a log line this tend cannot read", 1, [ex.Message, line], ex);
+                }
+                if (dto is null) continue;
+                output.WriteLine(json
+                    ? JsonSerializer.Serialize(dto, TendJsonContext.Default.LogLineDto)
+                    : LogLineText.Render(dto, Context.Color));
+            }
+        }
+        catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        {
+            // Ctrl-C: following ends here, and that is success.
+        }
+        return 0;
+    }
+
+    private static int ParseLines(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n)) return n;
+        result.AddError($"--lines must be a number of lines (0 or more), not '{text}'");
+        return 0;
+    }
+
+    internal static string BuildPath(string target, int lines, bool follow, bool err, bool @out)
+    {
+        // --err and --out together mean both, same as neither.
+        string stream = err == @out ? "both" : err ? "err" : "out";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{ApiRoutes.Logs}?target={Uri.EscapeDataString(target)}&lines={lines}&follow={(follow ? "true" : "false")}&stream={stream}");
+    }
+}

@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Tend.Api;
+
+namespace Tend.Cli.Commands;
+
+/// <summary>
+/// `tend start tend.yaml [--only a,b]` or `tend start [-n name] [-i N] <command> [args] [-- args]`.
+/// A first word naming an existing .yaml/.yml/.json file means a config; anything else is a command
+/// line. Words after `--` go to the command untouched, even when they look like tend's own options.
+/// </summary>
+internal sealed class StartCommand : TendCommand
+{
+    private static readonly string[] s_configExtensions = [".yaml", ".yml", ".json"];
+    private static readonly string[] s_defaultConfigs = ["tend.yaml", "tend.yml"];
+
+    private readonly Argument<string[]> _words = new("file-or-command")
+    {
+        Description = "A tend.yaml (or .yml/.json), or the command to run and its arguments",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+    private readonly Option<string?> _name = new("--name", "-n") { Description = "The app's name (default: the executable's file name)" };
+    private readonly Option<int?> _instances = new("--instances", "-i")
+    {
+        Description = "How many instances to run: a number, or 'max' for one per CPU",
+        HelpName = "N|max",
+        CustomParser = ParseInstances,
+    };
+    private readonly Option<string[]> _only = new("--only")
+    {
+        Description = "With a config file: start only these apps (comma-separated, repeatable)",
+        HelpName = "app,app",
+    };
+
+    public StartCommand(CliContext context) : base("start", "Start the apps of a tend.yaml, or a command as a new app.", context)
+    {
+        Add(_words);
+        Add(_name);
+        Add(_instances);
+        Add(_only);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
+    {
+        StartRequest request = BuildRequest(
+            parseResult.GetValue(_words) ?? [],
+            parseResult.GetValue(_name),
+            parseResult.GetValue(_instances),
+            parseResult.GetValue(_only),
+            Context.CurrentDirectory,
+            Context.GetEnvironment());
+
+        using DaemonClient client = Context.CreateClient(autoStart: true);
+        ActionResult result = await client.PostAsync(
+            ApiRoutes.Start, request, TendJsonContext.Default.StartRequest, TendJsonContext.Default.ActionResult, ct).ConfigureAwait(false);
+        TextWriter output = Out(parseResult);
+        output.WriteLine(result.Message);
+        await ListCommand.WriteTableAsync(client, output, Context.Color, ct).ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>Turns the command line into the request; usage mistakes throw with exit code 2.</summary>
+    internal static StartRequest BuildRequest(
+        IReadOnlyList<string> words, string? name, int? instances, IReadOnlyList<string>? only,
+        string cwd, IReadOnlyDictionary<string, string> env)
+    {
+        IReadOnlyList<string>? apps = SplitOnly(only);
+
+        string? configPath = null;
+        if (words.Count == 0)
+        {
+            configPath = s_defaultConfigs.Select(f => Path.Combine(cwd, f)).FirstOrDefault(File.Exists)
+                ?? throw new CliException(
+                    "nothing to start: give a command or a config file",
+                    2, ["tend start tend.yaml", "tend start -n web -i 2 node server.js -- --port 3000"]);
+        }
+        else if (IsConfigFileName(words[0]))
+        {
+            configPath = Path.GetFullPath(words[0], cwd);
+            if (!File.Exists(configPath)) throw new CliException($"config file not found: {configPath}", 2);
+            if (words.Count > 1)
+                throw new CliException($"a config file takes no arguments: {string.Join(' ', words.Skip(1))}", 2);
+        }
+
+        if (configPath is not null)
+        {
+            if (name is not null || instances is not null)
+                throw new CliException("--name and --instances apply to a command; set them in the config file", 2);
+            return new StartRequest(configPath, apps, Command: null, Name: null, Instances: null, Cwd: null, env);
+        }
+
+        if (words[0].StartsWith('-'))
+            throw new CliException($"unknown option '{words[0]}'", 2, ["put the command's own options after --: tend start node -- --inspect app.js"]);
+        if (apps is not null) throw new CliException("--only selects apps of a config file; it does not apply to a command", 2);
+        if (name is not null && string.IsNullOrWhiteSpace(name)) throw new CliException("--name must not be empty", 2);
+        return new StartRequest(
+            ConfigPath: null,
+            Only: null,
+            Command: words.ToArray(),
+            Name: name ?? Path.GetFileName(words[0].TrimEnd('/')),
+            Instances: instances,
+            Cwd: cwd,
+            Env: env);
+    }
+
+    private static bool IsConfigFileName(string word) =>
+        s_configExtensions.Any(ext => word.EndsWith(ext, StringComparison.OrdinalIgnoreCase));
+
+    private static IReadOnlyList<string>? SplitOnly(IReadOnlyList<string>? only)
+    {
+        if (only is null) return null;
+        string[] apps = only
+            .SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        return apps.Length == 0 ? null : apps;
+    }
+
+    private static int? ParseInstances(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (text == "max") return Environment.ProcessorCount;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1) return n;
+        result.AddError($"--instances must be a positive number or 'max', not '{text}'");
+        return null;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text;
+using Tend.Api;
+
+namespace Tend.Cli.Rendering;
+
+/// <summary>
+/// `tend describe` for humans: the app's resolved spec, then one section per instance with the
+/// why behind its state (reasons, last exit, recent exits). Only environment variables that differ
+/// from the caller's shell are listed — the rest is inherited noise (PM2 does the same).
+/// </summary>
+internal static class DescribeText
+{
+    private const int KeyWidth = 16;
+    private static readonly CultureInfo s_inv = CultureInfo.InvariantCulture;
+
+    public static string Render(AppInfo app, IReadOnlyDictionary<string, string> callerEnv, TimeZoneInfo zone, bool color)
+    {
+        var text = new StringBuilder();
+        Heading(text, app.Name, color);
+        Pair(text, "command", Format.CommandLine(app.Command, app.Args));
+        Pair(text, "cwd", app.Cwd);
+        Pair(text, "config", app.ConfigPath ?? "-");
+        Pair(text, "instances", app.InstancesWanted.ToString(s_inv));
+        Pair(text, "restart", app.Restart);
+        Pair(text, "max restarts", app.MaxRestarts.ToString(s_inv));
+        Pair(text, "min uptime", Format.Duration(app.MinUptimeMs));
+        Pair(text, "restart delay", Format.Duration(app.RestartDelayMs));
+        Pair(text, "stop signal", app.StopSignal);
+        Pair(text, "kill timeout", Format.Duration(app.KillTimeoutMs));
+        Pair(text, "stop exit codes", app.StopExitCodes.Count == 0 ? "-" : string.Join(", ", app.StopExitCodes));
+        Pair(text, "max memory", app.MaxMemoryBytes is { } max ? Format.Memory(max) : "-");
+
+        var differing = app.Env
+            .Where(kv => !callerEnv.TryGetValue(kv.Key, out string? mine) || mine != kv.Value)
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .ToList();
+        Pair(text, "env", $"{app.Env.Count} variables, {differing.Count} differ from this shell");
+        foreach (var (key, value) in differing) text.Append("    ").Append(key).Append('=').Append(value).Append('\n');
+
+        foreach (InstanceDetail instance in app.Instances)
+        {
+            text.Append('\n');
+            Instance(text, instance, zone, color);
+        }
+        if (app.Instances.Count == 0) text.Append("\nno instances\n");
+        return text.ToString();
+    }
+
+    private static void Instance(StringBuilder text, InstanceDetail i, TimeZoneInfo zone, bool color)
+    {
+        Heading(text, $"{Format.InstanceName(i.Name, i.Instance)} (id {i.Id.ToString(s_inv)})", color);
+        string status = i.Status == "online" ? $"{i.Status}, {(i.Ready ? "ready" : "not ready")}" : i.Status;
+        Pair(text, "status", Ansi.Paint(status, Ansi.ForStatus(i.Status), color));
+        Pair(text, "pid", i.Pid?.ToString(s_inv) ?? "-");
+        Pair(text, "uptime", i.Pid is null ? "-" : Format.Uptime(i.UptimeMs));
+        Pair(text, "cpu", Format.Cpu(i.CpuPercent));
+        Pair(text, "memory", Format.Memory(i.MemoryBytes));
+        Pair(text, "restarts", i.Restarts.ToString(s_inv));
+        Pair(text, "unstable", i.UnstableRestarts.ToString(s_inv));
+        Pair(text, "last exit", Exit(i.ExitCode, i.ExitSignal));
+        Pair(text, "status reason", i.StatusReason ?? "-");
+        Pair(text, "restart reason", i.LastRestartReason ?? "-");
+        Pair(text, "started at", i.StartedAt is { } started ? Format.Timestamp(started, zone) : "-");
+        Pair(text, "out log", i.OutLog);
+        Pair(text, "err log", i.ErrLog);
+        Pair(text, "dropped lines", i.DroppedLines.ToString(s_inv));
+
+        if (i.RecentExits.Count == 0)
+        {
+            Pair(text, "recent exits", "none");
+            return;
+        }
+        text.Append("  recent exits\n");
+        string[] headers = ["time", "pid", "exit", "uptime", "reason"];
+        List<string[]> rows = i.RecentExits.Select(e => new[]
+        {
+            Format.Timestamp(e.Time, zone),
+            e.Pid.ToString(s_inv),
+            Exit(e.ExitCode, e.ExitSignal),
+            Format.Uptime(e.UptimeMs),
+            e.Reason,
+        }).ToList();
+        int[] widths = headers.Select((h, c) => Math.Max(h.Length, rows.Max(r => r[c].Length))).ToArray();
+        Columns(text, headers, widths);
+        foreach (string[] row in rows) Columns(text, row, widths);
+    }
+
+    private static string Exit(int? code, string? signal) => (code, signal) switch
+    {
+        (_, { } sig) => sig,
+        ({ } c, null) => "code " + c.ToString(s_inv),
+        _ => "-",
+    };
+
+    private static void Heading(StringBuilder text, string title, bool color) =>
+        text.Append(Ansi.Paint(title, Ansi.Bold, color)).Append('\n');
+
+    private static void Pair(StringBuilder text, string key, string value) =>
+        text.Append("  ").Append(key.PadRight(KeyWidth)).Append(value).Append('\n');
+
+    private static void Columns(StringBuilder text, string[] cells, int[] widths)
+    {
+        text.Append("    ");
+        for (int c = 0; c < cells.Length; c++)
+        {
+            text.Append(c == cells.Length - 1 ? cells[c] : cells[c].PadRight(widths[c] + 2));
+        }
+        text.Append('\n');
+    }
+}

@@ -1,0 +1,103 @@
+using Tend.Api;
+using Tend.Cli.Rendering;
+
+namespace Tend.Tests.Cli.Rendering;
+
+public sealed class DescribeTextTests
+{
+    internal static AppInfo SampleApp() => new(
+        Name: "web",
+        Command: "node",
+        Args: ["server.js", "--title", "my app"],
+        Cwd: "/srv/web",
+        InstancesWanted: 2,
+        Restart: "always",
+        MaxRestarts: 15,
+        MinUptimeMs: 1000,
+        RestartDelayMs: 250,
+        StopSignal: "SIGTERM",
+        KillTimeoutMs: 5000,
+        StopExitCodes: [0, 143],
+        MaxMemoryBytes: 512L * 1024 * 1024,
+        ConfigPath: "/srv/tend.yaml",
+        Env: new Dictionary<string, string> { ["PATH"] = "/usr/bin", ["PORT"] = "3000", ["HOME"] = "/root" },
+        Instances:
+        [
+            new InstanceDetail(0, "web", 0, 4242, "online", true, 2, 185_000, 0.5, 12_897_484, 1, null,
+                new DateTimeOffset(2025, 3, 4, 5, 6, 7, TimeSpan.Zero), 1, null, "exited with code 1", "/h/logs/web-0.out.log",
+                "/h/logs/web-0.err.log", 0,
+                [
+                    new ExitRecord(new DateTimeOffset(2025, 3, 4, 5, 0, 0, TimeSpan.Zero), 4100, 1, null, 3000, "crashed"),
+                    new ExitRecord(new DateTimeOffset(2025, 3, 4, 5, 6, 6, TimeSpan.Zero), 4200, null, "SIGKILL", 120_000, "max_memory"),
+                ]),
+            new InstanceDetail(1, "web", 1, null, "errored", false, 15, 0, 0, 0, null, "SIGSEGV",
+                null, 15, "too many restarts (15 in 60s)", null, "/h/logs/web-1.out.log", "/h/logs/web-1.err.log", 7, []),
+        ]);
+
+    [Fact]
+    public void Render_App_ShowsSpecThenEachInstance()
+    {
+        var callerEnv = new Dictionary<string, string> { ["PATH"] = "/usr/bin", ["HOME"] = "/home/me" };
+
+        string text = DescribeText.Render(SampleApp(), callerEnv, TimeZoneInfo.Utc, color: false);
+
+        Assert.Equal(
+            """
+            web
+              command         node server.js --title 'my app'
+              cwd             /srv/web
+              config          /srv/tend.yaml
+              instances       2
+              restart         always
+              max restarts    15
+              min uptime      1s
+              restart delay   250ms
+              stop signal     SIGTERM
+              kill timeout    5s
+              stop exit codes 0, 143
+              max memory      512.0mb
+              env             3 variables, 2 differ from this shell
+                HOME=/root
+                PORT=3000
+
+            web#0 (id 0)
+              status          online, ready
+              pid             4242
+              uptime          3m
+              cpu             0.5%
+              memory          12.3mb
+              restarts        2
+              unstable        1
+              last exit       code 1
+              status reason   -
+              restart reason  exited with code 1
+              started at      2025-03-04 05:06:07
+              out log         /h/logs/web-0.out.log
+              err log         /h/logs/web-0.err.log
+              dropped lines   0
+              recent exits
+                time                 pid   exit     uptime  reason
+                2025-03-04 05:00:00  4100  code 1   3s      crashed
+                2025-03-04 05:06:06  4200  SIGKILL  2m      max_memory
+
+            web#1 (id 1)
+              status          errored
+              pid             -
+              uptime          -
+              cpu             0%
+              memory          0b
+              restarts        15
+              unstable        15
+              last exit       SIGSEGV
+              status reason   too many restarts (15 in 60s)
+              restart reason  -
+              started at      -
+              out log         /h/logs/web-1.out.log
+              err log         /h/logs/web-1.err.log
+              dropped lines   7
+              recent exits    none
+
+            """.Replace("\r\n", "\n"),
+            text);
+    }
+}
