@@ -63,7 +63,8 @@ internal static class DaemonLauncher
         foreach (string dir in new[] { baseDir, Path.Combine(baseDir, "daemon") })
         {
             string apphost = Path.Combine(dir, DaemonName);
-            if (File.Exists(apphost)) return (apphost, []);
+            // A tool package does not keep the apphost's execute bit: then go through the dotnet host.
+            if (File.Exists(apphost) && (File.GetUnixFileMode(apphost) & UnixFileMode.UserExecute) != 0) return (apphost, []);
             string dll = Path.Combine(dir, DaemonName + ".dll");
             if (File.Exists(dll)) return CommandFor(dll);
         }

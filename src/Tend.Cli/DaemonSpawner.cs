@@ -1,16 +1,27 @@
+using System.Collections;
+using Tend.Processes;
+
 namespace Tend.Cli;
 
 /// <summary>
-/// Starts the daemon process, detached from the CLI (own session, stdio to $TEND_HOME/daemon.log,
-/// TEND_HOME set to <c>home</c>). Placeholder: the real implementation sits on the process layer's
-/// posix_spawn and is wired in at integration, replacing this file.
+/// Starts the daemon detached from the CLI: posix_spawn into a new session (no controlling
+/// terminal, so a closed terminal's SIGHUP never reaches it), stdin/stdout/stderr on /dev/null,
+/// no inherited descriptors. The daemon itself points its stdout/stderr at daemon.log
+/// (--detached), so even a crash before logging is set up leaves its trace there.
 /// </summary>
 internal static class DaemonSpawner
 {
     /// <param name="fileName">The program to run: the tend-daemon apphost, or the dotnet host for tend-daemon.dll.</param>
     /// <param name="args">Its arguments (the .dll path when run through the dotnet host).</param>
     /// <param name="home">The TEND_HOME the daemon serves.</param>
-    public static void Spawn(string fileName, IReadOnlyList<string> args, string home) =>
-        throw new NotSupportedException(
-            $"starting the daemon is not wired yet in this build; start it yourself: TEND_HOME={home} {fileName} {string.Join(' ', args)}");
+    public static void Spawn(string fileName, IReadOnlyList<string> args, string home)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
+        env["TEND_HOME"] = home;
+
+        // Not disposed on purpose: disposing would kill what we just started. The daemon outlives
+        // us and is re-parented when we exit.
+        _ = ChildProcess.Start(new SpawnRequest(fileName, [.. args, "--detached"], home, env) { RedirectOutput = false });
+    }
 }

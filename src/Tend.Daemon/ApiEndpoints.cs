@@ -46,7 +46,7 @@ internal static class ApiEndpoints
             if (body.ConfigPath is string path)
             {
                 TendConfig config = ConfigLoader.Load(path, env);
-                IReadOnlyList<AppSpec> specs = body.Only is { Count: > 0 } only ? config.Select(only) : [.. config.Apps];
+                IReadOnlyList<AppSpec> specs = body.Only is { Count: > 0 } only ? [.. config.Only(only).Apps] : [.. config.Apps];
                 return Results.Json(await s.StartAsync(specs, config.SourcePath, ct), json.ActionResult);
             }
             if (body.Command is { Count: > 0 } command)

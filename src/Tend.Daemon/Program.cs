@@ -9,11 +9,29 @@ using Tend.Supervision;
 // stdio on /dev/null), or by hand / by systemd in the foreground. Serves the control API on
 // $TEND_HOME/tend.sock and logs events as JSON lines to $TEND_HOME/daemon.log.
 
-string home = args.Length >= 2 && args[0] == "--home" ? Path.GetFullPath(args[1]) : ApiRoutes.ResolveHome();
+string home = ApiRoutes.ResolveHome();
+bool detached = false;
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--home" && i + 1 < args.Length) home = Path.GetFullPath(args[++i]);
+    else if (args[i] == "--detached") detached = true;
+    else
+    {
+        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached])");
+        return 2;
+    }
+}
 
 // Everything the daemon creates (socket, state, logs) is for this user only.
 NativeMethods.umask(0x3F /* 077 */);
 Directory.CreateDirectory(home);
+if (detached)
+{
+    // Started by the CLI with stdio on /dev/null: send anything written to stdout/stderr (a
+    // runtime crash report, say) to daemon.log, where `tend` looks when the daemon won't answer.
+    int fd = NativeMethods.open(Path.Combine(home, "daemon.log"), 0x1 | 0x40 | 0x400 | 0x80000 /* O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC */, 0x180);
+    if (fd >= 0) { NativeMethods.dup2(fd, 1); NativeMethods.dup2(fd, 2); NativeMethods.close(fd); }
+}
 
 using DaemonLock? daemonLock = DaemonLock.TryAcquire(home, out int? holder);
 if (daemonLock is null)
@@ -62,6 +80,15 @@ internal static partial class NativeMethods
 {
     [LibraryImport("libc")]
     internal static partial int umask(int mask);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int open(string path, int flags, int mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int dup2(int oldfd, int newfd);
+
+    [LibraryImport("libc")]
+    internal static partial int close(int fd);
 }
 
 internal static class ThisAssembly

@@ -106,7 +106,8 @@ if (Get("--partial") is { } partial) Write(partial);
 if (Get("--exit-after") is { } after)
 {
     Thread.Sleep(ParseDuration(after));
-    if (Has("--crash")) kill(pid, 11);
+    // The runtime catches SIGSEGV for its own use; restore the default action so the signal kills us.
+    if (Has("--crash")) { signal(11, 0); kill(pid, 11); Thread.Sleep(Timeout.Infinite); }
     GC.KeepAlive(hog);
     return int.Parse(Get("--exit-code") ?? "0");
 }
@@ -131,3 +132,6 @@ static TimeSpan ParseDuration(string s) =>
 
 [DllImport("libc", SetLastError = true)]
 static extern int kill(int pid, int sig);
+
+[DllImport("libc")]
+static extern nint signal(int sig, nint handler);

@@ -28,6 +28,9 @@ public sealed class App
 
     internal void Changed() => _changed();
 
+    /// <summary>Copy instances' output to the console too (`tend run`).</summary>
+    internal bool EchoOutput { get; init; }
+
     public Task StartAsync() => Task.WhenAll(Instances.Select(i => i.StartAsync()));
 
     public Task StopAsync() => Task.WhenAll(Instances.Select(i => i.StopAsync()));

@@ -41,7 +41,9 @@ public sealed class Instance
     private string? _lastRestartReason;
     private double _cpuPercent;
     private long _memoryBytes;
-    private long _droppedLines;
+    private long _droppedBefore; // dropped lines of earlier runs; the live writers count their own
+    private LogWriter? _outLog;
+    private LogWriter? _errLog;
     private int _overMemorySamples;
 
     internal Instance(App app, int id, int number, TimeProvider time, ILogger logger)
@@ -69,8 +71,9 @@ public sealed class Instance
         get { lock (_gate) return _pid is int pid ? (pid, _startTime) : null; }
     }
 
-    internal string OutLogPath => LogPaths.Resolve(_app.Spec.Logs.OutFile, _app.Home, _app.Name, Number, LogStream.Out);
-    internal string ErrLogPath => LogPaths.Resolve(_app.Spec.Logs.ErrFile, _app.Home, _app.Name, Number, LogStream.Err);
+    public AppSpec Spec => _app.Spec;
+    public string OutLogPath => LogPaths.Resolve(_app.Spec.Logs, LogStream.Out, Name, Number, _app.Home, _app.Spec.Cwd);
+    public string ErrLogPath => LogPaths.Resolve(_app.Spec.Logs, LogStream.Err, Name, Number, _app.Home, _app.Spec.Cwd);
 
     public Task StartAsync() => RunCommandAsync(() =>
     {
@@ -108,7 +111,7 @@ public sealed class Instance
     /// <summary>Zero the restart counters (tend reset).</summary>
     public void ResetCounters()
     {
-        lock (_gate) { _restarts = 0; _droppedLines = 0; _recentExits.Clear(); }
+        lock (_gate) { _restarts = 0; _droppedBefore = -(_outLog?.DroppedLines ?? 0) - (_errLog?.DroppedLines ?? 0); _recentExits.Clear(); }
         _tracker.Reset();
         _app.Changed();
     }
@@ -167,7 +170,7 @@ public sealed class Instance
             return new InstanceDetail(Id, Name, Number, _pid, _status.ToWire(), _ready, _restarts, UptimeMsLocked(),
                 Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null,
                 _startedAt, _tracker.UnstableRuns, _statusReason, _lastRestartReason, OutLogPath, ErrLogPath,
-                _droppedLines, [.. _recentExits]);
+                _droppedBefore + (_outLog?.DroppedLines ?? 0) + (_errLog?.DroppedLines ?? 0), [.. _recentExits]);
         }
     }
 
@@ -274,7 +277,7 @@ public sealed class Instance
         long launchedAt = _time.GetTimestamp();
         try
         {
-            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, BuildEnvironment(spec)));
+            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, BuildEnvironment(spec)), _time);
         }
         catch (SpawnException ex)
         {
@@ -287,6 +290,7 @@ public sealed class Instance
 
         var outLog = new LogWriter(Name, Number, LogStream.Out, OutLogPath, spec.Logs, _time, d => OnDropped(LogStream.Out, d));
         var errLog = new LogWriter(Name, Number, LogStream.Err, ErrLogPath, spec.Logs, _time, d => OnDropped(LogStream.Err, d));
+        if (_app.EchoOutput) { Echo(outLog, Console.Out); Echo(errLog, Console.Error); }
         outLog.Start(child.StandardOutput!);
         errLog.Start(child.StandardError!);
 
@@ -302,6 +306,8 @@ public sealed class Instance
             _ready = true;
             _restartRequest = restartRequest;
             _overMemorySamples = 0;
+            _outLog = outLog;
+            _errLog = errLog;
         }
         _app.Changed();
         EngineLog.Started(_logger, Name, Number, child.Pid);
@@ -333,6 +339,14 @@ public sealed class Instance
         // quick. A grandchild that left our process group may hold them open: don't wait on it forever.
         await Task.WhenAny(Task.WhenAll(outLog.Completion, errLog.Completion), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         await child.DisposeAsync().ConfigureAwait(false);
+        await outLog.DisposeAsync().ConfigureAwait(false);
+        await errLog.DisposeAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            _droppedBefore += outLog.DroppedLines + errLog.DroppedLines;
+            _outLog = null;
+            _errLog = null;
+        }
 
         if (byUser) EngineLog.Stopped(_logger, Name, Number, child.Pid, exit.ToString());
         else EngineLog.Exited(_logger, Name, Number, child.Pid, exit.ToString(), (long)uptime.TotalMilliseconds);
@@ -358,10 +372,31 @@ public sealed class Instance
         _app.Changed();
     }
 
-    private void OnDropped(LogStream stream, long droppedSoFar)
+    private void OnDropped(LogStream stream, long droppedSoFar) =>
+        EngineLog.LogLinesDropped(_logger, Name, Number, stream == LogStream.Out ? "out" : "err", droppedSoFar, "writing to the log file failed");
+
+    /// <summary>`tend flush`: empty the log files, through the live writer when there is one.</summary>
+    public void FlushLogs()
     {
-        lock (_gate) _droppedLines++;
-        EngineLog.LogLinesDropped(_logger, Name, Number, stream == LogStream.Out ? "out" : "err", droppedSoFar, "write to log file failed");
+        LogWriter? outLog, errLog;
+        lock (_gate) { outLog = _outLog; errLog = _errLog; }
+        if (outLog is not null) outLog.Truncate(); else LogWriter.TruncateFiles(OutLogPath);
+        if (errLog is not null) errLog.Truncate(); else LogWriter.TruncateFiles(ErrLogPath);
+    }
+
+    /// <summary>`tend run`: copy an instance's lines to our own stdout/stderr, where a container runtime collects them.</summary>
+    private void Echo(LogWriter writer, TextWriter target)
+    {
+        string prefix = Label + " | ";
+        var lines = writer.SubscribeAsync();
+        _ = Task.Run(async () =>
+        {
+            await foreach (LogLine line in lines.ConfigureAwait(false))
+            {
+                lock (target) target.WriteLine(prefix + line.Text);
+            }
+            lock (target) target.Flush();
+        });
     }
 
     private Dictionary<string, string> BuildEnvironment(AppSpec spec)

@@ -41,6 +41,9 @@ public sealed class Supervisor : IAsyncDisposable
 
     public IReadOnlyList<App> Apps { get { lock (_gate) return [.. _apps]; } }
 
+    /// <summary>Copy every instance's output to this process's stdout/stderr (`tend run`).</summary>
+    public bool EchoOutput { get; init; }
+
     /// <summary>
     /// Restore the declared state after a daemon (re)start. Instances the previous daemon left
     /// running are stopped first, then everything that should run is started fresh: their pipes
@@ -302,7 +305,7 @@ public sealed class Supervisor : IAsyncDisposable
 
     private App AddApp(AppSpec spec, string? configPath, IEnumerable<int> ids)
     {
-        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request());
+        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request()) { EchoOutput = EchoOutput };
         lock (_gate) _apps.Add(app);
         _saver?.Request();
         return app;
