@@ -306,7 +306,7 @@ public sealed partial class LogWriter
                     CloseFileAfterErrorLocked();
                 }
             }
-            TruncateFiles(Path, _rotatedPaths.Length);
+            TruncateFiles(Path);
         }
     }
 
@@ -314,19 +314,26 @@ public sealed partial class LogWriter
     /// Empties <paramref name="path"/> (if it exists and is a regular file) and deletes its rotated
     /// siblings path.1, path.2…: for `tend flush` of an app that is not running.
     /// </summary>
-    public static void TruncateFiles(string path, int maxFiles)
+    public static void TruncateFiles(string path)
     {
         LogFile.TruncateIfExists(path);
-        // Beyond maxFiles too: the limit may have been lowered since those were written.
-        for (int i = 1; i < maxFiles || File.Exists($"{path}.{i}"); i++)
+        // Every path.N, not just up to max_files: the limit may have been lowered since.
+        string? dir = System.IO.Path.GetDirectoryName(path);
+        string name = System.IO.Path.GetFileName(path);
+        if (string.IsNullOrEmpty(dir) || !Directory.Exists(dir)) return;
+        foreach (string rotated in Directory.EnumerateFiles(dir, name + ".*"))
         {
+            // The pattern also matches "name" itself (".*" may match nothing), hence the length check.
+            ReadOnlySpan<char> file = System.IO.Path.GetFileName(rotated.AsSpan());
+            if (file.Length <= name.Length + 1 || file[name.Length] != '.') continue;
+            ReadOnlySpan<char> suffix = file[(name.Length + 1)..];
+            if (suffix.ContainsAnyExceptInRange('0', '9')) continue;
             try
             {
-                File.Delete($"{path}.{i}");
+                File.Delete(rotated);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                if (i >= maxFiles) break;
             }
         }
     }
