@@ -35,6 +35,9 @@ public sealed partial class LogWriter
     private readonly byte[] _carryStamp = new byte[LogTimestamp.Length + 1];
     private DateTimeOffset _carryTime;
 
+    /// <summary>Scratch buffers grown for one giant line are dropped afterwards if bigger than this.</summary>
+    private const int RetainedScratchBytes = 1024 * 1024;
+
     private static ReadOnlySpan<byte> SplitMarkerBytes => " [tend: line continues]"u8;
 
     private void ProcessChunk(ReadOnlySpan<byte> data, DateTimeOffset now)
@@ -56,8 +59,7 @@ public sealed partial class LogWriter
                 return;
             }
             AppendCarry(data[..nl]);
-            EmitLine(_carry.AsSpan(0, _carryLength), hasNewline: false, _carryStamp, _carryTime);
-            _carryLength = 0;
+            FinishCarryLocked();
             data = data[(nl + 1)..];
         }
 
@@ -111,7 +113,7 @@ public sealed partial class LogWriter
         EmitLine(_carry.AsSpan(0, _carryLength), hasNewline: false, _carryStamp, _carryTime);
         _carryLength = 0;
         // A 16 MiB carry buffer should not outlive the one giant line that needed it.
-        if (_carry.Length > ReadBufferSize) _carry = [];
+        if (_carry.Length > RetainedScratchBytes) _carry = [];
     }
 
     /// <param name="line">The line's bytes, ending with '\n' when <paramref name="hasNewline"/>.</param>
@@ -130,6 +132,7 @@ public sealed partial class LogWriter
                 break;
             default:
                 Append(default, FormatJson(hasNewline ? line[..^1] : line, stamp[..LogTimestamp.Length]), addNewline: false);
+                if (_json.Length > RetainedScratchBytes) _json = [];
                 break;
         }
     }

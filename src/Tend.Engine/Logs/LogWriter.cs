@@ -103,11 +103,15 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
     public string Path { get; }
     public LogSpec Spec { get; }
 
-    /// <summary>Lines longer than this are split (see the remarks). Set before <see cref="Start"/>.</summary>
+    /// <summary>
+    /// Lines longer than this are split (see the remarks). At least one read buffer (64 KiB), since
+    /// only lines that span reads are measured: a line inside one read is never split.
+    /// </summary>
     public int MaxLineBytes
     {
         get;
-        init => field = value >= 1024 ? value : throw new ArgumentOutOfRangeException(nameof(value), "at least 1024");
+        init => field = value >= ReadBufferSize ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), $"at least {ReadBufferSize}");
     } = DefaultMaxLineBytes;
 
     /// <summary>Lines that could not be written (thread-safe running total).</summary>
