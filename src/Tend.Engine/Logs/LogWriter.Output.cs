@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Tend.Logs;
 
@@ -40,6 +41,9 @@ public sealed partial class LogWriter
 
     private static ReadOnlySpan<byte> SplitMarkerBytes => " [tend: line continues]"u8;
 
+    // AggressiveOptimization here and on the pump loop: these run for the daemon's whole life and
+    // must be fast from the first megabyte, not after tiered compilation gets around to them.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessChunk(ReadOnlySpan<byte> data, DateTimeOffset now)
     {
         long millis = now.UtcTicks / TimeSpan.TicksPerMillisecond;
@@ -63,6 +67,9 @@ public sealed partial class LogWriter
             data = data[(nl + 1)..];
         }
 
+        if (_mode != OutputMode.Json && _subscriberCount == 0)
+            data = CopyCompleteLines(data);
+
         while (true)
         {
             int nl = data.IndexOf((byte)'\n');
@@ -77,6 +84,52 @@ public sealed partial class LogWriter
             _carryTime = now;
             AppendCarry(data);
         }
+    }
+
+    /// <summary>
+    /// The hot loop (text format, nobody subscribed): copies complete lines, each behind the
+    /// stamp, straight into the output buffer while they fit in it and under the rotation limit.
+    /// Returns what is left for the general path: a line that needs a flush or a rotation first,
+    /// and the partial line at the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ReadOnlySpan<byte> CopyCompleteLines(ReadOnlySpan<byte> data)
+    {
+        byte[] buffer = _out ??= ArrayPool<byte>.Shared.Rent(OutputBufferSize);
+        long room = buffer.Length;
+        if (_canRotate) room = Math.Min(room, Spec.MaxSizeBytes - _fileSize);
+        ReadOnlySpan<byte> stamp = _mode == OutputMode.Stamped ? _stamp : default;
+        int pending = _pending, lines = 0;
+
+        if (stamp.IsEmpty)
+        {
+            // Bytes pass through untouched: everything up to the last newline in one copy.
+            int last = data.LastIndexOf((byte)'\n');
+            if (last >= 0 && pending + last + 1 <= room)
+            {
+                data[..(last + 1)].CopyTo(buffer.AsSpan(pending));
+                pending += last + 1;
+                lines = data[..(last + 1)].Count((byte)'\n');
+                data = data[(last + 1)..];
+            }
+        }
+        else
+        {
+            while (true)
+            {
+                int nl = data.IndexOf((byte)'\n');
+                if (nl < 0 || pending + stamp.Length + nl + 1 > room) break;
+                Span<byte> dst = buffer.AsSpan(pending, stamp.Length + nl + 1);
+                stamp.CopyTo(dst);
+                data[..(nl + 1)].CopyTo(dst[stamp.Length..]);
+                pending += dst.Length;
+                lines++;
+                data = data[(nl + 1)..];
+            }
+        }
+        _pending = pending;
+        _pendingLines += lines;
+        return data;
     }
 
     private void AppendCarry(ReadOnlySpan<byte> data)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tend.Config;
 
 namespace Tend.Logs;
@@ -147,6 +148,7 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
         thread.Start();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pump()
     {
         var source = _source!;

@@ -133,22 +133,26 @@ public sealed class LogWriterTests : IDisposable
         Assert.Equal(N, LogTest.AssertSpewLines([writer.Path], prefixLength: 25, 1, N));
     }
 
-    [Fact]
-    public async Task Rotation_SmallMaxSize_NoLineLostAcrossRotatedFiles()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Rotation_SmallMaxSize_NoLineLostAcrossRotatedFiles(bool timestamps)
     {
-        const int N = 50_000; // 6.25 MB of stamped lines into 1 MB files
-        var spec = Text() with { MaxSizeBytes = 1_000_000, MaxFiles = 10 };
+        const int N = 50_000; // 5 or 6.25 MB into 1 MB files
+        int lineLength = timestamps ? 125 : 100;
+        var spec = Text(timestamps) with { MaxSizeBytes = 1_000_000, MaxFiles = 10 };
         await using var writer = NewWriter(spec);
         using var child = LogTest.StartChild("--spew", $"{N}");
         writer.Start(child.StandardOutput.BaseStream);
         await writer.Completion.WaitAsync(LogTest.Timeout);
         await LogTest.WaitForExitAsync(child);
 
-        var files = Enumerable.Range(1, 6).Reverse().Select(i => $"{writer.Path}.{i}").Append(writer.Path).ToList();
+        int rotated = (int)((N * (long)lineLength + spec.MaxSizeBytes - 1) / spec.MaxSizeBytes) - 1;
+        var files = Enumerable.Range(1, rotated).Reverse().Select(i => $"{writer.Path}.{i}").Append(writer.Path).ToList();
         Assert.All(files, f => Assert.True(File.Exists(f), f));
-        Assert.False(File.Exists($"{writer.Path}.7"));
+        Assert.False(File.Exists($"{writer.Path}.{rotated + 1}"));
         Assert.All(files, f => Assert.InRange(new FileInfo(f).Length, 1, spec.MaxSizeBytes));
-        Assert.Equal(N, LogTest.AssertSpewLines(files, prefixLength: 25, 1, N));
+        Assert.Equal(N, LogTest.AssertSpewLines(files, prefixLength: lineLength - 100, 1, N));
     }
 
     [Fact]
