@@ -1,0 +1,12 @@
+using System.Runtime.InteropServices;
+
+namespace Tend.Logs;
+
+internal static partial class Interop
+{
+    internal static partial class Sys
+    {
+        [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+        internal static unsafe partial nint Write(int fd, byte* buffer, nuint count);
+    }
+}

@@ -1,0 +1,27 @@
+using Tend.Config;
+using Tend.Logs;
+
+namespace Tend.Tests.Logs;
+
+public sealed class LogPathsTests
+{
+    [Fact]
+    public void Resolve_NoConfiguredFile_DefaultsUnderTendHome()
+    {
+        Assert.Equal("/home/u/.tend/logs/web-3.out.log", LogPaths.Resolve(LogSpec.Default, LogStream.Out, "web", 3, "/home/u/.tend", "/srv/web"));
+        Assert.Equal("/home/u/.tend/logs/web-3.err.log", LogPaths.Resolve(LogSpec.Default, LogStream.Err, "web", 3, "/home/u/.tend", "/srv/web"));
+    }
+
+    [Fact]
+    public void Resolve_ConfiguredFile_ExpandsPlaceholders_RelativeToBaseDirectory()
+    {
+        var spec = LogSpec.Default with { OutFile = "logs/{app}.{instance}.log", ErrFile = "/var/log/{app}/{app}-{instance}.err" };
+
+        Assert.Equal("/srv/web/logs/web.1.log", LogPaths.Resolve(spec, LogStream.Out, "web", 1, "/home/u/.tend", "/srv/web"));
+        Assert.Equal("/var/log/web/web-1.err", LogPaths.Resolve(spec, LogStream.Err, "web", 1, "/home/u/.tend", "/srv/web"));
+    }
+
+    [Fact]
+    public void Expand_NoPlaceholders_Unchanged() =>
+        Assert.Equal("/var/log/all.log", LogPaths.Expand("/var/log/all.log", "web", 0));
+}
