@@ -93,8 +93,7 @@ internal static class DaemonLauncher
     {
         // 0700: the socket inside is the control plane of every app the user runs.
         if (Directory.Exists(home)) return;
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(home); // not a target; keeps CA1416 honest
-        else Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private static async Task<FileStream> AcquireLaunchLockAsync(string home, CancellationToken ct)

@@ -3,52 +3,55 @@ using System.Runtime.InteropServices;
 namespace Tend.Daemon;
 
 /// <summary>
-/// One daemon per TEND_HOME: an exclusive flock on $TEND_HOME/daemon.pid, held for the daemon's
-/// life. The kernel drops the lock when the process dies, however it dies, so a stale pid file
-/// never blocks a new daemon, and two racing starts can never both win.
+/// One daemon per TEND_HOME: an exclusive flock on $TEND_HOME/daemon.lock, held for the daemon's
+/// life. The kernel drops the lock when the process dies, however it dies, so a stale file never
+/// blocks a new daemon, and two racing starts can never both win. The pid goes to a separate
+/// daemon.pid: .NET takes a shared flock when it opens a file for reading, which our exclusive
+/// lock would refuse, so anyone reading the pid must not have to touch the locked file.
 /// </summary>
 internal sealed partial class DaemonLock : IDisposable
 {
     private const int LOCK_EX = 2, LOCK_NB = 4;
-    private readonly FileStream _file;
+    private readonly SafeHandle _lockFile;
+    private readonly string _pidPath;
 
-    private DaemonLock(FileStream file, string path)
+    private DaemonLock(SafeHandle lockFile, string pidPath)
     {
-        _file = file;
-        Path = path;
+        _lockFile = lockFile;
+        _pidPath = pidPath;
     }
-
-    public string Path { get; }
 
     /// <summary>Take the lock, or return null with the pid of the daemon that holds it.</summary>
     public static DaemonLock? TryAcquire(string home, out int? holderPid)
     {
-        string path = System.IO.Path.Combine(home, "daemon.pid");
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
-        if (flock((int)file.SafeFileHandle.DangerousGetHandle(), LOCK_EX | LOCK_NB) != 0)
+        string pidPath = Path.Combine(home, "daemon.pid");
+        SafeHandle? handle = null;
+        try
         {
+            // .NET may take a shared flock here itself; against a live daemon's exclusive one
+            // that open fails, which means the same as our own flock failing.
+            handle = File.OpenHandle(Path.Combine(home, "daemon.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (IOException) { }
+        if (handle is null || flock((int)handle.DangerousGetHandle(), LOCK_EX | LOCK_NB) != 0)
+        {
+            handle?.Dispose();
             holderPid = null;
-            try
-            {
-                using var reader = new StreamReader(file, leaveOpen: true);
-                if (int.TryParse(reader.ReadToEnd().Trim(), out int pid)) holderPid = pid;
-            }
+            try { holderPid = int.TryParse(File.ReadAllText(pidPath).Trim(), out int pid) ? pid : null; }
             catch (IOException) { }
-            file.Dispose();
             return null;
         }
-        file.SetLength(0);
-        byte[] pidText = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n");
-        file.Write(pidText);
-        file.Flush(flushToDisk: true);
+        string tmp = pidPath + ".tmp";
+        File.WriteAllText(tmp, Environment.ProcessId + "\n");
+        File.Move(tmp, pidPath, overwrite: true);
         holderPid = Environment.ProcessId;
-        return new DaemonLock(file, path);
+        return new DaemonLock(handle, pidPath);
     }
 
     public void Dispose()
     {
-        try { File.Delete(Path); } catch (IOException) { }
-        _file.Dispose();
+        try { File.Delete(_pidPath); } catch (IOException) { }
+        _lockFile.Dispose();
     }
 
     [LibraryImport("libc", SetLastError = true)]

@@ -15,6 +15,7 @@ namespace Tend.Daemon;
 internal static class LogStreaming
 {
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(150);
+    private static readonly byte[] s_newline = "\n"u8.ToArray();
 
     public static async Task StreamAsync(HttpContext context, Supervisor supervisor, string? target, int? lines, bool? follow, string? stream)
     {
@@ -71,8 +72,9 @@ internal static class LogStreaming
     private static async Task WriteAsync(Stream body, LogLine line, CancellationToken ct)
     {
         var dto = new LogLineDto(line.Time, line.App, line.Instance, line.Stream == LogStream.Out ? "out" : "err", line.Text);
-        await JsonSerializer.SerializeAsync(body, dto, TendJsonContext.Default.LogLineDto, ct);
-        body.WriteByte((byte)'\n');
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(dto, TendJsonContext.Default.LogLineDto);
+        await body.WriteAsync(json, ct);
+        await body.WriteAsync(s_newline, ct);
     }
 
     private sealed class Follower(string path, string app, int instance, LogStream stream, LogFormat format)

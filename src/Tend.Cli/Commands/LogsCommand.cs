@@ -82,6 +82,11 @@ internal sealed class LogsCommand : TendCommand
         {
             // Ctrl-C: following ends here, and that is success.
         }
+        catch (IOException ex)
+        {
+            // The daemon went away mid-stream (tend kill, a crash): say so rather than dump a stack.
+            throw new CliException("the log stream ended unexpectedly: the daemon closed the connection", 1, [ex.Message], ex);
+        }
         return 0;
     }
 

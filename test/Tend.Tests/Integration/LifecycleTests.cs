@@ -120,7 +120,7 @@ public sealed class LifecycleTests : IAsyncLifetime
 
         CliResult badSignal = await _home.RunAsync("signal", "SIGNOPE", "worker");
         Assert.Equal(2, badSignal.ExitCode);
-        Assert.Contains("unknown signal \"SIGNOPE\"", badSignal.Stderr);
+        Assert.Contains("unknown signal 'SIGNOPE'", badSignal.Stderr);
 
         CliResult noInstance = await _home.RunAsync("restart", "web#7");
         Assert.Equal(1, noInstance.ExitCode);

@@ -18,7 +18,7 @@ public sealed class LogTests : IAsyncLifetime
     public async Task TwoMillionLines_AllArriveInOrder(bool blocks)
     {
         const int lines = 2_000_000;
-        string args = blocks ? $"[--spew, \"{lines}\", --block]" : $"[--spew, \"{lines}\"]";
+        string args = blocks ? $"[--spew, \"{lines}\", --block, --exit-after, 0ms]" : $"[--spew, \"{lines}\", --exit-after, 0ms]";
         string config = _home.WriteConfig($"""
             apps:
               spew:
