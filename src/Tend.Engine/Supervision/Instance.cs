@@ -26,6 +26,7 @@ public sealed class Instance
 
     private CancellationTokenSource? _stopLoop;
     private Task _loop = Task.CompletedTask;
+    private TaskCompletionSource _launched = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource<string>? _restartRequest;
     private ChildProcess? _child;
 
@@ -75,14 +76,15 @@ public sealed class Instance
     public string OutLogPath => LogPaths.Resolve(_app.Spec.Logs, LogStream.Out, Name, Number, _app.Home, _app.Spec.Cwd);
     public string ErrLogPath => LogPaths.Resolve(_app.Spec.Logs, LogStream.Err, Name, Number, _app.Home, _app.Spec.Cwd);
 
-    public Task StartAsync() => RunCommandAsync(() =>
+    /// <summary>Start the run loop; returns once the first spawn was attempted, so a caller's list shows the pid.</summary>
+    public Task StartAsync() => RunCommandAsync(async () =>
     {
-        if (!_loop.IsCompleted) return Task.CompletedTask;
+        if (!_loop.IsCompleted) return;
         WantedRunning = true;
         lock (_gate) { _statusReason = null; }
         _tracker.Reset();
         BeginLoop();
-        return Task.CompletedTask;
+        await _launched.Task.ConfigureAwait(false);
     });
 
     public Task StopAsync() => RunCommandAsync(async () =>
@@ -106,6 +108,7 @@ public sealed class Instance
         }
         _tracker.Reset();
         BeginLoop();
+        await _launched.Task.ConfigureAwait(false);
     });
 
     /// <summary>Zero the restart counters (tend reset).</summary>
@@ -189,6 +192,7 @@ public sealed class Instance
     private void BeginLoop()
     {
         _stopLoop = new CancellationTokenSource();
+        _launched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var token = _stopLoop.Token;
         lock (_gate) _status = InstanceStatus.Launching;
         _loop = Task.Run(() => RunLoopAsync(token));
@@ -252,6 +256,10 @@ public sealed class Instance
             SetFinal(InstanceStatus.Errored, "internal error: " + ex.Message);
             EngineLog.Errored(_logger, Name, Number, ex.ToString());
         }
+        finally
+        {
+            _launched.TrySetResult();
+        }
     }
 
     private void SetFinal(InstanceStatus status, string reason)
@@ -285,6 +293,7 @@ public sealed class Instance
             EngineLog.SpawnFailed(_logger, Name, Number, ex.Message);
             var failed = new ExitStatus(127, null);
             RecordExit(0, failed, TimeSpan.Zero, "spawn failed: " + ex.Message);
+            _launched.TrySetResult();
             return new RunOutcome(failed, TimeSpan.Zero, false, null);
         }
 
@@ -310,6 +319,7 @@ public sealed class Instance
             _errLog = errLog;
         }
         _app.Changed();
+        _launched.TrySetResult();
         EngineLog.Started(_logger, Name, Number, child.Pid);
 
         var stopRequested = Task.Delay(Timeout.Infinite, stop);
