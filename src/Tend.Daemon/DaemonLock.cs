@@ -9,9 +9,8 @@ namespace Tend.Daemon;
 /// daemon.pid: .NET takes a shared flock when it opens a file for reading, which our exclusive
 /// lock would refuse, so anyone reading the pid must not have to touch the locked file.
 /// </summary>
-internal sealed partial class DaemonLock : IDisposable
+internal sealed class DaemonLock : IDisposable
 {
-    private const int LOCK_EX = 2, LOCK_NB = 4;
     private readonly SafeHandle _lockFile;
     private readonly string _pidPath;
 
@@ -33,7 +32,7 @@ internal sealed partial class DaemonLock : IDisposable
             handle = File.OpenHandle(Path.Combine(home, "daemon.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (IOException) { }
-        if (handle is null || flock((int)handle.DangerousGetHandle(), LOCK_EX | LOCK_NB) != 0)
+        if (handle is null || Interop.Sys.FLock((int)handle.DangerousGetHandle(), Interop.Sys.LOCK_EX | Interop.Sys.LOCK_NB) != 0)
         {
             handle?.Dispose();
             holderPid = null;
@@ -53,7 +52,4 @@ internal sealed partial class DaemonLock : IDisposable
         try { File.Delete(_pidPath); } catch (IOException) { }
         _lockFile.Dispose();
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int flock(int fd, int operation);
 }

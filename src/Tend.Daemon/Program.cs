@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Tend;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Tend.Api;
 using Tend.Daemon;
@@ -23,14 +23,14 @@ for (int i = 0; i < args.Length; i++)
 }
 
 // Everything the daemon creates (socket, state, logs) is for this user only.
-NativeMethods.umask(0x3F /* 077 */);
+Interop.Sys.Umask(0x3F /* 077 */);
 Directory.CreateDirectory(home);
 if (detached)
 {
     // Started by the CLI with stdio on /dev/null: send anything written to stdout/stderr (a
     // runtime crash report, say) to daemon.log, where `tend` looks when the daemon won't answer.
-    int fd = NativeMethods.open(Path.Combine(home, "daemon.log"), 0x1 | 0x40 | 0x400 | 0x80000 /* O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC */, 0x180);
-    if (fd >= 0) { NativeMethods.dup2(fd, 1); NativeMethods.dup2(fd, 2); NativeMethods.close(fd); }
+    int fd = Interop.Sys.Open(Path.Combine(home, "daemon.log"), Interop.Sys.O_WRONLY | Interop.Sys.O_CREAT | Interop.Sys.O_APPEND | Interop.Sys.O_CLOEXEC, 0x180 /* 0600 */);
+    if (fd >= 0) { Interop.Sys.Dup2(fd, 1); Interop.Sys.Dup2(fd, 2); Interop.Sys.Close(fd); }
 }
 
 using DaemonLock? daemonLock = DaemonLock.TryAcquire(home, out int? holder);
@@ -75,21 +75,6 @@ await app.WaitForShutdownAsync();
 DaemonLog.Exiting(logger, Environment.ProcessId);
 File.Delete(socketPath);
 return 0;
-
-internal static partial class NativeMethods
-{
-    [LibraryImport("libc")]
-    internal static partial int umask(int mask);
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int open(string path, int flags, int mode);
-
-    [LibraryImport("libc", SetLastError = true)]
-    internal static partial int dup2(int oldfd, int newfd);
-
-    [LibraryImport("libc")]
-    internal static partial int close(int fd);
-}
 
 internal static class ThisAssembly
 {

@@ -6,9 +6,8 @@ namespace Tend.Config;
 /// Finds the file a command would run, the way execvp would, so a config that names a
 /// missing program fails at load time with a clear message instead of as a crash loop.
 /// </summary>
-internal static partial class ExecutableLookup
+internal static class ExecutableLookup
 {
-    private const int X_OK = 1;
 
     public enum Outcome { Found, NotFound, NotExecutable }
 
@@ -47,8 +46,5 @@ internal static partial class ExecutableLookup
 
     // access(2) rather than the mode bits: it answers for this process's user and groups,
     // which is who will exec the program (root passes if any x bit is set, as exec requires).
-    private static bool IsExecutable(string path) => access(path, X_OK) == 0;
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int access(string path, int mode);
+    private static bool IsExecutable(string path) => Interop.Sys.Access(path, Interop.Sys.X_OK) == 0;
 }

@@ -8,7 +8,7 @@ namespace Tend.State;
 /// new one, never half of either, whether the daemon is SIGKILLed or the machine loses power.
 /// The previous good version is kept as "&lt;name&gt;.bak" and used when the main file is corrupt.
 /// </summary>
-public static partial class StateFile
+public static class StateFile
 {
     public static void Write(string path, PersistedState state, bool keepBackup)
     {
@@ -61,15 +61,10 @@ public static partial class StateFile
         {
             using var handle = File.OpenHandle(dir, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             // A directory handle can't be flushed through FileStream; fsync it directly.
-            _ = Interop.FsyncFd((int)handle.DangerousGetHandle());
+            _ = Interop.Sys.FSync((int)handle.DangerousGetHandle());
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
 
-    private static partial class Interop
-    {
-        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        internal static partial int FsyncFd(int fd);
-    }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Tend.Processes;
+namespace Tend;
 
 internal static partial class Interop
 {

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Tend.Processes;
+namespace Tend;
 
 internal static partial class Interop
 {
@@ -11,5 +11,9 @@ internal static partial class Interop
 
         /// <summary>strerror text for an errno value ("No such file or directory").</summary>
         internal static string StrError(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+
+        /// <summary>A failed file call as the one exception type file code throws.</summary>
+        internal static IOException GetIOException(int errno, string path) =>
+            new($"{path}: {StrError(errno)} (errno {errno})", errno);
     }
 }

@@ -1,4 +1,4 @@
-namespace Tend.Processes;
+namespace Tend;
 
 internal static partial class Interop
 {

@@ -1,7 +1,10 @@
 using System.Runtime.InteropServices;
 
-namespace Tend.Logs;
+namespace Tend;
 
+// Log files are opened with open(2) rather than File.OpenHandle because .NET implements
+// FileMode.Append as "seek to the end once", not O_APPEND. Several instances may share one
+// configured log path, and only O_APPEND makes their writes land at the real end of the file.
 internal static partial class Interop
 {
     internal static partial class Sys
