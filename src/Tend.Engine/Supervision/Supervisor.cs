@@ -281,22 +281,11 @@ public sealed class Supervisor : IAsyncDisposable
 
     private IReadOnlyList<string> Suggest(string target)
     {
-        string? best = Apps.Select(a => a.Name).OrderBy(n => Levenshtein(n, target)).FirstOrDefault();
-        if (best is not null && Levenshtein(best, target) <= 2) return [$"did you mean \"{best}\"?"];
         var names = Apps.Select(a => a.Name).ToList();
+        if (Config.Suggest.Nearest(target, names) is string best) return [$"did you mean \"{best}\"?"];
         return names.Count > 0 ? [$"known apps: {string.Join(", ", names)}"] : ["no apps are managed; start some with `tend start tend.yaml`"];
     }
 
-    private static int Levenshtein(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (int i = 1; i <= a.Length; i++)
-            for (int j = 1; j <= b.Length; j++)
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-        return d[a.Length, b.Length];
-    }
 
     private App? Find(string name)
     {
