@@ -5,7 +5,7 @@ namespace Tend.Cli;
 /// <summary>
 /// What the commands need from the outside world, gathered once so tests can replace it:
 /// the daemon's home, whether stdout gets colours, the working directory and environment that
-/// `start` sends, and (in tests) the HTTP handler that stands in for the daemon.
+/// `start` sends.
 /// Output and error writers are not here: they come from System.CommandLine's InvocationConfiguration.
 /// </summary>
 internal sealed class CliContext
@@ -23,9 +23,6 @@ internal sealed class CliContext
     /// <summary>Times in `describe` are shown in this zone.</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Local;
 
-    /// <summary>Tests put a fake daemon here; null means the real unix socket.</summary>
-    public HttpMessageHandler? Handler { get; init; }
-
     /// <summary>Starts the daemon when it is not running (auto-start, like PM2).</summary>
     public Func<string, CancellationToken, Task> EnsureDaemonRunning { get; init; } = DaemonLauncher.EnsureRunningAsync;
 
@@ -33,7 +30,7 @@ internal sealed class CliContext
     public string SocketPath => Path.Combine(Home, Tend.Api.ApiRoutes.SocketFileName);
 
     public DaemonClient CreateClient(bool autoStart) =>
-        new(Home, Handler, autoStart ? EnsureDaemonRunning : null);
+        new(Home, autoStart ? EnsureDaemonRunning : null);
 
     public static CliContext FromEnvironment() => new()
     {

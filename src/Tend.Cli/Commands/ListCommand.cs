@@ -23,8 +23,10 @@ internal sealed class ListCommand : TendCommand
         TextWriter output = Out(parseResult);
         if (parseResult.GetValue(_json))
         {
-            InstanceInfo[] rows = await client.GetAsync(ApiRoutes.List, TendJsonContext.Default.InstanceInfoArray, ct).ConfigureAwait(false);
-            output.WriteLine(JsonSerializer.Serialize(rows, TendJsonContext.Default.InstanceInfoArray));
+            // The daemon already speaks the contract (same source-generated context): pass its
+            // bytes through rather than parse and re-serialize them. This is the hot path.
+            string json = await client.GetRawAsync(ApiRoutes.List, ct).ConfigureAwait(false);
+            output.WriteLine(json);
             return 0;
         }
         await WriteTableAsync(client, output, Context.Color, ct).ConfigureAwait(false);

@@ -57,9 +57,8 @@ internal sealed class LogsCommand : TendCommand
         using DaemonClient client = Context.CreateClient(autoStart: true);
         try
         {
-            using HttpResponseMessage response = await client.GetStreamingAsync(path, ct).ConfigureAwait(false);
-            using Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            using var reader = new StreamReader(body, Encoding.UTF8);
+            using DaemonResponse response = await client.GetStreamingAsync(path, ct).ConfigureAwait(false);
+            using var reader = new StreamReader(response.Body, Encoding.UTF8);
             while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
             {
                 if (line.Length == 0) continue;
@@ -78,7 +77,7 @@ internal sealed class LogsCommand : TendCommand
                     : LogLineText.Render(dto, Context.Color));
             }
         }
-        catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or IOException or ObjectDisposedException)
         {
             // Ctrl-C: following ends here, and that is success.
         }

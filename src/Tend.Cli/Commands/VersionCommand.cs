@@ -21,8 +21,8 @@ internal sealed class VersionCommand : TendCommand
         TextWriter output = Out(parseResult);
         output.WriteLine("tend " + CliVersion);
 
-        // No socket file, no daemon: answer without loading the HTTP stack at all.
-        if (Context.Handler is null && !File.Exists(Context.SocketPath))
+        // No socket file, no daemon: answer without connecting at all.
+        if (!File.Exists(Context.SocketPath))
         {
             output.WriteLine("daemon not running");
             return 0;
