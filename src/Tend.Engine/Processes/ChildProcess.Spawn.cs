@@ -25,6 +25,7 @@ namespace Tend.Processes;
 public sealed partial class ChildProcess
 {
     private const string DefaultPath = "/usr/local/bin:/usr/bin:/bin";
+    private const int OutputPipeSize = 1 << 20;
 
     /// <summary>Starts the program described by <paramref name="request"/>.</summary>
     /// <param name="timeProvider">Clock for the kill timeout of <see cref="StopAsync"/>; the system clock if null.</param>
@@ -59,6 +60,11 @@ public sealed partial class ChildProcess
                 {
                     throw new SpawnException(request.FileName, Marshal.GetLastPInvokeError(), "pipe2");
                 }
+                // A 1 MiB pipe instead of 64 KiB: a child writing one short line per write(2) then
+                // wakes the log pump far less often, and a burst never blocks the child while the
+                // pump is busy. Best effort: the size may be capped by /proc/sys/fs/pipe-max-size.
+                _ = Interop.Sys.Fcntl(stdoutPipe[0], Interop.Sys.F_SETPIPE_SZ, OutputPipeSize);
+                _ = Interop.Sys.Fcntl(stderrPipe[0], Interop.Sys.F_SETPIPE_SZ, OutputPipeSize);
             }
 
             Check(request, Interop.Sys.PosixSpawnAttrInit(attr), "posix_spawnattr_init");

@@ -141,7 +141,7 @@ public sealed class Instance
             _cpuPercent = cpuPercent;
             _memoryBytes = memoryBytes;
             _overMemorySamples = limit is long l && memoryBytes > l ? _overMemorySamples + 1 : 0;
-            // Two samples in a row (about a second apart): a limit is about what a process holds,
+            // Two samples in a row (a second apart): a limit is about what a process holds,
             // not a spike while it allocates and frees.
             if (_overMemorySamples < 2) return;
             _overMemorySamples = 0;

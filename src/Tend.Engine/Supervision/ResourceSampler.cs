@@ -3,13 +3,14 @@ using Tend.Processes;
 namespace Tend.Supervision;
 
 /// <summary>
-/// Every half second: one pass over /proc summing CPU time and resident memory per process group
+/// Every second: one pass over /proc summing CPU time and resident memory per process group
 /// (an instance's group is the instance and everything it forked), then each online instance gets
-/// its share. max_memory is enforced from these samples, so it is checked twice a second.
+/// its share. max_memory is enforced from these samples, so it is checked once a second. With no
+/// live instance the tick does nothing: an idle daemon should cost nothing.
 /// </summary>
 internal sealed class ResourceSampler : IAsyncDisposable
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     private readonly Supervisor _owner;
     private readonly TimeProvider _time;
@@ -38,26 +39,29 @@ internal sealed class ResourceSampler : IAsyncDisposable
 
     internal void SampleOnce()
     {
+        var live = _owner.Apps.SelectMany(a => a.Instances).Where(i => i.LiveProcess is not null).ToList();
+        if (live.Count == 0)
+        {
+            _previous.Clear();
+            return;
+        }
         IReadOnlyDictionary<int, GroupUsage> groups = ProcStat.SampleGroups();
         long now = _time.GetTimestamp();
         var seen = new HashSet<int>();
-        foreach (App app in _owner.Apps)
+        foreach (Instance inst in live)
         {
-            foreach (Instance inst in app.Instances)
+            if (inst.LiveProcess is not { Pid: int pid }) continue;
+            if (!groups.TryGetValue(pid, out GroupUsage usage)) continue;
+            seen.Add(pid);
+            double cpu = 0;
+            if (_previous.TryGetValue(pid, out var prev))
             {
-                if (inst.LiveProcess is not { Pid: int pid }) continue;
-                if (!groups.TryGetValue(pid, out GroupUsage usage)) continue;
-                seen.Add(pid);
-                double cpu = 0;
-                if (_previous.TryGetValue(pid, out var prev))
-                {
-                    double seconds = _time.GetElapsedTime(prev.At, now).TotalSeconds;
-                    if (seconds > 0)
-                        cpu = Math.Max(0, usage.CpuTicks - prev.Ticks) / (double)ProcStat.ClockTicksPerSecond / seconds * 100;
-                }
-                _previous[pid] = (usage.CpuTicks, now);
-                inst.OnSample(cpu, usage.RssBytes);
+                double seconds = _time.GetElapsedTime(prev.At, now).TotalSeconds;
+                if (seconds > 0)
+                    cpu = Math.Max(0, usage.CpuTicks - prev.Ticks) / (double)ProcStat.ClockTicksPerSecond / seconds * 100;
             }
+            _previous[pid] = (usage.CpuTicks, now);
+            inst.OnSample(cpu, usage.RssBytes);
         }
         foreach (int gone in _previous.Keys.Where(k => !seen.Contains(k)).ToList()) _previous.Remove(gone);
     }
