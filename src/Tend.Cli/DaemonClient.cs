@@ -22,15 +22,13 @@ internal sealed class DaemonClient : IDisposable
     private readonly string _home;
     private readonly Func<string, CancellationToken, Task>? _ensureRunning;
 
-    public DaemonClient(string home, HttpMessageHandler? handler, Func<string, CancellationToken, Task>? ensureRunning)
+    public DaemonClient(string home, Func<string, CancellationToken, Task>? ensureRunning)
     {
         _home = home;
         _ensureRunning = ensureRunning;
-        bool ownsHandler = handler is null;
-        handler ??= CreateSocketHandler(home);
         // No client-side timeout: `logs` follows forever and `stop` may wait out a long kill ladder.
         // Ctrl-C is the way out, through the cancellation token.
-        _http = new HttpClient(handler, ownsHandler)
+        _http = new HttpClient(CreateSocketHandler(home), disposeHandler: true)
         {
             BaseAddress = new Uri("http://tend/"),
             Timeout = Timeout.InfiniteTimeSpan,

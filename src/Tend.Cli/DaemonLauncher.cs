@@ -116,7 +116,7 @@ internal static class DaemonLauncher
 
     private static async Task<bool> IsRespondingAsync(string home, CancellationToken ct)
     {
-        using var client = new DaemonClient(home, handler: null, ensureRunning: null);
+        using var client = new DaemonClient(home, ensureRunning: null);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(1));
         try

@@ -22,7 +22,7 @@ internal sealed class VersionCommand : TendCommand
         output.WriteLine("tend " + CliVersion);
 
         // No socket file, no daemon: answer without loading the HTTP stack at all.
-        if (Context.Handler is null && !File.Exists(Context.SocketPath))
+        if (!File.Exists(Context.SocketPath))
         {
             output.WriteLine("daemon not running");
             return 0;
