@@ -3,9 +3,9 @@ using System.Collections;
 namespace Tend.Cli;
 
 /// <summary>
-/// What the commands need from the outside world, gathered once so tests can replace it:
-/// the daemon's home, whether stdout gets colours, the working directory and environment that
-/// `start` sends.
+/// What the commands need from the outside world, gathered once: the daemon's home, whether stdout
+/// gets colours, and the working directory and environment that `start` sends. There is no seam
+/// for a stand-in daemon: tests run the real `tend` against a real one.
 /// Output and error writers are not here: they come from System.CommandLine's InvocationConfiguration.
 /// </summary>
 internal sealed class CliContext
@@ -23,14 +23,11 @@ internal sealed class CliContext
     /// <summary>Times in `describe` are shown in this zone.</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Local;
 
-    /// <summary>Starts the daemon when it is not running (auto-start, like PM2).</summary>
-    public Func<string, CancellationToken, Task> EnsureDaemonRunning { get; init; } = DaemonLauncher.EnsureRunningAsync;
-
     /// <summary>The socket file, for cheap "is anything there at all" checks that need no HTTP stack.</summary>
     public string SocketPath => Path.Combine(Home, Tend.Api.ApiRoutes.SocketFileName);
 
     public DaemonClient CreateClient(bool autoStart) =>
-        new(Home, autoStart ? EnsureDaemonRunning : null);
+        new(Home, autoStart ? DaemonLauncher.EnsureRunningAsync : null); // auto-start, like PM2
 
     public static CliContext FromEnvironment() => new()
     {

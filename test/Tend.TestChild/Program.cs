@@ -31,8 +31,19 @@ var stdout = Console.OpenStandardOutput();
 
 void Stamp(string what)
 {
-    if (Get("--stamp") is { } f)
-        File.AppendAllText(f, $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {what} {pid} {Environment.GetEnvironmentVariable("TEND_APP")}#{Environment.GetEnvironmentVariable("TEND_INSTANCE")}\n");
+    if (Get("--stamp") is not { } f) return;
+    // Instances share one stamp file and are often stopped together. File.AppendAllText seeks to
+    // the end and then writes, so two of them could write at the same offset and lose a line; one
+    // write(2) on an O_APPEND descriptor cannot.
+    byte[] line = Encoding.UTF8.GetBytes(
+        $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {what} {pid} {Environment.GetEnvironmentVariable("TEND_APP")}#{Environment.GetEnvironmentVariable("TEND_INSTANCE")}\n");
+    int fd = open(f, 0x1 | 0x40 | 0x400, 0x1A4); // O_WRONLY | O_CREAT | O_APPEND, 0644
+    if (fd < 0) throw new IOException($"open {f}: errno {Marshal.GetLastPInvokeError()}");
+    try
+    {
+        if (write(fd, line, line.Length) != line.Length) throw new IOException($"write {f}: errno {Marshal.GetLastPInvokeError()}");
+    }
+    finally { close(fd); }
 }
 
 Stamp("start");
@@ -135,3 +146,12 @@ static extern int kill(int pid, int sig);
 
 [DllImport("libc")]
 static extern nint signal(int sig, nint handler);
+
+[DllImport("libc", SetLastError = true)]
+static extern int open(string path, int flags, int mode);
+
+[DllImport("libc", SetLastError = true)]
+static extern nint write(int fd, byte[] buffer, nint count);
+
+[DllImport("libc")]
+static extern int close(int fd);

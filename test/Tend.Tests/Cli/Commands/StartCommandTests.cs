@@ -1,146 +1,76 @@
-using System.Net;
-using System.Text.Json;
 using Tend.Api;
 using Tend.Cli;
 using Tend.Cli.Commands;
 
 namespace Tend.Tests.Cli.Commands;
 
+/// <summary>
+/// How `tend start`'s words become a <see cref="StartRequest"/>: a pure function, tested directly.
+/// What the daemon makes of the request is covered end to end in Integration/CliTests.
+/// </summary>
 public sealed class StartCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tend-cli-start-").FullName;
-    private readonly FakeDaemon _daemon = new FakeDaemon()
-        .OnJson("POST", ApiRoutes.Start, new ActionResult(["web"], "started web (2 instances)"), TendJsonContext.Default.ActionResult)
-        .OnJson("GET", ApiRoutes.List, [], TendJsonContext.Default.InstanceInfoArray);
+    private static readonly Dictionary<string, string> s_env = new() { ["PATH"] = "/usr/bin", ["NODE_ENV"] = "production" };
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private StartRequest SentRequest()
-    {
-        RecordedRequest sent = _daemon.Single("POST", ApiRoutes.Start);
-        return JsonSerializer.Deserialize(sent.Body!, TendJsonContext.Default.StartRequest)!;
-    }
-
     [Fact]
-    public async Task Start_Command_SendsArgvNameInstancesCwdAndEnv()
+    public void BuildRequest_Command_CarriesArgvNameInstancesCwdAndEnv()
     {
-        var env = new Dictionary<string, string> { ["PATH"] = "/usr/bin", ["NODE_ENV"] = "production" };
+        StartRequest request = StartCommand.BuildRequest(["node", "server.js", "--port", "3000"], "web", 2, null, _dir, s_env);
 
-        CliOutcome outcome = await CliRun.RunAsync(_daemon.Context(_dir, env),
-            "start", "-n", "web", "-i", "2", "node", "server.js", "--", "--port", "3000", "-n", "x", "--only", "y");
-
-        Assert.Equal(0, outcome.ExitCode);
-        StartRequest request = SentRequest();
         Assert.Null(request.ConfigPath);
-        Assert.Equal(["node", "server.js", "--port", "3000", "-n", "x", "--only", "y"], request.Command);
+        Assert.Equal(["node", "server.js", "--port", "3000"], request.Command);
         Assert.Equal("web", request.Name);
         Assert.Equal(2, request.Instances);
         Assert.Equal(_dir, request.Cwd);
-        Assert.Equal(env, request.Env);
+        Assert.Equal(s_env, request.Env);
     }
 
     [Fact]
-    public async Task Start_Command_PrintsMessageThenList()
+    public void BuildRequest_CommandWithoutName_IsNamedAfterTheExecutable()
     {
-        CliOutcome outcome = await CliRun.RunAsync(_daemon.Context(_dir), "start", "node");
+        StartRequest request = StartCommand.BuildRequest(["/usr/bin/python3", "-m", "http.server"], null, null, null, _dir, s_env);
 
-        Assert.StartsWith("started web (2 instances)\n┌────┬", outcome.Out);
-        Assert.Single(_daemon.Requests, r => r.PathAndQuery == ApiRoutes.List);
-    }
-
-    [Fact]
-    public async Task Start_CommandWithoutName_NamesItAfterTheExecutable()
-    {
-        await CliRun.RunAsync(_daemon.Context(_dir), "start", "/usr/bin/python3", "-m", "http.server");
-
-        StartRequest request = SentRequest();
         Assert.Equal("python3", request.Name);
-        Assert.Equal(["/usr/bin/python3", "-m", "http.server"], request.Command);
         Assert.Null(request.Instances);
     }
 
     [Fact]
-    public async Task Start_ConfigFile_SendsAbsolutePathAndOnlyList()
+    public void BuildRequest_ConfigFile_AbsolutePathAndOnlyListDeduplicated()
     {
         File.WriteAllText(Path.Combine(_dir, "tend.yml"), "apps: {}\n");
 
-        CliOutcome outcome = await CliRun.RunAsync(_daemon.Context(_dir), "start", "tend.yml", "--only", "api, worker", "--only", "db,api");
+        StartRequest request = StartCommand.BuildRequest(["tend.yml"], null, null, ["api, worker", "db,api"], _dir, s_env);
 
-        Assert.Equal(0, outcome.ExitCode);
-        StartRequest request = SentRequest();
         Assert.Equal(Path.Combine(_dir, "tend.yml"), request.ConfigPath);
         Assert.Equal(["api", "worker", "db"], request.Only);
         Assert.Null(request.Command);
-        Assert.NotNull(request.Env);
+        Assert.Equal(s_env, request.Env);
     }
 
     [Fact]
-    public async Task Start_NoArguments_UsesTendYamlInTheCurrentDirectory()
+    public void BuildRequest_NoWords_UsesTendYamlInTheDirectory()
     {
         File.WriteAllText(Path.Combine(_dir, "tend.yaml"), "apps: {}\n");
 
-        await CliRun.RunAsync(_daemon.Context(_dir), "start");
-
-        Assert.Equal(Path.Combine(_dir, "tend.yaml"), SentRequest().ConfigPath);
+        Assert.Equal(Path.Combine(_dir, "tend.yaml"), StartCommand.BuildRequest([], null, null, null, _dir, s_env).ConfigPath);
     }
 
     [Theory]
-    [InlineData("start")]
-    [InlineData("start", "missing.yaml")]
-    [InlineData("start", "node", "--only", "api")]
-    [InlineData("start", "-i", "0", "node")]
-    [InlineData("start", "-i", "many", "node")]
-    [InlineData("start", "--bogus", "node")]
-    public async Task Start_BadUsage_ExitsTwoWithoutCallingTheDaemon(params string[] args)
-    {
-        CliOutcome outcome = await CliRun.RunAsync(_daemon.Context(_dir), args);
-
-        Assert.Equal(2, outcome.ExitCode);
-        Assert.NotEqual("", outcome.Err);
-        Assert.Empty(_daemon.Requests);
-    }
-
-    [Fact]
-    public async Task Start_ConfigFileWithNameOrArguments_ExitsTwo()
-    {
-        File.WriteAllText(Path.Combine(_dir, "tend.json"), "{}");
-
-        Assert.Equal(2, (await CliRun.RunAsync(_daemon.Context(_dir), "start", "tend.json", "-n", "x")).ExitCode);
-        Assert.Equal(2, (await CliRun.RunAsync(_daemon.Context(_dir), "start", "tend.json", "extra")).ExitCode);
-        Assert.Empty(_daemon.Requests);
-    }
+    [InlineData(" ", "node")]
+    [InlineData(null, "--bogus", "node")]
+    public void BuildRequest_BadCommand_IsUsageError(string? name, params string[] words) =>
+        Assert.Equal(2, Assert.Throws<CliException>(() => StartCommand.BuildRequest(words, name, null, null, _dir, s_env)).ExitCode);
 
     [Fact]
     public void BuildRequest_InstancesMax_IsResolvedByTheParser()
     {
-        var root = TendCli.CreateRootCommand(_daemon.Context(_dir));
+        var root = TendCli.CreateRootCommand(new CliContext { Home = _dir });
         var parse = root.Parse(["start", "-i", "max", "node"]);
 
         Assert.Empty(parse.Errors);
-        Assert.Contains(parse.CommandResult.Command.Options, o => o.Name == "--instances");
         Assert.Equal(Environment.ProcessorCount, parse.GetValue<int?>("--instances"));
-    }
-
-    [Fact]
-    public async Task Start_DaemonRejectsConfig_ExitsWithItsCodeAndPrintsDetails()
-    {
-        File.WriteAllText(Path.Combine(_dir, "tend.yaml"), "apps: [\n");
-        _daemon.OnJson("POST", ApiRoutes.Start,
-            new ErrorResponse("invalid config", [$"{_dir}/tend.yaml:1:8: expected a mapping"], 2),
-            TendJsonContext.Default.ErrorResponse, HttpStatusCode.BadRequest);
-
-        CliOutcome outcome = await CliRun.RunAsync(_daemon.Context(_dir), "start", "tend.yaml");
-
-        Assert.Equal(2, outcome.ExitCode);
-        Assert.Equal($"error: invalid config\n{_dir}/tend.yaml:1:8: expected a mapping\n", outcome.Err);
-        Assert.Equal("", outcome.Out);
-    }
-
-    [Fact]
-    public void BuildRequest_EmptyName_IsRejected()
-    {
-        var ex = Assert.Throws<CliException>(() =>
-            StartCommand.BuildRequest(["node"], " ", null, null, _dir, new Dictionary<string, string>()));
-        Assert.Equal(2, ex.ExitCode);
     }
 }

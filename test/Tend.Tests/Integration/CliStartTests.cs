@@ -1,0 +1,180 @@
+using Tend.Api;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>
+/// `tend start` through the real binary and a real daemon: what the CLI sends is judged by what
+/// the daemon then runs (list, describe, and the child's own output in its log file).
+/// </summary>
+public sealed class CliStartTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    private string ThreeApps(string extraArg = "--sleep") => _home.WriteConfig($"""
+        apps:
+          alpha:
+            cmd: {TendHome.Child}
+            args: [{extraArg}]
+          beta:
+            cmd: {TendHome.Child}
+            args: [{extraArg}]
+          gamma:
+            cmd: {TendHome.Child}
+            args: [{extraArg}]
+        """);
+
+    private Task<string> LogTextAsync(string app, int instance, string mustContain) =>
+        Eventually.ReturnsAsync(
+            () => File.Exists(LogPath(app, instance)) ? File.ReadAllText(LogPath(app, instance)) : "",
+            t => t.Contains(mustContain, StringComparison.Ordinal),
+            $"\"{mustContain}\" in the log of {app}#{instance}");
+
+    private string LogPath(string app, int instance) => Path.Combine(_home.LogsDir, $"{app}-{instance}.out.log");
+
+    private void AssertNoDaemonStarted()
+    {
+        Assert.Null(_home.DaemonPid);
+        Assert.False(File.Exists(Path.Combine(_home.Dir, ApiRoutes.SocketFileName)), "a daemon socket appeared");
+        Assert.Empty(_home.LiveProcesses());
+    }
+
+    [Fact]
+    public async Task Start_Command_NameInstancesDashDashArgsCwdAndEnv_ReachTheApp()
+    {
+        string cwd = Directory.CreateDirectory(Path.Combine(_home.Dir, "work")).FullName;
+
+        // Words after -- belong to the command, even when they look like tend's own options.
+        CliResult start = await _home.RunAsync(
+            ["start", "--name", "web", "-i", "2", TendHome.Child, "--", "--echo", "hello", "-n", "x", "--only", "y", "--print-env", "--sleep"],
+            new Dictionary<string, string> { ["FROM_SHELL"] = "shell value" },
+            cwd: cwd);
+
+        Assert.True(start.ExitCode == 0, start.ToString());
+        Assert.StartsWith("started web\n┌", start.Stdout);
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Length == 2 && l.All(i => i.Status == "online"), "web#0 and web#1 online");
+        Assert.Equal(["web#0", "web#1"], list.Select(i => $"{i.Name}#{i.Instance}"));
+
+        AppInfo web = await _home.DescribeAsync("web");
+        Assert.Equal(TendHome.Child, web.Command);
+        Assert.Equal(["--echo", "hello", "-n", "x", "--only", "y", "--print-env", "--sleep"], web.Args);
+        Assert.Equal(cwd, web.Cwd);
+        Assert.Equal(2, web.InstancesWanted);
+        Assert.Null(web.ConfigPath);
+
+        for (int n = 0; n < 2; n++)
+        {
+            string log = await LogTextAsync("web", n, "TEND_INSTANCE=");
+            Assert.Contains(" hello\n", log); // after the timestamp
+            Assert.Contains("FROM_SHELL=shell value\n", log);
+            Assert.Contains("TEND_APP=web\n", log);
+            Assert.Contains($"TEND_INSTANCE={n}\n", log);
+        }
+        Assert.All(list, i => Assert.Equal(cwd, new DirectoryInfo($"/proc/{i.Pid}/cwd").LinkTarget));
+    }
+
+    [Fact]
+    public async Task Start_CommandWithoutName_IsNamedAfterTheExecutable()
+    {
+        await _home.OkAsync("start", TendHome.Child, "--", "--sleep");
+
+        InstanceInfo only = (await _home.WaitForAsync(l => l.Length == 1 && l[0].Status == "online", "testchild online")).Single();
+        Assert.Equal("testchild", only.Name);
+        Assert.True(ProcFs.IsRunning(only.Pid!.Value));
+    }
+
+    [Fact]
+    public async Task Start_ConfigOnly_StartsJustThoseApps()
+    {
+        CliResult start = await _home.OkAsync("start", ThreeApps(), "--only", "alpha, gamma");
+
+        Assert.StartsWith("started alpha, gamma\n", start.Stdout);
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Length == 2 && l.All(i => i.Status == "online"), "alpha and gamma online");
+        Assert.Equal(["alpha", "gamma"], list.Select(i => i.Name));
+        Assert.Equal(Path.Combine(_home.Dir, "tend.yaml"), (await _home.DescribeAsync("alpha")).ConfigPath);
+    }
+
+    [Fact]
+    public async Task Start_ConfigOnlyUnknownName_ExitsTwoWithSuggestion_AndStartsNothing()
+    {
+        CliResult start = await _home.RunAsync("start", ThreeApps(), "--only", "alpha,betta");
+
+        Assert.Equal(2, start.ExitCode);
+        Assert.Contains("no app named \"betta\"; did you mean \"beta\"?", start.Stderr);
+        Assert.Empty(await _home.ListAsync());
+    }
+
+    [Fact]
+    public async Task Start_NoArguments_UsesTendYamlInTheCurrentDirectory()
+    {
+        ThreeApps();
+
+        await _home.OkAsync("start");
+
+        await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "three apps online");
+    }
+
+    [Fact]
+    public async Task Start_SameConfigTwice_IsANoOp()
+    {
+        string config = ThreeApps();
+        await _home.OkAsync("start", config);
+        InstanceInfo[] before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "three apps online");
+
+        CliResult again = await _home.OkAsync("start", config);
+
+        Assert.StartsWith("nothing to start (alpha already running; beta already running; gamma already running)\n", again.Stdout);
+        InstanceInfo[] after = await _home.ListAsync();
+        Assert.Equal(before.Select(i => (i.Name, i.Pid)), after.Select(i => (i.Name, i.Pid)));
+        Assert.All(after, i => Assert.Equal(0, i.Restarts));
+    }
+
+    [Fact]
+    public async Task Start_ChangedConfig_ReplacesTheChangedApps()
+    {
+        await _home.OkAsync("start", ThreeApps());
+        InstanceInfo[] before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "three apps online");
+
+        // Same names, new args: every app's spec differs, so every app is replaced.
+        CliResult again = await _home.OkAsync("start", ThreeApps("--sleep, --echo, v2"));
+
+        Assert.StartsWith("started alpha, beta, gamma\n", again.Stdout);
+        InstanceInfo[] after = await _home.WaitForAsync(
+            l => l.Length == 3 && l.All(i => i.Status == "online" && before.All(b => b.Pid != i.Pid)), "three apps online with new pids");
+        Assert.All(before, b => Assert.False(ProcFs.IsRunning(b.Pid!.Value), $"old pid {b.Pid} of {b.Name} still running"));
+        Assert.Equal(["--sleep", "--echo", "v2"], (await _home.DescribeAsync("beta")).Args);
+        await LogTextAsync("beta", 0, "v2\n");
+    }
+
+    [Fact]
+    public async Task Start_MissingConfigFile_ExitsTwoWithoutStartingADaemon()
+    {
+        CliResult start = await _home.RunAsync("start", "missing.yaml");
+
+        Assert.Equal(2, start.ExitCode);
+        Assert.Equal($"error: config file not found: {Path.Combine(_home.Dir, "missing.yaml")}\n", start.Stderr);
+        AssertNoDaemonStarted();
+    }
+
+    [Theory]
+    [InlineData("start")] // no tend.yaml in the directory
+    [InlineData("start", "node", "--only", "api")]
+    [InlineData("start", "-i", "0", "node")]
+    [InlineData("start", "-i", "many", "node")]
+    [InlineData("start", "--bogus", "node")]
+    [InlineData("start", "tend.json", "-n", "x")]
+    [InlineData("start", "tend.json", "extra")]
+    public async Task Start_BadUsage_ExitsTwoWithoutStartingADaemon(params string[] args)
+    {
+        _home.WriteConfig("{}", "tend.json");
+
+        CliResult start = await _home.RunAsync(args);
+
+        Assert.True(start.ExitCode == 2, start.ToString());
+        Assert.NotEqual("", start.Stderr.Trim());
+        AssertNoDaemonStarted();
+    }
+}
