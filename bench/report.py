@@ -188,7 +188,7 @@ class Report:
         d = self.data("list.dat", rows)
         img = self.gnuplot("cli-list-latency.png", f"""
 set title "list command latency (median) against managed processes"
-set xlabel "managed processes"; set ylabel "ms"; set key top left; set grid; set yrange [0:*]
+set xlabel "managed processes"; set ylabel "ms"; set key below; set grid; set yrange [0:*]
 set xtics ("0" 0, "20" 20, "100" 100)
 plot "{d}" u 1:2 w lp lw 2 pt 7 t "tend list --json", "{d}" u 1:5 w lp lw 2 pt 6 t "tend list", \\
      "{d}" u 1:3 w lp lw 2 pt 5 t "pm2 jlist", "{d}" u 1:4 w lp lw 2 pt 9 t "supervisorctl status", \\
@@ -206,7 +206,8 @@ plot "{d}" u 1:2 w lp lw 2 pt 7 t "tend list --json", "{d}" u 1:5 w lp lw 2 pt 6
         self.w(f"Resident memory (VmRSS, sampled every second) and CPU time (utime + stime of all its threads) of the "
                f"daemon process itself — `tend-daemon` from `$TEND_HOME/daemon.pid`, PM2's God daemon from "
                f"`pm2.pid`, supervisord from its pidfile — idle over {r['config']['idle_s']} s, with 0, 20 and 100 "
-               "sleeping children. The three daemons are sampled over the same window.")
+               "sleeping children. The three daemons are sampled over the same window; the ones measured with 20 and 100 "
+               "children are the same daemons, which in between also ran the start-of-one-app repetitions above.")
         self.w()
         self.w("| processes | Tend RSS | PM2 RSS | supervisord RSS | Tend/PM2 | Tend/supervisord | Tend CPU | PM2 CPU | supervisord CPU |")
         self.w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -326,7 +327,7 @@ plot {plots}
         for mode, title in (("line", "one write per line"), ("block", "large blocks")):
             self.w(f"### {title}")
             self.w()
-            self.w("| | child done | log complete | MB/s | lines/s | % of reference | manager CPU | lines missing |")
+            self.w("| | child done | log complete | MB/s | lines/s | % of reference | manager CPU | lines missing (worst run) |")
             self.w("|---|---:|---:|---:|---:|---:|---:|---:|")
             ref = med([x["mb_s"] for x in Lg["pipe"][mode]])
             row = [title]
@@ -341,12 +342,15 @@ plot {plots}
                     comp = med([x.get("settled_s") for x in rs])
                     mbs = sum(x["lines_found"] for x in rs) / len(rs) * 100 / 1e6 / comp if comp else None
                     note = " (incomplete)"
-                    gaps = rs[0].get("missing_ranges") or []
-                    self.lost.append(f"{label}, {title}: {rs[0]['lines_missing']:,} lines missing, first gaps at "
+                lossy = [x for x in rs if x["lines_missing"]]
+                if lossy:
+                    gaps = lossy[0].get("missing_ranges") or []
+                    self.lost.append(f"{label}, {title}: lines missing in {len(lossy)} of {len(rs)} runs "
+                                     f"({', '.join(format(x['lines_missing'], ',') for x in lossy)}); first gaps at "
                                      + ", ".join(f"{a:,}–{b:,}" for a, b in gaps))
                 lps = 2_000_000 / comp if comp else None
                 cpu = med([x["cpu_s"] for x in rs]) if rs[0]["cpu_s"] is not None else None
-                missing = max(x["lines_missing"] for x in rs)
+                missing = max(x["lines_missing"] for x in rs)  # the worst run
                 self.w(f"| {label} | {f(med([x['child_s'] for x in rs]), ' s', 2)} | {f(comp, ' s', 2)}{note} | "
                        f"{f(mbs, '', 0)} | {f(lps, '', 0)} | {f(100 * mbs / ref if mbs else None, ' %', 0)} | "
                        f"{f(cpu, ' s', 2) if cpu is not None else '—'} | {missing:,} |")
@@ -358,8 +362,9 @@ plot {plots}
             rows.append(row)
             self.w()
         if self.lost:
-            self.w("Lines lost (sequence numbers absent from the log file once it stopped growing; \"incomplete\" rows "
-                   "are timed to the file's last growth): " + "; ".join(self.lost) + ".")
+            self.w("Lines lost (sequence numbers absent from the log file once it had stopped growing for 5 s; times and "
+                   "rates are medians of the complete runs, or, marked \"incomplete\", timed to the file's last "
+                   "growth): " + "; ".join(self.lost) + ".")
             self.w()
         d = self.data("logs.dat", [[f'"{r[0]}"', *r[1:]] for r in rows])
         titles = [label.replace("`", "").replace("\\", "") for _, label in labels]
