@@ -31,7 +31,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 LOG_LINES = 2_000_000
 LINE_BYTES = 100
 
-QUICK = dict(list_reps=10, start_reps=5, idle_s=10, restart_reps=10, crash_window_s=12,
+QUICK = dict(list_reps=8, start_reps=5, idle_s=10, restart_reps=8, crash_window_s=12,
              log_reps=1, scale_reps=1, hello_reps=10)
 FULL = dict(list_reps=30, start_reps=15, idle_s=30, restart_reps=20, crash_window_s=150,
             log_reps=3, scale_reps=5, hello_reps=30)
