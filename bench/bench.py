@@ -1,0 +1,543 @@
+#!/usr/bin/env python3
+"""Tend, PM2 and supervisord side by side: the scenarios of the benchmark issue, one run.
+
+Run through bench/run, which installs the peers and builds Tend and the child program first.
+Writes the raw figures to bench/.work/results.json; report.py turns them into
+docs/benchmarks.md and the plots in docs/bench/.
+
+Timing: children stamp their own start on CLOCK_MONOTONIC (see child.c), the clock
+time.monotonic_ns() reads, so "the child is running" is measured without asking a manager.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import traceback
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from managers import (PM2, RUN_ENV, App, Supervisord, Tend, alive, cpu_ticks,  # noqa: E402
+                      kill_pids, ours, rss_kb, run)
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+LOG_LINES = 2_000_000
+LINE_BYTES = 100
+
+QUICK = dict(list_reps=8, start_reps=5, idle_s=10, restart_reps=8, crash_window_s=12,
+             log_reps=1, scale_reps=1, hello_reps=10)
+FULL = dict(list_reps=30, start_reps=15, idle_s=30, restart_reps=20, crash_window_s=150,
+            log_reps=3, scale_reps=5, hello_reps=30)
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def now_ns() -> int:
+    return time.monotonic_ns()
+
+
+def read_marks(path: str):
+    """(starts, ends): lists of (pid, ns) the child appended to its BENCH_MARK file."""
+    starts, ends = [], []
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2:
+                    starts.append((int(parts[0]), int(parts[1])))
+                elif len(parts) == 3 and parts[0] == "end":
+                    ends.append((int(parts[1]), int(parts[2])))
+    except FileNotFoundError:
+        pass
+    return starts, ends
+
+
+def wait_until(pred, timeout: float, interval: float = 0.002):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(interval)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.cfg = QUICK if args.quick else FULL
+        self.root = os.path.dirname(os.path.abspath(__file__))
+        self.repo = os.path.dirname(self.root)
+        self.run_id = args.run_id or uuid.uuid4().hex[:12]
+        self.work = os.path.join(self.root, ".work", "run-" + self.run_id)
+        os.makedirs(self.work, exist_ok=True)
+        self.child = os.path.join(self.root, ".work", "child")
+        self.tend_exe = os.path.join(self.repo, "src/Tend.Cli/bin/Release/net10.0/tend")
+        self.pm2_exe = os.path.join(self.root, ".work/pm2/node_modules/.bin/pm2")
+        self.hello = os.path.join(self.root, ".work/hello/bin/Release/net10.0/hello")
+        self.env = dict(os.environ)
+        self.env[RUN_ENV] = self.run_id
+        self.env.pop("TEND_HOME", None)
+        self.env.pop("PM2_HOME", None)
+        self.managers = []
+        self.exclude = {os.getpid(), os.getppid()}
+        self.results = {"mode": "quick" if args.quick else "full", "config": self.cfg, "leftovers": []}
+        self._n = 0
+
+    # --- managers ------------------------------------------------------------------------------
+    def new(self, kind: str, tag: str):
+        self._n += 1
+        home = os.path.join(self.work, f"{self._n:02d}-{tag}-{kind}")
+        if kind == "tend":
+            m = Tend(home, self.env, self.tend_exe)
+        elif kind == "pm2":
+            m = PM2(home, self.env, self.pm2_exe)
+        else:
+            m = Supervisord(home, self.env)
+        self.managers.append(m)
+        return m
+
+    def close(self, m, scenario: str):
+        """Asks the manager to stop everything, then kills by pid whatever it left behind."""
+        try:
+            m.shutdown()
+        except Exception as e:  # noqa: BLE001 - cleanup goes on regardless
+            log(f"{m.name}: shutdown failed: {e}")
+        left = wait_until(lambda: not ours(f"BENCH_HOME={m.home}", self.exclude), 5, 0.05)
+        if not left:
+            pids = ours(f"BENCH_HOME={m.home}", self.exclude)
+            if pids:
+                log(f"{m.name}: {len(pids)} process(es) still running after its own shutdown: {pids}; killing")
+                self.results["leftovers"].append({"manager": m.name, "scenario": scenario, "count": len(pids)})
+                kill_pids(pids)
+        if m in self.managers:
+            self.managers.remove(m)
+
+    def cleanup_all(self):
+        for m in list(self.managers):
+            self.close(m, "cleanup")
+        pids = ours(f"{RUN_ENV}={self.run_id}", self.exclude)
+        if pids:
+            log(f"final sweep: killing {len(pids)} leftover process(es) {pids}")
+            kill_pids(pids)
+
+    def sleepers(self, m, start: int, end: int, mark: str):
+        return [App(f"s{i:03d}", [self.child, "sleep"], mark) for i in range(start, end)]
+
+    def wait_online(self, m, names: set[str], timeout=120.0) -> float | None:
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        while time.monotonic() < deadline:
+            st = m.statuses()
+            if all(st.get(n) == "online" for n in names):
+                return time.monotonic() - t0
+            time.sleep(0.05)
+        return None
+
+    # --- scenario 1 + 2: CLI latency and daemon footprint, on one fleet per manager --------------
+    def fleet(self):
+        cfg = self.cfg
+        mgrs = [self.new(k, "fleet") for k in ("tend", "pm2", "supervisord")]
+        res_list, res_foot, res_start = {}, {}, {}
+        have = 0
+        for m in mgrs:
+            m.start_daemon()
+        for n in (0, 20, 100):
+            for m in mgrs:
+                mark = os.path.join(m.home, "fleet.mark")
+                if n > have:
+                    m.start_apps(self.sleepers(m, have, n, mark))
+                if n:
+                    ok = wait_until(lambda: len({p for p, _ in read_marks(mark)[0]}) >= n, 120, 0.05)
+                    if not ok or self.wait_online(m, {f"s{i:03d}" for i in range(n)}) is None:
+                        raise RuntimeError(f"{m.name}: {n} sleepers not online within 120 s")
+            have = n
+            time.sleep(1.0)
+            log(f"footprint with {n} processes: sampling all three daemons for {cfg['idle_s']} s")
+            pids = {m.name: m.daemon_pid() for m in mgrs}
+            t0 = {k: cpu_ticks(p) for k, p in pids.items()}
+            rss = {k: [] for k in pids}
+            start = time.monotonic()
+            while time.monotonic() - start < cfg["idle_s"]:
+                for k, p in pids.items():
+                    rss[k].append(rss_kb(p))
+                time.sleep(1.0)
+            elapsed = time.monotonic() - start
+            for k, p in pids.items():
+                t1 = cpu_ticks(p)
+                res_foot.setdefault(k, {})[str(n)] = {
+                    "rss_kb": rss[k], "cpu_s": (t1 - t0[k]) / CLK_TCK, "window_s": elapsed,
+                    "cpu_pct": 100.0 * (t1 - t0[k]) / CLK_TCK / elapsed}
+            for m in mgrs:
+                cmds = m.list_commands()
+                for fmt, argv in cmds.items():
+                    if argv is None:
+                        res_list.setdefault(m.name, {}).setdefault(fmt, {})[str(n)] = None
+                        continue
+                    run(argv, m.env, check=True)  # warm-up, not counted
+                    ts = []
+                    for _ in range(cfg["list_reps"]):
+                        dt, p = run(argv, m.env)
+                        if p.returncode not in (0, 3):  # supervisorctl status: 3 = some not running
+                            raise RuntimeError(f"{argv} exited {p.returncode}")
+                        ts.append(dt * 1000)
+                    res_list.setdefault(m.name, {}).setdefault(fmt, {})[str(n)] = ts
+                log(f"list latency with {n}: {m.name} done")
+            if n == 0:
+                for m in mgrs:
+                    res_start[m.name] = self.start_one(m)
+                    log(f"start of one app: {m.name} done")
+        for m in mgrs:
+            self.close(m, "fleet")
+        self.results["list"] = res_list
+        self.results["footprint"] = res_foot
+        self.results["start"] = res_start
+
+    def start_one(self, m):
+        ret, running = [], []
+        for rep in range(self.cfg["start_reps"] + 1):
+            mark = os.path.join(m.home, f"one{rep}.mark")
+            app = App(f"one{rep}", [self.child, "sleep"], mark)
+            env = dict(m.env, BENCH_MARK=mark)
+            argv = m.start_command_argv(app)
+            t0 = now_ns()
+            _, p = run(argv, env, timeout=60)
+            t_ret = now_ns()
+            if p.returncode != 0:
+                raise RuntimeError(f"{argv}: {p.stderr.decode()[-500:]}")
+            got = wait_until(lambda: read_marks(mark)[0], 30, 0.001)
+            if not got:
+                raise RuntimeError(f"{m.name}: started app never ran")
+            if rep > 0:  # the first one warms caches (and supervisord's include) and is not counted
+                ret.append((t_ret - t0) / 1e6)
+                running.append((got[0][1] - t0) / 1e6)
+            m.delete_app(app.name)
+        return {"return_ms": ret, "running_ms": running}
+
+    def hello_world(self):
+        ts = []
+        run([self.hello], self.env, check=True)
+        for _ in range(self.cfg["hello_reps"]):
+            dt, _ = run([self.hello], self.env, check=True)
+            ts.append(dt * 1000)
+        self.results["hello_ms"] = ts
+
+    # --- scenario 3: restart latency after SIGKILL -----------------------------------------------
+    def restart(self):
+        out = {}
+        for kind in ("tend", "pm2", "supervisord"):
+            m = self.new(kind, "restart")
+            try:
+                m.start_daemon()
+                mark = os.path.join(m.home, "restart.mark")
+                m.start_apps([App("victim", [self.child, "sleep"], mark, kind="restart")])
+                if not wait_until(lambda: read_marks(mark)[0], 30, 0.005):
+                    raise RuntimeError(f"{m.name}: victim never started")
+                lat, failed = [], 0
+                for _ in range(self.cfg["restart_reps"]):
+                    time.sleep(1.15)  # past every manager's default min_uptime/startsecs (1 s)
+                    starts = read_marks(mark)[0]
+                    pid = starts[-1][0]
+                    t_kill = now_ns()
+                    os.kill(pid, signal.SIGKILL)
+                    new = wait_until(lambda: len(read_marks(mark)[0]) > len(starts) and read_marks(mark)[0][-1], 10, 0.0005)
+                    if not new:
+                        failed += 1
+                        continue
+                    lat.append((new[1] - t_kill) / 1e6)
+                out[kind] = {"latency_ms": lat, "failed": failed, "pid_reused": 0}
+                log(f"restart latency: {kind} done")
+            finally:
+                self.close(m, "restart")
+        self.results["restart"] = out
+
+    # --- scenario 4: crash loop --------------------------------------------------------------------
+    def crash(self):
+        out = {}
+        window = self.cfg["crash_window_s"]
+        for kind, variant, appkind in (("tend", "tend", "crash"), ("tend", "tend-nobackoff", "crash-none"),
+                                       ("pm2", "pm2", "crash"), ("supervisord", "supervisord", "crash")):
+            m = self.new(kind, "crash")
+            try:
+                m.start_daemon()
+                mark = os.path.join(m.home, "crash.mark")
+                m.start_apps([App("crasher", [self.child, "crash"], mark, kind=appkind)])
+                t0 = time.monotonic()
+                first = wait_until(lambda: read_marks(mark)[0], 30, 0.001)
+                if not first:
+                    raise RuntimeError(f"{m.name}: crasher never started")
+                terminal_at, status = None, "?"
+                while time.monotonic() - t0 < window:
+                    status = m.statuses().get("crasher", "missing")
+                    if status in ("errored", "stopped") and terminal_at is None:
+                        terminal_at = now_ns()
+                        break
+                    time.sleep(0.2)
+                if terminal_at is not None:
+                    time.sleep(1.0)  # would it start again after giving up?
+                status = m.statuses().get("crasher", "missing")
+                raw_status = status
+                if kind == "supervisord":
+                    _, p = run(m.ctl("status", "crasher"), m.env)
+                    raw_status = (p.stdout.decode().split() + ["?", "?"])[1]
+                elif kind == "pm2":
+                    raw_status = status
+                starts = read_marks(mark)[0]
+                t_first = starts[0][1]
+                out[variant] = {
+                    "starts_total": len(starts),
+                    "starts_10s": sum(1 for _, ns in starts if ns - t_first <= 10e9),
+                    "last_start_s": (starts[-1][1] - t_first) / 1e9,
+                    "gave_up_seen_s": None if terminal_at is None else (terminal_at - t_first) / 1e9,
+                    "window_s": window,
+                    "final_status": raw_status,
+                }
+                log(f"crash loop: {variant}: {out[variant]}")
+            finally:
+                self.close(m, "crash")
+        self.results["crash"] = out
+
+    # --- scenario 5: log throughput ------------------------------------------------------------
+    def verify_log(self, path: str) -> dict:
+        """Counts the payload lines (the last 99 bytes of a line, whatever prefix a manager adds)."""
+        seen = bytearray(LOG_LINES)
+        bad = 0
+        size = os.path.getsize(path) if os.path.exists(path) else 0
+        if size:
+            with open(path, "rb") as f:
+                for line in f:
+                    payload = line[-LINE_BYTES:]
+                    if len(payload) == LINE_BYTES and payload[10:11] == b" " and payload[:10].isdigit():
+                        i = int(payload[:10])
+                        if i < LOG_LINES:
+                            seen[i] = 1
+                            continue
+                    bad += 1
+        found = sum(seen)
+        gaps, i = [], 0  # the first few runs of missing sequence numbers, as [first, last]
+        while len(gaps) < 5:
+            i = seen.find(0, i)
+            if i < 0:
+                break
+            j = seen.find(1, i)
+            j = LOG_LINES if j < 0 else j
+            gaps.append([i, j - 1])
+            i = j
+        return {"lines_found": found, "lines_missing": LOG_LINES - found, "bad_lines": bad, "file_bytes": size,
+                "missing_ranges": gaps}
+
+    def wait_log_complete(self, path: str, end_mark: str, timeout: float):
+        """(ns the last line appeared or None, ns the file last grew)."""
+        last = f"{LOG_LINES - 1:010d} ".encode()
+        stable_since, last_size, grew_ns = time.monotonic(), -1, now_ns()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                size = os.path.getsize(path)
+                with open(path, "rb") as f:
+                    f.seek(max(0, size - 3 * LINE_BYTES))
+                    if last in f.read():
+                        t = now_ns()
+                        return t, t
+            except FileNotFoundError:
+                size = -1
+            # the last line may be lost: give up once the child is done and the file stopped growing
+            if size != last_size:
+                last_size, stable_since, grew_ns = size, time.monotonic(), now_ns()
+            elif read_marks(end_mark)[1] and time.monotonic() - stable_since > 5:
+                return None, grew_ns
+            time.sleep(0.002)
+        return None, grew_ns
+
+    def logs(self):
+        out = {}
+        bytes_total = LOG_LINES * LINE_BYTES
+        for mode in ("line", "block"):
+            # the reference: the same child piped straight into cat > file
+            for rep in range(self.cfg["log_reps"]):
+                path = os.path.join(self.work, f"ref-{mode}.log")
+                mark = os.path.join(self.work, f"ref-{mode}-{rep}.mark")
+                env = dict(self.env, BENCH_MARK=mark)
+                t0 = now_ns()
+                subprocess.run(["bash", "-c", f'"$0" spew {LOG_LINES} {mode} | cat > "$1"', self.child, path],
+                               env=env, check=True)
+                t_done = now_ns()
+                starts, ends = read_marks(mark)
+                v = self.verify_log(path)
+                os.remove(path)
+                out.setdefault("pipe", {}).setdefault(mode, []).append({
+                    "child_s": (ends[0][1] - starts[0][1]) / 1e9, "complete_s": (t_done - starts[0][1]) / 1e9,
+                    "from_command_s": (t_done - t0) / 1e9, "cpu_s": None, **v,
+                    "mb_s": bytes_total / 1e6 / ((t_done - starts[0][1]) / 1e9)})
+            log(f"log throughput ({mode}): pipe reference done")
+            for kind, variant, stamps in (("tend", "tend", True), ("tend", "tend-nots", False),
+                                          ("pm2", "pm2", True), ("supervisord", "supervisord", True)):
+                m = self.new(kind, f"log-{mode}")
+                try:
+                    m.start_daemon()
+                    for rep in range(self.cfg["log_reps"]):
+                        path = os.path.join(m.home, f"spew-{rep}.log")
+                        mark = os.path.join(m.home, f"spew-{rep}.mark")
+                        app = App(f"spew{rep}", [self.child, "spew", str(LOG_LINES), mode], mark, kind="log",
+                                  log_file=path, timestamps=stamps)
+                        dpid = m.daemon_pid()
+                        c0 = cpu_ticks(dpid)
+                        m.start_apps([app])
+                        started = wait_until(lambda: read_marks(mark)[0], 30, 0.001)
+                        if not started:
+                            raise RuntimeError(f"{m.name}: spew never started")
+                        t_start = started[0][1]
+                        t_complete, t_grew = self.wait_log_complete(path, mark, 300)
+                        ends = wait_until(lambda: read_marks(mark)[1], 60, 0.01)
+                        c1 = cpu_ticks(dpid)
+                        time.sleep(0.5)  # let a manager that lost the tail write what it still has
+                        v = self.verify_log(path)
+                        r = {"child_s": (ends[0][1] - t_start) / 1e9 if ends else None,
+                             "complete_s": None if t_complete is None else (t_complete - t_start) / 1e9,
+                             "settled_s": (t_grew - t_start) / 1e9, "cpu_s": (c1 - c0) / CLK_TCK, **v}
+                        r["mb_s"] = bytes_total / 1e6 / r["complete_s"] if r["complete_s"] else None
+                        out.setdefault(variant, {}).setdefault(mode, []).append(r)
+                        m.delete_app(app.name)
+                        for f in (path, path + ".err"):
+                            if os.path.exists(f):
+                                os.remove(f)
+                    log(f"log throughput ({mode}): {variant} done: {out[variant][mode][-1]}")
+                finally:
+                    self.close(m, f"log-{mode}")
+        self.results["logs"] = out
+
+    # --- scenario 6: 100 apps from one config ----------------------------------------------------
+    def scale(self):
+        out = {}
+        for rep in range(self.cfg["scale_reps"]):
+            for warm in (False, True):
+                for kind in ("tend", "pm2", "supervisord"):
+                    r = self.scale_one(kind, warm, rep)
+                    out.setdefault("warm" if warm else "cold", {}).setdefault(kind, []).append(r)
+                    log(f"100 apps ({'warm' if warm else 'cold'}): {kind} rep {rep}: {r}")
+        self.results["scale"] = out
+
+    def scale_one(self, kind: str, warm: bool, rep: int, n: int = 100) -> dict:
+        """Cold: the one command also starts the daemon (supervisord -c conf for supervisord).
+        Warm: the daemon runs already, with no apps."""
+        m = self.new(kind, f"scale{rep}{'w' if warm else 'c'}")
+        try:
+            mark = os.path.join(m.home, "scale.mark")
+            apps = self.sleepers(m, 0, n, mark)
+            if warm:
+                m.start_daemon()
+            t0 = now_ns()
+            if kind == "supervisord" and not warm:
+                m.write_apps(apps)
+                m.start_daemon()  # supervisord starts what its config declares
+            else:
+                m.start_apps(apps)
+            t_ret = now_ns()
+            if not wait_until(lambda: len({p for p, _ in read_marks(mark)[0]}) >= n, 120, 0.005):
+                raise RuntimeError(f"{m.name}: {n} apps not running within 120 s")
+            t_running = max(ns for _, ns in read_marks(mark)[0][:n])
+            t_online = self.wait_online(m, {a.name for a in apps})
+            t_online_ns = None if t_online is None else now_ns()
+            return {"return_s": (t_ret - t0) / 1e9, "running_s": (t_running - t0) / 1e9,
+                    "online_s": None if t_online_ns is None else (t_online_ns - t0) / 1e9}
+        finally:
+            self.close(m, "scale")
+
+    # --- environment -----------------------------------------------------------------------------
+    def describe(self):
+        def cmd(argv):
+            try:
+                return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                      timeout=30).stdout.strip().splitlines()[0]
+            except Exception:  # noqa: BLE001
+                return "?"
+        cpu = "?"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            mem_kb = int(f.readline().split()[1])
+        t = Tend(os.path.join(self.work, "version-tend"), self.env, self.tend_exe)
+        p = PM2(os.path.join(self.work, "version-pm2"), self.env, self.pm2_exe)
+        s = Supervisord(os.path.join(self.work, "version-sup"), self.env)
+        self.results["machine"] = {
+            "date": time.strftime("%Y-%m-%d %H:%M %Z"), "cpu": cpu, "cores": os.cpu_count(),
+            "mem_gib": round(mem_kb / 1024 / 1024, 1), "kernel": platform.release(),
+            "os": cmd(["bash", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+            "loadavg_start": open("/proc/loadavg").read().split()[:3],
+        }
+        self.results["versions"] = {
+            "tend": t.version(), "pm2": p.version(), "node": cmd(["node", "--version"]),
+            "supervisord": s.version(), "python3": platform.python_version(),
+            "dotnet": cmd(["dotnet", "--version"]), "gcc": cmd(["gcc", "--version"]),
+            "gnuplot": cmd(["gnuplot", "--version"]), "wrk": cmd(["bash", "-c", "wrk -v 2>&1 | head -1"]),
+        }
+
+    def main(self):
+        scenarios = self.args.only.split(",") if self.args.only else \
+            ["fleet", "hello", "restart", "crash", "logs", "scale"]
+        started = time.monotonic()
+        self.describe()
+        for s in scenarios:
+            t = time.monotonic()
+            log(f"scenario {s}")
+            {"fleet": self.fleet, "hello": self.hello_world, "restart": self.restart, "crash": self.crash,
+             "logs": self.logs, "scale": self.scale}[s]()
+            self.results.setdefault("durations_s", {})[s] = round(time.monotonic() - t, 1)
+        self.results["total_s"] = round(time.monotonic() - started, 1)
+        self.results["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+        path = self.args.out or os.path.join(self.root, ".work", "results.json")
+        with open(path, "w") as f:
+            json.dump(self.results, f, indent=1)
+        log(f"results in {path} ({self.results['total_s']} s)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true")
+    g.add_argument("--full", action="store_true")
+    ap.add_argument("--only", help="comma-separated: fleet,hello,restart,crash,logs,scale")
+    ap.add_argument("--out")
+    ap.add_argument("--run-id")
+    ap.add_argument("--sweep", metavar="RUN_ID", help="only kill the leftovers of that run, by pid")
+    args = ap.parse_args()
+    if args.sweep:
+        pids = ours(f"{RUN_ENV}={args.sweep}", {os.getpid(), os.getppid()})
+        if pids:
+            print(f"bench: killing {len(pids)} leftover process(es): {pids}")
+            kill_pids(pids)
+        return 0
+    if not args.full:
+        args.quick = True
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, on_signal)
+    b = Bench(args)
+    try:
+        b.main()
+        return 0
+    except BaseException:  # noqa: BLE001 - clean up on anything, then report it
+        traceback.print_exc()
+        return 1
+    finally:
+        b.cleanup_all()
+        if not args.run_id or os.environ.get("BENCH_KEEP_WORK") is None:
+            shutil.rmtree(b.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
