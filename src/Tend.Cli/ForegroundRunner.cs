@@ -10,9 +10,9 @@ namespace Tend.Cli;
 
 /// <summary>
 /// `tend run tend.yaml`: the engine in the foreground, no daemon, no socket, no state file, for
-/// containers. Safe as PID 1: it reaps every zombie re-parented to it (its own children are left
-/// to their pidfd watchers), turns SIGTERM/SIGINT into a graceful stop of everything in reverse
-/// start order, and exits when all is stopped: 0, or 1 when an instance ended errored. It also
+/// containers. Safe as PID 1 (see <see cref="RunAsInitAsync"/>): every zombie re-parented to it is
+/// reaped, SIGTERM/SIGINT/SIGQUIT become a graceful stop of everything in reverse start order,
+/// and it exits when all is stopped: 0, or 1 when an instance ended errored. It also
 /// exits once every app has stopped on its own and none will restart. Apps' output goes to their
 /// log files under TEND_HOME and is echoed to our stdout/stderr prefixed with app#instance, which
 /// is where a container runtime looks for it. Events go to stderr as JSON lines.
@@ -24,8 +24,13 @@ namespace Tend.Cli;
 /// </remarks>
 internal static class ForegroundRunner
 {
+    /// <summary>Set in the engine process that <see cref="RunAsInitAsync"/> starts.</summary>
+    private const string InitChildVariable = "TEND_RUN_UNDER_INIT";
+
     public static async Task<int> RunAsync(string configPath, CancellationToken ct)
     {
+        if (Environment.ProcessId == 1 && Environment.GetEnvironmentVariable(InitChildVariable) != "1")
+            return await RunAsInitAsync(ct).ConfigureAwait(false);
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
 
@@ -44,12 +49,6 @@ internal static class ForegroundRunner
         string home = ApiRoutes.ResolveHome();
         Directory.CreateDirectory(home);
 
-        Supervisor? supervisor = null;
-        bool isInit = Environment.ProcessId == 1;
-        using IDisposable? reaper = isInit
-            ? ZombieReaper.Start(pid => supervisor?.Apps.Any(a => a.Instances.Any(i => i.LiveProcess?.Pid == pid)) == true)
-            : null;
-
         var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopRequested.TrySetResult(); });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopRequested.TrySetResult(); });
@@ -57,7 +56,7 @@ internal static class ForegroundRunner
         using var cancel = ct.Register(() => stopRequested.TrySetResult());
 
         using var loggers = new JsonLinesLoggerFactory(Console.OpenStandardError());
-        supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = true };
+        var supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = true };
         await using (supervisor.ConfigureAwait(false))
         {
             await supervisor.StartAsync([.. config.Apps], config.SourcePath, CancellationToken.None).ConfigureAwait(false);
@@ -69,6 +68,43 @@ internal static class ForegroundRunner
             return supervisor.List().Any(i => i.Status == "errored") ? 1 : 0;
         }
     }
+
+    /// <summary>
+    /// PID 1: a minimal init in front of the engine. As PID 1 the .NET runtime reaps every child
+    /// itself on SIGCHLD (wait4(-1)), which would take our instances' exit statuses before their
+    /// pidfd watchers see them — an on-failure app would never know it failed. So PID 1 only
+    /// reaps and forwards signals, and the engine runs in a child process (pid 2, like under tini),
+    /// where its own children's statuses stay its own. The engine child is started through
+    /// System.Diagnostics.Process on purpose: that is the one way the runtime's reap-everything
+    /// mode still hands us a child's exit code. Orphans of the apps are re-parented to PID 1 and
+    /// reaped here; the exit code is the engine's.
+    /// </summary>
+    private static async Task<int> RunAsInitAsync(CancellationToken ct)
+    {
+        string[] commandLine = Environment.GetCommandLineArgs();
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find our own executable");
+        var start = new System.Diagnostics.ProcessStartInfo(self) { UseShellExecute = false };
+        // Run through the dotnet host (`dotnet tend.dll run …`): argument 0 is the .dll to run again.
+        bool viaHost = Path.GetFileNameWithoutExtension(self) == "dotnet";
+        foreach (string arg in commandLine.Skip(viaHost ? 0 : 1)) start.ArgumentList.Add(arg);
+        start.Environment[InitChildVariable] = "1";
+
+        using var engine = System.Diagnostics.Process.Start(start)
+            ?? throw new InvalidOperationException("could not start the engine process");
+        int enginePid = engine.Id;
+        using IDisposable reaper = ZombieReaper.Start(pid => pid == enginePid);
+
+        // Forward the stop signals as they are: the engine turns them into a graceful stop.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; _ = NativeSignal(enginePid, Signals.SIGTERM); });
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; _ = NativeSignal(enginePid, Signals.SIGINT); });
+        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => { c.Cancel = true; _ = NativeSignal(enginePid, Signals.SIGQUIT); });
+        using var cancel = ct.Register(() => _ = NativeSignal(enginePid, Signals.SIGTERM));
+
+        await engine.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        return engine.ExitCode;
+    }
+
+    private static int NativeSignal(int pid, int signal) => Interop.Sys.Kill(pid, signal);
 
     private static async Task WaitUntilNothingRunsAsync(Supervisor supervisor, Task stop)
     {

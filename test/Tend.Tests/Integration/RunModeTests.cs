@@ -50,6 +50,10 @@ public sealed class RunModeTests : IAsyncLifetime
 
         Assert.True(unshare.ExitCode == 0, $"exit {unshare.ExitCode}\n{await stdout}\n{await stderr}");
         Assert.Equal(2, File.ReadAllLines(stamps).Count(l => l.Contains(" term ")));
+        // As PID 1 the runtime reaps every child itself; the engine must still know how each one ended.
+        string events = await stderr;
+        Assert.Equal(3, events.Split('\n').Count(l => l.Contains("\"event_id\":1006")));
+        Assert.DoesNotContain("status unknown", events);
         Assert.Empty(_home.LiveProcesses());
     }
 
