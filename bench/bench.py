@@ -82,7 +82,7 @@ class Bench:
         self.work = os.path.join(self.root, ".work", "run-" + self.run_id)
         os.makedirs(self.work, exist_ok=True)
         self.child = os.path.join(self.root, ".work", "child")
-        self.tend_exe = os.path.join(self.repo, "src/Tend.Cli/bin/Release/net10.0/tend")
+        self.tend_exe = os.path.join(self.root, ".work/tend/tend")
         self.pm2_exe = os.path.join(self.root, ".work/pm2/node_modules/.bin/pm2")
         self.hello = os.path.join(self.root, ".work/hello/bin/Release/net10.0/hello")
         self.env = dict(os.environ)
