@@ -25,12 +25,20 @@ for (int i = 0; i < args.Length; i++)
 // Everything the daemon creates (socket, state, logs) is for this user only.
 Interop.Sys.Umask(0x3F /* 077 */);
 Directory.CreateDirectory(home);
+// O_APPEND, not FileMode.Append (which seeks to the end once): with --detached, stdout and stderr
+// write to the same file, and every writer must land at its real end.
+int logFd = Interop.Sys.Open(Path.Combine(home, "daemon.log"), Interop.Sys.O_WRONLY | Interop.Sys.O_CREAT | Interop.Sys.O_APPEND | Interop.Sys.O_CLOEXEC, 0x180 /* 0600 */);
+if (logFd < 0)
+{
+    Console.Error.WriteLine($"tend-daemon: cannot open {Path.Combine(home, "daemon.log")}: {Interop.Sys.StrError(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
+    return 1;
+}
 if (detached)
 {
     // Started by the CLI with stdio on /dev/null: send anything written to stdout/stderr (a
     // runtime crash report, say) to daemon.log, where `tend` looks when the daemon won't answer.
-    int fd = Interop.Sys.Open(Path.Combine(home, "daemon.log"), Interop.Sys.O_WRONLY | Interop.Sys.O_CREAT | Interop.Sys.O_APPEND | Interop.Sys.O_CLOEXEC, 0x180 /* 0600 */);
-    if (fd >= 0) { Interop.Sys.Dup2(fd, 1); Interop.Sys.Dup2(fd, 2); Interop.Sys.Close(fd); }
+    Interop.Sys.Dup2(logFd, 1);
+    Interop.Sys.Dup2(logFd, 2);
 }
 
 using DaemonLock? daemonLock = DaemonLock.TryAcquire(home, out int? holder);
@@ -44,7 +52,7 @@ string socketPath = Path.Combine(home, ApiRoutes.SocketFileName);
 // We hold the lock, so any socket file left here belongs to a dead daemon.
 File.Delete(socketPath);
 
-await using var daemonLog = new FileStream(Path.Combine(home, "daemon.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1);
+await using var daemonLog = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(logFd, ownsHandle: true), FileAccess.Write, 1);
 using var loggers = new JsonLinesLoggerFactory(daemonLog);
 var logger = loggers.CreateLogger("tend.daemon");
 DaemonLog.Starting(logger, Environment.ProcessId, home, ThisAssembly.Version);
