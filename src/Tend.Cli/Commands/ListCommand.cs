@@ -17,19 +17,35 @@ internal sealed class ListCommand : TendCommand
         Add(_json);
     }
 
-    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
+    protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct) =>
+        ListAsync(Context, parseResult.GetValue(_json), Out(parseResult), ct);
+
+    /// <summary>`tend list` without System.CommandLine (see Program.Main); same output, same errors.</summary>
+    internal static async Task<int> RunDirectAsync(CliContext context, bool json, TextWriter output, TextWriter error)
     {
-        using DaemonClient client = Context.CreateClient(autoStart: true);
-        TextWriter output = Out(parseResult);
-        if (parseResult.GetValue(_json))
+        try
+        {
+            return await ListAsync(context, json, output, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (CliException ex)
+        {
+            WriteError(error, ex);
+            return ex.ExitCode;
+        }
+    }
+
+    private static async Task<int> ListAsync(CliContext context, bool json, TextWriter output, CancellationToken ct)
+    {
+        using DaemonClient client = context.CreateClient(autoStart: true);
+        if (json)
         {
             // The daemon already speaks the contract (same source-generated context): pass its
             // bytes through rather than parse and re-serialize them. This is the hot path.
-            string json = await client.GetRawAsync(ApiRoutes.List, ct).ConfigureAwait(false);
-            output.WriteLine(json);
+            string body = await client.GetRawAsync(ApiRoutes.List, ct).ConfigureAwait(false);
+            output.WriteLine(body);
             return 0;
         }
-        await WriteTableAsync(client, output, Context.Color, ct).ConfigureAwait(false);
+        await WriteTableAsync(client, output, context.Color, ct).ConfigureAwait(false);
         return 0;
     }
 
