@@ -38,6 +38,7 @@ internal static class ForegroundRunner
         try
         {
             config = ConfigLoader.Load(Path.GetFullPath(configPath), env);
+            Supervisor.EnsureRunnable(config);
         }
         catch (ConfigException ex)
         {

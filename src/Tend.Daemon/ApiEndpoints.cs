@@ -46,6 +46,7 @@ internal static class ApiEndpoints
             if (body.ConfigPath is string path)
             {
                 TendConfig config = ConfigLoader.Load(path, env);
+                Supervisor.EnsureRunnable(config);
                 IReadOnlyList<AppSpec> specs = body.Only is { Count: > 0 } only ? [.. config.Only(only).Apps] : [.. config.Apps];
                 return Results.Json(await s.StartAsync(specs, config.SourcePath, ct), json.ActionResult);
             }

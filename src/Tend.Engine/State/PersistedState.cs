@@ -23,7 +23,7 @@ public sealed record PersistedState(int Version, int NextId, IReadOnlyList<Persi
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     WriteIndented = true,
     UseStringEnumConverter = true,
-    Converters = [typeof(StringArrayConverter), typeof(IntArrayConverter), typeof(EnvConverter)])]
+    Converters = [typeof(StringArrayConverter), typeof(IntArrayConverter), typeof(EnvConverter), typeof(DependencyArrayConverter)])]
 [JsonSerializable(typeof(PersistedState))]
 internal sealed partial class StateJsonContext : JsonSerializerContext;
 
@@ -60,6 +60,45 @@ internal sealed class IntArrayConverter : JsonConverter<EquatableArray<int>>
     {
         writer.WriteStartArray();
         foreach (int i in value) writer.WriteNumberValue(i);
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>depends_on as [{"app": "db", "condition": "ready"}].</summary>
+internal sealed class DependencyArrayConverter : JsonConverter<EquatableArray<Dependency>>
+{
+    public override EquatableArray<Dependency> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var items = new List<Dependency>();
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected an array of dependencies");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("expected a dependency object");
+            string? app = null;
+            DependencyCondition condition = DependencyCondition.Started;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                string? name = reader.GetString();
+                reader.Read();
+                if (name == "app") app = reader.GetString();
+                else if (name == "condition" && !Enum.TryParse(reader.GetString(), ignoreCase: true, out condition))
+                    throw new JsonException("unknown dependency condition");
+            }
+            items.Add(new Dependency(app ?? throw new JsonException("a dependency without app"), condition));
+        }
+        return new EquatableArray<Dependency>(items);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EquatableArray<Dependency> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (Dependency d in value)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("app", d.App);
+            writer.WriteString("condition", d.Condition.ToString().ToLowerInvariant());
+            writer.WriteEndObject();
+        }
         writer.WriteEndArray();
     }
 }

@@ -98,6 +98,21 @@ public sealed class Supervisor : IAsyncDisposable
             await orphan.StopAsync(spec.StopSignal, spec.KillTimeout, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Refuses a config this engine cannot run as written yet: supervision trees, depends_on and
+    /// significant are validated by the loader, but the engine still runs every app under one
+    /// flat one_for_one root. Running such a config flat would silently change what happens on a
+    /// crash (a rest_for_one that does not restart the rest, an API started before its migration),
+    /// which is worse than refusing to start.
+    /// </summary>
+    /// <exception cref="ConfigException">The config declares a tree.</exception>
+    public static void EnsureRunnable(TendConfig config)
+    {
+        if (!config.HasTree) return;
+        throw new ConfigException([new ConfigError(config.SourcePath ?? "", 0, 0, "supervisors",
+            "supervision trees, depends_on and significant are checked but not run yet by this version of Tend; remove them to run these apps under the flat one_for_one root")]);
+    }
+
     /// <summary>Start (or bring in line) the apps of a config: new apps are added, changed ones replaced, stopped ones started.</summary>
     public async Task<ActionResult> StartAsync(IReadOnlyList<AppSpec> specs, string? configPath, CancellationToken ct = default)
     {

@@ -108,6 +108,27 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_ConfigWithSupervisionTree_RefusedUntilTheEngineRunsTrees()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              alpha:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+            supervisors:
+              backend:
+                strategy: rest_for_one
+                children: [alpha]
+            """);
+
+        CliResult start = await _home.RunAsync("start", config);
+
+        Assert.True(start.ExitCode == 2, start.ToString());
+        Assert.Contains($"{config}: supervisors: supervision trees, depends_on and significant are checked but not run yet by this version of Tend", start.Stderr);
+        Assert.Empty(await _home.ListAsync());
+    }
+
+    [Fact]
     public async Task Start_NoArguments_UsesTendYamlInTheCurrentDirectory()
     {
         ThreeApps();
