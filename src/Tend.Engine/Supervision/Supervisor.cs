@@ -12,7 +12,7 @@ namespace Tend.Supervision;
 /// CLIs racing never see half an app; reads take a snapshot under <see cref="_gate"/>.
 /// Every change is persisted (see <see cref="StateSaver"/>).
 /// </summary>
-public sealed class Supervisor : IAsyncDisposable
+public sealed partial class Supervisor : IAsyncDisposable
 {
     private readonly SemaphoreSlim _ops = new(1, 1);
     private readonly Lock _gate = new();
@@ -67,7 +67,7 @@ public sealed class Supervisor : IAsyncDisposable
                 var app = AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id));
                 foreach (var (inst, saved) in app.Instances.Zip(pa.Instances.OrderBy(i => i.Instance)))
                 {
-                    if (saved.WantedRunning) await inst.StartAsync().ConfigureAwait(false);
+                    if (saved.WantedRunning) await StartInstanceAsync(inst).ConfigureAwait(false);
                 }
             }
             EngineLog.StateRestored(_logger, state.Apps.Count, StatePath);
@@ -99,18 +99,18 @@ public sealed class Supervisor : IAsyncDisposable
     }
 
     /// <summary>
-    /// Refuses a config this engine cannot run as written yet: supervision trees, depends_on and
-    /// significant are validated by the loader, but the engine still runs every app under one
-    /// flat one_for_one root. Running such a config flat would silently change what happens on a
-    /// crash (a rest_for_one that does not restart the rest, an API started before its migration),
-    /// which is worse than refusing to start.
+    /// Refuses a config this engine cannot run as written yet: supervisors and significant are
+    /// validated by the loader, but the engine still runs every app under one flat one_for_one
+    /// root (depends_on it does honour). Running such a config flat would silently change what
+    /// happens on a crash (a rest_for_one that does not restart the rest), which is worse than
+    /// refusing to start.
     /// </summary>
     /// <exception cref="ConfigException">The config declares a tree.</exception>
     public static void EnsureRunnable(TendConfig config)
     {
-        if (!config.HasTree) return;
+        if (config.Tree.Supervisors.Count == 0 && !config.Apps.Any(a => a.Significant)) return;
         throw new ConfigException([new ConfigError(config.SourcePath ?? "", 0, 0, "supervisors",
-            "supervision trees, depends_on and significant are checked but not run yet by this version of Tend; remove them to run these apps under the flat one_for_one root")]);
+            "supervisors and significant are checked but not run yet by this version of Tend; remove them to run these apps under the flat one_for_one root")]);
     }
 
     /// <summary>Start (or bring in line) the apps of a config: new apps are added, changed ones replaced, stopped ones started.</summary>
@@ -126,9 +126,9 @@ public sealed class Supervisor : IAsyncDisposable
                 App? existing = Find(spec.Name);
                 if (existing is not null && existing.Spec == spec)
                 {
-                    bool allRunning = existing.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored));
+                    bool allRunning = existing.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored or InstanceStatus.Blocked));
                     if (allRunning) { notes.Add($"{spec.Name} already running"); continue; }
-                    await existing.StartAsync().ConfigureAwait(false);
+                    await StartAppAsync(existing).ConfigureAwait(false);
                     affected.Add(spec.Name);
                     continue;
                 }
@@ -140,7 +140,7 @@ public sealed class Supervisor : IAsyncDisposable
                 }
                 App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => _nextId++));
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
-                await app.StartAsync().ConfigureAwait(false);
+                await StartAppAsync(app).ConfigureAwait(false);
                 affected.Add(spec.Name);
             }
             string message = affected.Count > 0 ? $"started {string.Join(", ", affected)}" : "nothing to start";
@@ -154,7 +154,7 @@ public sealed class Supervisor : IAsyncDisposable
         OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct);
 
     public Task<ActionResult> RestartAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, "restarted", inst => inst.RestartAsync("restart requested"), reverse: false, ct);
+        OnInstancesAsync(target, "restarted", inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct);
 
     public Task<ActionResult> ResetAsync(string target, CancellationToken ct = default) =>
         OnInstancesAsync(target, "reset", inst => { inst.ResetCounters(); return Task.CompletedTask; }, reverse: false, ct);

@@ -242,8 +242,9 @@ public sealed class ConfigTreeTests : IDisposable
 
         var ex = Assert.Throws<ConfigException>(() => Supervisor.EnsureRunnable(config));
         Assert.Equal(
-            $"{_dir.ConfigPath}: supervisors: supervision trees, depends_on and significant are checked but not run yet by this version of Tend; remove them to run these apps under the flat one_for_one root",
+            $"{_dir.ConfigPath}: supervisors: supervisors and significant are checked but not run yet by this version of Tend; remove them to run these apps under the flat one_for_one root",
             Assert.Single(ex.Errors).ToString());
         Supervisor.EnsureRunnable(_dir.Load("apps:\n  a: { run: node a.js }\n"));
+        Supervisor.EnsureRunnable(_dir.Load("apps:\n  a: { run: node a.js }\n  b: { run: node b.js, depends_on: [a] }\n"));
     }
 }

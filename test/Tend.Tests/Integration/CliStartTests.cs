@@ -124,7 +124,7 @@ public sealed class CliStartTests : IAsyncLifetime
         CliResult start = await _home.RunAsync("start", config);
 
         Assert.True(start.ExitCode == 2, start.ToString());
-        Assert.Contains($"{config}: supervisors: supervision trees, depends_on and significant are checked but not run yet by this version of Tend", start.Stderr);
+        Assert.Contains($"{config}: supervisors: supervisors and significant are checked but not run yet by this version of Tend", start.Stderr);
         Assert.Empty(await _home.ListAsync());
     }
 
