@@ -47,6 +47,11 @@ internal static class ApiEndpoints
             {
                 TendConfig config = ConfigLoader.Load(path, env);
                 Supervisor.EnsureRunnable(config);
+                if (config.Tree.Supervisors.Count > 0)
+                {
+                    if (body.Only is { Count: > 0 }) throw new BadRequestException("--only cannot pick apps out of a supervision tree; start the whole config");
+                    return Results.Json(await s.StartTreeAsync(config, ct), json.ActionResult);
+                }
                 IReadOnlyList<AppSpec> specs = body.Only is { Count: > 0 } only ? [.. config.Only(only).Apps] : [.. config.Apps];
                 return Results.Json(await s.StartAsync(specs, config.SourcePath, ct), json.ActionResult);
             }

@@ -28,6 +28,9 @@ public sealed class App
 
     internal void Changed() => _changed();
 
+    /// <summary>The supervisor this app is a child of, when it runs in a tree (else the flat root).</summary>
+    internal SupervisorNode? Node { get; set; }
+
     /// <summary>Copy instances' output to the console too (`tend run`).</summary>
     internal bool EchoOutput { get; init; }
 

@@ -256,6 +256,12 @@ public sealed class Instance
                 }
 
                 RestartDecision decision = _tracker.OnExit(spec, outcome.Exit, outcome.Uptime);
+                if (decision is RestartDecision.Restart && _app.Node?.OnInstanceExit(_app, this, outcome.Exit.ToString()) is string takenOver)
+                {
+                    // The supervisor restarts us with our siblings (or has given up): this loop is done.
+                    SetFinal(InstanceStatus.Stopped, takenOver);
+                    return;
+                }
                 switch (decision)
                 {
                     case RestartDecision.Stay stay:
@@ -351,8 +357,9 @@ public sealed class Instance
             _errLog = errLog;
         }
         _app.Changed();
-        _launched.TrySetResult();
+        // Logged before releasing the starter, so daemon.log shows starts in the order they happened.
         EngineLog.Started(_logger, Name, Number, child.Pid);
+        _launched.TrySetResult();
 
         var stopRequested = Task.Delay(Timeout.Infinite, stop);
         Task first = await Task.WhenAny(child.Exited, stopRequested, restartRequest.Task).ConfigureAwait(false);

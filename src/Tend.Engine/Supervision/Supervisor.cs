@@ -62,9 +62,12 @@ public sealed partial class Supervisor : IAsyncDisposable
         try
         {
             _nextId = state.NextId;
+            var restored = new List<(App App, PersistedApp Saved)>();
             foreach (PersistedApp pa in state.Apps)
+                restored.Add((AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id)), pa));
+            RestoreTree(state.Tree);
+            foreach (var (app, pa) in restored)
             {
-                var app = AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id));
                 foreach (var (inst, saved) in app.Instances.Zip(pa.Instances.OrderBy(i => i.Instance)))
                 {
                     if (saved.WantedRunning) await StartInstanceAsync(inst).ConfigureAwait(false);
@@ -108,9 +111,9 @@ public sealed partial class Supervisor : IAsyncDisposable
     /// <exception cref="ConfigException">The config declares a tree.</exception>
     public static void EnsureRunnable(TendConfig config)
     {
-        if (config.Tree.Supervisors.Count == 0 && !config.Apps.Any(a => a.Significant)) return;
+        if (!config.Apps.Any(a => a.Significant) && !config.Tree.Supervisors.Any(s => s.Significant || s.AutoShutdown != AutoShutdown.Never)) return;
         throw new ConfigException([new ConfigError(config.SourcePath ?? "", 0, 0, "supervisors",
-            "supervisors and significant are checked but not run yet by this version of Tend; remove them to run these apps under the flat one_for_one root")]);
+            "significant and auto_shutdown are checked but not run yet by this version of Tend; remove them to run this tree")]);
     }
 
     /// <summary>Start (or bring in line) the apps of a config: new apps are added, changed ones replaced, stopped ones started.</summary>
@@ -186,6 +189,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             foreach (App app in Enumerable.Reverse(apps))
             {
                 await app.StopAsync().ConfigureAwait(false);
+                app.Node?.Children.RemoveAll(c => c is AppChild a && a.App == app);
                 RemoveApp(app);
                 EngineLog.AppDeleted(_logger, app.Name);
             }
@@ -204,6 +208,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         await _ops.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_runner is not null) await _runner.CloseAsync().ConfigureAwait(false);
             foreach (App app in Enumerable.Reverse(Apps))
                 await Task.WhenAll(app.Instances.Select(i => i.ShutdownAsync())).ConfigureAwait(false);
             if (_saver is not null) await _saver.FlushAsync().ConfigureAwait(false);
@@ -227,6 +232,15 @@ public sealed partial class Supervisor : IAsyncDisposable
         PersistedState? dump = StateFile.Read(DumpPath, problems);
         if (dump is null)
             throw new TargetNotFoundException($"no usable dump at {DumpPath}; run `tend save` first", problems);
+        if (dump.Tree is { Count: > 0 } tree)
+        {
+            // The tree comes back whole, as it was saved: resurrecting it flat would change what happens on a crash.
+            var config = new TendConfig(dump.Apps.FirstOrDefault()?.ConfigPath, new EquatableArray<AppSpec>(dump.Apps.Select(a => a.Spec)))
+            {
+                Tree = new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1))),
+            };
+            return await StartTreeAsync(config, ct).ConfigureAwait(false);
+        }
         var wanted = dump.Apps.Where(a => a.Instances.Any(i => i.WantedRunning)).ToList();
         ActionResult result = await StartAsync([.. wanted.Select(a => a.Spec)], wanted.FirstOrDefault()?.ConfigPath, ct).ConfigureAwait(false);
         return problems.Count > 0 ? result with { Message = result.Message + $" ({string.Join("; ", problems)})" } : result;
@@ -327,7 +341,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         {
             return new PersistedState(PersistedState.CurrentVersion, _nextId, [.. _apps.Select(a => new PersistedApp(
                 a.Spec, a.ConfigPath, [.. a.Instances.Select(i => new PersistedInstance(
-                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))]);
+                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))], TreeSnapshot());
         }
     }
 

@@ -236,15 +236,15 @@ public sealed class ConfigTreeTests : IDisposable
     }
 
     [Fact]
-    public void EnsureRunnable_Tree_RefusedUntilTheEngineRunsTrees()
+    public void EnsureRunnable_AutoShutdown_RefusedUntilTheEngineRunsIt()
     {
-        TendConfig config = _dir.Load("apps:\n  a: { run: node a.js }\nsupervisors:\n  s: { children: [a] }\n");
+        TendConfig config = _dir.Load("apps:\n  a: { run: node a.js, restart: never, significant: true }\nsupervisors:\n  s: { children: [a], auto_shutdown: any_significant }\n");
 
         var ex = Assert.Throws<ConfigException>(() => Supervisor.EnsureRunnable(config));
         Assert.Equal(
-            $"{_dir.ConfigPath}: supervisors: supervisors and significant are checked but not run yet by this version of Tend; remove them to run these apps under the flat one_for_one root",
+            $"{_dir.ConfigPath}: supervisors: significant and auto_shutdown are checked but not run yet by this version of Tend; remove them to run this tree",
             Assert.Single(ex.Errors).ToString());
-        Supervisor.EnsureRunnable(_dir.Load("apps:\n  a: { run: node a.js }\n"));
+        Supervisor.EnsureRunnable(_dir.Load("apps:\n  a: { run: node a.js }\nsupervisors:\n  s: { strategy: one_for_all, children: [a] }\n"));
         Supervisor.EnsureRunnable(_dir.Load("apps:\n  a: { run: node a.js }\n  b: { run: node b.js, depends_on: [a] }\n"));
     }
 }

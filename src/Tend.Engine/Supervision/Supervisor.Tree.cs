@@ -1,0 +1,103 @@
+using Tend.Api;
+using Tend.Config;
+
+namespace Tend.Supervision;
+
+// The daemon runs at most one supervision tree, from the last config with supervisors: that was
+// started. Its apps live in the same flat list as every other app (so list, logs, describe and
+// the state file work unchanged), added in the tree's start order, so a stop of everything in
+// reverse list order is also the tree's reverse start order. Each app knows its supervisor node;
+// the nodes decide about restarts (see SupervisorNode).
+public sealed partial class Supervisor
+{
+    private TreeRunner? _runner;
+    private SupervisorNode? _treeRoot;
+
+    /// <summary>Start a config with supervisors: replaces the running tree and any app of the same name.</summary>
+    public async Task<ActionResult> StartTreeAsync(TendConfig config, CancellationToken ct = default)
+    {
+        await _ops.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await DropTreeAsync().ConfigureAwait(false);
+            foreach (AppSpec spec in config.Apps)
+            {
+                if (Find(spec.Name) is not App old) continue;
+                EngineLog.AppReplaced(_logger, spec.Name);
+                await old.StopAsync().ConfigureAwait(false);
+                RemoveApp(old);
+            }
+            var specs = config.Apps.ToDictionary(a => a.Name, StringComparer.Ordinal);
+            var supervisors = config.Tree.Supervisors.ToDictionary(s => s.Name, StringComparer.Ordinal);
+            var order = new List<string>();
+            void Walk(SupervisorSpec s)
+            {
+                foreach (ChildRef c in s.Children)
+                {
+                    if (c.Kind == ChildKind.App) order.Add(c.Name);
+                    else Walk(supervisors[c.Name]);
+                }
+            }
+            SupervisorSpec root = config.Root;
+            Walk(root);
+            foreach (string name in order)
+            {
+                AppSpec spec = specs[name];
+                AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => _nextId++));
+                EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
+            }
+            _runner = new TreeRunner(_time, _logger);
+            _treeRoot = BuildNode(root, null, _runner, supervisors);
+            SupervisorNode started = _treeRoot;
+            await _runner.RunAsync(started.StartAsync).ConfigureAwait(false);
+            return new ActionResult(order, $"started {string.Join(", ", order)}");
+        }
+        finally { _ops.Release(); _saver?.Request(); }
+    }
+
+    private SupervisorNode BuildNode(SupervisorSpec spec, SupervisorNode? parent, TreeRunner runner, Dictionary<string, SupervisorSpec> supervisors)
+    {
+        var node = new SupervisorNode(spec, parent, runner);
+        foreach (ChildRef child in spec.Children)
+        {
+            if (child.Kind == ChildKind.Supervisor)
+            {
+                if (supervisors.TryGetValue(child.Name, out SupervisorSpec? sub))
+                    node.Children.Add(new NodeChild(BuildNode(sub, node, runner, supervisors)));
+            }
+            else if (Find(child.Name) is App app)
+            {
+                app.Node = node;
+                node.Children.Add(new AppChild(app, StartAppAsync));
+            }
+        }
+        return node;
+    }
+
+    /// <summary>Stop and remove the running tree's apps (reverse start order). Under <see cref="_ops"/>.</summary>
+    private async Task DropTreeAsync()
+    {
+        if (_runner is null) return;
+        await _runner.CloseAsync().ConfigureAwait(false);
+        foreach (App app in Enumerable.Reverse(Apps).Where(a => a.Node is not null))
+        {
+            await app.StopAsync().ConfigureAwait(false);
+            RemoveApp(app);
+        }
+        _runner = null;
+        _treeRoot = null;
+    }
+
+    /// <summary>The running tree's supervisors, root first, for the state file.</summary>
+    private List<SupervisorSpec>? TreeSnapshot() =>
+        _treeRoot is null ? null : [.. _treeRoot.SelfAndDescendants().Select(n => n.Spec)];
+
+    /// <summary>After a daemon restart: rebuild the tree over the restored apps (they start in the caller, in tree order).</summary>
+    private void RestoreTree(IReadOnlyList<SupervisorSpec>? saved)
+    {
+        if (saved is not { Count: > 0 }) return;
+        _runner = new TreeRunner(_time, _logger);
+        _treeRoot = BuildNode(saved[0], null, _runner, saved.Skip(1).ToDictionary(s => s.Name, StringComparer.Ordinal));
+        foreach (SupervisorNode node in _treeRoot.SelfAndDescendants()) node.MarkRunning();
+    }
+}

@@ -1,0 +1,266 @@
+using Microsoft.Extensions.Logging;
+using Tend.Config;
+
+namespace Tend.Supervision;
+
+/// <summary>A child of a <see cref="SupervisorNode"/>: an app or another supervisor.</summary>
+internal abstract class TreeChild
+{
+    public abstract string Name { get; }
+
+    /// <summary>The child's restart type: always = permanent, on-failure = transient, never = temporary.</summary>
+    public abstract RestartPolicy Restart { get; }
+
+    /// <summary>False once the user stopped it: a sibling's failure does not bring it back.</summary>
+    public abstract bool Wanted { get; }
+
+    public abstract Task StartAsync();
+    public abstract Task StopAsync();
+}
+
+internal sealed class AppChild(App app, Func<App, Task> start) : TreeChild
+{
+    public App App { get; } = app;
+    public override string Name => App.Name;
+    public override RestartPolicy Restart => App.Spec.Restart;
+    public override bool Wanted => App.Instances.Any(i => i.WantedRunning);
+    public override Task StartAsync() => start(App);
+    public override Task StopAsync() => App.StopAsync();
+}
+
+internal sealed class NodeChild(SupervisorNode node) : TreeChild
+{
+    public SupervisorNode Node { get; } = node;
+    public override string Name => Node.Name;
+    public override RestartPolicy Restart => Node.Spec.Restart;
+    public override bool Wanted => Node.Status != SupervisorNode.Stopped;
+    public override Task StartAsync() => Node.StartAsync();
+    public override Task StopAsync() => Node.StopAsync();
+}
+
+/// <summary>
+/// One supervisor of a running tree. It does not own processes: its apps' instances run their own
+/// loops and report each exit they would restart after (<see cref="OnInstanceExit"/>). Under
+/// one_for_one the instance restarts itself, with its own backoff; under one_for_all and
+/// rest_for_one the node takes over and restarts siblings in order, at once.
+///
+/// Every restart, whoever carries it out, counts towards the node's intensity, on monotonic
+/// timestamps from the tree's TimeProvider. More than max_restarts within `within` and the node
+/// stops its children in reverse order and fails to its parent, which treats it as a child that
+/// exited: a permanent node is restarted fresh (history cleared) and counts towards the parent's
+/// intensity; a transient or temporary one stays down. When the root fails, the tree is failed.
+///
+/// All structural work (stopping and starting children) runs on the <see cref="TreeRunner"/>, one
+/// piece at a time, never on an instance's own loop, which would otherwise wait for itself.
+/// </summary>
+internal sealed class SupervisorNode
+{
+    public const string Running = "running";
+    public const string Stopped = "stopped";
+    public const string Failed = "failed";
+
+    private readonly TreeRunner _runner;
+    private readonly Lock _gate = new();
+    private readonly Queue<long> _recent = new();
+    private string _status = Stopped;
+    private int _restarts;
+
+    public SupervisorNode(SupervisorSpec spec, SupervisorNode? parent, TreeRunner runner)
+    {
+        Spec = spec;
+        Parent = parent;
+        _runner = runner;
+    }
+
+    public SupervisorSpec Spec { get; }
+    public string Name => Spec.Name;
+    public SupervisorNode? Parent { get; }
+    public List<TreeChild> Children { get; } = [];
+    public string Status { get { lock (_gate) return _status; } }
+    public int Restarts { get { lock (_gate) return _restarts; } }
+    public string? FailureReason { get; private set; }
+
+    public IEnumerable<SupervisorNode> SelfAndDescendants() =>
+        Children.OfType<NodeChild>().SelectMany(c => c.Node.SelfAndDescendants()).Prepend(this);
+
+    /// <summary>Children in order, each after the one before has started.</summary>
+    public async Task StartAsync()
+    {
+        lock (_gate) { _status = Running; FailureReason = null; _recent.Clear(); }
+        foreach (TreeChild child in Children.ToList()) await child.StartAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>For a tree rebuilt over instances being restored: running, without starting anything.</summary>
+    public void MarkRunning()
+    {
+        lock (_gate) _status = Running;
+    }
+
+    /// <summary>Children in reverse order, each after the one after it has exited.</summary>
+    public async Task StopAsync()
+    {
+        foreach (TreeChild child in Enumerable.Reverse(Children.ToList())) await child.StopAsync().ConfigureAwait(false);
+        lock (_gate) _status = Stopped;
+    }
+
+    /// <summary>
+    /// An instance of one of our apps exited and its restart policy restarts it. Returns null when
+    /// the instance should restart itself (one_for_one), else why its loop ends (the node acts).
+    /// Called on the instance's loop: must not wait for the tree.
+    /// </summary>
+    public string? OnInstanceExit(App app, Instance instance, string exit)
+    {
+        TreeChild? child = Children.FirstOrDefault(c => c is AppChild a && a.App == app);
+        if (child is null || _runner.Closed) return null;
+        string cause = $"{instance.Label} exited ({exit})";
+        if (!CountRestart())
+        {
+            string reason = $"supervisor {Name} gave up: more than {Spec.MaxRestarts} restarts within {Durations.Format(Spec.Within)}; last: {cause}";
+            _runner.Enqueue(() => FailAsync(reason));
+            return reason;
+        }
+        if (Spec.Strategy == SupervisorStrategy.OneForOne)
+        {
+            if (Spec.MaxRestarts != int.MaxValue) TreeLog.Restart(_runner.Logger, Name, "one_for_one", cause, instance.Label);
+            return null;
+        }
+        string strategy = Spec.Strategy == SupervisorStrategy.OneForAll ? "one_for_all" : "rest_for_one";
+        _runner.Enqueue(() => RestartFromAsync(child, cause, strategy));
+        return $"{strategy} restart by supervisor {Name} after {cause}";
+    }
+
+    /// <summary>Records one restart; false when that makes more than max_restarts within the period.</summary>
+    private bool CountRestart()
+    {
+        if (Spec.MaxRestarts == int.MaxValue) return true;
+        lock (_gate)
+        {
+            long now = _runner.Time.GetTimestamp();
+            _recent.Enqueue(now);
+            while (_recent.Count > 0 && _runner.Time.GetElapsedTime(_recent.Peek(), now) > Spec.Within) _recent.Dequeue();
+            if (_recent.Count > Spec.MaxRestarts) return false;
+            _restarts++;
+            return true;
+        }
+    }
+
+    /// <summary>one_for_all / rest_for_one: stop the affected siblings in reverse order, start them again in order.</summary>
+    private async Task RestartFromAsync(TreeChild failed, string cause, string strategy)
+    {
+        if (Status != Running) return;
+        int at = Children.IndexOf(failed);
+        if (at < 0) return;
+        var affected = Spec.Strategy == SupervisorStrategy.OneForAll ? Children.ToList() : Children.Skip(at).ToList();
+        string restarted = string.Join(", ", affected.Where(c => c == failed || (c.Wanted && c.Restart != RestartPolicy.Never)).Select(c => c.Name));
+        TreeLog.Restart(_runner.Logger, Name, strategy, cause, restarted);
+        // Who comes back: the failed child, and the siblings that were wanted and are not
+        // temporary (OTP: a temporary child stopped because a sibling failed stays stopped).
+        var again = affected.Where(c => c == failed || (c.Wanted && c.Restart != RestartPolicy.Never)).ToList();
+        foreach (TreeChild child in Enumerable.Reverse(affected)) await child.StopAsync().ConfigureAwait(false);
+        foreach (TreeChild child in again)
+        {
+            if (_runner.Closed) return;
+            await child.StartAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Intensity exceeded: stop everything in reverse order, then fail to the parent.</summary>
+    private async Task FailAsync(string reason)
+    {
+        if (Status != Running) return;
+        TreeLog.GaveUp(_runner.Logger, Name, reason);
+        await StopAsync().ConfigureAwait(false);
+        lock (_gate) { _status = Failed; FailureReason = reason; }
+        if (Parent is null)
+        {
+            TreeLog.TreeFailed(_runner.Logger, Name, reason);
+            return;
+        }
+        await Parent.OnChildFailedAsync(this, reason).ConfigureAwait(false);
+    }
+
+    /// <summary>A sub-supervisor gave up. Runs on the tree runner already.</summary>
+    private async Task OnChildFailedAsync(SupervisorNode node, string reason)
+    {
+        if (Status != Running || _runner.Closed) return;
+        TreeChild child = Children.First(c => c is NodeChild n && n.Node == node);
+        if (node.Spec.Restart != RestartPolicy.Always)
+        {
+            TreeLog.NotRestarted(_runner.Logger, Name, node.Name, RestartTracker.Describe(node.Spec.Restart));
+            return;
+        }
+        string cause = $"supervisor {node.Name} failed ({reason})";
+        if (!CountRestart())
+        {
+            await FailAsync($"supervisor {Name} gave up: more than {Spec.MaxRestarts} restarts within {Durations.Format(Spec.Within)}; last: {cause}").ConfigureAwait(false);
+            return;
+        }
+        if (Spec.Strategy == SupervisorStrategy.OneForOne)
+        {
+            TreeLog.Restart(_runner.Logger, Name, "one_for_one", cause, node.Name);
+            await node.StartAsync().ConfigureAwait(false);
+            return;
+        }
+        await RestartFromAsync(child, cause, Spec.Strategy == SupervisorStrategy.OneForAll ? "one_for_all" : "rest_for_one").ConfigureAwait(false);
+    }
+}
+
+/// <summary>Runs a tree's structural work one piece at a time, off the instances' loops.</summary>
+internal sealed class TreeRunner(TimeProvider time, ILogger logger)
+{
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly Lock _gate = new();
+    private Task _last = Task.CompletedTask;
+
+    public TimeProvider Time { get; } = time;
+    public ILogger Logger { get; } = logger;
+
+    /// <summary>Set when the daemon shuts down or the tree is replaced: no more restarts.</summary>
+    public volatile bool Closed;
+
+    public void Enqueue(Func<Task> work)
+    {
+        lock (_gate) _last = Task.Run(() => RunAsync(work));
+    }
+
+    /// <summary>Run <paramref name="work"/> exclusively with the restarts the tree carries out.</summary>
+    public async Task RunAsync(Func<Task> work)
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!Closed) await work().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            TreeLog.InternalError(Logger, ex.ToString());
+        }
+        finally { _lock.Release(); }
+    }
+
+    /// <summary>Close and wait for the work under way to end.</summary>
+    public async Task CloseAsync()
+    {
+        Closed = true;
+        await _lock.WaitAsync().ConfigureAwait(false);
+        _lock.Release();
+    }
+}
+
+internal static partial class TreeLog
+{
+    [LoggerMessage(4001, LogLevel.Warning, "supervisor {Supervisor} ({Strategy}) restarting {Restarted} after {Cause}")]
+    public static partial void Restart(ILogger logger, string supervisor, string strategy, string cause, string restarted);
+
+    [LoggerMessage(4002, LogLevel.Error, "supervisor {Supervisor} giving up, stopping its children: {Reason}")]
+    public static partial void GaveUp(ILogger logger, string supervisor, string reason);
+
+    [LoggerMessage(4003, LogLevel.Error, "supervision tree failed: {Supervisor} gave up ({Reason}); the daemon stays up, restart with tend start")]
+    public static partial void TreeFailed(ILogger logger, string supervisor, string reason);
+
+    [LoggerMessage(4004, LogLevel.Warning, "supervisor {Supervisor} does not restart failed child supervisor {Child} (restart: {Restart})")]
+    public static partial void NotRestarted(ILogger logger, string supervisor, string child, string restart);
+
+    [LoggerMessage(4005, LogLevel.Error, "supervision tree internal error: {Error}")]
+    public static partial void InternalError(ILogger logger, string error);
+}

@@ -1,0 +1,219 @@
+using Tend.Api;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>
+/// Supervision trees on real processes, through the CLI: start and stop order from the
+/// children's own stamps, and after a child is killed, who gets a new pid and who keeps theirs.
+/// </summary>
+public sealed class SupervisionTreeTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    private string Stamps => Path.Combine(_home.Dir, "stamps");
+
+    private string App(string name, string restart = "always") => $"""
+          {name}:
+            cmd: {TendHome.Child}
+            args: [--stamp, {Stamps}, --sleep]
+            restart: {restart}
+            kill_timeout: 10s
+        """;
+
+    private async Task<Dictionary<string, int>> StartAsync(string yaml, params string[] apps)
+    {
+        await _home.OkAsync("start", _home.WriteConfig(yaml));
+        InstanceInfo[] list = await _home.WaitForAsync(l => apps.All(a => l.Any(i => i.Name == a && i.Status == "online")), "all online");
+        return list.ToDictionary(i => i.Name, i => i.Pid!.Value);
+    }
+
+    /// <summary>Waits until each of <paramref name="renewed"/> is online with a pid other than before.</summary>
+    private Task<InstanceInfo[]> WaitRenewedAsync(Dictionary<string, int> before, params string[] renewed) =>
+        _home.WaitForAsync(l => renewed.All(a => l.Any(i => i.Name == a && i.Status == "online" && i.Pid != before[a])),
+            $"new pids for {string.Join(", ", renewed)}");
+
+    private static int? Pid(InstanceInfo[] list, string app) => list.Single(i => i.Name == app).Pid;
+
+    /// <summary>
+    /// The apps in the order the daemon spawned them (its "started" events). The children's own
+    /// start stamps cannot show this: a child is started once spawned, and two runtimes booting
+    /// side by side reach their first line in either order. Stop stamps can: each stop waits.
+    /// </summary>
+    private string[] SpawnedApps() =>
+        [.. File.ReadAllLines(Path.Combine(_home.Dir, "daemon.log"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Where(e => e.TryGetProperty("event_id", out var id) && id.GetInt32() == 1001)
+            .Select(e => e.GetProperty("app").GetString()!)];
+
+    private string[] StampedApps(string what) =>
+        [.. File.ReadAllLines(Stamps).Where(l => l.Split(' ')[1] == what).Select(l => l.Split(' ')[3].Split('#')[0])];
+
+    [Fact]
+    public async Task Tree_StartsInOrder_StopsInReverse()
+    {
+        await StartAsync($"""
+            apps:
+            {App("web")}
+            {App("db")}
+            {App("cache")}
+            {App("api")}
+            supervisors:
+              backend:
+                strategy: rest_for_one
+                children: [db, data, api]
+              data:
+                children: [cache]
+            """, "web", "db", "cache", "api");
+
+        Assert.Equal(["web", "db", "cache", "api"], SpawnedApps());
+        Assert.Equal(["web", "db", "cache", "api"], (await _home.ListAsync()).Select(i => i.Name));
+
+        await _home.OkAsync("stop", "all");
+
+        await _home.WaitForAsync(l => l.All(i => i.Status == "stopped"), "all stopped");
+        Assert.Equal(["api", "cache", "db", "web"], StampedApps("term"));
+    }
+
+    [Theory]
+    [InlineData("one_for_one", "a", "a")]
+    [InlineData("one_for_one", "b", "b")]
+    [InlineData("one_for_all", "a", "a,b,c")]
+    [InlineData("one_for_all", "c", "a,b,c")]
+    [InlineData("rest_for_one", "a", "a,b,c")]
+    [InlineData("rest_for_one", "b", "b,c")]
+    [InlineData("rest_for_one", "c", "c")]
+    public async Task Strategy_KilledChild_RestartsExactlyTheRightSiblings(string strategy, string killed, string renewedList)
+    {
+        string[] renewed = renewedList.Split(',');
+        Dictionary<string, int> before = await StartAsync($"""
+            apps:
+            {App("a")}
+            {App("b")}
+            {App("c")}
+            supervisors:
+              s:
+                strategy: {strategy}
+                max_restarts: 10
+                within: 1m
+                children: [a, b, c]
+            """, "a", "b", "c");
+
+        await _home.OkAsync("signal", "SIGKILL", killed);
+
+        InstanceInfo[] after = await WaitRenewedAsync(before, renewed);
+        foreach (string kept in new[] { "a", "b", "c" }.Except(renewed))
+            Assert.Equal(before[kept], Pid(after, kept));
+        // Siblings restarted by the strategy were stopped in reverse order, then started in order.
+        string[] terms = StampedApps("term");
+        Assert.Equal(renewed.Where(r => r != killed).Reverse(), terms);
+        Assert.Equal(["a", "b", "c", .. renewed], SpawnedApps());
+    }
+
+    [Fact]
+    public async Task Temporary_StoppedBecauseASiblingFailed_IsNotStartedAgain()
+    {
+        Dictionary<string, int> before = await StartAsync($"""
+            apps:
+            {App("a")}
+            {App("b", "on-failure")}
+            {App("c", "never")}
+            supervisors:
+              s:
+                strategy: rest_for_one
+                max_restarts: 10
+                within: 1m
+                children: [a, b, c]
+            """, "a", "b", "c");
+
+        await _home.OkAsync("signal", "SIGKILL", "a");
+
+        InstanceInfo[] after = await WaitRenewedAsync(before, "a", "b");
+        Assert.Equal("stopped", after.Single(i => i.Name == "c").Status);
+        Assert.Null(Pid(after, "c"));
+        Assert.Equal(["a", "b", "c", "a", "b"], SpawnedApps());
+    }
+
+    [Fact]
+    public async Task Intensity_Exceeded_PermanentSubSupervisorRestartedFresh_SiblingsKeepPids()
+    {
+        Dictionary<string, int> before = await StartAsync($"""
+            apps:
+            {App("x")}
+            {App("y")}
+            supervisors:
+              outer:
+                strategy: one_for_one
+                max_restarts: 5
+                within: 1m
+                children: [inner, y]
+              inner:
+                max_restarts: 0
+                children: [x]
+            """, "x", "y");
+
+        await _home.OkAsync("signal", "SIGKILL", "x");
+
+        InstanceInfo[] after = await WaitRenewedAsync(before, "x");
+        Assert.Equal(before["y"], Pid(after, "y"));
+        string log = await Eventually.ReturnsAsync(() => File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")),
+            t => t.Contains("supervisor outer (one_for_one) restarting inner", StringComparison.Ordinal), "the escalation in daemon.log");
+        Assert.Contains("supervisor inner giving up", log);
+    }
+
+    [Fact]
+    public async Task Intensity_Exceeded_TransientSubSupervisorStaysDown()
+    {
+        Dictionary<string, int> before = await StartAsync($"""
+            apps:
+            {App("x")}
+            {App("y")}
+            supervisors:
+              outer:
+                max_restarts: 5
+                within: 1m
+                children: [inner, y]
+              inner:
+                max_restarts: 0
+                restart: on-failure
+                children: [x]
+            """, "x", "y");
+
+        await _home.OkAsync("signal", "SIGKILL", "x");
+
+        await Eventually.ReturnsAsync(() => File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")),
+            t => t.Contains("does not restart failed child supervisor inner", StringComparison.Ordinal), "the refusal in daemon.log");
+        InstanceInfo[] after = await _home.ListAsync();
+        Assert.Equal("stopped", after.Single(i => i.Name == "x").Status);
+        Assert.Equal(before["y"], Pid(after, "y"));
+        Assert.Equal(["x", "y"], SpawnedApps());
+    }
+
+    [Fact]
+    public async Task Intensity_CountedPerSupervisor_NotPerChild()
+    {
+        Dictionary<string, int> before = await StartAsync($"""
+            apps:
+            {App("a")}
+            {App("b")}
+            supervisors:
+              s:
+                max_restarts: 1
+                within: 10m
+                children: [a, b]
+            """, "a", "b");
+
+        // One restart each: a alone is within the intensity, b's makes two in the period.
+        await _home.OkAsync("signal", "SIGKILL", "a");
+        before = (await WaitRenewedAsync(before, "a")).ToDictionary(i => i.Name, i => i.Pid!.Value);
+        await _home.OkAsync("signal", "SIGKILL", "b");
+
+        // s gives up and, permanent under the root, is restarted fresh: both get new pids.
+        await WaitRenewedAsync(before, "a", "b");
+        string log = File.ReadAllText(Path.Combine(_home.Dir, "daemon.log"));
+        Assert.Contains("supervisor s giving up", log);
+    }
+}
