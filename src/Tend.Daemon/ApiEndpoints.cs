@@ -37,6 +37,8 @@ internal static class ApiEndpoints
 
         app.MapGet(ApiRoutes.List, (Supervisor s) => Results.Json(s.List(), json.InstanceInfoArray));
 
+        app.MapGet(ApiRoutes.Tree, (Supervisor s) => Results.Json(s.Tree(), json.TreeNodeInfo));
+
         app.MapGet(ApiRoutes.App + "{target}", (string target, Supervisor s) => Results.Json(s.Describe(target), json.AppInfo));
 
         app.MapPost(ApiRoutes.Start, async (HttpRequest request, Supervisor s, CancellationToken ct) =>

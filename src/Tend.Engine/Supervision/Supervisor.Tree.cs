@@ -100,4 +100,42 @@ public sealed partial class Supervisor
         _treeRoot = BuildNode(saved[0], null, _runner, saved.Skip(1).ToDictionary(s => s.Name, StringComparer.Ordinal));
         foreach (SupervisorNode node in _treeRoot.SelfAndDescendants()) node.MarkRunning();
     }
+
+    /// <summary>The tree as `tend tree` shows it: the root over the apps started flat, then the running tree's children.</summary>
+    public TreeNodeInfo Tree()
+    {
+        SupervisorNode? root = _treeRoot;
+        var children = Apps.Where(a => a.Node is null).Select(AppNode).ToList();
+        if (root is not null) children.AddRange(root.Children.Select(ChildNode));
+        return new TreeNodeInfo(SupervisorSpec.RootName, "supervisor", "one_for_one", root?.Status ?? SupervisorNode.Running,
+            root?.Restarts ?? 0, null, null, "always", root?.FailureReason, [], [], children);
+    }
+
+    private static TreeNodeInfo ChildNode(TreeChild child) => child switch
+    {
+        AppChild a => AppNode(a.App),
+        NodeChild n => SupervisorInfo(n.Node),
+        _ => throw new InvalidOperationException("unknown tree child"),
+    };
+
+    private static TreeNodeInfo SupervisorInfo(SupervisorNode node) => new(
+        node.Name, "supervisor", Strategy(node.Spec.Strategy), node.Status, node.Restarts, node.Spec.MaxRestarts,
+        (long)node.Spec.Within.TotalMilliseconds, RestartTracker.Describe(node.Spec.Restart), node.FailureReason, [], [],
+        [.. node.Children.Select(ChildNode)]);
+
+    private static TreeNodeInfo AppNode(App app)
+    {
+        var infos = app.Instances.Select(i => i.ToInfo()).ToList();
+        string status = string.Join(",", infos.Select(i => i.Status).Distinct());
+        return new TreeNodeInfo(app.Name, "app", null, status, infos.Sum(i => i.Restarts), null, null,
+            RestartTracker.Describe(app.Spec.Restart), null, [.. infos.Where(i => i.Pid is not null).Select(i => i.Pid!.Value)],
+            [.. app.Spec.DependsOn.Select(d => $"{d.App} ({d.Condition.ToString().ToLowerInvariant()})")], []);
+    }
+
+    internal static string Strategy(SupervisorStrategy strategy) => strategy switch
+    {
+        SupervisorStrategy.OneForAll => "one_for_all",
+        SupervisorStrategy.RestForOne => "rest_for_one",
+        _ => "one_for_one",
+    };
 }

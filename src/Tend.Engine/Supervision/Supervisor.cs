@@ -139,6 +139,7 @@ public sealed partial class Supervisor : IAsyncDisposable
                 {
                     EngineLog.AppReplaced(_logger, spec.Name);
                     await existing.StopAsync().ConfigureAwait(false);
+                    existing.Node?.Children.RemoveAll(c => c is AppChild a && a.App == existing);
                     RemoveApp(existing);
                 }
                 App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => _nextId++));

@@ -216,4 +216,59 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
         string log = File.ReadAllText(Path.Combine(_home.Dir, "daemon.log"));
         Assert.Contains("supervisor s giving up", log);
     }
+
+    [Fact]
+    public async Task TreeCommand_ShowsSupervisorsStrategiesAndRestarts()
+    {
+        Dictionary<string, int> before = await StartAsync($"""
+            apps:
+            {App("web")}
+            {App("db")}
+            {App("api")}
+            supervisors:
+              backend:
+                strategy: rest_for_one
+                max_restarts: 3
+                within: 1m
+                children: [db, api]
+            """, "web", "db", "api");
+        await _home.OkAsync("signal", "SIGKILL", "db");
+        await WaitRenewedAsync(before, "db", "api");
+
+        CliResult json = await _home.OkAsync("tree", "--json");
+        TreeNodeInfo root = System.Text.Json.JsonSerializer.Deserialize(json.Stdout, TendJsonContext.Default.TreeNodeInfo)!;
+
+        Assert.Equal(["web", "backend"], root.Children.Select(c => c.Name));
+        TreeNodeInfo backend = root.Children[1];
+        Assert.Equal(("supervisor", "rest_for_one", "running", 1, 3), (backend.Kind, backend.Strategy, backend.Status, backend.Restarts, backend.MaxRestarts));
+        Assert.Equal(["db", "api"], backend.Children.Select(c => c.Name));
+        CliResult text = await _home.OkAsync("tree");
+        Assert.Contains("└─ backend  rest_for_one  running  ↺ 1 (max 3 in 1m)\n   ├─ db  online  pid ", text.Stdout);
+    }
+
+    [Fact]
+    public async Task DaemonRestart_BringsTheTreeBack()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+            {App("a")}
+            {App("b")}
+            supervisors:
+              s:
+                strategy: one_for_all
+                max_restarts: 10
+                within: 1m
+                children: [a, b]
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Length == 2 && l.All(i => i.Status == "online"), "a and b online");
+        await _home.OkAsync("kill");
+
+        Dictionary<string, int> before = (await _home.WaitForAsync(l => l.Length == 2 && l.All(i => i.Status == "online"), "a and b online again"))
+            .ToDictionary(i => i.Name, i => i.Pid!.Value);
+        await _home.OkAsync("signal", "SIGKILL", "b");
+
+        // Still one_for_all after the restart: a is restarted along with b.
+        await WaitRenewedAsync(before, "a", "b");
+    }
 }
