@@ -21,6 +21,8 @@ internal static class DescribeText
         Pair(text, "command", Format.CommandLine(app.Command, app.Args));
         Pair(text, "cwd", app.Cwd);
         Pair(text, "config", app.ConfigPath ?? "-");
+        if (app.Supervisors is { Count: > 0 } supervisors) Pair(text, "supervisor", string.Join(" › ", supervisors));
+        if (app.DependsOn is { Count: > 0 } dependsOn) Pair(text, "depends on", string.Join(", ", dependsOn));
         Pair(text, "instances", app.InstancesWanted.ToString(s_inv));
         Pair(text, "restart", app.Restart);
         Pair(text, "max restarts", app.MaxRestarts.ToString(s_inv));

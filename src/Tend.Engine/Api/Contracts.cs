@@ -63,7 +63,9 @@ public sealed record AppInfo(
     long? MaxMemoryBytes,
     string? ConfigPath,
     IReadOnlyDictionary<string, string> Env,
-    IReadOnlyList<InstanceDetail> Instances);
+    IReadOnlyList<InstanceDetail> Instances,
+    IReadOnlyList<string>? Supervisors = null,
+    IReadOnlyList<string>? DependsOn = null);
 
 /// <summary>POST /v1/start. Either ConfigPath (a tend.yaml, optionally narrowed by Only) or Command (argv).</summary>
 public sealed record StartRequest(

@@ -88,6 +88,35 @@ public sealed partial class Supervisor
         _treeRoot = null;
     }
 
+    /// <summary>A supervisor of the running tree by name (never an app: apps are looked up first by the callers' targets).</summary>
+    private SupervisorNode? FindNode(string name)
+    {
+        if (name == SupervisorSpec.RootName || Find(name) is not null) return null;
+        return _treeRoot?.SelfAndDescendants().FirstOrDefault(n => n.Name == name);
+    }
+
+    /// <summary>
+    /// stop or restart of a supervisor: its subtree in order (stop in reverse), on the tree's
+    /// runner so it never interleaves with a restart the tree is carrying out. A stopped
+    /// supervisor restarts nothing until it is restarted.
+    /// </summary>
+    private async Task<ActionResult> OnSubtreeAsync(SupervisorNode node, string verb, Func<SupervisorNode, Task> action)
+    {
+        TreeRunner runner = _runner!;
+        await runner.RunAsync(() => action(node)).ConfigureAwait(false);
+        _saver?.Request();
+        var labels = AppsInOrder(node).SelectMany(a => a.Instances).Select(i => i.Label).ToList();
+        return new ActionResult(labels, $"{verb} supervisor {node.Name} ({(labels.Count == 0 ? "no apps" : string.Join(", ", labels))})");
+    }
+
+    private static IEnumerable<App> AppsInOrder(SupervisorNode node) =>
+        node.Children.SelectMany(c => c switch
+        {
+            AppChild a => [a.App],
+            NodeChild n => AppsInOrder(n.Node),
+            _ => [],
+        });
+
     /// <summary>The running tree's supervisors, root first, for the state file.</summary>
     private List<SupervisorSpec>? TreeSnapshot() =>
         _treeRoot is null ? null : [.. _treeRoot.SelfAndDescendants().Select(n => n.Spec)];

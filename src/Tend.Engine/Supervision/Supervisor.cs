@@ -155,10 +155,14 @@ public sealed partial class Supervisor : IAsyncDisposable
     }
 
     public Task<ActionResult> StopAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct);
+        FindNode(target) is { } node
+            ? OnSubtreeAsync(node, "stopped", n => n.StopAsync())
+            : OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct);
 
     public Task<ActionResult> RestartAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, "restarted", inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct);
+        FindNode(target) is { } node
+            ? OnSubtreeAsync(node, "restarted", async n => { await n.StopAsync().ConfigureAwait(false); await n.StartAsync().ConfigureAwait(false); })
+            : OnInstancesAsync(target, "restarted", inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct);
 
     public Task<ActionResult> ResetAsync(string target, CancellationToken ct = default) =>
         OnInstancesAsync(target, "reset", inst => { inst.ResetCounters(); return Task.CompletedTask; }, reverse: false, ct);

@@ -41,6 +41,8 @@ public sealed class DependsOnTests : IAsyncLifetime
         Assert.Equal("stopped", list.Single(i => i.Name == "migrate").Status);
         AppInfo migrate = await _home.DescribeAsync("migrate");
         AppInfo api = await _home.DescribeAsync("api");
+        Assert.Equal(["db (ready)", "migrate (completed)"], api.DependsOn);
+        Assert.Null(api.Supervisors);
         // The daemon's own clock: the API was spawned only once the migration had exited.
         Assert.True(api.Instances.Single().StartedAt >= migrate.Instances.Single().RecentExits.Single().Time,
             $"api started {api.Instances.Single().StartedAt:O}, migrate exited {migrate.Instances.Single().RecentExits.Single().Time:O}");

@@ -242,6 +242,10 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
         TreeNodeInfo backend = root.Children[1];
         Assert.Equal(("supervisor", "rest_for_one", "running", 1, 3), (backend.Kind, backend.Strategy, backend.Status, backend.Restarts, backend.MaxRestarts));
         Assert.Equal(["db", "api"], backend.Children.Select(c => c.Name));
+        AppInfo api = await _home.DescribeAsync("api");
+        Assert.Equal(["root", "backend"], api.Supervisors);
+        Assert.Contains("supervisor", (await _home.OkAsync("describe", "api")).Stdout);
+        Assert.Contains("root › backend", (await _home.OkAsync("describe", "api")).Stdout);
         CliResult text = await _home.OkAsync("tree");
         Assert.Contains("└─ backend  rest_for_one  running  ↺ 1 (max 3 in 1m)\n   ├─ db  online  pid ", text.Stdout);
     }
@@ -271,4 +275,39 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
         // Still one_for_all after the restart: a is restarted along with b.
         await WaitRenewedAsync(before, "a", "b");
     }
+
+    [Fact]
+    public async Task StopAndRestart_Supervisor_ActOnItsSubtreeInOrder()
+    {
+        Dictionary<string, int> before = await StartAsync($"""
+            apps:
+            {App("web")}
+            {App("db")}
+            {App("cache")}
+            {App("api")}
+            supervisors:
+              backend:
+                children: [db, data, api]
+              data:
+                children: [cache]
+            """, "web", "db", "cache", "api");
+
+        CliResult stop = await _home.OkAsync("stop", "backend");
+
+        Assert.StartsWith("stopped supervisor backend (db#0, cache#0, api#0)", stop.Stdout);
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Count(i => i.Status == "stopped") == 3, "backend's apps stopped");
+        Assert.Equal(before["web"], Pid(list, "web"));
+        Assert.Equal(["api", "cache", "db"], StampedApps("term"));
+        Assert.Equal("stopped", (await TreeAsync()).Children.Single(c => c.Name == "backend").Status);
+
+        await _home.OkAsync("restart", "backend");
+
+        list = await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "all online again");
+        Assert.Equal(before["web"], Pid(list, "web"));
+        Assert.Equal(["web", "db", "cache", "api", "db", "cache", "api"], SpawnedApps());
+        Assert.Equal("running", (await TreeAsync()).Children.Single(c => c.Name == "backend").Status);
+    }
+
+    private async Task<TreeNodeInfo> TreeAsync() =>
+        System.Text.Json.JsonSerializer.Deserialize((await _home.OkAsync("tree", "--json")).Stdout, TendJsonContext.Default.TreeNodeInfo)!;
 }
