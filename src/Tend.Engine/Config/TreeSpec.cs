@@ -58,6 +58,13 @@ public sealed record SupervisorSpec
     public const int DefaultMaxRestarts = 1;
     public static readonly TimeSpan DefaultWithin = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The root's intensity for restarts of the supervisors under it. Its apps' restarts are not
+    /// counted: each app's crash-loop guard governs those, as it did before trees existed.
+    /// </summary>
+    public const int RootMaxRestarts = 3;
+    public static readonly TimeSpan RootWithin = TimeSpan.FromMinutes(1);
+
     public required string Name { get; init; }
     public SupervisorStrategy Strategy { get; init; } = SupervisorStrategy.OneForOne;
     public int MaxRestarts { get; init; } = DefaultMaxRestarts;

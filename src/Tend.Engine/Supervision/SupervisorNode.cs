@@ -130,15 +130,22 @@ internal sealed class SupervisorNode
     }
 
     /// <summary>Records one restart; false when that makes more than max_restarts within the period.</summary>
-    private bool CountRestart()
+    private bool CountRestart(bool ofSupervisor = false)
     {
-        if (Spec.MaxRestarts == int.MaxValue) return true;
+        int max = Spec.MaxRestarts;
+        TimeSpan within = Spec.Within;
+        if (max == int.MaxValue)
+        {
+            // The root: apps' restarts are their own guard's business; supervisors' count.
+            if (!ofSupervisor) return true;
+            (max, within) = (SupervisorSpec.RootMaxRestarts, SupervisorSpec.RootWithin);
+        }
         lock (_gate)
         {
             long now = _runner.Time.GetTimestamp();
             _recent.Enqueue(now);
-            while (_recent.Count > 0 && _runner.Time.GetElapsedTime(_recent.Peek(), now) > Spec.Within) _recent.Dequeue();
-            if (_recent.Count > Spec.MaxRestarts) return false;
+            while (_recent.Count > 0 && _runner.Time.GetElapsedTime(_recent.Peek(), now) > within) _recent.Dequeue();
+            if (_recent.Count > max) return false;
             _restarts++;
             return true;
         }
@@ -190,9 +197,12 @@ internal sealed class SupervisorNode
             return;
         }
         string cause = $"supervisor {node.Name} failed ({reason})";
-        if (!CountRestart())
+        if (!CountRestart(ofSupervisor: true))
         {
-            await FailAsync($"supervisor {Name} gave up: more than {Spec.MaxRestarts} restarts within {Durations.Format(Spec.Within)}; last: {cause}").ConfigureAwait(false);
+            bool root = Spec.MaxRestarts == int.MaxValue;
+            int max = root ? SupervisorSpec.RootMaxRestarts : Spec.MaxRestarts;
+            TimeSpan within = root ? SupervisorSpec.RootWithin : Spec.Within;
+            await FailAsync($"supervisor {Name} gave up: more than {max} restarts within {Durations.Format(within)}; last: {cause}").ConfigureAwait(false);
             return;
         }
         if (Spec.Strategy == SupervisorStrategy.OneForOne)

@@ -310,4 +310,78 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
 
     private async Task<TreeNodeInfo> TreeAsync() =>
         System.Text.Json.JsonSerializer.Deserialize((await _home.OkAsync("tree", "--json")).Stdout, TendJsonContext.Default.TreeNodeInfo)!;
+
+    [Theory]
+    [InlineData("always", "exit0", true)]
+    [InlineData("always", "exit1", true)]
+    [InlineData("always", "kill", true)]
+    [InlineData("on-failure", "exit0", false)]
+    [InlineData("on-failure", "exit1", true)]
+    [InlineData("on-failure", "kill", true)]
+    [InlineData("never", "exit0", false)]
+    [InlineData("never", "exit1", false)]
+    [InlineData("never", "kill", false)]
+    public async Task RestartType_DecidesWhetherTheStrategyActs(string restart, string how, bool restarted)
+    {
+        string once = Path.Combine(_home.Dir, "once");
+        string args = how == "kill"
+            ? $"[--stamp, {Stamps}, --sleep]"
+            : $"[--stamp, {Stamps}, --exit-after, 300ms, --exit-code, \"{(how == "exit1" ? 1 : 0)}\", --once, {once}]";
+        string config = _home.WriteConfig($"""
+            apps:
+            {App("a")}
+              t:
+                cmd: {TendHome.Child}
+                args: {args}
+                restart: {restart}
+            supervisors:
+              s:
+                strategy: one_for_all
+                max_restarts: 10
+                within: 1m
+                children: [a, t]
+            """);
+        await _home.OkAsync("start", config);
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Any(i => i.Name == "a" && i.Status == "online") && l.Any(i => i.Name == "t" && i.Pid is not null), "a and t running");
+        int a = Pid(list, "a")!.Value;
+        int t = Pid(list, "t")!.Value;
+        if (how == "kill") await _home.OkAsync("signal", "SIGKILL", "t");
+
+        if (restarted)
+        {
+            list = await _home.WaitForAsync(l => l.All(i => i.Status == "online" && i.Pid is not null) && Pid(l, "t") != t && Pid(l, "a") != a, "a and t restarted");
+            Assert.Equal(["a", "t", "a", "t"], SpawnedApps());
+        }
+        else
+        {
+            // The decision is taken before the instance shows stopped: nothing can follow.
+            list = await _home.WaitForAsync(l => l.Single(i => i.Name == "t").Status == "stopped", "t stopped");
+            Assert.Equal(a, Pid(list, "a"));
+            Assert.Equal(["a", "t"], SpawnedApps());
+        }
+    }
+
+    [Fact]
+    public async Task Root_GivesUp_AfterItsSupervisorsKeepFailing_TreeFailedDaemonUp()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              x:
+                cmd: {TendHome.Child}
+                args: [--exit-after, 100ms, --exit-code, "1"]
+            supervisors:
+              s:
+                max_restarts: 0
+                children: [x]
+            """);
+        await _home.OkAsync("start", config);
+
+        TreeNodeInfo root = await Eventually.ReturnsAsync(TreeAsync, r => r.Status == "failed", "the tree failed");
+
+        Assert.Equal(3, root.Restarts);
+        Assert.Contains("supervisor root gave up: more than 3 restarts within 1m", root.Reason);
+        Assert.Equal("stopped", (await _home.ListAsync()).Single().Status);
+        Assert.Contains("supervision tree failed", File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")));
+        await _home.OkAsync("ping");
+    }
 }
