@@ -61,15 +61,17 @@ internal sealed class SupervisorNode
 
     private readonly TreeRunner _runner;
     private readonly Lock _gate = new();
-    private readonly Queue<long> _recent = new();
+    private readonly RestartIntensity _intensity;
     private string _status = Stopped;
-    private int _restarts;
 
     public SupervisorNode(SupervisorSpec spec, SupervisorNode? parent, TreeRunner runner)
     {
         Spec = spec;
         Parent = parent;
         _runner = runner;
+        _intensity = spec.MaxRestarts == int.MaxValue
+            ? new RestartIntensity(SupervisorSpec.RootMaxRestarts, SupervisorSpec.RootWithin, runner.Time)
+            : new RestartIntensity(spec.MaxRestarts, spec.Within, runner.Time);
     }
 
     public SupervisorSpec Spec { get; }
@@ -77,7 +79,7 @@ internal sealed class SupervisorNode
     public SupervisorNode? Parent { get; }
     public List<TreeChild> Children { get; } = [];
     public string Status { get { lock (_gate) return _status; } }
-    public int Restarts { get { lock (_gate) return _restarts; } }
+    public int Restarts { get { lock (_gate) return _intensity.Total; } }
     public string? FailureReason { get; private set; }
 
     public IEnumerable<SupervisorNode> SelfAndDescendants() =>
@@ -86,7 +88,7 @@ internal sealed class SupervisorNode
     /// <summary>Children in order, each after the one before has started.</summary>
     public async Task StartAsync()
     {
-        lock (_gate) { _status = Running; FailureReason = null; _recent.Clear(); }
+        lock (_gate) { _status = Running; FailureReason = null; _intensity.Clear(); }
         foreach (TreeChild child in Children.ToList()) await child.StartAsync().ConfigureAwait(false);
     }
 
@@ -132,23 +134,10 @@ internal sealed class SupervisorNode
     /// <summary>Records one restart; false when that makes more than max_restarts within the period.</summary>
     private bool CountRestart(bool ofSupervisor = false)
     {
-        int max = Spec.MaxRestarts;
-        TimeSpan within = Spec.Within;
-        if (max == int.MaxValue)
-        {
-            // The root: apps' restarts are their own guard's business; supervisors' count.
-            if (!ofSupervisor) return true;
-            (max, within) = (SupervisorSpec.RootMaxRestarts, SupervisorSpec.RootWithin);
-        }
-        lock (_gate)
-        {
-            long now = _runner.Time.GetTimestamp();
-            _recent.Enqueue(now);
-            while (_recent.Count > 0 && _runner.Time.GetElapsedTime(_recent.Peek(), now) > within) _recent.Dequeue();
-            if (_recent.Count > max) return false;
-            _restarts++;
-            return true;
-        }
+        // The root (no limit of its own) leaves its apps' restarts to their crash-loop guards
+        // and counts only its supervisors', with a fixed intensity.
+        if (Spec.MaxRestarts == int.MaxValue && !ofSupervisor) return true;
+        lock (_gate) return _intensity.TryRecord();
     }
 
     /// <summary>one_for_all / rest_for_one: stop the affected siblings in reverse order, start them again in order.</summary>

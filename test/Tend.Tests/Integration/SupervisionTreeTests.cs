@@ -49,6 +49,12 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
             .Where(e => e.TryGetProperty("event_id", out var id) && id.GetInt32() == 1001)
             .Select(e => e.GetProperty("app").GetString()!)];
 
+    private int[] SpawnedPids(string app) =>
+        [.. File.ReadAllLines(Path.Combine(_home.Dir, "daemon.log"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Where(e => e.TryGetProperty("event_id", out var id) && id.GetInt32() == 1001 && e.GetProperty("app").GetString() == app)
+            .Select(e => e.GetProperty("pid").GetInt32())];
+
     private string[] StampedApps(string what) =>
         [.. File.ReadAllLines(Stamps).Where(l => l.Split(' ')[1] == what).Select(l => l.Split(' ')[3].Split('#')[0])];
 
@@ -342,21 +348,24 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
                 children: [a, t]
             """);
         await _home.OkAsync("start", config);
-        InstanceInfo[] list = await _home.WaitForAsync(l => l.Any(i => i.Name == "a" && i.Status == "online") && l.Any(i => i.Name == "t" && i.Pid is not null), "a and t running");
-        int a = Pid(list, "a")!.Value;
-        int t = Pid(list, "t")!.Value;
-        if (how == "kill") await _home.OkAsync("signal", "SIGKILL", "t");
+        if (how == "kill")
+        {
+            await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "a and t online");
+            await _home.OkAsync("signal", "SIGKILL", "t");
+        }
 
+        // Pids from the daemon's own started events: t may exit before any list could see it.
         if (restarted)
         {
-            list = await _home.WaitForAsync(l => l.All(i => i.Status == "online" && i.Pid is not null) && Pid(l, "t") != t && Pid(l, "a") != a, "a and t restarted");
+            InstanceInfo[] list = await _home.WaitForAsync(l => l.All(i => i.Status == "online") && SpawnedApps().Length == 4, "a and t started again");
             Assert.Equal(["a", "t", "a", "t"], SpawnedApps());
+            Assert.Equal(SpawnedPids("a")[1], Pid(list, "a"));
         }
         else
         {
             // The decision is taken before the instance shows stopped: nothing can follow.
-            list = await _home.WaitForAsync(l => l.Single(i => i.Name == "t").Status == "stopped", "t stopped");
-            Assert.Equal(a, Pid(list, "a"));
+            InstanceInfo[] list = await _home.WaitForAsync(l => l.Single(i => i.Name == "t").Status == "stopped", "t stopped");
+            Assert.Equal(SpawnedPids("a").Single(), Pid(list, "a"));
             Assert.Equal(["a", "t"], SpawnedApps());
         }
     }
