@@ -38,7 +38,6 @@ internal static class ForegroundRunner
         try
         {
             config = ConfigLoader.Load(Path.GetFullPath(configPath), env);
-            Supervisor.EnsureRunnable(config);
         }
         catch (ConfigException ex)
         {

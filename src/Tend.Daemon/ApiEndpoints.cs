@@ -48,7 +48,6 @@ internal static class ApiEndpoints
             if (body.ConfigPath is string path)
             {
                 TendConfig config = ConfigLoader.Load(path, env);
-                Supervisor.EnsureRunnable(config);
                 if (config.Tree.Supervisors.Count > 0)
                 {
                     if (body.Only is { Count: > 0 }) throw new BadRequestException("--only cannot pick apps out of a supervision tree; start the whole config");

@@ -267,10 +267,12 @@ public sealed class Instance
                     case RestartDecision.Stay stay:
                         SetFinal(InstanceStatus.Stopped, stay.Reason);
                         EngineLog.NotRestarted(_logger, Name, Number, "stopped", stay.Reason);
+                        _app.Node?.OnInstanceEnded(_app, $"{Label} exited ({outcome.Exit}) and is not restarted");
                         return;
                     case RestartDecision.GiveUp giveUp:
                         SetFinal(InstanceStatus.Errored, giveUp.Reason);
                         EngineLog.Errored(_logger, Name, Number, giveUp.Reason);
+                        _app.Node?.OnInstanceEnded(_app, $"{Label} errored ({giveUp.Reason})");
                         return;
                     case RestartDecision.Restart restart:
                         string reason = outcome.Exit.ToString();

@@ -101,21 +101,6 @@ public sealed partial class Supervisor : IAsyncDisposable
             await orphan.StopAsync(spec.StopSignal, spec.KillTimeout, ct).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Refuses a config this engine cannot run as written yet: supervisors and significant are
-    /// validated by the loader, but the engine still runs every app under one flat one_for_one
-    /// root (depends_on it does honour). Running such a config flat would silently change what
-    /// happens on a crash (a rest_for_one that does not restart the rest), which is worse than
-    /// refusing to start.
-    /// </summary>
-    /// <exception cref="ConfigException">The config declares a tree.</exception>
-    public static void EnsureRunnable(TendConfig config)
-    {
-        if (!config.Apps.Any(a => a.Significant) && !config.Tree.Supervisors.Any(s => s.Significant || s.AutoShutdown != AutoShutdown.Never)) return;
-        throw new ConfigException([new ConfigError(config.SourcePath ?? "", 0, 0, "supervisors",
-            "significant and auto_shutdown are checked but not run yet by this version of Tend; remove them to run this tree")]);
-    }
-
     /// <summary>Start (or bring in line) the apps of a config: new apps are added, changed ones replaced, stopped ones started.</summary>
     public async Task<ActionResult> StartAsync(IReadOnlyList<AppSpec> specs, string? configPath, CancellationToken ct = default)
     {

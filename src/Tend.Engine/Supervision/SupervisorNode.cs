@@ -14,6 +14,11 @@ internal abstract class TreeChild
     /// <summary>False once the user stopped it: a sibling's failure does not bring it back.</summary>
     public abstract bool Wanted { get; }
 
+    public abstract bool Significant { get; }
+
+    /// <summary>It has exited and nothing will restart it.</summary>
+    public abstract bool Ended { get; }
+
     public abstract Task StartAsync();
     public abstract Task StopAsync();
 }
@@ -24,6 +29,8 @@ internal sealed class AppChild(App app, Func<App, Task> start) : TreeChild
     public override string Name => App.Name;
     public override RestartPolicy Restart => App.Spec.Restart;
     public override bool Wanted => App.Instances.Any(i => i.WantedRunning);
+    public override bool Significant => App.Spec.Significant;
+    public override bool Ended => App.Instances.All(i => i.Status is InstanceStatus.Stopped or InstanceStatus.Errored or InstanceStatus.Blocked);
     public override Task StartAsync() => start(App);
     public override Task StopAsync() => App.StopAsync();
 }
@@ -34,6 +41,8 @@ internal sealed class NodeChild(SupervisorNode node) : TreeChild
     public override string Name => Node.Name;
     public override RestartPolicy Restart => Node.Spec.Restart;
     public override bool Wanted => Node.Status != SupervisorNode.Stopped;
+    public override bool Significant => Node.Spec.Significant;
+    public override bool Ended => Node.Status != SupervisorNode.Running;
     public override Task StartAsync() => Node.StartAsync();
     public override Task StopAsync() => Node.StopAsync();
 }
@@ -131,6 +140,46 @@ internal sealed class SupervisorNode
         return $"{strategy} restart by supervisor {Name} after {cause}";
     }
 
+    /// <summary>
+    /// An instance of one of our apps exited for good (its policy does not restart it, or its
+    /// crash-loop guard gave up). With auto_shutdown, a significant app may end the supervisor.
+    /// </summary>
+    public void OnInstanceEnded(App app, string cause)
+    {
+        if (!app.Spec.Significant || Spec.AutoShutdown == AutoShutdown.Never || _runner.Closed) return;
+        TreeChild? child = Children.FirstOrDefault(c => c is AppChild a && a.App == app);
+        if (child is not null) _runner.Enqueue(() => OnChildEndedAsync(child, cause));
+    }
+
+    /// <summary>auto_shutdown: any_significant shuts down on the first significant child to end, all_significant on the last.</summary>
+    private async Task OnChildEndedAsync(TreeChild child, string cause)
+    {
+        if (Status != Running || !child.Significant || !child.Ended || Spec.AutoShutdown == AutoShutdown.Never) return;
+        if (Spec.AutoShutdown == AutoShutdown.AllSignificant && !Children.Where(c => c.Significant).All(c => c.Ended)) return;
+        string reason = $"auto_shutdown ({(Spec.AutoShutdown == AutoShutdown.AnySignificant ? "any_significant" : "all_significant")}): {cause}";
+        TreeLog.AutoShutdown(_runner.Logger, Name, reason);
+        await StopAsync().ConfigureAwait(false);
+        lock (_gate) FailureReason = reason;
+        if (Parent is not null) await Parent.OnChildShutDownAsync(this, reason).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A sub-supervisor shut itself down (auto_shutdown), a normal exit: a permanent one is
+    /// restarted anyway (as in OTP, which is why such supervisors are usually transient); any
+    /// other stays down and may end us in turn if it is significant.
+    /// </summary>
+    private async Task OnChildShutDownAsync(SupervisorNode node, string reason)
+    {
+        if (Status != Running || _runner.Closed) return;
+        TreeChild child = Children.First(c => c is NodeChild n && n.Node == node);
+        if (node.Spec.Restart == RestartPolicy.Always)
+        {
+            await RestartChildAsync(node, child, $"supervisor {node.Name} shut down ({reason})").ConfigureAwait(false);
+            return;
+        }
+        await OnChildEndedAsync(child, $"supervisor {node.Name} shut down").ConfigureAwait(false);
+    }
+
     /// <summary>Records one restart; false when that makes more than max_restarts within the period.</summary>
     private bool CountRestart(bool ofSupervisor = false)
     {
@@ -183,9 +232,15 @@ internal sealed class SupervisorNode
         if (node.Spec.Restart != RestartPolicy.Always)
         {
             TreeLog.NotRestarted(_runner.Logger, Name, node.Name, RestartTracker.Describe(node.Spec.Restart));
+            await OnChildEndedAsync(child, $"supervisor {node.Name} failed").ConfigureAwait(false);
             return;
         }
-        string cause = $"supervisor {node.Name} failed ({reason})";
+        await RestartChildAsync(node, child, $"supervisor {node.Name} failed ({reason})").ConfigureAwait(false);
+    }
+
+    /// <summary>A permanent sub-supervisor ended: counted, then restarted fresh by our strategy.</summary>
+    private async Task RestartChildAsync(SupervisorNode node, TreeChild child, string cause)
+    {
         if (!CountRestart(ofSupervisor: true))
         {
             bool root = Spec.MaxRestarts == int.MaxValue;
@@ -259,6 +314,9 @@ internal static partial class TreeLog
 
     [LoggerMessage(4004, LogLevel.Warning, "supervisor {Supervisor} does not restart failed child supervisor {Child} (restart: {Restart})")]
     public static partial void NotRestarted(ILogger logger, string supervisor, string child, string restart);
+
+    [LoggerMessage(4006, LogLevel.Information, "supervisor {Supervisor} shutting down: {Reason}")]
+    public static partial void AutoShutdown(ILogger logger, string supervisor, string reason);
 
     [LoggerMessage(4005, LogLevel.Error, "supervision tree internal error: {Error}")]
     public static partial void InternalError(ILogger logger, string error);

@@ -1,5 +1,4 @@
 using Tend.Config;
-using Tend.Supervision;
 
 namespace Tend.Tests.Config;
 
@@ -233,18 +232,5 @@ public sealed class ConfigTreeTests : IDisposable
     {
         AssertErrors("apps:\n  db: { run: node db.js }\n  api: { run: node api.js, depends_on: { db: redy } }\n",
             "ROOT/tend.yaml:3:46: apps.api.depends_on.db: expected started, ready or completed, got \"redy\"; did you mean \"ready\"?");
-    }
-
-    [Fact]
-    public void EnsureRunnable_AutoShutdown_RefusedUntilTheEngineRunsIt()
-    {
-        TendConfig config = _dir.Load("apps:\n  a: { run: node a.js, restart: never, significant: true }\nsupervisors:\n  s: { children: [a], auto_shutdown: any_significant }\n");
-
-        var ex = Assert.Throws<ConfigException>(() => Supervisor.EnsureRunnable(config));
-        Assert.Equal(
-            $"{_dir.ConfigPath}: supervisors: significant and auto_shutdown are checked but not run yet by this version of Tend; remove them to run this tree",
-            Assert.Single(ex.Errors).ToString());
-        Supervisor.EnsureRunnable(_dir.Load("apps:\n  a: { run: node a.js }\nsupervisors:\n  s: { strategy: one_for_all, children: [a] }\n"));
-        Supervisor.EnsureRunnable(_dir.Load("apps:\n  a: { run: node a.js }\n  b: { run: node b.js, depends_on: [a] }\n"));
     }
 }

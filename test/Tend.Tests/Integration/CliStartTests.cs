@@ -108,30 +108,6 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Start_ConfigWithAutoShutdown_RefusedUntilTheEngineRunsIt()
-    {
-        string config = _home.WriteConfig($"""
-            apps:
-              alpha:
-                cmd: {TendHome.Child}
-                args: [--sleep]
-                restart: on-failure
-                significant: true
-            supervisors:
-              backend:
-                strategy: rest_for_one
-                auto_shutdown: any_significant
-                children: [alpha]
-            """);
-
-        CliResult start = await _home.RunAsync("start", config);
-
-        Assert.True(start.ExitCode == 2, start.ToString());
-        Assert.Contains($"{config}: supervisors: significant and auto_shutdown are checked but not run yet by this version of Tend", start.Stderr);
-        Assert.Empty(await _home.ListAsync());
-    }
-
-    [Fact]
     public async Task Start_NoArguments_UsesTendYamlInTheCurrentDirectory()
     {
         ThreeApps();

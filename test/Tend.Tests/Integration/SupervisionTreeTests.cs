@@ -393,4 +393,88 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
         Assert.Contains("supervision tree failed", File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")));
         await _home.OkAsync("ping");
     }
+
+    [Fact]
+    public async Task AutoShutdown_AnySignificant_JobDone_SupervisorStopsItsChildren()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+            {App("db")}
+              job:
+                cmd: {TendHome.Child}
+                args: [--stamp, {Stamps}, --exit-after, 300ms]
+                restart: on-failure
+                significant: true
+            {App("web")}
+            supervisors:
+              batch:
+                auto_shutdown: any_significant
+                restart: on-failure
+                children: [db, job]
+            """);
+        await _home.OkAsync("start", config);
+
+        TreeNodeInfo root = await Eventually.ReturnsAsync(TreeAsync, r => r.Children.Single(c => c.Name == "batch").Status == "stopped", "batch shut down");
+
+        Assert.StartsWith("auto_shutdown (any_significant): job#0 exited (exit code 0) and is not restarted", root.Children.Single(c => c.Name == "batch").Reason);
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.Equal("stopped", list.Single(i => i.Name == "db").Status);
+        Assert.Equal("online", list.Single(i => i.Name == "web").Status);
+        Assert.Equal(["db"], StampedApps("term"));
+    }
+
+    [Fact]
+    public async Task AutoShutdown_AllSignificant_WaitsForTheLast()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+            {App("db")}
+            {App("j1", "never")}
+                significant: true
+            {App("j2", "never")}
+                significant: true
+            supervisors:
+              batch:
+                auto_shutdown: all_significant
+                restart: never
+                children: [db, j1, j2]
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "all online");
+
+        await _home.OkAsync("signal", "SIGKILL", "j2");
+        await _home.WaitForAsync(l => l.Single(i => i.Name == "j2").Status == "stopped", "j2 ended");
+        Assert.Equal("running", (await TreeAsync()).Children.Single().Status);
+        Assert.Equal("online", (await _home.ListAsync()).Single(i => i.Name == "db").Status);
+
+        await _home.OkAsync("signal", "SIGKILL", "j1");
+
+        await Eventually.ReturnsAsync(TreeAsync, r => r.Children.Single().Status == "stopped", "batch shut down");
+        Assert.Equal("stopped", (await _home.ListAsync()).Single(i => i.Name == "db").Status);
+    }
+
+    [Fact]
+    public async Task AutoShutdown_NeverOnAManualStop()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+            {App("db")}
+            {App("job", "on-failure")}
+                significant: true
+            supervisors:
+              batch:
+                auto_shutdown: any_significant
+                restart: on-failure
+                children: [db, job]
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Length == 2 && l.All(i => i.Status == "online"), "all online");
+
+        await _home.OkAsync("stop", "job");
+
+        await _home.WaitForAsync(l => l.Single(i => i.Name == "job").Status == "stopped", "job stopped");
+        Assert.Equal("running", (await TreeAsync()).Children.Single().Status);
+        Assert.Equal("online", (await _home.ListAsync()).Single(i => i.Name == "db").Status);
+        Assert.DoesNotContain("shutting down", File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")));
+    }
 }
