@@ -29,7 +29,7 @@ internal static class DescribeText
         Pair(text, "min uptime", Format.Duration(app.MinUptimeMs));
         Pair(text, "restart delay", Format.Duration(app.RestartDelayMs));
         Pair(text, "stop signal", app.StopSignal);
-        Pair(text, "kill timeout", Format.Duration(app.KillTimeoutMs));
+        Pair(text, "kill timeout", app.KillTimeoutMs < 0 ? "infinity" : Format.Duration(app.KillTimeoutMs));
         Pair(text, "stop exit codes", app.StopExitCodes.Count == 0 ? "-" : string.Join(", ", app.StopExitCodes));
         Pair(text, "max memory", app.MaxMemoryBytes is { } max ? Format.Memory(max) : "-");
 

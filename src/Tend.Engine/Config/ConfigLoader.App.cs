@@ -130,7 +130,10 @@ public static partial class ConfigLoader
                     if (reader.TryDuration(value, f, out TimeSpan delay)) spec = spec with { RestartDelay = delay };
                     break;
                 case "kill_timeout":
-                    if (reader.TryDuration(value, f, out TimeSpan killTimeout)) spec = spec with { KillTimeout = killTimeout };
+                    // OTP's shutdown: 0 is a brutal kill (SIGKILL, no stop_signal), infinity waits for ever.
+                    if (value is YScalar { Value: var text } && string.Equals(text, "infinity", StringComparison.OrdinalIgnoreCase))
+                        spec = spec with { KillTimeout = Timeout.InfiniteTimeSpan };
+                    else if (reader.TryDuration(value, f, out TimeSpan killTimeout)) spec = spec with { KillTimeout = killTimeout };
                     break;
                 case "backoff":
                     draft.BackoffNode = value;

@@ -233,4 +233,13 @@ public sealed class ConfigTreeTests : IDisposable
         AssertErrors("apps:\n  db: { run: node db.js }\n  api: { run: node api.js, depends_on: { db: redy } }\n",
             "ROOT/tend.yaml:3:46: apps.api.depends_on.db: expected started, ready or completed, got \"redy\"; did you mean \"ready\"?");
     }
+
+    [Fact]
+    public void Load_KillTimeoutInfinityAndZero_AreOtpShutdowns()
+    {
+        TendConfig config = _dir.Load("apps:\n  a: { run: node a.js, kill_timeout: infinity }\n  b: { run: node b.js, kill_timeout: 0 }\n");
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, config.Apps[0].KillTimeout);
+        Assert.Equal(TimeSpan.Zero, config.Apps[1].KillTimeout);
+    }
 }

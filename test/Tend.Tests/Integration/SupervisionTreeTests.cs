@@ -44,16 +44,24 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
     /// side by side reach their first line in either order. Stop stamps can: each stop waits.
     /// </summary>
     private string[] SpawnedApps() =>
-        [.. File.ReadAllLines(Path.Combine(_home.Dir, "daemon.log"))
-            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
-            .Where(e => e.TryGetProperty("event_id", out var id) && id.GetInt32() == 1001)
-            .Select(e => e.GetProperty("app").GetString()!)];
+        [.. StartedEvents().Select(e => e.GetProperty("app").GetString()!)];
+
+    /// <summary>The daemon's "started" events. The daemon may be writing the last line as we read: a partial line is skipped.</summary>
+    private List<System.Text.Json.JsonElement> StartedEvents()
+    {
+        var events = new List<System.Text.Json.JsonElement>();
+        foreach (string line in File.ReadAllLines(Path.Combine(_home.Dir, "daemon.log")))
+        {
+            System.Text.Json.JsonElement e;
+            try { e = System.Text.Json.JsonDocument.Parse(line).RootElement; }
+            catch (System.Text.Json.JsonException) { continue; }
+            if (e.TryGetProperty("event_id", out var id) && id.GetInt32() == 1001) events.Add(e);
+        }
+        return events;
+    }
 
     private int[] SpawnedPids(string app) =>
-        [.. File.ReadAllLines(Path.Combine(_home.Dir, "daemon.log"))
-            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
-            .Where(e => e.TryGetProperty("event_id", out var id) && id.GetInt32() == 1001 && e.GetProperty("app").GetString() == app)
-            .Select(e => e.GetProperty("pid").GetInt32())];
+        [.. StartedEvents().Where(e => e.GetProperty("app").GetString() == app).Select(e => e.GetProperty("pid").GetInt32())];
 
     private string[] StampedApps(string what) =>
         [.. File.ReadAllLines(Stamps).Where(l => l.Split(' ')[1] == what).Select(l => l.Split(' ')[3].Split('#')[0])];
@@ -476,5 +484,78 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
         Assert.Equal("running", (await TreeAsync()).Children.Single().Status);
         Assert.Equal("online", (await _home.ListAsync()).Single(i => i.Name == "db").Status);
         Assert.DoesNotContain("shutting down", File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")));
+    }
+
+    [Fact]
+    public async Task CrashLoopGuard_StillAppliesUnderOneForOne_AndEachRestartCountsForTheSupervisor()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+            {App("db")}
+              crashy:
+                cmd: {TendHome.Child}
+                args: [--exit-after, 0ms, --exit-code, "3"]
+                max_restarts: 2
+                min_uptime: 5s
+                backoff: {"{"} initial: 10ms, max: 50ms {"}"}
+            supervisors:
+              s:
+                max_restarts: 100
+                within: 1m
+                children: [db, crashy]
+            """);
+        await _home.OkAsync("start", config);
+
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Single(i => i.Name == "crashy").Status == "errored", "crashy errored");
+
+        // The app's guard gave up after its own max_restarts; the supervisor saw each restart
+        // (and not the last exit, which nothing restarted) and is still running, db untouched.
+        Assert.Equal(2, list.Single(i => i.Name == "crashy").Restarts);
+        TreeNodeInfo s = (await TreeAsync()).Children.Single();
+        Assert.Equal(("running", 2), (s.Status, s.Restarts));
+        Assert.Equal(SpawnedPids("db").Single(), Pid(list, "db"));
+    }
+
+    [Fact]
+    public async Task Shutdown_BrutalKill_TimeoutKill_AndInfinityWaits()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              patient:
+                cmd: {TendHome.Child}
+                args: [--stamp, {Stamps}, --ignore-term, --sleep]
+                kill_timeout: infinity
+              stubborn:
+                cmd: {TendHome.Child}
+                args: [--stamp, {Stamps}, --ignore-term, --sleep]
+                kill_timeout: 300ms
+              brutal:
+                cmd: {TendHome.Child}
+                args: [--stamp, {Stamps}, --sleep]
+                kill_timeout: 0
+            supervisors:
+              s:
+                children: [patient, stubborn, brutal]
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "all online");
+
+        Task<CliResult> stop = _home.RunAsync("stop", "s");
+
+        // Reverse order: brutal gets SIGKILL at once (no term stamp), stubborn ignores SIGTERM and
+        // is killed after its timeout, patient is waited for until something else ends it.
+        await _home.WaitForAsync(l => l.Single(i => i.Name == "patient").Status == "stopping", "patient stopping");
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.Equal("stopped", list.Single(i => i.Name == "brutal").Status);
+        Assert.Equal("SIGKILL", list.Single(i => i.Name == "brutal").ExitSignal);
+        Assert.Equal("SIGKILL", list.Single(i => i.Name == "stubborn").ExitSignal);
+        Assert.Equal(["stubborn", "patient"], StampedApps("term"));
+        Assert.False(stop.IsCompleted, "stop returned while patient was still running");
+
+        await _home.OkAsync("signal", "SIGKILL", "patient");
+
+        CliResult result = await stop.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.All(await _home.ListAsync(), i => Assert.Equal("stopped", i.Status));
     }
 }
