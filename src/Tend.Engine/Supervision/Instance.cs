@@ -344,6 +344,9 @@ public sealed class Instance
         errLog.Start(child.StandardError!);
 
         var restartRequest = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Logged before the new pid is published and the starter released, so daemon.log shows
+        // starts in the order they happened, and anyone who sees the pid finds its event.
+        EngineLog.Started(_logger, Name, Number, child.Pid);
         lock (_gate)
         {
             _child = child;
@@ -359,8 +362,6 @@ public sealed class Instance
             _errLog = errLog;
         }
         _app.Changed();
-        // Logged before releasing the starter, so daemon.log shows starts in the order they happened.
-        EngineLog.Started(_logger, Name, Number, child.Pid);
         _launched.TrySetResult();
 
         var stopRequested = Task.Delay(Timeout.Infinite, stop);

@@ -19,6 +19,8 @@ public sealed partial class Supervisor
         await _ops.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            if (IsRunning(config))
+                return new ActionResult([], $"nothing to start (the tree of {config.SourcePath} is already running)");
             await DropTreeAsync().ConfigureAwait(false);
             foreach (AppSpec spec in config.Apps)
             {
@@ -53,6 +55,17 @@ public sealed partial class Supervisor
             return new ActionResult(order, $"started {string.Join(", ", order)}");
         }
         finally { _ops.Release(); _saver?.Request(); }
+    }
+
+    /// <summary>The same tree and the same app specs are running, every instance as wanted: starting it again changes nothing.</summary>
+    private bool IsRunning(TendConfig config)
+    {
+        if (_treeRoot is null || _treeRoot.Status != SupervisorNode.Running) return false;
+        List<SupervisorSpec> wanted = [config.Root, .. config.Tree.Supervisors];
+        var running = _treeRoot.SelfAndDescendants().Select(n => n.Spec).ToList();
+        if (!wanted.OrderBy(s => s.Name, StringComparer.Ordinal).SequenceEqual(running.OrderBy(s => s.Name, StringComparer.Ordinal))) return false;
+        return config.Apps.All(spec => Find(spec.Name) is App app && app.Node is not null && app.Spec == spec
+            && app.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored or InstanceStatus.Blocked)));
     }
 
     private SupervisorNode BuildNode(SupervisorSpec spec, SupervisorNode? parent, TreeRunner runner, Dictionary<string, SupervisorSpec> supervisors)

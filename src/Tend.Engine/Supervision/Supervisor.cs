@@ -183,6 +183,13 @@ public sealed partial class Supervisor : IAsyncDisposable
                 RemoveApp(app);
                 EngineLog.AppDeleted(_logger, app.Name);
             }
+            if (t.IsAll && _runner is not null)
+            {
+                // Nothing left to supervise: the tree goes too, or state.json would keep it.
+                await _runner.CloseAsync().ConfigureAwait(false);
+                _runner = null;
+                _treeRoot = null;
+            }
             return new ActionResult([.. apps.Select(a => a.Name)], apps.Count > 0 ? $"deleted {string.Join(", ", apps.Select(a => a.Name))}" : "nothing to delete");
         }
         finally { _ops.Release(); _saver?.Request(); }

@@ -365,8 +365,11 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
         // Pids from the daemon's own started events: t may exit before any list could see it.
         if (restarted)
         {
-            InstanceInfo[] list = await _home.WaitForAsync(l => l.All(i => i.Status == "online") && SpawnedApps().Length == 4, "a and t started again");
-            Assert.Equal(["a", "t", "a", "t"], SpawnedApps());
+            // The log first, then the list: a list taken before the restart would still show the first run online.
+            var (spawned, list) = await Eventually.ReturnsAsync(
+                async () => (SpawnedApps(), await _home.ListAsync()),
+                x => x.Item1.Length == 4 && x.Item2.All(i => i.Status == "online"), "a and t started again");
+            Assert.Equal(["a", "t", "a", "t"], spawned);
             Assert.Equal(SpawnedPids("a")[1], Pid(list, "a"));
         }
         else
@@ -557,5 +560,31 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
         CliResult result = await stop.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.All(await _home.ListAsync(), i => Assert.Equal("stopped", i.Status));
+    }
+
+    [Fact]
+    public async Task StartAgain_SameTree_ChangesNothing_DeleteAllRemovesTheTree()
+    {
+        string yaml = $"""
+            apps:
+            {App("a")}
+            {App("b")}
+            supervisors:
+              s:
+                strategy: one_for_all
+                children: [a, b]
+            """;
+        Dictionary<string, int> before = await StartAsync(yaml, "a", "b");
+
+        CliResult again = await _home.OkAsync("start", _home.WriteConfig(yaml));
+
+        Assert.StartsWith("nothing to start (the tree of", again.Stdout);
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.Equal(before["a"], Pid(list, "a"));
+        Assert.Equal(before["b"], Pid(list, "b"));
+
+        await _home.OkAsync("delete", "all");
+
+        Assert.Empty((await TreeAsync()).Children);
     }
 }
