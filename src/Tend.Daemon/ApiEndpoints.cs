@@ -56,6 +56,9 @@ internal static class ApiEndpoints
                 IReadOnlyList<AppSpec> specs = body.Only is { Count: > 0 } only ? [.. config.Only(only).Apps] : [.. config.Apps];
                 return Results.Json(await s.StartAsync(specs, config.SourcePath, ct), json.ActionResult);
             }
+            // `tend start backend`: a supervisor of the running tree, when the word is nothing more.
+            if (body.Command is [var word] && body.Instances is null && (body.Name is null || body.Name == word) && s.IsSupervisor(word))
+                return Results.Json(await s.StartSupervisorAsync(word), json.ActionResult);
             if (body.Command is { Count: > 0 } command)
             {
                 string name = body.Name ?? Path.GetFileName(command[0]);

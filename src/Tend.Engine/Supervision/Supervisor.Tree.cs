@@ -108,8 +108,17 @@ public sealed partial class Supervisor
         return _treeRoot?.SelfAndDescendants().FirstOrDefault(n => n.Name == name);
     }
 
+    /// <summary>True when <paramref name="name"/> is a supervisor of the running tree (and not an app).</summary>
+    public bool IsSupervisor(string name) => FindNode(name) is not null;
+
+    /// <summary>`tend start backend`: the supervisor's subtree, in order.</summary>
+    public Task<ActionResult> StartSupervisorAsync(string name) =>
+        FindNode(name) is { } node
+            ? OnSubtreeAsync(node, "started", n => n.StartAsync())
+            : throw new TargetNotFoundException($"unknown supervisor \"{name}\"");
+
     /// <summary>
-    /// stop or restart of a supervisor: its subtree in order (stop in reverse), on the tree's
+    /// start, stop or restart of a supervisor: its subtree in order (stop in reverse), on the tree's
     /// runner so it never interleaves with a restart the tree is carrying out. A stopped
     /// supervisor restarts nothing until it is restarted.
     /// </summary>

@@ -314,12 +314,19 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
         Assert.Equal(["api", "cache", "db"], StampedApps("term"));
         Assert.Equal("stopped", (await TreeAsync()).Children.Single(c => c.Name == "backend").Status);
 
-        await _home.OkAsync("restart", "backend");
+        CliResult start = await _home.OkAsync("start", "backend");
 
+        Assert.StartsWith("started supervisor backend (db#0, cache#0, api#0)", start.Stdout);
         list = await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "all online again");
         Assert.Equal(before["web"], Pid(list, "web"));
         Assert.Equal(["web", "db", "cache", "api", "db", "cache", "api"], SpawnedApps());
         Assert.Equal("running", (await TreeAsync()).Children.Single(c => c.Name == "backend").Status);
+
+        await _home.OkAsync("restart", "backend");
+
+        list = await _home.WaitForAsync(l => l.All(i => i.Status == "online") && SpawnedApps().Length == 10, "backend restarted");
+        Assert.Equal(before["web"], Pid(list, "web"));
+        Assert.Equal(["web", "db", "cache", "api", "db", "cache", "api", "db", "cache", "api"], SpawnedApps());
     }
 
     private async Task<TreeNodeInfo> TreeAsync() =>
