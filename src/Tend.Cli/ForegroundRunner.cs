@@ -59,7 +59,8 @@ internal static class ForegroundRunner
         var supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = true };
         await using (supervisor.ConfigureAwait(false))
         {
-            await supervisor.StartAsync([.. config.Apps], config.SourcePath, CancellationToken.None).ConfigureAwait(false);
+            if (config.Tree.Supervisors.Count > 0) await supervisor.StartTreeAsync(config, CancellationToken.None).ConfigureAwait(false);
+            else await supervisor.StartAsync([.. config.Apps], config.SourcePath, CancellationToken.None).ConfigureAwait(false);
 
             Task allDone = WaitUntilNothingRunsAsync(supervisor, stopRequested.Task);
             await Task.WhenAny(stopRequested.Task, allDone).ConfigureAwait(false);

@@ -22,6 +22,7 @@ internal static class TendCli
             new FlushCommand(context),
             new SignalCommand(context),
             new ListCommand(context),
+            new TreeCommand(context),
             new DescribeCommand(context),
             new LogsCommand(context),
             new SaveCommand(context),

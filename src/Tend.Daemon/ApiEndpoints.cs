@@ -37,6 +37,8 @@ internal static class ApiEndpoints
 
         app.MapGet(ApiRoutes.List, (Supervisor s) => Results.Json(s.List(), json.InstanceInfoArray));
 
+        app.MapGet(ApiRoutes.Tree, (Supervisor s) => Results.Json(s.Tree(), json.TreeNodeInfo));
+
         app.MapGet(ApiRoutes.App + "{target}", (string target, Supervisor s) => Results.Json(s.Describe(target), json.AppInfo));
 
         app.MapPost(ApiRoutes.Start, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
@@ -46,9 +48,17 @@ internal static class ApiEndpoints
             if (body.ConfigPath is string path)
             {
                 TendConfig config = ConfigLoader.Load(path, env);
+                if (config.Tree.Supervisors.Count > 0)
+                {
+                    if (body.Only is { Count: > 0 }) throw new BadRequestException("--only cannot pick apps out of a supervision tree; start the whole config");
+                    return Results.Json(await s.StartTreeAsync(config, ct), json.ActionResult);
+                }
                 IReadOnlyList<AppSpec> specs = body.Only is { Count: > 0 } only ? [.. config.Only(only).Apps] : [.. config.Apps];
                 return Results.Json(await s.StartAsync(specs, config.SourcePath, ct), json.ActionResult);
             }
+            // `tend start backend`: a supervisor of the running tree, when the word is nothing more.
+            if (body.Command is [var word] && body.Instances is null && (body.Name is null || body.Name == word) && s.IsSupervisor(word))
+                return Results.Json(await s.StartSupervisorAsync(word), json.ActionResult);
             if (body.Command is { Count: > 0 } command)
             {
                 string name = body.Name ?? Path.GetFileName(command[0]);

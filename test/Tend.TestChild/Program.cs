@@ -12,6 +12,8 @@
 //   --exit-after DUR    exit after DUR (e.g. 200ms, 2s); default: run until signalled
 //   --exit-code N       the exit code when exiting on our own (default 0)
 //   --crash             with --exit-after: kill ourselves with SIGSEGV instead of exiting
+//   --once FILE         with --exit-after: exit only if FILE does not exist yet (and create it);
+//                       later runs sleep instead, so a child fails exactly once
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -114,7 +116,14 @@ if (Get("--spew") is { } spew)
 
 if (Get("--partial") is { } partial) Write(partial);
 
-if (Get("--exit-after") is { } after)
+bool exitThisRun = true;
+if (Get("--once") is { } onceFile)
+{
+    try { using (new FileStream(onceFile, FileMode.CreateNew)) { } }
+    catch (IOException) { exitThisRun = false; }
+}
+
+if (Get("--exit-after") is { } after && exitThisRun)
 {
     Thread.Sleep(ParseDuration(after));
     // The runtime catches SIGSEGV for its own use; restore the default action so the signal kills us.

@@ -18,7 +18,7 @@ internal static class Ansi
     public static string? ForStatus(string status) => status switch
     {
         "online" => Green,
-        "errored" => Red,
+        "errored" or "blocked" => Red,
         "waiting" or "launching" or "stopping" => Yellow,
         "stopped" => Grey,
         _ => null,

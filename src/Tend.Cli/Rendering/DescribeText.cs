@@ -21,13 +21,15 @@ internal static class DescribeText
         Pair(text, "command", Format.CommandLine(app.Command, app.Args));
         Pair(text, "cwd", app.Cwd);
         Pair(text, "config", app.ConfigPath ?? "-");
+        if (app.Supervisors is { Count: > 0 } supervisors) Pair(text, "supervisor", string.Join(" › ", supervisors));
+        if (app.DependsOn is { Count: > 0 } dependsOn) Pair(text, "depends on", string.Join(", ", dependsOn));
         Pair(text, "instances", app.InstancesWanted.ToString(s_inv));
         Pair(text, "restart", app.Restart);
         Pair(text, "max restarts", app.MaxRestarts.ToString(s_inv));
         Pair(text, "min uptime", Format.Duration(app.MinUptimeMs));
         Pair(text, "restart delay", Format.Duration(app.RestartDelayMs));
         Pair(text, "stop signal", app.StopSignal);
-        Pair(text, "kill timeout", Format.Duration(app.KillTimeoutMs));
+        Pair(text, "kill timeout", app.KillTimeoutMs < 0 ? "infinity" : Format.Duration(app.KillTimeoutMs));
         Pair(text, "stop exit codes", app.StopExitCodes.Count == 0 ? "-" : string.Join(", ", app.StopExitCodes));
         Pair(text, "max memory", app.MaxMemoryBytes is { } max ? Format.Memory(max) : "-");
 

@@ -5,6 +5,8 @@ public static class ApiRoutes
 {
     public const string Ping = "/v1/ping";
     public const string List = "/v1/list";
+    /// <summary>GET: the supervision tree (tend tree).</summary>
+    public const string Tree = "/v1/tree";
     /// <summary>GET /v1/apps/{name}: describe.</summary>
     public const string App = "/v1/apps/";
     public const string Start = "/v1/start";

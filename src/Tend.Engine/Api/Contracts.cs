@@ -63,7 +63,9 @@ public sealed record AppInfo(
     long? MaxMemoryBytes,
     string? ConfigPath,
     IReadOnlyDictionary<string, string> Env,
-    IReadOnlyList<InstanceDetail> Instances);
+    IReadOnlyList<InstanceDetail> Instances,
+    IReadOnlyList<string>? Supervisors = null,
+    IReadOnlyList<string>? DependsOn = null);
 
 /// <summary>POST /v1/start. Either ConfigPath (a tend.yaml, optionally narrowed by Only) or Command (argv).</summary>
 public sealed record StartRequest(
@@ -93,6 +95,27 @@ public sealed record PingInfo(int Pid, string Version, string Home, long UptimeM
 /// <summary>One line of GET /v1/logs (application/x-ndjson), and of `tend logs --json`.</summary>
 public sealed record LogLineDto(DateTimeOffset? Time, string App, int Instance, string Stream, string Text);
 
+/// <summary>
+/// GET /v1/tree, `tend tree --json`: one node of the supervision tree. Kind is "supervisor" or
+/// "app". Supervisors: Strategy, MaxRestarts and WithinMs (null for the root, which never gives
+/// up), Status running | stopped | failed, Restarts carried out, Reason why it failed. Apps: Status
+/// is their instances' statuses joined by "," when they differ, Restarts the instances' sum, Pids.
+/// Restart is the node's restart type (always, on-failure, never).
+/// </summary>
+public sealed record TreeNodeInfo(
+    string Name,
+    string Kind,
+    string? Strategy,
+    string Status,
+    int Restarts,
+    int? MaxRestarts,
+    long? WithinMs,
+    string Restart,
+    string? Reason,
+    IReadOnlyList<int> Pids,
+    IReadOnlyList<string> DependsOn,
+    IReadOnlyList<TreeNodeInfo> Children);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
@@ -106,4 +129,5 @@ public sealed record LogLineDto(DateTimeOffset? Time, string App, int Instance, 
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(PingInfo))]
 [JsonSerializable(typeof(LogLineDto))]
+[JsonSerializable(typeof(TreeNodeInfo))]
 public sealed partial class TendJsonContext : JsonSerializerContext;

@@ -69,7 +69,33 @@ public sealed record AppSpec
     public long? MaxMemoryBytes { get; init; }
     public LogSpec Logs { get; init; } = LogSpec.Default;
     public IncrementVar? IncrementVar { get; init; }
+    /// <summary>OTP's significant child: its exit can shut its supervisor down (see <see cref="AutoShutdown"/>).</summary>
+    public bool Significant { get; init; }
+    /// <summary>Apps that must reach a condition before this one starts, in the order written.</summary>
+    public EquatableArray<Dependency> DependsOn { get; init; } = EquatableArray<Dependency>.Empty;
 }
 
-/// <summary>A whole validated tend.yaml: apps in declaration order.</summary>
-public sealed record TendConfig(string? SourcePath, EquatableArray<AppSpec> Apps);
+/// <summary>A whole validated tend.yaml: apps in declaration order, and the supervision tree over them.</summary>
+public sealed record TendConfig(string? SourcePath, EquatableArray<AppSpec> Apps)
+{
+    public TreeSpec Tree { get; init; } = TreeSpec.Flat;
+
+    /// <summary>
+    /// The implicit root: one_for_one, never giving up on its own (each app's crash-loop guard
+    /// decides about that app), over the apps no supervisor lists (in apps: order) and then the
+    /// supervisors no supervisor lists (in supervisors: order).
+    /// </summary>
+    public SupervisorSpec Root
+    {
+        get
+        {
+            var placed = new HashSet<string>(Tree.Supervisors.SelectMany(s => s.Children).Select(c => c.Name), StringComparer.Ordinal);
+            var children = Apps.Where(a => !placed.Contains(a.Name)).Select(a => new ChildRef(ChildKind.App, a.Name))
+                .Concat(Tree.Supervisors.Where(s => !placed.Contains(s.Name)).Select(s => new ChildRef(ChildKind.Supervisor, s.Name)));
+            return new SupervisorSpec { Name = SupervisorSpec.RootName, MaxRestarts = int.MaxValue, Children = new EquatableArray<ChildRef>(children) };
+        }
+    }
+
+    /// <summary>True when the config uses supervisors, depends_on or significant: more than a flat list of apps.</summary>
+    public bool HasTree => Tree.Supervisors.Count > 0 || Apps.Any(a => a.DependsOn.Count > 0 || a.Significant);
+}

@@ -9,7 +9,7 @@ public static partial class ConfigLoader
     [
         "run", "cmd", "args", "shell", "cwd", "env", "env_file", "instances", "restart", "max_restarts",
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes",
-        "max_memory", "increment_var", "log", "logs",
+        "max_memory", "increment_var", "log", "logs", "significant", "depends_on",
     ];
     private static readonly string[] s_logKeys = ["out_file", "err_file", "timestamps", "format", "max_size", "max_files"];
     private static readonly string[] s_backoffKeys = ["initial", "max", "multiplier", "jitter"];
@@ -30,7 +30,6 @@ public static partial class ConfigLoader
         ["err_file"] = "put it under log:, as log: { err_file: ... }",
         ["ready"] = "readiness checks are not supported yet",
         ["live"] = "liveness checks are not supported yet",
-        ["depends_on"] = "dependencies between apps are not supported yet",
     };
 
     private const string NoCommandMessage = "no command; set run (a command line) or cmd (a program, with args)";
@@ -70,6 +69,7 @@ public static partial class ConfigLoader
         if (!reader.TryMapping(node, field, "a mapping of settings", out YMapping map)) return null;
 
         var draft = new AppDraft();
+        var tree = new AppTreeDraft(name);
         var spec = new AppSpec
         {
             Name = name,
@@ -130,7 +130,10 @@ public static partial class ConfigLoader
                     if (reader.TryDuration(value, f, out TimeSpan delay)) spec = spec with { RestartDelay = delay };
                     break;
                 case "kill_timeout":
-                    if (reader.TryDuration(value, f, out TimeSpan killTimeout)) spec = spec with { KillTimeout = killTimeout };
+                    // OTP's shutdown: 0 is a brutal kill (SIGKILL, no stop_signal), infinity waits for ever.
+                    if (value is YScalar { Value: var text } && string.Equals(text, "infinity", StringComparison.OrdinalIgnoreCase))
+                        spec = spec with { KillTimeout = Timeout.InfiniteTimeSpan };
+                    else if (reader.TryDuration(value, f, out TimeSpan killTimeout)) spec = spec with { KillTimeout = killTimeout };
                     break;
                 case "backoff":
                     draft.BackoffNode = value;
@@ -158,8 +161,20 @@ public static partial class ConfigLoader
                     draft.LogKey = keyNode;
                     if (ReadLog(context, value, f) is { } logs) spec = spec with { Logs = logs };
                     break;
+                case "significant":
+                    tree.SignificantKey = keyNode;
+                    if (reader.TryBool(value, f, out bool significant)) spec = spec with { Significant = significant };
+                    break;
+                case "depends_on":
+                    ReadDependsOn(reader, value, f, tree.Dependencies);
+                    break;
             }
         }
+        tree.Restart = spec.Restart;
+        tree.Significant = spec.Significant;
+        context.Tree.Apps.Add(tree);
+        if (tree.Dependencies.Count > 0)
+            spec = spec with { DependsOn = new EquatableArray<Dependency>(tree.Dependencies.Select(d => new Dependency(d.Name, d.Condition))) };
 
         spec = Resolve(context, name, nameNode, draft, spec);
         return reader.Errors.Count > errorsBefore ? null : spec;

@@ -48,7 +48,7 @@ public static partial class ConfigLoader
         var errors = new List<ConfigError>();
         var reader = new NodeReader(path, errors);
         string fullPath = Path.GetFullPath(path);
-        var context = new FileContext(reader, Path.GetDirectoryName(fullPath)!, Path.GetDirectoryName(path) ?? "", baseEnvironment);
+        var context = new FileContext(reader, Path.GetDirectoryName(fullPath)!, Path.GetDirectoryName(path) ?? "", baseEnvironment, new TreeDraft());
 
         YNode? root = YamlTreeReader.Read(text, path, errors);
         if (errors.Count > 0) throw new ConfigException(errors);
@@ -83,9 +83,7 @@ public static partial class ConfigLoader
                     }
                     break;
                 case "supervisors":
-                    // Rejected rather than ignored: silently dropping a rest_for_one would change
-                    // what happens on a crash, which is worse than refusing to start.
-                    reader.Error(keyNode, "supervisors", "supervisors are not supported yet; remove this key (every app runs under one one_for_one root)");
+                    ReadSupervisors(context, value);
                     break;
             }
         }
@@ -93,9 +91,16 @@ public static partial class ConfigLoader
         {
             reader.Error(top, "", "missing apps:; declare at least one app under it");
         }
+        else
+        {
+            ValidateTree(context);
+        }
 
         if (errors.Count > 0) throw new ConfigException(errors);
-        return new TendConfig(fullPath, new EquatableArray<AppSpec>(apps));
+        return new TendConfig(fullPath, new EquatableArray<AppSpec>(apps))
+        {
+            Tree = new TreeSpec(new EquatableArray<SupervisorSpec>(context.Tree.Supervisors.Where(s => s.Spec is not null).Select(s => s.Spec!))),
+        };
     }
 
     private static void ReadApps(FileContext context, YNode value, List<AppSpec> apps)
@@ -129,6 +134,7 @@ public static partial class ConfigLoader
                 continue;
             }
             seen.Add(name, keyNode);
+            context.Tree.AppNames.TryAdd(name, keyNode);
             if (ValidateName(name) is { } nameError)
             {
                 reader.Error(keyNode, field, nameError);
@@ -139,16 +145,16 @@ public static partial class ConfigLoader
     }
 
     /// <summary>Null if <paramref name="name"/> is a good app name, else why not.</summary>
-    internal static string? ValidateName(string name)
+    internal static string? ValidateName(string name, string kind = "app")
     {
-        if (name.Length == 0) return "an app name may not be empty";
+        if (name.Length == 0) return kind == "app" ? "an app name may not be empty" : $"a {kind} name may not be empty";
         if (string.Equals(name, "all", StringComparison.OrdinalIgnoreCase))
         {
             return "\"all\" is reserved: commands use it to mean every app";
         }
         if (!AppNamePattern().IsMatch(name))
         {
-            return $"invalid app name \"{name}\": use letters, digits, '_', '.' and '-', starting with a letter or digit";
+            return $"invalid {kind} name \"{name}\": use letters, digits, '_', '.' and '-', starting with a letter or digit";
         }
         return null;
     }
@@ -162,5 +168,6 @@ public static partial class ConfigLoader
         NodeReader Reader,
         string BaseDir,
         string DisplayDir,
-        IReadOnlyDictionary<string, string> BaseEnvironment);
+        IReadOnlyDictionary<string, string> BaseEnvironment,
+        TreeDraft Tree);
 }

@@ -13,7 +13,8 @@ public sealed record PersistedApp(AppSpec Spec, string? ConfigPath, IReadOnlyLis
 /// The declared state: what `state.json` holds after every change, and what `save` dumps.
 /// Apps are in start order; that order is also the reverse of stop order.
 /// </summary>
-public sealed record PersistedState(int Version, int NextId, IReadOnlyList<PersistedApp> Apps)
+/// <remarks><see cref="Tree"/>: the running supervision tree's supervisors, root first; null when there is none.</remarks>
+public sealed record PersistedState(int Version, int NextId, IReadOnlyList<PersistedApp> Apps, IReadOnlyList<SupervisorSpec>? Tree = null)
 {
     public const int CurrentVersion = 1;
     public static PersistedState Empty { get; } = new(CurrentVersion, 0, []);
@@ -23,7 +24,7 @@ public sealed record PersistedState(int Version, int NextId, IReadOnlyList<Persi
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     WriteIndented = true,
     UseStringEnumConverter = true,
-    Converters = [typeof(StringArrayConverter), typeof(IntArrayConverter), typeof(EnvConverter)])]
+    Converters = [typeof(StringArrayConverter), typeof(IntArrayConverter), typeof(EnvConverter), typeof(DependencyArrayConverter), typeof(ChildRefArrayConverter)])]
 [JsonSerializable(typeof(PersistedState))]
 internal sealed partial class StateJsonContext : JsonSerializerContext;
 
@@ -60,6 +61,84 @@ internal sealed class IntArrayConverter : JsonConverter<EquatableArray<int>>
     {
         writer.WriteStartArray();
         foreach (int i in value) writer.WriteNumberValue(i);
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>A supervisor's children as [{"kind": "app", "name": "db"}].</summary>
+internal sealed class ChildRefArrayConverter : JsonConverter<EquatableArray<ChildRef>>
+{
+    public override EquatableArray<ChildRef> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var items = new List<ChildRef>();
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected an array of children");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("expected a child object");
+            string? name = null;
+            ChildKind kind = ChildKind.App;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                string? key = reader.GetString();
+                reader.Read();
+                if (key == "name") name = reader.GetString();
+                else if (key == "kind" && !Enum.TryParse(reader.GetString(), ignoreCase: true, out kind))
+                    throw new JsonException("unknown child kind");
+            }
+            items.Add(new ChildRef(kind, name ?? throw new JsonException("a child without name")));
+        }
+        return new EquatableArray<ChildRef>(items);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EquatableArray<ChildRef> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (ChildRef c in value)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("kind", c.Kind.ToString().ToLowerInvariant());
+            writer.WriteString("name", c.Name);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>depends_on as [{"app": "db", "condition": "ready"}].</summary>
+internal sealed class DependencyArrayConverter : JsonConverter<EquatableArray<Dependency>>
+{
+    public override EquatableArray<Dependency> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var items = new List<Dependency>();
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected an array of dependencies");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("expected a dependency object");
+            string? app = null;
+            DependencyCondition condition = DependencyCondition.Started;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                string? name = reader.GetString();
+                reader.Read();
+                if (name == "app") app = reader.GetString();
+                else if (name == "condition" && !Enum.TryParse(reader.GetString(), ignoreCase: true, out condition))
+                    throw new JsonException("unknown dependency condition");
+            }
+            items.Add(new Dependency(app ?? throw new JsonException("a dependency without app"), condition));
+        }
+        return new EquatableArray<Dependency>(items);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EquatableArray<Dependency> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (Dependency d in value)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("app", d.App);
+            writer.WriteString("condition", d.Condition.ToString().ToLowerInvariant());
+            writer.WriteEndObject();
+        }
         writer.WriteEndArray();
     }
 }

@@ -28,6 +28,9 @@ public sealed class App
 
     internal void Changed() => _changed();
 
+    /// <summary>The supervisor this app is a child of, when it runs in a tree (else the flat root).</summary>
+    internal SupervisorNode? Node { get; set; }
+
     /// <summary>Copy instances' output to the console too (`tend run`).</summary>
     internal bool EchoOutput { get; init; }
 
@@ -39,5 +42,16 @@ public sealed class App
         Name, Spec.Command, [.. Spec.Args], Spec.Cwd, Spec.Instances, RestartTracker.Describe(Spec.Restart),
         Spec.MaxRestarts, (long)Spec.MinUptime.TotalMilliseconds, (long)Spec.RestartDelay.TotalMilliseconds,
         Signals.Name(Spec.StopSignal), (long)Spec.KillTimeout.TotalMilliseconds, [.. Spec.StopExitCodes],
-        Spec.MaxMemoryBytes, ConfigPath, Spec.Env, [.. Instances.Select(i => i.ToDetail())]);
+        Spec.MaxMemoryBytes, ConfigPath, Spec.Env, [.. Instances.Select(i => i.ToDetail())],
+        Node is null ? null : [.. SupervisorPath()],
+        Spec.DependsOn.Count == 0 ? null : [.. Spec.DependsOn.Select(d => $"{d.App} ({d.Condition.ToString().ToLowerInvariant()})")]);
+
+    /// <summary>The supervisors above this app, root first.</summary>
+    private IEnumerable<string> SupervisorPath()
+    {
+        var path = new List<string>();
+        for (SupervisorNode? n = Node; n is not null; n = n.Parent) path.Add(n.Name);
+        path.Reverse();
+        return path;
+    }
 }

@@ -38,6 +38,15 @@ internal static partial class EngineLog
     [LoggerMessage(1010, LogLevel.Information, "{App}#{Instance} pid {Pid} sent {Signal}")]
     public static partial void Signalled(ILogger logger, string app, int instance, int pid, string signal);
 
+    [LoggerMessage(1011, LogLevel.Error, "{App}#{Instance} not started: {Reason}")]
+    public static partial void Blocked(ILogger logger, string app, int instance, string reason);
+
+    [LoggerMessage(1012, LogLevel.Information, "{App} waits for {Dependency} to be {Condition}")]
+    public static partial void WaitingFor(ILogger logger, string app, string dependency, string condition);
+
+    [LoggerMessage(1013, LogLevel.Information, "{App}: {Dependency} is {Condition}")]
+    public static partial void DependencyMet(ILogger logger, string app, string dependency, string condition);
+
     [LoggerMessage(2001, LogLevel.Information, "app {App} added ({Instances} instances)")]
     public static partial void AppAdded(ILogger logger, string app, int instances);
 

@@ -77,13 +77,21 @@ public sealed class Instance
     public string ErrLogPath => LogPaths.Resolve(_app.Spec.Logs, LogStream.Err, Name, Number, _app.Home, _app.Spec.Cwd);
 
     /// <summary>Start the run loop; returns once the first spawn was attempted, so a caller's list shows the pid.</summary>
-    public Task StartAsync() => RunCommandAsync(async () =>
+    public Task StartAsync() => StartAsync(null);
+
+    /// <summary>
+    /// Start the run loop, but spawn only once <paramref name="dependencies"/> says so (depends_on).
+    /// Returns as soon as the instance is waiting: a dependency such as a migration may take long,
+    /// and the caller should not hold every other command up meanwhile. The gate returns null to
+    /// go ahead, or why the instance must not start; then the instance is blocked.
+    /// </summary>
+    internal Task StartAsync(Func<CancellationToken, Task<string?>>? dependencies) => RunCommandAsync(async () =>
     {
         if (!_loop.IsCompleted) return;
         WantedRunning = true;
         lock (_gate) { _statusReason = null; }
         _tracker.Reset();
-        BeginLoop();
+        BeginLoop(dependencies);
         await _launched.Task.ConfigureAwait(false);
     });
 
@@ -96,7 +104,10 @@ public sealed class Instance
     /// <summary>Stop the process because the daemon is going away; what the user wanted stays recorded.</summary>
     public Task ShutdownAsync() => RunCommandAsync(EndLoopAsync);
 
-    public Task RestartAsync(string reason) => RunCommandAsync(async () =>
+    public Task RestartAsync(string reason) => RestartAsync(reason, null);
+
+    /// <summary>Restart; with <paramref name="dependencies"/>, the new run waits for them as <see cref="StartAsync(Func{CancellationToken, Task{string?}}?)"/> does.</summary>
+    internal Task RestartAsync(string reason, Func<CancellationToken, Task<string?>>? dependencies) => RunCommandAsync(async () =>
     {
         WantedRunning = true;
         bool wasRunning = !_loop.IsCompleted;
@@ -107,7 +118,7 @@ public sealed class Instance
             _statusReason = null;
         }
         _tracker.Reset();
-        BeginLoop();
+        BeginLoop(dependencies);
         await _launched.Task.ConfigureAwait(false);
     });
 
@@ -189,13 +200,13 @@ public sealed class Instance
         finally { _commands.Release(); _app.Changed(); }
     }
 
-    private void BeginLoop()
+    private void BeginLoop(Func<CancellationToken, Task<string?>>? dependencies = null)
     {
         _stopLoop = new CancellationTokenSource();
         _launched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var token = _stopLoop.Token;
         lock (_gate) _status = InstanceStatus.Launching;
-        _loop = Task.Run(() => RunLoopAsync(token));
+        _loop = Task.Run(() => RunLoopAsync(dependencies, token));
     }
 
     private async Task EndLoopAsync()
@@ -206,10 +217,31 @@ public sealed class Instance
         _stopLoop = null;
     }
 
-    private async Task RunLoopAsync(CancellationToken stop)
+    private async Task RunLoopAsync(Func<CancellationToken, Task<string?>>? dependencies, CancellationToken stop)
     {
         try
         {
+            if (dependencies is not null)
+            {
+                lock (_gate) { _status = InstanceStatus.Waiting; _statusReason = "waiting for dependencies"; }
+                _app.Changed();
+                _launched.TrySetResult();
+                string? blocked;
+                try { blocked = await dependencies(stop).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested) { blocked = null; }
+                if (stop.IsCancellationRequested)
+                {
+                    SetFinal(InstanceStatus.Stopped, "stopped by user");
+                    return;
+                }
+                if (blocked is not null)
+                {
+                    SetFinal(InstanceStatus.Blocked, blocked);
+                    EngineLog.Blocked(_logger, Name, Number, blocked);
+                    return;
+                }
+                lock (_gate) { _status = InstanceStatus.Launching; _statusReason = null; }
+            }
             while (!stop.IsCancellationRequested)
             {
                 AppSpec spec = _app.Spec;
@@ -224,15 +256,23 @@ public sealed class Instance
                 }
 
                 RestartDecision decision = _tracker.OnExit(spec, outcome.Exit, outcome.Uptime);
+                if (decision is RestartDecision.Restart && _app.Node?.OnInstanceExit(_app, this, outcome.Exit.ToString()) is string takenOver)
+                {
+                    // The supervisor restarts us with our siblings (or has given up): this loop is done.
+                    SetFinal(InstanceStatus.Stopped, takenOver);
+                    return;
+                }
                 switch (decision)
                 {
                     case RestartDecision.Stay stay:
                         SetFinal(InstanceStatus.Stopped, stay.Reason);
                         EngineLog.NotRestarted(_logger, Name, Number, "stopped", stay.Reason);
+                        _app.Node?.OnInstanceEnded(_app, $"{Label} exited ({outcome.Exit}) and is not restarted");
                         return;
                     case RestartDecision.GiveUp giveUp:
                         SetFinal(InstanceStatus.Errored, giveUp.Reason);
                         EngineLog.Errored(_logger, Name, Number, giveUp.Reason);
+                        _app.Node?.OnInstanceEnded(_app, $"{Label} errored ({giveUp.Reason})");
                         return;
                     case RestartDecision.Restart restart:
                         string reason = outcome.Exit.ToString();
@@ -304,6 +344,9 @@ public sealed class Instance
         errLog.Start(child.StandardError!);
 
         var restartRequest = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Logged before the new pid is published and the starter released, so daemon.log shows
+        // starts in the order they happened, and anyone who sees the pid finds its event.
+        EngineLog.Started(_logger, Name, Number, child.Pid);
         lock (_gate)
         {
             _child = child;
@@ -320,7 +363,6 @@ public sealed class Instance
         }
         _app.Changed();
         _launched.TrySetResult();
-        EngineLog.Started(_logger, Name, Number, child.Pid);
 
         var stopRequested = Task.Delay(Timeout.Infinite, stop);
         Task first = await Task.WhenAny(child.Exited, stopRequested, restartRequest.Task).ConfigureAwait(false);

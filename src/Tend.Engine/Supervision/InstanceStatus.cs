@@ -9,6 +9,8 @@ public enum InstanceStatus
     Stopping,
     Stopped,
     Errored,
+    /// <summary>Never started: an app it depends on did not reach the condition (see depends_on).</summary>
+    Blocked,
 }
 
 public static class InstanceStatusExtensions
@@ -20,6 +22,7 @@ public static class InstanceStatusExtensions
         InstanceStatus.Waiting => "waiting",
         InstanceStatus.Stopping => "stopping",
         InstanceStatus.Stopped => "stopped",
+        InstanceStatus.Blocked => "blocked",
         _ => "errored",
     };
 }

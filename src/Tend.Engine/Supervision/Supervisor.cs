@@ -12,7 +12,7 @@ namespace Tend.Supervision;
 /// CLIs racing never see half an app; reads take a snapshot under <see cref="_gate"/>.
 /// Every change is persisted (see <see cref="StateSaver"/>).
 /// </summary>
-public sealed class Supervisor : IAsyncDisposable
+public sealed partial class Supervisor : IAsyncDisposable
 {
     private readonly SemaphoreSlim _ops = new(1, 1);
     private readonly Lock _gate = new();
@@ -62,12 +62,15 @@ public sealed class Supervisor : IAsyncDisposable
         try
         {
             _nextId = state.NextId;
+            var restored = new List<(App App, PersistedApp Saved)>();
             foreach (PersistedApp pa in state.Apps)
+                restored.Add((AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id)), pa));
+            RestoreTree(state.Tree);
+            foreach (var (app, pa) in restored)
             {
-                var app = AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id));
                 foreach (var (inst, saved) in app.Instances.Zip(pa.Instances.OrderBy(i => i.Instance)))
                 {
-                    if (saved.WantedRunning) await inst.StartAsync().ConfigureAwait(false);
+                    if (saved.WantedRunning) await StartInstanceAsync(inst).ConfigureAwait(false);
                 }
             }
             EngineLog.StateRestored(_logger, state.Apps.Count, StatePath);
@@ -111,9 +114,9 @@ public sealed class Supervisor : IAsyncDisposable
                 App? existing = Find(spec.Name);
                 if (existing is not null && existing.Spec == spec)
                 {
-                    bool allRunning = existing.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored));
+                    bool allRunning = existing.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored or InstanceStatus.Blocked));
                     if (allRunning) { notes.Add($"{spec.Name} already running"); continue; }
-                    await existing.StartAsync().ConfigureAwait(false);
+                    await StartAppAsync(existing).ConfigureAwait(false);
                     affected.Add(spec.Name);
                     continue;
                 }
@@ -121,11 +124,12 @@ public sealed class Supervisor : IAsyncDisposable
                 {
                     EngineLog.AppReplaced(_logger, spec.Name);
                     await existing.StopAsync().ConfigureAwait(false);
+                    existing.Node?.Children.RemoveAll(c => c is AppChild a && a.App == existing);
                     RemoveApp(existing);
                 }
                 App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => _nextId++));
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
-                await app.StartAsync().ConfigureAwait(false);
+                await StartAppAsync(app).ConfigureAwait(false);
                 affected.Add(spec.Name);
             }
             string message = affected.Count > 0 ? $"started {string.Join(", ", affected)}" : "nothing to start";
@@ -136,10 +140,14 @@ public sealed class Supervisor : IAsyncDisposable
     }
 
     public Task<ActionResult> StopAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct);
+        FindNode(target) is { } node
+            ? OnSubtreeAsync(node, "stopped", n => n.StopAsync())
+            : OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct);
 
     public Task<ActionResult> RestartAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, "restarted", inst => inst.RestartAsync("restart requested"), reverse: false, ct);
+        FindNode(target) is { } node
+            ? OnSubtreeAsync(node, "restarted", async n => { await n.StopAsync().ConfigureAwait(false); await n.StartAsync().ConfigureAwait(false); })
+            : OnInstancesAsync(target, "restarted", inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct);
 
     public Task<ActionResult> ResetAsync(string target, CancellationToken ct = default) =>
         OnInstancesAsync(target, "reset", inst => { inst.ResetCounters(); return Task.CompletedTask; }, reverse: false, ct);
@@ -171,8 +179,16 @@ public sealed class Supervisor : IAsyncDisposable
             foreach (App app in Enumerable.Reverse(apps))
             {
                 await app.StopAsync().ConfigureAwait(false);
+                app.Node?.Children.RemoveAll(c => c is AppChild a && a.App == app);
                 RemoveApp(app);
                 EngineLog.AppDeleted(_logger, app.Name);
+            }
+            if (t.IsAll && _runner is not null)
+            {
+                // Nothing left to supervise: the tree goes too, or state.json would keep it.
+                await _runner.CloseAsync().ConfigureAwait(false);
+                _runner = null;
+                _treeRoot = null;
             }
             return new ActionResult([.. apps.Select(a => a.Name)], apps.Count > 0 ? $"deleted {string.Join(", ", apps.Select(a => a.Name))}" : "nothing to delete");
         }
@@ -189,6 +205,7 @@ public sealed class Supervisor : IAsyncDisposable
         await _ops.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_runner is not null) await _runner.CloseAsync().ConfigureAwait(false);
             foreach (App app in Enumerable.Reverse(Apps))
                 await Task.WhenAll(app.Instances.Select(i => i.ShutdownAsync())).ConfigureAwait(false);
             if (_saver is not null) await _saver.FlushAsync().ConfigureAwait(false);
@@ -212,6 +229,15 @@ public sealed class Supervisor : IAsyncDisposable
         PersistedState? dump = StateFile.Read(DumpPath, problems);
         if (dump is null)
             throw new TargetNotFoundException($"no usable dump at {DumpPath}; run `tend save` first", problems);
+        if (dump.Tree is { Count: > 0 } tree)
+        {
+            // The tree comes back whole, as it was saved: resurrecting it flat would change what happens on a crash.
+            var config = new TendConfig(dump.Apps.FirstOrDefault()?.ConfigPath, new EquatableArray<AppSpec>(dump.Apps.Select(a => a.Spec)))
+            {
+                Tree = new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1))),
+            };
+            return await StartTreeAsync(config, ct).ConfigureAwait(false);
+        }
         var wanted = dump.Apps.Where(a => a.Instances.Any(i => i.WantedRunning)).ToList();
         ActionResult result = await StartAsync([.. wanted.Select(a => a.Spec)], wanted.FirstOrDefault()?.ConfigPath, ct).ConfigureAwait(false);
         return problems.Count > 0 ? result with { Message = result.Message + $" ({string.Join("; ", problems)})" } : result;
@@ -312,7 +338,7 @@ public sealed class Supervisor : IAsyncDisposable
         {
             return new PersistedState(PersistedState.CurrentVersion, _nextId, [.. _apps.Select(a => new PersistedApp(
                 a.Spec, a.ConfigPath, [.. a.Instances.Select(i => new PersistedInstance(
-                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))]);
+                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))], TreeSnapshot());
         }
     }
 

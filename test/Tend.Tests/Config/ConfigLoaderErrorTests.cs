@@ -277,13 +277,6 @@ public sealed class ConfigLoaderErrorTests : IDisposable
     }
 
     [Fact]
-    public void Load_Supervisors_NotSupportedYet()
-    {
-        AssertErrors("apps:\n  web: { run: node a.js }\nsupervisors:\n  backend: { strategy: one_for_all, children: [web] }\n",
-            "ROOT/tend.yaml:3:1: supervisors: supervisors are not supported yet; remove this key (every app runs under one one_for_one root)");
-    }
-
-    [Fact]
     public void Load_EmptyApps_Rejected()
     {
         AssertErrors("version: 1\napps: {}\n",

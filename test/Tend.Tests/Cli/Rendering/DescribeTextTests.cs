@@ -35,6 +35,21 @@ public sealed class DescribeTextTests
         ]);
 
     [Fact]
+    public void Render_AppInATree_ShowsItsSupervisorsAndDependencies()
+    {
+        AppInfo app = SampleApp() with { Supervisors = ["root", "backend"], DependsOn = ["db (ready)", "migrate (completed)"] };
+
+        string text = DescribeText.Render(app, new Dictionary<string, string>(), TimeZoneInfo.Utc, color: false);
+
+        Assert.Contains("""
+              config          /srv/tend.yaml
+              supervisor      root › backend
+              depends on      db (ready), migrate (completed)
+              instances       2
+            """, text);
+    }
+
+    [Fact]
     public void Render_App_ShowsSpecThenEachInstance()
     {
         var callerEnv = new Dictionary<string, string> { ["PATH"] = "/usr/bin", ["HOME"] = "/home/me" };

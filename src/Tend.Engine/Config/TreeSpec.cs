@@ -1,0 +1,85 @@
+namespace Tend.Config;
+
+/// <summary>How a supervisor reacts when one of its children exits and is to be restarted.</summary>
+public enum SupervisorStrategy
+{
+    /// <summary>Only the child that exited is restarted.</summary>
+    OneForOne,
+    /// <summary>Every other child is stopped (reverse order), then all start again in order.</summary>
+    OneForAll,
+    /// <summary>The children after the one that exited are stopped (reverse order), then it and they start again in order.</summary>
+    RestForOne,
+}
+
+/// <summary>When a supervisor shuts itself down because significant children have exited (OTP's auto_shutdown).</summary>
+public enum AutoShutdown
+{
+    Never,
+    /// <summary>As soon as any significant child exits and is not restarted.</summary>
+    AnySignificant,
+    /// <summary>When the last significant child has exited and is not restarted.</summary>
+    AllSignificant,
+}
+
+/// <summary>What an app waits for in an app it depends on before it starts.</summary>
+public enum DependencyCondition
+{
+    /// <summary>The dependency's process has been spawned.</summary>
+    Started,
+    /// <summary>The dependency is ready: its readiness check passed, or it is online when it has none.</summary>
+    Ready,
+    /// <summary>The dependency ran to completion: every instance exited with code 0 (one-shot jobs such as migrations).</summary>
+    Completed,
+}
+
+/// <summary>One entry of an app's depends_on.</summary>
+public sealed record Dependency(string App, DependencyCondition Condition);
+
+public enum ChildKind
+{
+    App,
+    Supervisor,
+}
+
+/// <summary>A child of a supervisor: an app or another supervisor, by name.</summary>
+public sealed record ChildRef(ChildKind Kind, string Name);
+
+/// <summary>
+/// One supervisor of the tree: its children in start order, its strategy and its intensity
+/// (more than <see cref="MaxRestarts"/> restarts within <see cref="Within"/> and it gives up).
+/// <see cref="Restart"/> and <see cref="Significant"/> describe it as a child of its parent.
+/// </summary>
+public sealed record SupervisorSpec
+{
+    /// <summary>The name of the implicit root supervisor; reserved, so no declared supervisor may use it.</summary>
+    public const string RootName = "root";
+
+    /// <summary>OTP's defaults: intensity 1, period 5 seconds.</summary>
+    public const int DefaultMaxRestarts = 1;
+    public static readonly TimeSpan DefaultWithin = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The root's intensity for restarts of the supervisors under it. Its apps' restarts are not
+    /// counted: each app's crash-loop guard governs those, as it did before trees existed.
+    /// </summary>
+    public const int RootMaxRestarts = 3;
+    public static readonly TimeSpan RootWithin = TimeSpan.FromMinutes(1);
+
+    public required string Name { get; init; }
+    public SupervisorStrategy Strategy { get; init; } = SupervisorStrategy.OneForOne;
+    public int MaxRestarts { get; init; } = DefaultMaxRestarts;
+    public TimeSpan Within { get; init; } = DefaultWithin;
+    public required EquatableArray<ChildRef> Children { get; init; }
+    public AutoShutdown AutoShutdown { get; init; } = AutoShutdown.Never;
+    public RestartPolicy Restart { get; init; } = RestartPolicy.Always;
+    public bool Significant { get; init; }
+}
+
+/// <summary>
+/// The declared supervisors, in declaration order. The root is implicit: see
+/// <see cref="TendConfig.Root"/>. An empty tree is the flat config every app ran under before.
+/// </summary>
+public sealed record TreeSpec(EquatableArray<SupervisorSpec> Supervisors)
+{
+    public static TreeSpec Flat { get; } = new(EquatableArray<SupervisorSpec>.Empty);
+}

@@ -1,0 +1,97 @@
+using Tend.Config;
+
+namespace Tend.Supervision;
+
+// depends_on. An app with dependencies starts like any other, except that each instance first
+// waits, without holding up the command that started it, until every dependency has reached its
+// condition; if one never can, the instance is blocked with the reason and never spawned.
+//
+// The wait polls the dependency's published state on the injected TimeProvider. A subscription
+// would be quicker by a tick, but polling cannot miss a transition that happens between looking
+// and subscribing, and a tenth of a second does not matter next to a migration.
+public sealed partial class Supervisor
+{
+    private static readonly TimeSpan s_dependencyPoll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Start one instance, through the dependency gate when its app has depends_on.</summary>
+    private Task StartInstanceAsync(Instance instance)
+    {
+        AppSpec spec = instance.Spec;
+        if (spec.DependsOn.Count == 0) return instance.StartAsync();
+        return instance.StartAsync(ct => WaitForDependenciesAsync(spec, ct));
+    }
+
+    private Task RestartInstanceAsync(Instance instance, string reason)
+    {
+        AppSpec spec = instance.Spec;
+        if (spec.DependsOn.Count == 0) return instance.RestartAsync(reason);
+        return instance.RestartAsync(reason, ct => WaitForDependenciesAsync(spec, ct));
+    }
+
+    private Task StartAppAsync(App app) => Task.WhenAll(app.Instances.Select(StartInstanceAsync));
+
+    /// <summary>Null once every dependency of <paramref name="spec"/> is met; else why it never will be.</summary>
+    private async Task<string?> WaitForDependenciesAsync(AppSpec spec, CancellationToken ct)
+    {
+        foreach (Dependency dep in spec.DependsOn)
+        {
+            string condition = dep.Condition.ToString().ToLowerInvariant();
+            EngineLog.WaitingFor(_logger, spec.Name, dep.App, condition);
+            while (true)
+            {
+                var (met, failure) = Check(dep);
+                if (failure is not null) return $"dependency {dep.App} ({condition}) failed: {failure}";
+                if (met) break;
+                await Task.Delay(s_dependencyPoll, _time, ct).ConfigureAwait(false);
+            }
+            EngineLog.DependencyMet(_logger, spec.Name, dep.App, condition);
+        }
+        return null;
+    }
+
+    /// <summary>Whether a dependency's condition holds now, or why it cannot hold any more.</summary>
+    private (bool Met, string? Failure) Check(Dependency dep)
+    {
+        if (Find(dep.App) is not App app) return (false, $"{dep.App} is not managed by this daemon");
+        var instances = app.Instances.Select(i => i.ToDetail()).ToList();
+        if (dep.Condition == DependencyCondition.Completed)
+        {
+            // Done when every instance stayed stopped after exiting 0. Anything final and not
+            // that (a non-zero exit its policy does not retry, a crash loop given up) fails.
+            foreach (var i in instances)
+            {
+                switch (i.Status)
+                {
+                    case "stopped" when i.ExitCode == 0:
+                        continue;
+                    case "stopped":
+                        return (false, $"{i.Name}#{i.Instance} {DescribeExit(i.ExitCode, i.ExitSignal)}");
+                    case "errored" or "blocked":
+                        return (false, $"{i.Name}#{i.Instance} is {i.Status}: {i.StatusReason}");
+                    default:
+                        return (false, null);
+                }
+            }
+            return (true, null);
+        }
+
+        // started and ready: every instance online (Tend has no readiness probes yet, so online
+        // is ready). A dependency that ended up stopped, errored or blocked will not get there.
+        foreach (var i in instances)
+        {
+            switch (i.Status)
+            {
+                case "online":
+                    continue;
+                case "stopped" or "errored" or "blocked":
+                    return (false, $"{i.Name}#{i.Instance} is {i.Status}" + (i.StatusReason is { } why ? $": {why}" : ""));
+                default:
+                    return (false, null);
+            }
+        }
+        return (true, null);
+    }
+
+    private static string DescribeExit(int? code, string? signal) =>
+        signal is not null ? $"was killed by {signal}" : code is int c ? $"exited with code {c}" : "is stopped";
+}

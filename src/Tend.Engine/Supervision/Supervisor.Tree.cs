@@ -1,0 +1,192 @@
+using Tend.Api;
+using Tend.Config;
+
+namespace Tend.Supervision;
+
+// The daemon runs at most one supervision tree, from the last config with supervisors: that was
+// started. Its apps live in the same flat list as every other app (so list, logs, describe and
+// the state file work unchanged), added in the tree's start order, so a stop of everything in
+// reverse list order is also the tree's reverse start order. Each app knows its supervisor node;
+// the nodes decide about restarts (see SupervisorNode).
+public sealed partial class Supervisor
+{
+    private TreeRunner? _runner;
+    private SupervisorNode? _treeRoot;
+
+    /// <summary>Start a config with supervisors: replaces the running tree and any app of the same name.</summary>
+    public async Task<ActionResult> StartTreeAsync(TendConfig config, CancellationToken ct = default)
+    {
+        await _ops.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (IsRunning(config))
+                return new ActionResult([], $"nothing to start (the tree of {config.SourcePath} is already running)");
+            await DropTreeAsync().ConfigureAwait(false);
+            foreach (AppSpec spec in config.Apps)
+            {
+                if (Find(spec.Name) is not App old) continue;
+                EngineLog.AppReplaced(_logger, spec.Name);
+                await old.StopAsync().ConfigureAwait(false);
+                RemoveApp(old);
+            }
+            var specs = config.Apps.ToDictionary(a => a.Name, StringComparer.Ordinal);
+            var supervisors = config.Tree.Supervisors.ToDictionary(s => s.Name, StringComparer.Ordinal);
+            var order = new List<string>();
+            void Walk(SupervisorSpec s)
+            {
+                foreach (ChildRef c in s.Children)
+                {
+                    if (c.Kind == ChildKind.App) order.Add(c.Name);
+                    else Walk(supervisors[c.Name]);
+                }
+            }
+            SupervisorSpec root = config.Root;
+            Walk(root);
+            foreach (string name in order)
+            {
+                AppSpec spec = specs[name];
+                AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => _nextId++));
+                EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
+            }
+            _runner = new TreeRunner(_time, _logger);
+            _treeRoot = BuildNode(root, null, _runner, supervisors);
+            SupervisorNode started = _treeRoot;
+            await _runner.RunAsync(started.StartAsync).ConfigureAwait(false);
+            return new ActionResult(order, $"started {string.Join(", ", order)}");
+        }
+        finally { _ops.Release(); _saver?.Request(); }
+    }
+
+    /// <summary>The same tree and the same app specs are running, every instance as wanted: starting it again changes nothing.</summary>
+    private bool IsRunning(TendConfig config)
+    {
+        if (_treeRoot is null || _treeRoot.Status != SupervisorNode.Running) return false;
+        List<SupervisorSpec> wanted = [config.Root, .. config.Tree.Supervisors];
+        var running = _treeRoot.SelfAndDescendants().Select(n => n.Spec).ToList();
+        if (!wanted.OrderBy(s => s.Name, StringComparer.Ordinal).SequenceEqual(running.OrderBy(s => s.Name, StringComparer.Ordinal))) return false;
+        return config.Apps.All(spec => Find(spec.Name) is App app && app.Node is not null && app.Spec == spec
+            && app.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored or InstanceStatus.Blocked)));
+    }
+
+    private SupervisorNode BuildNode(SupervisorSpec spec, SupervisorNode? parent, TreeRunner runner, Dictionary<string, SupervisorSpec> supervisors)
+    {
+        var node = new SupervisorNode(spec, parent, runner);
+        foreach (ChildRef child in spec.Children)
+        {
+            if (child.Kind == ChildKind.Supervisor)
+            {
+                if (supervisors.TryGetValue(child.Name, out SupervisorSpec? sub))
+                    node.Children.Add(new NodeChild(BuildNode(sub, node, runner, supervisors)));
+            }
+            else if (Find(child.Name) is App app)
+            {
+                app.Node = node;
+                node.Children.Add(new AppChild(app, StartAppAsync));
+            }
+        }
+        return node;
+    }
+
+    /// <summary>Stop and remove the running tree's apps (reverse start order). Under <see cref="_ops"/>.</summary>
+    private async Task DropTreeAsync()
+    {
+        if (_runner is null) return;
+        await _runner.CloseAsync().ConfigureAwait(false);
+        foreach (App app in Enumerable.Reverse(Apps).Where(a => a.Node is not null))
+        {
+            await app.StopAsync().ConfigureAwait(false);
+            RemoveApp(app);
+        }
+        _runner = null;
+        _treeRoot = null;
+    }
+
+    /// <summary>A supervisor of the running tree by name (never an app: apps are looked up first by the callers' targets).</summary>
+    private SupervisorNode? FindNode(string name)
+    {
+        if (name == SupervisorSpec.RootName || Find(name) is not null) return null;
+        return _treeRoot?.SelfAndDescendants().FirstOrDefault(n => n.Name == name);
+    }
+
+    /// <summary>True when <paramref name="name"/> is a supervisor of the running tree (and not an app).</summary>
+    public bool IsSupervisor(string name) => FindNode(name) is not null;
+
+    /// <summary>`tend start backend`: the supervisor's subtree, in order.</summary>
+    public Task<ActionResult> StartSupervisorAsync(string name) =>
+        FindNode(name) is { } node
+            ? OnSubtreeAsync(node, "started", n => n.StartAsync())
+            : throw new TargetNotFoundException($"unknown supervisor \"{name}\"");
+
+    /// <summary>
+    /// start, stop or restart of a supervisor: its subtree in order (stop in reverse), on the tree's
+    /// runner so it never interleaves with a restart the tree is carrying out. A stopped
+    /// supervisor restarts nothing until it is restarted.
+    /// </summary>
+    private async Task<ActionResult> OnSubtreeAsync(SupervisorNode node, string verb, Func<SupervisorNode, Task> action)
+    {
+        TreeRunner runner = _runner!;
+        await runner.RunAsync(() => action(node)).ConfigureAwait(false);
+        _saver?.Request();
+        var labels = AppsInOrder(node).SelectMany(a => a.Instances).Select(i => i.Label).ToList();
+        return new ActionResult(labels, $"{verb} supervisor {node.Name} ({(labels.Count == 0 ? "no apps" : string.Join(", ", labels))})");
+    }
+
+    private static IEnumerable<App> AppsInOrder(SupervisorNode node) =>
+        node.Children.SelectMany(c => c switch
+        {
+            AppChild a => [a.App],
+            NodeChild n => AppsInOrder(n.Node),
+            _ => [],
+        });
+
+    /// <summary>The running tree's supervisors, root first, for the state file.</summary>
+    private List<SupervisorSpec>? TreeSnapshot() =>
+        _treeRoot is null ? null : [.. _treeRoot.SelfAndDescendants().Select(n => n.Spec)];
+
+    /// <summary>After a daemon restart: rebuild the tree over the restored apps (they start in the caller, in tree order).</summary>
+    private void RestoreTree(IReadOnlyList<SupervisorSpec>? saved)
+    {
+        if (saved is not { Count: > 0 }) return;
+        _runner = new TreeRunner(_time, _logger);
+        _treeRoot = BuildNode(saved[0], null, _runner, saved.Skip(1).ToDictionary(s => s.Name, StringComparer.Ordinal));
+        foreach (SupervisorNode node in _treeRoot.SelfAndDescendants()) node.MarkRunning();
+    }
+
+    /// <summary>The tree as `tend tree` shows it: the root over the apps started flat, then the running tree's children.</summary>
+    public TreeNodeInfo Tree()
+    {
+        SupervisorNode? root = _treeRoot;
+        var children = Apps.Where(a => a.Node is null).Select(AppNode).ToList();
+        if (root is not null) children.AddRange(root.Children.Select(ChildNode));
+        return new TreeNodeInfo(SupervisorSpec.RootName, "supervisor", "one_for_one", root?.Status ?? SupervisorNode.Running,
+            root?.Restarts ?? 0, null, null, "always", root?.FailureReason, [], [], children);
+    }
+
+    private static TreeNodeInfo ChildNode(TreeChild child) => child switch
+    {
+        AppChild a => AppNode(a.App),
+        NodeChild n => SupervisorInfo(n.Node),
+        _ => throw new InvalidOperationException("unknown tree child"),
+    };
+
+    private static TreeNodeInfo SupervisorInfo(SupervisorNode node) => new(
+        node.Name, "supervisor", Strategy(node.Spec.Strategy), node.Status, node.Restarts, node.Spec.MaxRestarts,
+        (long)node.Spec.Within.TotalMilliseconds, RestartTracker.Describe(node.Spec.Restart), node.FailureReason, [], [],
+        [.. node.Children.Select(ChildNode)]);
+
+    private static TreeNodeInfo AppNode(App app)
+    {
+        var infos = app.Instances.Select(i => i.ToInfo()).ToList();
+        string status = string.Join(",", infos.Select(i => i.Status).Distinct());
+        return new TreeNodeInfo(app.Name, "app", null, status, infos.Sum(i => i.Restarts), null, null,
+            RestartTracker.Describe(app.Spec.Restart), null, [.. infos.Where(i => i.Pid is not null).Select(i => i.Pid!.Value)],
+            [.. app.Spec.DependsOn.Select(d => $"{d.App} ({d.Condition.ToString().ToLowerInvariant()})")], []);
+    }
+
+    internal static string Strategy(SupervisorStrategy strategy) => strategy switch
+    {
+        SupervisorStrategy.OneForAll => "one_for_all",
+        SupervisorStrategy.RestForOne => "rest_for_one",
+        _ => "one_for_one",
+    };
+}

@@ -1,0 +1,94 @@
+using Tend.Api;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>depends_on on real processes: an API that waits for its migration and its database, or never starts.</summary>
+public sealed class DependsOnTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    private string Stamps => Path.Combine(_home.Dir, "stamps");
+
+    private string MigrationConfig(int migrateExitCode) => _home.WriteConfig($"""
+        apps:
+          db:
+            cmd: {TendHome.Child}
+            args: [--stamp, {Stamps}, --sleep]
+          migrate:
+            cmd: {TendHome.Child}
+            args: [--stamp, {Stamps}, --exit-after, 300ms, --exit-code, "{migrateExitCode}"]
+            restart: never
+          api:
+            cmd: {TendHome.Child}
+            args: [--stamp, {Stamps}, --sleep]
+            depends_on:
+              db: ready
+              migrate: completed
+        """);
+
+    [Fact]
+    public async Task DependsOn_MigrationExitsZero_ApiStartsAfterIt()
+    {
+        await _home.OkAsync("start", MigrationConfig(0));
+
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Single(i => i.Name == "api").Status == "online", "api online");
+
+        Assert.Equal("online", list.Single(i => i.Name == "db").Status);
+        Assert.Equal("stopped", list.Single(i => i.Name == "migrate").Status);
+        AppInfo migrate = await _home.DescribeAsync("migrate");
+        AppInfo api = await _home.DescribeAsync("api");
+        Assert.Equal(["db (ready)", "migrate (completed)"], api.DependsOn);
+        Assert.Null(api.Supervisors);
+        // The daemon's own clock: the API was spawned only once the migration had exited.
+        Assert.True(api.Instances.Single().StartedAt >= migrate.Instances.Single().RecentExits.Single().Time,
+            $"api started {api.Instances.Single().StartedAt:O}, migrate exited {migrate.Instances.Single().RecentExits.Single().Time:O}");
+        string[] starts = [.. File.ReadAllLines(Stamps).Where(l => l.Contains(" start ")).Select(l => l.Split(' ')[3])];
+        Assert.Equal(["db#0", "migrate#0", "api#0"], starts);
+    }
+
+    [Fact]
+    public async Task DependsOn_MigrationExitsOne_ApiBlockedWithReason_NeverSpawned()
+    {
+        await _home.OkAsync("start", MigrationConfig(1));
+
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Single(i => i.Name == "api").Status == "blocked", "api blocked");
+
+        InstanceInfo apiRow = list.Single(i => i.Name == "api");
+        Assert.Null(apiRow.Pid);
+        Assert.Equal("online", list.Single(i => i.Name == "db").Status);
+        InstanceDetail api = (await _home.DescribeAsync("api")).Instances.Single();
+        Assert.Equal("dependency migrate (completed) failed: migrate#0 exited with code 1", api.StatusReason);
+        Assert.Empty(api.RecentExits);
+        Assert.DoesNotContain(File.ReadAllLines(Stamps), l => l.EndsWith(" api#0", StringComparison.Ordinal));
+        CliResult listText = await _home.OkAsync("list");
+        Assert.Contains("blocked", listText.Stdout);
+    }
+
+    [Fact]
+    public async Task DependsOn_StopWhileWaiting_StopsWithoutSpawning()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              migrate:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+                restart: never
+              api:
+                cmd: {TendHome.Child}
+                args: [--stamp, {Stamps}, --sleep]
+                depends_on: {"{"} migrate: completed {"}"}
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Single(i => i.Name == "api").Status == "waiting", "api waiting");
+
+        await _home.OkAsync("stop", "api");
+
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Single(i => i.Name == "api").Status == "stopped", "api stopped");
+        Assert.Null(list.Single(i => i.Name == "api").Pid);
+        Assert.False(File.Exists(Stamps));
+    }
+}
