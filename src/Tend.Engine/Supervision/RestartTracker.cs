@@ -60,7 +60,7 @@ public sealed class RestartTracker
         if (UnstableRuns > spec.MaxRestarts)
         {
             return new RestartDecision.GiveUp(
-                $"crash loop: {UnstableRuns} runs in a row shorter than min_uptime {Durations.Format(spec.MinUptime)} " +
+                $"crash loop: {UnstableRuns} runs in a row shorter than min_uptime {Config.Units.FormatDuration(spec.MinUptime)} " +
                 $"(max_restarts {spec.MaxRestarts}); last: {exit}");
         }
 

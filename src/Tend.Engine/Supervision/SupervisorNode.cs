@@ -126,7 +126,7 @@ internal sealed class SupervisorNode
         string cause = $"{instance.Label} exited ({exit})";
         if (!CountRestart())
         {
-            string reason = $"supervisor {Name} gave up: more than {Spec.MaxRestarts} restarts within {Durations.Format(Spec.Within)}; last: {cause}";
+            string reason = $"supervisor {Name} gave up: more than {Spec.MaxRestarts} restarts within {Config.Units.FormatDuration(Spec.Within)}; last: {cause}";
             _runner.Enqueue(() => FailAsync(reason));
             return reason;
         }
@@ -246,7 +246,7 @@ internal sealed class SupervisorNode
             bool root = Spec.MaxRestarts == int.MaxValue;
             int max = root ? SupervisorSpec.RootMaxRestarts : Spec.MaxRestarts;
             TimeSpan within = root ? SupervisorSpec.RootWithin : Spec.Within;
-            await FailAsync($"supervisor {Name} gave up: more than {max} restarts within {Durations.Format(within)}; last: {cause}").ConfigureAwait(false);
+            await FailAsync($"supervisor {Name} gave up: more than {max} restarts within {Config.Units.FormatDuration(within)}; last: {cause}").ConfigureAwait(false);
             return;
         }
         if (Spec.Strategy == SupervisorStrategy.OneForOne)
