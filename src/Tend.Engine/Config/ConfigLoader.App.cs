@@ -9,7 +9,8 @@ public static partial class ConfigLoader
     [
         "run", "cmd", "args", "shell", "cwd", "env", "env_file", "instances", "restart", "max_restarts",
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes",
-        "max_memory", "increment_var", "log", "logs", "significant", "depends_on",
+        "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
+        "critical",
     ];
     private static readonly string[] s_logKeys = ["out_file", "err_file", "timestamps", "format", "max_size", "max_files"];
     private static readonly string[] s_backoffKeys = ["initial", "max", "multiplier", "jitter"];
@@ -28,8 +29,9 @@ public static partial class ConfigLoader
         ["out_file"] = "put it under log:, as log: { out_file: ... }",
         ["error_file"] = "put it under log:, as log: { err_file: ... }",
         ["err_file"] = "put it under log:, as log: { err_file: ... }",
-        ["ready"] = "readiness checks are not supported yet",
-        ["live"] = "liveness checks are not supported yet",
+        ["listen_timeout"] = "Tend calls it ready_timeout, under ready:",
+        ["wait_ready"] = "set ready: { notify: true } (or a probe) and Tend waits for it",
+        ["health"] = "Tend splits it into ready: (taken out of rotation) and live: (restarted)",
     };
 
     private const string NoCommandMessage = "no command; set run (a command line) or cmd (a program, with args)";
@@ -167,6 +169,22 @@ public static partial class ConfigLoader
                     break;
                 case "depends_on":
                     ReadDependsOn(reader, value, f, tree.Dependencies);
+                    break;
+                case "ready":
+                    if (ReadReady(reader, value, f) is { } ready) spec = spec with { Ready = ready };
+                    break;
+                case "live":
+                    if (ReadLive(reader, value, f) is { } live) spec = spec with { Live = live };
+                    break;
+                case "watchdog":
+                    if (reader.TryDuration(value, f, out TimeSpan watchdog))
+                    {
+                        if (watchdog <= TimeSpan.Zero) reader.Error(value, f, "must be more than 0 (leave it out for no watchdog)");
+                        else spec = spec with { Watchdog = watchdog };
+                    }
+                    break;
+                case "critical":
+                    if (reader.TryBool(value, f, out bool critical)) spec = spec with { Critical = critical };
                     break;
             }
         }

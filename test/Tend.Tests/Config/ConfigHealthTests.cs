@@ -1,0 +1,92 @@
+using Tend.Config;
+using Tend.Health;
+
+namespace Tend.Tests.Config;
+
+/// <summary>ready:, live:, watchdog: and critical: the specs they produce, and mistakes rejected with exact messages.</summary>
+public sealed class ConfigHealthTests : IDisposable
+{
+    private readonly ConfigTestDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private void AssertErrors(string yaml, params string[] expected) => Assert.Equal(expected, _dir.Errors(yaml));
+
+    private AppSpec LoadApp(string appYaml) => _dir.Load("apps:\n  web:\n    run: node web.js\n" + appYaml).Apps.Single();
+
+    [Fact]
+    public void Load_NoHealthKeys_ReadyOnSpawn()
+    {
+        AppSpec app = LoadApp("");
+        Assert.Null(app.Ready);
+        Assert.Null(app.Live);
+        Assert.Null(app.Watchdog);
+        Assert.False(app.Critical);
+        Assert.False(app.UsesNotify);
+    }
+
+    [Fact]
+    public void Load_ReadyNotify_WithTimeoutAndWatchdog()
+    {
+        AppSpec app = LoadApp("    ready: { notify: true, ready_timeout: 20s }\n    watchdog: 10s\n    critical: true\n");
+        Assert.Equal(new ReadySpec { Notify = true, Timeout = TimeSpan.FromSeconds(20) }, app.Ready);
+        Assert.Equal(TimeSpan.FromSeconds(10), app.Watchdog);
+        Assert.True(app.Critical);
+        Assert.True(app.UsesNotify);
+    }
+
+    [Fact]
+    public void Load_ReadyHttpProbe_KubernetesDefaultsUnlessSet()
+    {
+        AppSpec app = LoadApp("    ready: { http: 'http://127.0.0.1:8080/healthz', interval: 2s, success_threshold: 2 }\n");
+        Assert.Equal(new ReadySpec
+        {
+            Probe = new ProbeSpec
+            {
+                Kind = ProbeKind.Http, Target = "http://127.0.0.1:8080/healthz", Interval = TimeSpan.FromSeconds(2), SuccessThreshold = 2,
+                InitialDelay = TimeSpan.Zero, Timeout = TimeSpan.FromSeconds(1), FailureThreshold = 3,
+            },
+            Timeout = TimeSpan.FromSeconds(90),
+        }, app.Ready);
+    }
+
+    [Fact]
+    public void Load_ProbeKinds_TcpExecLog()
+    {
+        Assert.Equal(new ProbeSpec { Kind = ProbeKind.Tcp, Target = "[::1]:5432" }, LoadApp("    live: { tcp: '[::1]:5432' }\n").Live);
+        Assert.Equal(new ProbeSpec { Kind = ProbeKind.Exec, Target = "pg_isready -h 'my host'", Command = new[] { "pg_isready", "-h", "my host" } },
+            LoadApp("    live: { exec: \"pg_isready -h 'my host'\" }\n").Live);
+        Assert.Equal(new ProbeSpec { Kind = ProbeKind.Exec, Target = "sh -c exit 0", Command = new[] { "sh", "-c", "exit 0" } },
+            LoadApp("    live: { exec: [sh, -c, exit 0] }\n").Live);
+        Assert.Equal(new ProbeSpec { Kind = ProbeKind.Log, Target = "listening on \\d+" },
+            LoadApp("    ready: { log: 'listening on \\d+', ready_timeout: infinity }\n").Ready!.Probe);
+        Assert.Equal(Timeout.InfiniteTimeSpan, LoadApp("    ready: { log: x, ready_timeout: infinity }\n").Ready!.Timeout);
+    }
+
+    [Fact]
+    public void Load_BadHealthSettings_ExactErrors()
+    {
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { notify: true, http: 'http://x/' }\n",
+            "ROOT/tend.yaml:4:28: apps.web.ready.http: set notify: true or a probe, not both");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { notify: true, interval: 1s }\n",
+            "ROOT/tend.yaml:4:28: apps.web.ready.interval: interval is a probe setting; with notify: true the app says READY=1 itself");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { interval: 1s }\n",
+            "ROOT/tend.yaml:4:12: apps.web.ready: no check; set one of http (a URL), tcp (host:port), exec (a command) or log (a pattern)");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    live: { http: 'ftp://x/', tcp: 'localhost' }\n",
+            "ROOT/tend.yaml:4:19: apps.web.live.http: \"ftp://x/\" is not an http:// or https:// URL",
+            "ROOT/tend.yaml:4:31: apps.web.live.tcp: a probe checks one thing; http is already set at line 4");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    live: { tcp: 'localhost:99999' }\n",
+            "ROOT/tend.yaml:4:18: apps.web.live.tcp: \"localhost:99999\" is not host:port (such as 127.0.0.1:5432 or [::1]:80)");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    live: { notify: true }\n",
+            "ROOT/tend.yaml:4:13: apps.web.live.notify: unknown key \"notify\"; for a liveness signal over NOTIFY_SOCKET, set watchdog: (a period) on the app",
+            "ROOT/tend.yaml:4:11: apps.web.live: no check; set one of http (a URL), tcp (host:port), exec (a command) or log (a pattern)");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { log: '([a-z' }\n",
+            "ROOT/tend.yaml:4:19: apps.web.ready.log: not a valid regular expression: Invalid pattern '([a-z' at offset 5. Unterminated [] set.");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { tcp: ':80', failure_threshold: 0, interval: 0s }\n",
+            "ROOT/tend.yaml:4:19: apps.web.ready.tcp: \":80\" is not host:port (such as 127.0.0.1:5432 or [::1]:80)",
+            "ROOT/tend.yaml:4:45: apps.web.ready.failure_threshold: expected a whole number 1..1000, got \"0\"",
+            "ROOT/tend.yaml:4:58: apps.web.ready.interval: must be more than 0");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    watchdog: 0s\n",
+            "ROOT/tend.yaml:4:15: apps.web.watchdog: must be more than 0 (leave it out for no watchdog)");
+    }
+}
