@@ -29,10 +29,10 @@ internal static class ApiEndpoints
             catch (JsonException ex) { await WriteError(context, 400, "bad request body: " + ex.Message, [], 2); }
         });
 
-        app.MapGet(ApiRoutes.Health, () => Results.Text("ok\n"));
+        app.MapHealthEndpoints(started);
 
-        app.MapGet(ApiRoutes.Ping, () => Results.Json(
-            new PingInfo(Environment.ProcessId, ThisAssembly.Version, home, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds),
+        app.MapGet(ApiRoutes.Ping, (HealthAddress health) => Results.Json(
+            new PingInfo(Environment.ProcessId, ThisAssembly.Version, home, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, health.Url),
             json.PingInfo));
 
         app.MapGet(ApiRoutes.List, (Supervisor s) => Results.Json(s.List(), json.InstanceInfoArray));

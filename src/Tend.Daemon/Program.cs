@@ -11,15 +11,23 @@ using Tend.Supervision;
 
 string home = ApiRoutes.ResolveHome();
 bool detached = false;
+string healthSetting = Environment.GetEnvironmentVariable("TEND_HEALTH") is { Length: > 0 } fromEnv ? fromEnv : ApiRoutes.DefaultHealthAddress;
+string healthSource = healthSetting == ApiRoutes.DefaultHealthAddress ? "default" : "TEND_HEALTH";
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--home" && i + 1 < args.Length) home = Path.GetFullPath(args[++i]);
     else if (args[i] == "--detached") detached = true;
+    else if (args[i] == "--health" && i + 1 < args.Length) { healthSetting = args[++i]; healthSource = "--health"; }
     else
     {
-        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached])");
+        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached] [--health HOST:PORT|off])");
         return 2;
     }
+}
+if (HealthAddress.TryParse(healthSetting, out HealthAddress health) is string healthError)
+{
+    Console.Error.WriteLine($"tend-daemon: {healthSource}: {healthError}");
+    return 2;
 }
 
 // Everything the daemon creates (socket, state, logs) is for this user only.
@@ -57,6 +65,8 @@ using var loggers = new JsonLinesLoggerFactory(daemonLog);
 var logger = loggers.CreateLogger("tend.daemon");
 DaemonLog.Starting(logger, Environment.ProcessId, home, ThisAssembly.Version);
 
+if (health.CheckBindable() is string bindError) DaemonLog.HealthUnavailable(logger, healthSetting, bindError);
+
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
 builder.Logging.ClearProviders();
 builder.Logging.AddProvider(loggers);
@@ -64,6 +74,7 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(k =>
 {
     k.ListenUnixSocket(socketPath, l => l.Protocols = HttpProtocols.Http1);
+    if (health.EndPoint is { } endPoint) k.Listen(endPoint, l => l.Protocols = HttpProtocols.Http1);
     k.AddServerHeader = false;
 });
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));
@@ -71,6 +82,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResol
 
 await using var supervisor = new Supervisor(home, TimeProvider.System, loggers);
 builder.Services.AddSingleton(supervisor);
+builder.Services.AddSingleton(health);
 builder.Services.AddHostedService<ShutdownService>();
 
 var app = builder.Build();
@@ -79,6 +91,14 @@ app.MapTendApi(home);
 await supervisor.RestoreAsync();
 await app.StartAsync();
 DaemonLog.Listening(logger, socketPath);
+if (health.EndPoint is not null)
+{
+    // With port 0 the kernel chose; read back what Kestrel bound.
+    var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+        .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+    health.Url = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.StartsWith("http://unix:", StringComparison.Ordinal));
+    if (health.Url is not null) DaemonLog.HealthListening(logger, health.Url);
+}
 await app.WaitForShutdownAsync();
 DaemonLog.Exiting(logger, Environment.ProcessId);
 File.Delete(socketPath);
@@ -104,6 +124,12 @@ internal static partial class DaemonLog
 
     [LoggerMessage(2102, LogLevel.Information, "listening on {Socket}")]
     public static partial void Listening(ILogger logger, string socket);
+
+    [LoggerMessage(2104, LogLevel.Information, "health endpoints on {Url}")]
+    public static partial void HealthListening(ILogger logger, string url);
+
+    [LoggerMessage(2105, LogLevel.Error, "health endpoints off: cannot listen on {Address}: {Error}")]
+    public static partial void HealthUnavailable(ILogger logger, string address, string error);
 
     [LoggerMessage(2103, LogLevel.Information, "daemon pid {Pid} exiting")]
     public static partial void Exiting(ILogger logger, int pid);

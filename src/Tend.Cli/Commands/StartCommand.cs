@@ -33,12 +33,25 @@ internal sealed class StartCommand : TendCommand
         HelpName = "app,app",
     };
 
+    private readonly Option<bool> _waitReady = new("--wait-ready")
+    {
+        Description = "Return only once every started instance is ready (or fail if one cannot get there)",
+    };
+    private readonly Option<TimeSpan?> _waitTimeout = new("--wait-timeout")
+    {
+        Description = "With --wait-ready: give up after this long (default 60s)",
+        HelpName = "duration",
+        CustomParser = ParseDuration,
+    };
+
     public StartCommand(CliContext context) : base("start", "Start the apps of a tend.yaml, or a command as a new app.", context)
     {
         Add(_words);
         Add(_name);
         Add(_instances);
         Add(_only);
+        Add(_waitReady);
+        Add(_waitTimeout);
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
@@ -56,8 +69,29 @@ internal sealed class StartCommand : TendCommand
             ApiRoutes.Start, request, TendJsonContext.Default.StartRequest, TendJsonContext.Default.ActionResult, ct).ConfigureAwait(false);
         TextWriter output = Out(parseResult);
         output.WriteLine(result.Message);
+        string? failure = null;
+        if (parseResult.GetValue(_waitReady))
+        {
+            TimeSpan timeout = parseResult.GetValue(_waitTimeout) ?? TimeSpan.FromSeconds(60);
+            failure = await ReadyWait.WaitAsync(client, result.Affected, timeout, ct).ConfigureAwait(false);
+            if (failure is null && result.Affected.Count > 0) output.WriteLine($"ready: {string.Join(", ", result.Affected)}");
+        }
+        else if (parseResult.GetValue(_waitTimeout) is not null)
+        {
+            throw new CliException("--wait-timeout goes with --wait-ready", 2);
+        }
         await ListCommand.WriteTableAsync(client, output, Context.Color, ct).ConfigureAwait(false);
+        // The table first, so the reason comes with the picture of what is (not) running.
+        if (failure is not null) throw new CliException(failure, 1);
         return 0;
+    }
+
+    private static TimeSpan? ParseDuration(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (Config.Units.TryParseDuration(text, out TimeSpan value) && value > TimeSpan.Zero) return value;
+        result.AddError($"--wait-timeout must be a duration such as 30s or 2m, not '{text}'");
+        return null;
     }
 
     /// <summary>Turns the command line into the request; usage mistakes throw with exit code 2.</summary>

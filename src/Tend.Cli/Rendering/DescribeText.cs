@@ -32,6 +32,12 @@ internal static class DescribeText
         Pair(text, "kill timeout", app.KillTimeoutMs < 0 ? "infinity" : Format.Duration(app.KillTimeoutMs));
         Pair(text, "stop exit codes", app.StopExitCodes.Count == 0 ? "-" : string.Join(", ", app.StopExitCodes));
         Pair(text, "max memory", app.MaxMemoryBytes is { } max ? Format.Memory(max) : "-");
+        Pair(text, "ready", app.Ready is { } ready
+            ? ready + (app.ReadyTimeoutMs is long t ? ", ready_timeout " + (t < 0 ? "infinity" : Format.Duration(t)) : "")
+            : "on spawn");
+        if (app.Live is { } live) Pair(text, "live", live);
+        if (app.WatchdogMs is long watchdog) Pair(text, "watchdog", Format.Duration(watchdog));
+        if (app.Critical) Pair(text, "critical", "yes (its outage makes /health answer 503)");
 
         var differing = app.Env
             .Where(kv => !callerEnv.TryGetValue(kv.Key, out string? mine) || mine != kv.Value)
@@ -61,12 +67,38 @@ internal static class DescribeText
         Pair(text, "restarts", i.Restarts.ToString(s_inv));
         Pair(text, "unstable", i.UnstableRestarts.ToString(s_inv));
         Pair(text, "last exit", Exit(i.ExitCode, i.ExitSignal));
+        if (i.StatusText is { } note) Pair(text, "status text", note);
         Pair(text, "status reason", i.StatusReason ?? "-");
         Pair(text, "restart reason", i.LastRestartReason ?? "-");
         Pair(text, "started at", i.StartedAt is { } started ? Format.Timestamp(started, zone) : "-");
         Pair(text, "out log", i.OutLog);
         Pair(text, "err log", i.ErrLog);
         Pair(text, "dropped lines", i.DroppedLines.ToString(s_inv));
+        if (i.Notify is { } notify)
+        {
+            Pair(text, "notify socket", notify.Socket);
+            Pair(text, "notify", $"{notify.Accepted.ToString(s_inv)} accepted, {notify.Malformed.ToString(s_inv)} malformed, {notify.Foreign.ToString(s_inv)} from other processes (ignored)");
+            if (notify.LastWatchdogAt is { } ping) Pair(text, "last watchdog", Format.Timestamp(ping, zone));
+        }
+        if (i.Probes is { Count: > 0 } probes)
+        {
+            text.Append("  probes\n");
+            string[] probeHeaders = ["role", "check", "state", "last", "latency", "checks", "failures", "detail"];
+            List<string[]> probeRows = probes.Select(p => new[]
+            {
+                p.Role,
+                p.Check,
+                p.Passing ? "passing" : "failing",
+                p.LastAt is { } at ? Format.Timestamp(at, zone) : "-",
+                p.LastLatencyMs is double ms ? ms.ToString("0.0", s_inv) + " ms" : "-",
+                p.Checks.ToString(s_inv),
+                p.Failures.ToString(s_inv),
+                p.LastDetail ?? "-",
+            }).ToList();
+            int[] probeWidths = probeHeaders.Select((h, c) => Math.Max(h.Length, probeRows.Max(r => r[c].Length))).ToArray();
+            Columns(text, probeHeaders, probeWidths);
+            foreach (string[] row in probeRows) Columns(text, row, probeWidths);
+        }
 
         if (i.RecentExits.Count == 0)
         {

@@ -11,25 +11,30 @@ namespace Tend.Cli.Rendering;
 internal static class ListTable
 {
     private static readonly string[] s_headers = ["id", "name", "inst", "pid", "status", "ready", "↺", "uptime", "cpu", "mem"];
+    private static readonly string[] s_headersWithNote = [.. s_headers, "note"];
     private const int StatusColumn = 4;
+    private const int NoteWidth = 40;
 
     public const string EmptyHint = "No apps yet. Start one with `tend start <command>` or `tend start tend.yaml`.";
 
     public static string Render(IReadOnlyList<InstanceInfo> rows, bool color)
     {
+        // The note column (an app's STATUS= text) only appears when some instance has one.
+        bool notes = rows.Any(r => !string.IsNullOrEmpty(r.StatusText));
+        string[] headers = notes ? s_headersWithNote : s_headers;
         var cells = new List<string[]>(rows.Count);
-        foreach (InstanceInfo row in rows) cells.Add(Cells(row));
+        foreach (InstanceInfo row in rows) cells.Add(Cells(row, notes));
 
-        int[] widths = new int[s_headers.Length];
+        int[] widths = new int[headers.Length];
         for (int c = 0; c < widths.Length; c++)
         {
-            widths[c] = s_headers[c].Length;
+            widths[c] = headers[c].Length;
             foreach (string[] r in cells) widths[c] = Math.Max(widths[c], r[c].Length);
         }
 
         var text = new StringBuilder();
         Border(text, widths, '┌', '┬', '┐');
-        Row(text, s_headers, widths, c => color ? Ansi.Bold + Ansi.Cyan : null);
+        Row(text, headers, widths, c => color ? Ansi.Bold + Ansi.Cyan : null);
         if (cells.Count > 0)
         {
             Border(text, widths, '├', '┼', '┤');
@@ -44,11 +49,11 @@ internal static class ListTable
         return text.ToString();
     }
 
-    private static string[] Cells(InstanceInfo row)
+    private static string[] Cells(InstanceInfo row, bool note)
     {
         var inv = CultureInfo.InvariantCulture;
         bool running = row.Pid is not null;
-        return
+        string[] cells =
         [
             row.Id.ToString(inv),
             row.Name,
@@ -61,6 +66,10 @@ internal static class ListTable
             Format.Cpu(row.CpuPercent),
             Format.Memory(row.MemoryBytes),
         ];
+        if (!note) return cells;
+        string text = row.StatusText ?? "";
+        if (text.Length > NoteWidth) text = text[..(NoteWidth - 1)] + "…";
+        return [.. cells, text];
     }
 
     private static void Border(StringBuilder text, int[] widths, char left, char middle, char right)

@@ -22,7 +22,18 @@ public static class ApiRoutes
     public const string Kill = "/v1/kill";
     /// <summary>GET ?target=all&amp;lines=20&amp;follow=true&amp;stream=out|err|both → application/x-ndjson of LogLineDto.</summary>
     public const string Logs = "/v1/logs";
+    // The health endpoints: served on the health listener (TCP, see docs/health.md) and on the socket.
+    /// <summary>GET: <see cref="HealthReport"/>; 503 when an app marked critical has no ready instance.</summary>
     public const string Health = "/health";
+    /// <summary>GET: 200 when every app that should run has all its instances ready, else 503.</summary>
+    public const string Ready = "/ready";
+    /// <summary>GET: 200 while the daemon answers.</summary>
+    public const string Live = "/live";
+    /// <summary>GET /apps/{name}/health: 200 with at least one ready instance, else 503 (404 for no such app).</summary>
+    public const string AppHealthPrefix = "/apps/";
+
+    /// <summary>Where the health listener binds unless TEND_HEALTH or --health says otherwise ("tend" on a phone keypad).</summary>
+    public const string DefaultHealthAddress = "127.0.0.1:8363";
 
     /// <summary>The socket file inside TEND_HOME.</summary>
     public const string SocketFileName = "tend.sock";

@@ -18,7 +18,8 @@ public sealed record InstanceInfo(
     double CpuPercent,
     long MemoryBytes,
     int? ExitCode,
-    string? ExitSignal);
+    string? ExitSignal,
+    string? StatusText = null);
 
 /// <summary>One exit of an instance, newest last in <see cref="InstanceDetail.RecentExits"/>.</summary>
 public sealed record ExitRecord(DateTimeOffset Time, int Pid, int? ExitCode, string? ExitSignal, long UptimeMs, string Reason);
@@ -44,7 +45,45 @@ public sealed record InstanceDetail(
     string OutLog,
     string ErrLog,
     long DroppedLines,
-    IReadOnlyList<ExitRecord> RecentExits);
+    IReadOnlyList<ExitRecord> RecentExits,
+    string? StatusText = null,
+    IReadOnlyList<ProbeInfo>? Probes = null,
+    NotifyInfo? Notify = null);
+
+/// <summary>
+/// A probe of an instance's current run, for describe. Role is "ready" or "live"; Passing is the
+/// state after thresholds, LastSuccess the newest check alone.
+/// </summary>
+public sealed record ProbeInfo(
+    string Role,
+    string Check,
+    bool Passing,
+    DateTimeOffset? LastAt,
+    bool? LastSuccess,
+    double? LastLatencyMs,
+    string? LastDetail,
+    int ConsecutiveFailures,
+    long Checks,
+    long Failures);
+
+/// <summary>An instance's NOTIFY_SOCKET: datagrams taken, and those ignored as malformed or from another process.</summary>
+public sealed record NotifyInfo(string Socket, long Accepted, long Malformed, long Foreign, DateTimeOffset? LastWatchdogAt);
+
+/// <summary>
+/// One app in the health endpoints. Status: healthy (every instance that should run is ready),
+/// degraded (some are not), critical (none is), stopped (none should run).
+/// </summary>
+public sealed record AppHealth(string Name, string Status, bool Critical, int Ready, int Wanted, IReadOnlyList<InstanceHealthInfo> Instances);
+
+/// <summary>One instance in <see cref="AppHealth"/>.</summary>
+public sealed record InstanceHealthInfo(int Instance, int? Pid, string Status, bool Ready, string? StatusText);
+
+/// <summary>
+/// GET /health on the health listener. Status is the daemon-wide tier: critical when an app marked
+/// critical has no ready instance (answered with 503), degraded when any app is not fully ready,
+/// else healthy.
+/// </summary>
+public sealed record HealthReport(string Status, int DaemonPid, string Version, long UptimeMs, IReadOnlyList<AppHealth> Apps);
 
 /// <summary>`tend describe --json`: one app, its resolved spec and its instances.</summary>
 public sealed record AppInfo(
@@ -65,7 +104,12 @@ public sealed record AppInfo(
     IReadOnlyDictionary<string, string> Env,
     IReadOnlyList<InstanceDetail> Instances,
     IReadOnlyList<string>? Supervisors = null,
-    IReadOnlyList<string>? DependsOn = null);
+    IReadOnlyList<string>? DependsOn = null,
+    string? Ready = null,
+    long? ReadyTimeoutMs = null,
+    string? Live = null,
+    long? WatchdogMs = null,
+    bool Critical = false);
 
 /// <summary>POST /v1/start. Either ConfigPath (a tend.yaml, optionally narrowed by Only) or Command (argv).</summary>
 public sealed record StartRequest(
@@ -90,7 +134,7 @@ public sealed record ActionResult(IReadOnlyList<string> Affected, string Message
 public sealed record ErrorResponse(string Error, IReadOnlyList<string> Details, int ExitCode);
 
 /// <summary>GET /v1/ping.</summary>
-public sealed record PingInfo(int Pid, string Version, string Home, long UptimeMs);
+public sealed record PingInfo(int Pid, string Version, string Home, long UptimeMs, string? HealthUrl = null);
 
 /// <summary>One line of GET /v1/logs (application/x-ndjson), and of `tend logs --json`.</summary>
 public sealed record LogLineDto(DateTimeOffset? Time, string App, int Instance, string Stream, string Text);
@@ -130,4 +174,6 @@ public sealed record TreeNodeInfo(
 [JsonSerializable(typeof(PingInfo))]
 [JsonSerializable(typeof(LogLineDto))]
 [JsonSerializable(typeof(TreeNodeInfo))]
+[JsonSerializable(typeof(AppHealth))]
+[JsonSerializable(typeof(HealthReport))]
 public sealed partial class TendJsonContext : JsonSerializerContext;

@@ -31,6 +31,15 @@ public sealed class App
     /// <summary>The supervisor this app is a child of, when it runs in a tree (else the flat root).</summary>
     internal SupervisorNode? Node { get; set; }
 
+    /// <summary>Where instances get their NOTIFY_SOCKET (made on first use).</summary>
+    internal Func<Health.NotifyHub>? NotifyHub { get; init; }
+
+    /// <summary>The app is gone: give back what its instances hold beyond a run (their notify sockets).</summary>
+    internal void Release()
+    {
+        foreach (Instance i in Instances) i.Release();
+    }
+
     /// <summary>Copy instances' output to the console too (`tend run`).</summary>
     internal bool EchoOutput { get; init; }
 
@@ -44,7 +53,17 @@ public sealed class App
         Signals.Name(Spec.StopSignal), (long)Spec.KillTimeout.TotalMilliseconds, [.. Spec.StopExitCodes],
         Spec.MaxMemoryBytes, ConfigPath, Spec.Env, [.. Instances.Select(i => i.ToDetail())],
         Node is null ? null : [.. SupervisorPath()],
-        Spec.DependsOn.Count == 0 ? null : [.. Spec.DependsOn.Select(d => $"{d.App} ({d.Condition.ToString().ToLowerInvariant()})")]);
+        Spec.DependsOn.Count == 0 ? null : [.. Spec.DependsOn.Select(d => $"{d.App} ({d.Condition.ToString().ToLowerInvariant()})")],
+        Spec.Ready is { } ready ? ready.Notify ? "notify (READY=1)" : DescribeProbe(ready.Probe!) : null,
+        Spec.Ready is { Timeout: var t } ? (t == Timeout.InfiniteTimeSpan ? -1 : (long)t.TotalMilliseconds) : null,
+        Spec.Live is { } live ? DescribeProbe(live) : null,
+        Spec.Watchdog is { } watchdog ? (long)watchdog.TotalMilliseconds : null,
+        Spec.Critical);
+
+    private static string DescribeProbe(Health.ProbeSpec p) =>
+        $"{p.Describe()} (every {Units.FormatDuration(p.Interval)}, timeout {Units.FormatDuration(p.Timeout)}, " +
+        $"{p.FailureThreshold} failures / {p.SuccessThreshold} successes" +
+        (p.InitialDelay > TimeSpan.Zero ? $", after {Units.FormatDuration(p.InitialDelay)})" : ")");
 
     /// <summary>The supervisors above this app, root first.</summary>
     private IEnumerable<string> SupervisorPath()

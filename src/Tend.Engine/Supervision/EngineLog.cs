@@ -47,6 +47,21 @@ internal static partial class EngineLog
     [LoggerMessage(1013, LogLevel.Information, "{App}: {Dependency} is {Condition}")]
     public static partial void DependencyMet(ILogger logger, string app, string dependency, string condition);
 
+    [LoggerMessage(1014, LogLevel.Information, "{Label} is ready: {Why}")]
+    public static partial void BecameReady(ILogger logger, string label, string why);
+
+    [LoggerMessage(1015, LogLevel.Warning, "{Label} is not ready: {Why}")]
+    public static partial void BecameUnready(ILogger logger, string label, string why);
+
+    [LoggerMessage(1016, LogLevel.Warning, "{Label} failed a health check and is stopped: {Reason}")]
+    public static partial void HealthFailed(ILogger logger, string label, string reason);
+
+    [LoggerMessage(1017, LogLevel.Information, "{App}#{Instance} status: {Text}")]
+    public static partial void StatusText(ILogger logger, string app, int instance, string text);
+
+    [LoggerMessage(1018, LogLevel.Information, "{Label} reports it is stopping (STOPPING=1)")]
+    public static partial void ReportsStopping(ILogger logger, string label);
+
     [LoggerMessage(2001, LogLevel.Information, "app {App} added ({Instances} instances)")]
     public static partial void AppAdded(ILogger logger, string app, int instances);
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Tend.Api;
 using Tend.Config;
+using Tend.Health;
 using Tend.Logs;
 using Tend.Processes;
 
@@ -12,7 +13,7 @@ namespace Tend.Supervision;
 /// by <see cref="_commands"/>; the loop's state is published under <see cref="_gate"/> so readers
 /// (list, describe, the sampler) always see a consistent snapshot.
 /// </summary>
-public sealed class Instance
+public sealed class Instance : IHealthSink
 {
     private const int RecentExitsKept = 10;
 
@@ -46,6 +47,11 @@ public sealed class Instance
     private LogWriter? _outLog;
     private LogWriter? _errLog;
     private int _overMemorySamples;
+    private string? _statusText;
+    private InstanceHealth? _health;
+    private TaskCompletionSource<RunFailure>? _failRun;
+    private NotifyEndpoint? _notify;
+    private static int s_notifyGeneration;
 
     internal Instance(App app, int id, int number, TimeProvider time, ILogger logger)
     {
@@ -173,7 +179,7 @@ public sealed class Instance
         lock (_gate)
         {
             return new InstanceInfo(Id, Name, Number, _pid, _status.ToWire(), _ready, _restarts, UptimeMsLocked(),
-                Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null);
+                Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null, _statusText);
         }
     }
 
@@ -184,7 +190,9 @@ public sealed class Instance
             return new InstanceDetail(Id, Name, Number, _pid, _status.ToWire(), _ready, _restarts, UptimeMsLocked(),
                 Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null,
                 _startedAt, _tracker.UnstableRuns, _statusReason, _lastRestartReason, OutLogPath, ErrLogPath,
-                _droppedBefore + (_outLog?.DroppedLines ?? 0) + (_errLog?.DroppedLines ?? 0), [.. _recentExits]);
+                _droppedBefore + (_outLog?.DroppedLines ?? 0) + (_errLog?.DroppedLines ?? 0), [.. _recentExits],
+                _statusText, _health?.Describe(),
+                _notify is { } n ? new NotifyInfo(n.Path, n.Accepted, n.Malformed, n.Foreign, _health?.LastWatchdogAt) : null);
         }
     }
 
@@ -255,8 +263,9 @@ public sealed class Instance
                     continue;
                 }
 
-                RestartDecision decision = _tracker.OnExit(spec, outcome.Exit, outcome.Uptime);
-                if (decision is RestartDecision.Restart && _app.Node?.OnInstanceExit(_app, this, outcome.Exit.ToString()) is string takenOver)
+                RestartDecision decision = _tracker.OnExit(spec, outcome.Exit, outcome.Uptime, outcome.Failure);
+                string ended = outcome.Failure?.Reason ?? outcome.Exit.ToString();
+                if (decision is RestartDecision.Restart && _app.Node?.OnInstanceExit(_app, this, ended) is string takenOver)
                 {
                     // The supervisor restarts us with our siblings (or has given up): this loop is done.
                     SetFinal(InstanceStatus.Stopped, takenOver);
@@ -267,7 +276,7 @@ public sealed class Instance
                     case RestartDecision.Stay stay:
                         SetFinal(InstanceStatus.Stopped, stay.Reason);
                         EngineLog.NotRestarted(_logger, Name, Number, "stopped", stay.Reason);
-                        _app.Node?.OnInstanceEnded(_app, $"{Label} exited ({outcome.Exit}) and is not restarted");
+                        _app.Node?.OnInstanceEnded(_app, $"{Label} exited ({ended}) and is not restarted");
                         return;
                     case RestartDecision.GiveUp giveUp:
                         SetFinal(InstanceStatus.Errored, giveUp.Reason);
@@ -275,7 +284,7 @@ public sealed class Instance
                         _app.Node?.OnInstanceEnded(_app, $"{Label} errored ({giveUp.Reason})");
                         return;
                     case RestartDecision.Restart restart:
-                        string reason = outcome.Exit.ToString();
+                        string reason = ended;
                         lock (_gate) { _status = InstanceStatus.Waiting; _statusReason = $"restart after {reason}"; }
                         _app.Changed();
                         EngineLog.Restarting(_logger, Name, Number, (long)restart.Delay.TotalMilliseconds, _restarts + 1, reason);
@@ -317,15 +326,16 @@ public sealed class Instance
         _app.Changed();
     }
 
-    private readonly record struct RunOutcome(ExitStatus Exit, TimeSpan Uptime, bool StoppedByUser, string? InPlaceRestartReason);
+    private readonly record struct RunOutcome(ExitStatus Exit, TimeSpan Uptime, bool StoppedByUser, string? InPlaceRestartReason, RunFailure? Failure = null);
 
     private async Task<RunOutcome> RunOnceAsync(AppSpec spec, CancellationToken stop)
     {
         ChildProcess child;
         long launchedAt = _time.GetTimestamp();
+        Dictionary<string, string> env = BuildEnvironment(spec);
         try
         {
-            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, BuildEnvironment(spec)), _time);
+            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env), _time);
         }
         catch (SpawnException ex)
         {
@@ -344,6 +354,8 @@ public sealed class Instance
         errLog.Start(child.StandardError!);
 
         var restartRequest = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var failRun = new TaskCompletionSource<RunFailure>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var health = new InstanceHealth(spec, Label, new ProbeContext(spec.Cwd, env), _time, _logger, this);
         // Logged before the new pid is published and the starter released, so daemon.log shows
         // starts in the order they happened, and anyone who sees the pid finds its event.
         EngineLog.Started(_logger, Name, Number, child.Pid);
@@ -355,22 +367,27 @@ public sealed class Instance
             _startedTimestamp = launchedAt;
             _startedAt = _time.GetUtcNow();
             _status = InstanceStatus.Online;
-            _ready = true;
+            _ready = health.ReadyOnSpawn;
+            _statusText = null;
+            _health = health;
+            _failRun = failRun;
             _restartRequest = restartRequest;
             _overMemorySamples = 0;
             _outLog = outLog;
             _errLog = errLog;
         }
         _app.Changed();
+        health.Start(outLog, errLog);
         _launched.TrySetResult();
 
         var stopRequested = Task.Delay(Timeout.Infinite, stop);
-        Task first = await Task.WhenAny(child.Exited, stopRequested, restartRequest.Task).ConfigureAwait(false);
+        Task first = await Task.WhenAny(child.Exited, stopRequested, restartRequest.Task, failRun.Task).ConfigureAwait(false);
 
         ExitStatus exit;
         string reason;
         bool byUser = false;
         string? inPlace = null;
+        RunFailure? failure = null;
         if (first == child.Exited)
         {
             exit = await child.Exited.ConfigureAwait(false);
@@ -379,13 +396,16 @@ public sealed class Instance
         else
         {
             byUser = first == stopRequested;
-            inPlace = byUser ? null : restartRequest.Task.Result;
-            lock (_gate) _status = InstanceStatus.Stopping;
+            if (first == failRun.Task) failure = failRun.Task.Result;
+            else if (!byUser) inPlace = restartRequest.Task.Result;
+            lock (_gate) { _status = InstanceStatus.Stopping; _ready = false; }
             _app.Changed();
             exit = await child.StopAsync(spec.StopSignal, spec.KillTimeout).ConfigureAwait(false);
-            reason = byUser ? "stopped" : inPlace!;
+            reason = byUser ? "stopped" : failure?.Reason ?? inPlace!;
         }
         TimeSpan uptime = _time.GetElapsedTime(launchedAt);
+        lock (_gate) { _health = null; _failRun = null; }
+        await health.DisposeAsync().ConfigureAwait(false);
 
         // The pipes reach EOF once every writer is gone; the group is killed on exit, so this is
         // quick. A grandchild that left our process group may hold them open: don't wait on it forever.
@@ -403,7 +423,7 @@ public sealed class Instance
         if (byUser) EngineLog.Stopped(_logger, Name, Number, child.Pid, exit.ToString());
         else EngineLog.Exited(_logger, Name, Number, child.Pid, exit.ToString(), (long)uptime.TotalMilliseconds);
         RecordExit(child.Pid, exit, uptime, reason);
-        return new RunOutcome(exit, uptime, byUser, inPlace);
+        return new RunOutcome(exit, uptime, byUser, inPlace, failure);
     }
 
     private void RecordExit(int pid, ExitStatus exit, TimeSpan uptime, string reason)
@@ -451,6 +471,77 @@ public sealed class Instance
         });
     }
 
+    /// <summary>
+    /// The instance's NOTIFY_SOCKET, made on its first run and kept across runs (an app's children
+    /// may hold on to the path). A datagram counts only if it comes from the live child's process
+    /// group: the old run's leftovers and unrelated processes are ignored and counted.
+    /// </summary>
+    private string? EnsureNotifyEndpoint()
+    {
+        if (_notify is not null) return _notify.Path;
+        if (_app.NotifyHub is not { } hub) return null;
+        string name = $"{Id}.{Interlocked.Increment(ref s_notifyGeneration)}";
+        _notify = hub().Register(name, IsOwnProcess, OnNotify);
+        return _notify.Path;
+    }
+
+    private bool IsOwnProcess(int pid)
+    {
+        int? leader;
+        lock (_gate) leader = _pid;
+        return leader is int main && (pid == main || ProcStat.ReadProcessGroup(pid) == main);
+    }
+
+    private void OnNotify(NotifyMessage message)
+    {
+        InstanceHealth? health;
+        lock (_gate) health = _health;
+        health?.OnNotify(message);
+    }
+
+    /// <summary>The app is deleted: close the notify socket.</summary>
+    internal void Release()
+    {
+        _notify?.Dispose();
+        _notify = null;
+    }
+
+    void IHealthSink.OnReadyChanged(bool ready, string why)
+    {
+        lock (_gate)
+        {
+            if (_status != InstanceStatus.Online) return;
+            _ready = ready;
+        }
+        _app.Changed();
+    }
+
+    void IHealthSink.OnStatusText(string text)
+    {
+        lock (_gate) _statusText = text;
+        EngineLog.StatusText(_logger, Name, Number, text);
+        _app.Changed();
+    }
+
+    void IHealthSink.OnStopping()
+    {
+        lock (_gate)
+        {
+            if (_status is not (InstanceStatus.Online or InstanceStatus.Stopping)) return;
+            _status = InstanceStatus.Stopping;
+            _ready = false;
+        }
+        EngineLog.ReportsStopping(_logger, Label);
+        _app.Changed();
+    }
+
+    void IHealthSink.OnHealthFailure(RunFailure failure)
+    {
+        TaskCompletionSource<RunFailure>? failRun;
+        lock (_gate) failRun = _failRun;
+        failRun?.TrySetResult(failure);
+    }
+
     private Dictionary<string, string> BuildEnvironment(AppSpec spec)
     {
         var env = new Dictionary<string, string>(spec.Env, StringComparer.Ordinal)
@@ -461,6 +552,19 @@ public sealed class Instance
         };
         if (spec.IncrementVar is { } inc)
             env[inc.Name] = (inc.Start + Number).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (spec.UsesNotify && EnsureNotifyEndpoint() is { } socket)
+        {
+            env["NOTIFY_SOCKET"] = socket;
+            if (spec.Watchdog is TimeSpan watchdog)
+                env["WATCHDOG_USEC"] = ((long)(watchdog.TotalMicroseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            // Ours to give: one inherited from whoever started the daemon would point at the wrong listener.
+            env.Remove("NOTIFY_SOCKET");
+            env.Remove("WATCHDOG_USEC");
+            env.Remove("WATCHDOG_PID");
+        }
         return env;
     }
 }

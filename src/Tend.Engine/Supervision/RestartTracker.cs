@@ -18,6 +18,9 @@ public abstract record RestartDecision
     public sealed record GiveUp(string Reason) : RestartDecision;
 }
 
+/// <summary>Why Tend itself ended a run: a failed health check. <see cref="FailedStart"/> when it never became ready.</summary>
+public sealed record RunFailure(string Reason, bool FailedStart);
+
 /// <summary>
 /// The crash-loop guard and backoff of one instance. Pure: it sees uptimes, never clocks, so
 /// tests drive it directly.
@@ -49,19 +52,26 @@ public sealed class RestartTracker
         _ => false,
     };
 
-    public RestartDecision OnExit(AppSpec spec, ExitStatus exit, TimeSpan uptime)
+    /// <param name="failure">
+    /// Set when Tend ended the run because a health check failed (ready_timeout, liveness, watchdog):
+    /// the run is a failure whatever the process exited with once stopped (a clean exit 0 on
+    /// SIGTERM included), as systemd and Kubernetes treat it; a failed start is also unstable.
+    /// </param>
+    public RestartDecision OnExit(AppSpec spec, ExitStatus exit, TimeSpan uptime, RunFailure? failure = null)
     {
-        bool unstable = uptime < spec.MinUptime;
+        bool unstable = uptime < spec.MinUptime || failure?.FailedStart == true;
         UnstableRuns = unstable ? UnstableRuns + 1 : 0;
+        string what = failure?.Reason ?? exit.ToString();
 
-        if (!PolicyRestarts(spec, exit))
-            return new RestartDecision.Stay($"{exit}; restart: {Describe(spec.Restart)}");
+        bool restarts = failure is null ? PolicyRestarts(spec, exit) : spec.Restart != RestartPolicy.Never;
+        if (!restarts)
+            return new RestartDecision.Stay($"{what}; restart: {Describe(spec.Restart)}");
 
         if (UnstableRuns > spec.MaxRestarts)
         {
             return new RestartDecision.GiveUp(
                 $"crash loop: {UnstableRuns} runs in a row shorter than min_uptime {Config.Units.FormatDuration(spec.MinUptime)} " +
-                $"(max_restarts {spec.MaxRestarts}); last: {exit}");
+                $"(max_restarts {spec.MaxRestarts}); last: {what}");
         }
 
         return new RestartDecision.Restart(spec.RestartDelay + BackoffDelay(spec.Backoff, UnstableRuns));

@@ -75,14 +75,18 @@ public sealed partial class Supervisor
             return (true, null);
         }
 
-        // started and ready: every instance online (Tend has no readiness probes yet, so online
-        // is ready). A dependency that ended up stopped, errored or blocked will not get there.
+        // started: every instance spawned (online); ready: every instance ready as its ready:
+        // setting says (online, for an app without one). A dependency that ended up stopped,
+        // errored or blocked will not get there.
+        bool needReady = dep.Condition == DependencyCondition.Ready;
         foreach (var i in instances)
         {
             switch (i.Status)
             {
-                case "online":
+                case "online" when !needReady || i.Ready:
                     continue;
+                case "online":
+                    return (false, null);
                 case "stopped" or "errored" or "blocked":
                     return (false, $"{i.Name}#{i.Instance} is {i.Status}" + (i.StatusReason is { } why ? $": {why}" : ""));
                 default:

@@ -21,6 +21,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly StateSaver? _saver;
     private int _nextId;
+    private Health.NotifyHub? _notifyHub;
 
     /// <param name="home">TEND_HOME: logs go under it, and state.json when <paramref name="persist"/>.</param>
     /// <param name="persist">False for `tend run` (a container's PID 1 keeps no state between runs).</param>
@@ -320,7 +321,7 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     private App AddApp(AppSpec spec, string? configPath, IEnumerable<int> ids)
     {
-        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request()) { EchoOutput = EchoOutput };
+        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request()) { EchoOutput = EchoOutput, NotifyHub = GetNotifyHub };
         lock (_gate) _apps.Add(app);
         _saver?.Request();
         return app;
@@ -329,7 +330,14 @@ public sealed partial class Supervisor : IAsyncDisposable
     private void RemoveApp(App app)
     {
         lock (_gate) _apps.Remove(app);
+        app.Release();
         _saver?.Request();
+    }
+
+    /// <summary>The daemon's one notify hub, made when the first app with ready: notify or a watchdog runs.</summary>
+    private Health.NotifyHub GetNotifyHub()
+    {
+        lock (_gate) return _notifyHub ??= new Health.NotifyHub(Path.Combine(Home, "notify"), _logger);
     }
 
     internal PersistedState Snapshot()
@@ -346,5 +354,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     {
         await Sampler.DisposeAsync().ConfigureAwait(false);
         if (_saver is not null) await _saver.DisposeAsync().ConfigureAwait(false);
+        foreach (App app in Apps) app.Release();
+        _notifyHub?.Dispose();
     }
 }

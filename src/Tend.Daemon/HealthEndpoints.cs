@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Tend.Api;
+using Tend.Supervision;
+
+namespace Tend.Daemon;
+
+/// <summary>
+/// The health endpoints for load balancers, Kubernetes probes and monitoring: /health, /ready,
+/// /live and /apps/{name}/health. They are the only routes the TCP health listener serves; the
+/// control API stays on the unix socket, whose file mode is what keeps other users out. Anyone
+/// who can reach the health port learns app names and states, nothing more, and can change nothing.
+/// </summary>
+internal static class HealthEndpoints
+{
+    public static void MapHealthEndpoints(this WebApplication app, long started)
+    {
+        var json = TendJsonContext.Default;
+
+        // A request that came in over TCP may only read health.
+        app.Use(async (context, next) =>
+        {
+            if (context.Connection.LocalIPAddress is not null && !IsHealthPath(context.Request.Path))
+            {
+                context.Response.StatusCode = 404;
+                await context.Response.WriteAsJsonAsync(
+                    new ErrorResponse("not found: this listener serves only /health, /ready, /live and /apps/{name}/health", [], 1),
+                    json.ErrorResponse);
+                return;
+            }
+            await next(context);
+        });
+
+        app.MapGet(ApiRoutes.Health, (Supervisor s) =>
+        {
+            IReadOnlyList<AppHealth> apps = s.AppsHealth();
+            string status = Supervisor.OverallHealth(apps);
+            var report = new HealthReport(status, Environment.ProcessId, ThisAssembly.Version,
+                (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, apps);
+            return Results.Json(report, json.HealthReport, statusCode: status == Supervisor.Critical ? 503 : 200);
+        });
+
+        app.MapGet(ApiRoutes.Ready, (Supervisor s) =>
+        {
+            IReadOnlyList<AppHealth> apps = s.AppsHealth();
+            bool ready = Supervisor.AllReady(apps);
+            var report = new HealthReport(ready ? "ready" : "not ready", Environment.ProcessId, ThisAssembly.Version,
+                (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, apps);
+            return Results.Json(report, json.HealthReport, statusCode: ready ? 200 : 503);
+        });
+
+        app.MapGet(ApiRoutes.Live, () => Results.Text("alive\n"));
+
+        app.MapGet(ApiRoutes.AppHealthPrefix + "{name}/health", (string name, Supervisor s) =>
+        {
+            if (s.AppHealthOf(name) is not AppHealth health)
+                return Results.Json(new ErrorResponse($"no app named \"{name}\"", [], 1), json.ErrorResponse, statusCode: 404);
+            return Results.Json(health, json.AppHealth, statusCode: health.Ready > 0 ? 200 : 503);
+        });
+    }
+
+    private static bool IsHealthPath(PathString path) =>
+        path == ApiRoutes.Health || path == ApiRoutes.Ready || path == ApiRoutes.Live
+        || (path.StartsWithSegments(ApiRoutes.AppHealthPrefix.TrimEnd('/'), out PathString rest) && rest.Value?.EndsWith("/health", StringComparison.Ordinal) == true);
+}
+
+/// <summary>
+/// Where the health listener binds: TEND_HEALTH or --health, "host:port", or "off". The default
+/// is <see cref="ApiRoutes.DefaultHealthAddress"/>. Url is filled in once Kestrel has bound (port 0
+/// picks a free port, which tests use); null when off or when the port was taken.
+/// </summary>
+internal sealed class HealthAddress
+{
+    public IPEndPoint? EndPoint { get; private set; }
+    public string? Url { get; set; }
+
+    /// <summary>Null on success, else what is wrong with <paramref name="text"/>.</summary>
+    public static string? TryParse(string text, out HealthAddress address)
+    {
+        address = new HealthAddress();
+        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
+            return null;
+        int colon = text.LastIndexOf(':');
+        string host = colon > 0 ? text[..colon] : "";
+        if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
+        if (colon <= 0 || host.Length == 0
+            || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+            return $"health address \"{text}\" is not host:port (such as 127.0.0.1:8363 or [::1]:8363) or off";
+        if (host == "localhost") host = "127.0.0.1";
+        if (!IPAddress.TryParse(host, out IPAddress? ip))
+            return $"health address \"{text}\": \"{host}\" is not an IP address (use 127.0.0.1, ::1, or 0.0.0.0 to listen everywhere)";
+        address.EndPoint = new IPEndPoint(ip, port);
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the port can be bound now. A taken port must not keep the daemon (and every app)
+    /// from starting: the daemon logs it and runs without the health listener.
+    /// </summary>
+    public string? CheckBindable()
+    {
+        if (EndPoint is null || EndPoint.Port == 0) return null;
+        try
+        {
+            using var socket = new Socket(EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true); // as Kestrel binds
+            socket.Bind(EndPoint);
+            return null;
+        }
+        catch (SocketException ex)
+        {
+            string why = ex.Message;
+            EndPoint = null;
+            return why;
+        }
+    }
+}
