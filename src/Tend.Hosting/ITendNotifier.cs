@@ -6,7 +6,7 @@ namespace Tend.Hosting;
 /// disabled and every call is a no-op.
 /// </summary>
 /// <remarks>
-/// Sending never throws and never blocks: an app must not stall or crash because its manager went
+/// Sending never throws and waits at most 100 ms: an app must not stall or crash because its manager went
 /// away. Failures are counted in <see cref="FailedSends"/> (and logged once per outage). Thread-safe.
 /// </remarks>
 public interface ITendNotifier

@@ -14,13 +14,17 @@ namespace Tend.Hosting;
 /// <remarks>
 /// One unconnected socket is reused under a lock, with the address given on every send, so a
 /// manager that restarts and binds the same path again is reached without reopening anything.
-/// The socket is non-blocking on purpose: a unix datagram send blocks while the receiver's queue
-/// is full, and a manager that stopped reading must not freeze the app's request threads or its
-/// watchdog timer. Every failure (no such socket, EAGAIN, a path too long for sun_path) is
-/// swallowed and counted; the socket is then reopened on the next send.
+/// A unix datagram send blocks while the receiver's queue is full, and that queue is short
+/// (net.unix.max_dgram_qlen, 10 by default, maybe shared by every instance the manager runs). So
+/// a send may wait <see cref="SendTimeout"/> for a busy manager to catch up, but no longer: one
+/// that stopped reading must not freeze the app's threads or its watchdog timer. Every failure
+/// (no such socket, a timeout, a path too long for sun_path) is swallowed and counted; the socket
+/// is then reopened on the next send.
 /// </remarks>
 internal sealed partial class TendNotifier : ITendNotifier, IDisposable
 {
+    internal static readonly TimeSpan SendTimeout = TimeSpan.FromMilliseconds(100);
+
     private readonly Lock _gate = new();
     private readonly string? _address;
     private readonly ILogger _logger;
@@ -55,7 +59,10 @@ internal sealed partial class TendNotifier : ITendNotifier, IDisposable
             try
             {
                 _endPoint ??= new UnixDomainSocketEndPoint(_address[0] == '@' ? "\0" + _address[1..] : _address);
-                _socket ??= new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
+                _socket ??= new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified)
+                {
+                    SendTimeout = (int)SendTimeout.TotalMilliseconds,
+                };
                 _socket.SendTo(datagram, SocketFlags.None, _endPoint);
                 if (_failing)
                 {
