@@ -16,7 +16,9 @@ namespace Tend.Health;
 /// long as the command runs. A Socket wrapped around the same descriptor makes it non-blocking and reads
 /// it through the runtime's epoll loop (System.IO.Pipes does the same on Unix). The pipes must be read
 /// while the command runs, or a chatty command would fill one and block; only the head is kept, for
-/// the failure detail.</para>
+/// the failure detail. The Socket does not own the descriptor and is disposed (which takes it out of
+/// the epoll loop) before <see cref="ChildProcess.DisposeAsync"/> closes it, so a later socket given the
+/// same number is not mistaken for it.</para>
 /// </remarks>
 public sealed class ExecProbe : IProbe
 {

@@ -64,12 +64,12 @@ public sealed class ExecProbeTests : IDisposable
         // The command records its own pid and a background child's before sleeping, so the test can
         // check both are gone (the group is killed, not just the leader).
         string pids = Path.Combine(_dir, "pids");
-        var result = await CheckAsync(Context(), TimeSpan.FromMilliseconds(500),
+        var result = await CheckAsync(Context(), TimeSpan.FromSeconds(2),
             "sh", "-c", $"sleep 30 & echo $$ $! > {pids}.tmp; mv {pids}.tmp {pids}; wait");
 
         Assert.False(result.Success);
-        Assert.Equal("timed out after 500ms", result.Detail);
-        Assert.True(File.Exists(pids), "the command never got to record its pids (500ms was not enough to start sh?)");
+        Assert.Equal("timed out after 2s", result.Detail);
+        Assert.True(File.Exists(pids), "the command never got to record its pids (2s was not enough to start sh?)");
         int[] started = [.. File.ReadAllText(pids).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
         Assert.Equal(2, started.Length);
         // Reaped before the check returned: not even a zombie is left.

@@ -17,6 +17,7 @@ public sealed class ProbeRunnerTests : IAsyncDisposable
 
     private readonly FakeTimeProvider _time = new();
     private readonly List<bool> _flips = [];
+    private readonly List<ProbeRunner> _senders = [];
     private ProbeRunner? _runner;
 
     public async ValueTask DisposeAsync()
@@ -39,8 +40,11 @@ public sealed class ProbeRunnerTests : IAsyncDisposable
     {
         _runner = new ProbeRunner(spec, probe, _time, initiallyPassing, (runner, passing) =>
         {
-            Assert.Same(_runner, runner);
-            lock (_flips) _flips.Add(passing);
+            lock (_flips)
+            {
+                _flips.Add(passing);
+                _senders.Add(runner);
+            }
         })
         { FastUntilFirstPass = fast };
         _runner.Start();
@@ -115,6 +119,7 @@ public sealed class ProbeRunnerTests : IAsyncDisposable
         for (int i = 2; i <= 6; i++) await NextCheckAsync(i);
 
         Assert.Equal([false, true], Flips);
+        lock (_flips) Assert.All(_senders, sender => Assert.Same(runner, sender));
         Assert.True(runner.Passing);
     }
 
