@@ -30,6 +30,19 @@ public sealed class FakeTimeProvider : TimeProvider
     /// <summary>Timers waiting to fire (what tests check to know a delay has begun).</summary>
     public int PendingTimers { get { lock (_gate) return _timers.Count; } }
 
+    /// <summary>How far the clock must move for the earliest pending timer to fire; null when none is
+    /// pending. Lets a test see which delay a loop chose without advancing past it.</summary>
+    public TimeSpan? NextDue
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Count == 0 ? null : TimeSpan.FromTicks(_timers.Min(t => t.DueAt) - _ticks);
+            }
+        }
+    }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new FakeTimer(this, callback, state);

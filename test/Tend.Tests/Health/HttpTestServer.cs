@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Tend.Tests.Health;
+
+/// <summary>
+/// A tiny HTTP/1.1 server on 127.0.0.1:0 that answers every request with whatever <see cref="Respond"/>
+/// says (a raw TcpListener: the test project does not reference ASP.NET). A null answer accepts the
+/// connection and never replies.
+/// </summary>
+public sealed class HttpTestServer : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<TcpClient> _held = [];
+    private readonly Task _accepting;
+    private int _requests;
+
+    public HttpTestServer(Func<int, string?> respond)
+    {
+        Respond = respond;
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    /// <summary>Request number (from 1) → raw response head, e.g. "HTTP/1.1 200 OK".</summary>
+    public Func<int, string?> Respond { get; set; }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public Uri Url => new($"http://127.0.0.1:{Port}/healthz");
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public static string Status(int code, string extraHeaders = "") =>
+        $"HTTP/1.1 {code} Status\r\n{extraHeaders}Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accepting.WaitAsync(TimeSpan.FromSeconds(10));
+        lock (_held) foreach (var client in _held) client.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                _ = ServeAsync(client);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        try
+        {
+            var stream = client.GetStream();
+            var head = new StringBuilder();
+            var buffer = new byte[1024];
+            while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                int n = await stream.ReadAsync(buffer, _stop.Token);
+                if (n == 0) { client.Dispose(); return; }
+                head.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+            string? response = Respond(Interlocked.Increment(ref _requests));
+            if (response is null)
+            {
+                lock (_held) _held.Add(client);
+                return;
+            }
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(response), _stop.Token);
+            client.Dispose();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            client.Dispose();
+        }
+    }
+}
