@@ -12,7 +12,7 @@ namespace Tend.Tests.Health;
 /// <summary>Real sockets, real senders: the test process itself, /bin/sh-free testchild processes.
 /// Datagrams on one socket arrive in order, so "the valid one after the bad ones has arrived" proves
 /// the bad ones were handled, with no sleeping.</summary>
-public sealed class NotifyHubTests : IDisposable
+public sealed partial class NotifyHubTests : IDisposable
 {
     private readonly string _dir;
     private readonly CapturingLogger _log = new();
@@ -120,6 +120,25 @@ public sealed class NotifyHubTests : IDisposable
         Assert.Equal((1, 6, 0), (endpoint.Accepted, endpoint.Malformed, endpoint.Foreign));
         Assert.Equal(0, inbox.Count);
         Assert.Contains(_log.Entries, e => e.EventId == 5002 && e.Level == LogLevel.Information);
+    }
+
+    [Fact]
+    public async Task Notify_AttachedDescriptors_AreNeverInstalledInTheDaemon()
+    {
+        var inbox = new Inbox();
+        using var endpoint = _hub.Register("fds", _ => true, inbox.Add);
+        string marker = Path.Combine(_dir, "marker");
+        File.WriteAllText(marker, "");
+
+        using (var a = File.OpenHandle(marker))
+        using (var b = File.OpenHandle(marker))
+        {
+            SendWithDescriptors(endpoint.Path, "FDSTORE=1\nREADY=1", (int)a.DangerousGetHandle(), (int)b.DangerousGetHandle());
+        }
+        Assert.True((await inbox.NextAsync()).Ready);
+
+        // Ours are closed: any descriptor still open on the marker would be one the hub received.
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries("/proc/self/fd"), fd => LinkTarget(fd) == marker);
     }
 
     [Fact]
@@ -367,6 +386,40 @@ public sealed class NotifyHubTests : IDisposable
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         socket.SendTo(payload, new UnixDomainSocketEndPoint(path));
+    }
+
+    /// <summary>sendmsg with SCM_RIGHTS, which System.Net.Sockets cannot do: what an app sending FDSTORE=1 does.</summary>
+    private static unsafe void SendWithDescriptors(string path, string payload, params int[] fds)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(path));
+        byte[] bytes = Encoding.UTF8.GetBytes(payload);
+        int dataLength = fds.Length * sizeof(int);
+        int controlLength = Interop.Sys.CMsgSpace(dataLength);
+        ulong* control = stackalloc ulong[(controlLength + 7) / 8];
+        var header = (Interop.Sys.CMsgHdr*)control;
+        header->Len = (nuint)(Interop.Sys.CMsgAlign(sizeof(Interop.Sys.CMsgHdr)) + dataLength);
+        header->Level = Interop.Sys.SOL_SOCKET;
+        header->Type = Interop.Sys.SCM_RIGHTS;
+        fds.CopyTo(new Span<int>((byte*)control + Interop.Sys.CMsgAlign(sizeof(Interop.Sys.CMsgHdr)), fds.Length));
+        fixed (byte* data = bytes)
+        {
+            var iov = new Interop.Sys.IoVec { Base = data, Len = (nuint)bytes.Length };
+            var msg = new Interop.Sys.MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)controlLength };
+            Assert.Equal(bytes.Length, (int)Native.sendmsg((int)socket.Handle, &msg, 0));
+        }
+    }
+
+    private static string? LinkTarget(string path)
+    {
+        try { return new FileInfo(path).LinkTarget; }
+        catch (IOException) { return null; }
+    }
+
+    private static unsafe partial class Native
+    {
+        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+        internal static partial nint sendmsg(int fd, Interop.Sys.MsgHdr* msg, int flags);
     }
 
     /// <summary>Messages as the hub delivers them, awaited with a bound.</summary>
