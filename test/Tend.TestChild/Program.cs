@@ -14,7 +14,15 @@
 //   --crash             with --exit-after: kill ourselves with SIGSEGV instead of exiting
 //   --once FILE         with --exit-after: exit only if FILE does not exist yet (and create it);
 //                       later runs sleep instead, so a child fails exactly once
+// Notify modes send sd_notify datagrams to $NOTIFY_SOCKET (nothing happens if it is unset):
+//   --notify-status TEXT            send STATUS=TEXT at start
+//   --notify-send TEXT              send TEXT verbatim at start, "\n" meaning a newline (RELOADING=1, …)
+//   --notify-ready-after DUR        send READY=1 after DUR, then carry on as the other options say
+//   --notify-watchdog DUR           send WATCHDOG=1 every DUR, from a background thread
+//   --notify-watchdog-stop-after DUR  stop those pings after DUR (a hang, as the daemon sees it)
+//   --notify-stopping-on-term       on SIGTERM send STOPPING=1, then exit 0
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -22,7 +30,7 @@ var opts = new Dictionary<string, string?>();
 for (int i = 0; i < args.Length; i++)
 {
     string a = args[i];
-    bool isFlag = a is "--print-env" or "--ignore-term" or "--block" or "--crash" or "--sleep";
+    bool isFlag = a is "--print-env" or "--ignore-term" or "--block" or "--crash" or "--sleep" or "--notify-stopping-on-term";
     opts[a] = isFlag ? null : (i + 1 < args.Length ? args[++i] : "");
 }
 
@@ -55,6 +63,12 @@ using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
 {
     Stamp("term");
     if (Has("--ignore-term")) ctx.Cancel = true;
+    else if (Has("--notify-stopping-on-term"))
+    {
+        Notify("STOPPING=1");
+        ctx.Cancel = true;
+        Environment.Exit(0);
+    }
 });
 using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
 {
@@ -70,6 +84,28 @@ if (Has("--print-env"))
 }
 if (Get("--echo") is { } echo) Write(echo + "\n");
 if (Get("--echo-err") is { } echoErr) { var e = Encoding.UTF8.GetBytes(echoErr + "\n"); Console.OpenStandardError().Write(e); }
+
+if (Get("--notify-status") is { } status) Notify("STATUS=" + status);
+if (Get("--notify-send") is { } verbatim) Notify(verbatim.Replace("\\n", "\n"));
+if (Get("--notify-ready-after") is { } readyAfter)
+{
+    var delay = ParseDuration(readyAfter);
+    new Thread(() => { Thread.Sleep(delay); Notify("READY=1"); }) { IsBackground = true }.Start();
+}
+if (Get("--notify-watchdog") is { } watchdogEvery)
+{
+    var every = ParseDuration(watchdogEvery);
+    var stopAfter = Get("--notify-watchdog-stop-after") is { } stopText ? ParseDuration(stopText) : Timeout.InfiniteTimeSpan;
+    var clock = Stopwatch.StartNew();
+    new Thread(() =>
+    {
+        while (stopAfter == Timeout.InfiniteTimeSpan || clock.Elapsed < stopAfter)
+        {
+            Notify("WATCHDOG=1");
+            Thread.Sleep(every);
+        }
+    }) { IsBackground = true }.Start();
+}
 
 if (Get("--grandchild") is { } gcFile)
 {
@@ -136,6 +172,24 @@ Thread.Sleep(Timeout.Infinite);
 return 0;
 
 void Write(string s) { var b = Encoding.UTF8.GetBytes(s); stdout.Write(b, 0, b.Length); }
+
+// sd_notify(3) by hand: one datagram to $NOTIFY_SOCKET ('@' is the abstract namespace). A failure is
+// reported on stderr and otherwise ignored, as the real sd_notify does.
+static void Notify(string payload)
+{
+    string? target = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+    if (string.IsNullOrEmpty(target)) return;
+    if (target[0] == '@') target = "\0" + target[1..];
+    try
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.SendTo(Encoding.UTF8.GetBytes(payload), new UnixDomainSocketEndPoint(target));
+    }
+    catch (SocketException e)
+    {
+        Console.Error.WriteLine($"testchild: notify {target}: {e.Message}");
+    }
+}
 
 // "line 000000042 " then x's: a line number every test can check for order and gaps.
 static void FormatLine(byte[] line, long i)

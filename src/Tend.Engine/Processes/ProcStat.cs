@@ -5,7 +5,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Tend.Processes;
 
 /// <summary>Reads /proc/&lt;pid&gt;/stat: start times (to tell a process from a later one that reuses its
-/// pid) and per-process-group resource usage.</summary>
+/// pid), process groups, and per-process-group resource usage.</summary>
 /// <remarks>
 /// The second field of the stat line is the command name in parentheses, and that name is chosen
 /// by the process: it may contain spaces and ')' itself. Everything after the last ')' is
@@ -32,6 +32,16 @@ public static class ProcStat
         Span<byte> buffer = stackalloc byte[StatBufferSize];
         if (!TryReadStat(pid, buffer, out var fields)) return null;
         return ParseULong(fields, FieldStartTime);
+    }
+
+    /// <summary>The process group of <paramref name="pid"/> (field 5), or null if there is no such process.
+    /// Every child Tend starts leads its own group, so a group id equal to an instance's main pid means
+    /// "started by that instance" (unless the process deliberately left the group).</summary>
+    public static int? ReadProcessGroup(int pid)
+    {
+        Span<byte> buffer = stackalloc byte[StatBufferSize];
+        if (!TryReadStat(pid, buffer, out var fields)) return null;
+        return int.TryParse(GetField(fields, FieldPgid), NumberStyles.None, CultureInfo.InvariantCulture, out int pgid) ? pgid : null;
     }
 
     /// <summary>True if <paramref name="pid"/> is the very process that started at <paramref name="startTime"/>

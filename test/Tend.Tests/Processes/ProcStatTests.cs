@@ -62,6 +62,33 @@ public sealed class ProcStatTests
     }
 
     [Fact]
+    public async Task ReadProcessGroup_ChildAndGrandchild_AreInTheChildsGroup()
+    {
+        string pidFile = Path.Combine(Path.GetTempPath(), "tend-gc-" + Guid.NewGuid().ToString("N"));
+        (int Pid, ulong StartTime) grandchild = default;
+        try
+        {
+            await using var child = ChildProcess.Start(TestChild("--grandchild", pidFile));
+            grandchild = await WaitForGrandchildAsync(pidFile, child.Pid);
+
+            Assert.Equal(child.Pid, ProcStat.ReadProcessGroup(child.Pid));
+            Assert.Equal(child.Pid, ProcStat.ReadProcessGroup(grandchild.Pid));
+            Assert.NotEqual(child.Pid, ProcStat.ReadProcessGroup(Environment.ProcessId));
+        }
+        finally
+        {
+            await KillIfAliveAsync(grandchild.Pid, grandchild.StartTime);
+            File.Delete(pidFile);
+        }
+    }
+
+    [Fact]
+    public void ReadProcessGroup_NoSuchProcess_IsNull()
+    {
+        Assert.Null(ProcStat.ReadProcessGroup(4_194_305));
+    }
+
+    [Fact]
     public async Task SampleGroups_AllocatingChild_ReportsItsMemory()
     {
         await using var child = ChildProcess.Start(TestChild("--alloc", "50"));
