@@ -21,7 +21,7 @@ internal static class HealthEndpoints
         // A request that came in over TCP may only read health.
         app.Use(async (context, next) =>
         {
-            if (context.Connection.LocalIPAddress is not null && !IsHealthPath(context.Request.Path))
+            if (context.Connection.LocalIpAddress is not null && !IsHealthPath(context.Request.Path))
             {
                 context.Response.StatusCode = 404;
                 await context.Response.WriteAsJsonAsync(

@@ -55,7 +55,7 @@ public sealed class HttpTestServer : IAsyncDisposable
                 _ = ServeAsync(client);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
         }
     }

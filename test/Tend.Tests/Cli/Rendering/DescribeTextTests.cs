@@ -50,6 +50,43 @@ public sealed class DescribeTextTests
     }
 
     [Fact]
+    public void Render_AppWithHealthChecks_ShowsChecksStatusTextAndProbeResults()
+    {
+        AppInfo sample = SampleApp();
+        InstanceDetail first = sample.Instances[0] with
+        {
+            StatusText = "serving on :8080",
+            Notify = new NotifyInfo("/h/notify/0.1.sock", 5, 1, 2, null),
+            Probes =
+            [
+                new ProbeInfo("ready", "http http://127.0.0.1:8080/ready", false, new DateTimeOffset(2025, 3, 4, 5, 6, 8, TimeSpan.Zero),
+                    false, 1.5, "HTTP 503", 2, 10, 4),
+            ],
+        };
+        AppInfo app = sample with
+        {
+            Ready = "notify (READY=1)", ReadyTimeoutMs = 30_000, Live = "tcp 127.0.0.1:8080 (every 5s, timeout 1s, 3 failures / 1 successes)",
+            WatchdogMs = 10_000, Critical = true, Instances = [first],
+        };
+
+        string text = DescribeText.Render(app, new Dictionary<string, string>(), TimeZoneInfo.Utc, color: false);
+
+        Assert.Contains("""
+              ready           notify (READY=1), ready_timeout 30s
+              live            tcp 127.0.0.1:8080 (every 5s, timeout 1s, 3 failures / 1 successes)
+              watchdog        10s
+              critical        yes (its outage makes /health answer 503)
+            """, text);
+        Assert.Contains("  status text     serving on :8080\n", text);
+        Assert.Contains("  notify          5 accepted, 1 malformed, 2 from other processes (ignored)\n", text);
+        Assert.Contains("""
+              probes
+                role   check                             state    last                 latency  checks  failures  detail
+                ready  http http://127.0.0.1:8080/ready  failing  2025-03-04 05:06:08  1.5 ms   10      4         HTTP 503
+            """, text);
+    }
+
+    [Fact]
     public void Render_App_ShowsSpecThenEachInstance()
     {
         var callerEnv = new Dictionary<string, string> { ["PATH"] = "/usr/bin", ["HOME"] = "/home/me" };
@@ -71,6 +108,7 @@ public sealed class DescribeTextTests
               kill timeout    5s
               stop exit codes 0, 143
               max memory      512.0mb
+              ready           on spawn
               env             3 variables, 2 differ from this shell
                 HOME=/root
                 PORT=3000

@@ -34,6 +34,28 @@ public sealed class ListTableTests
     }
 
     [Fact]
+    public void Render_StatusText_AddsATruncatedNoteColumn()
+    {
+        string table = ListTable.Render(
+        [
+            Row(0, "web", 0, 4242, "online", ready: false) with { StatusText = "warming up: loading the model into memory, 42% done" },
+            Row(1, "web", 1, 4243, "online"),
+        ], color: false);
+
+        Assert.Equal(
+            """
+            ┌────┬──────┬──────┬──────┬────────┬───────┬───┬────────┬─────┬─────┬──────────────────────────────────────────┐
+            │ id │ name │ inst │ pid  │ status │ ready │ ↺ │ uptime │ cpu │ mem │ note                                     │
+            ├────┼──────┼──────┼──────┼────────┼───────┼───┼────────┼─────┼─────┼──────────────────────────────────────────┤
+            │ 0  │ web  │ 0    │ 4242 │ online │ no    │ 0 │ 0s     │ 0%  │ 0b  │ warming up: loading the model into memo… │
+            │ 1  │ web  │ 1    │ 4243 │ online │ yes   │ 0 │ 0s     │ 0%  │ 0b  │                                          │
+            └────┴──────┴──────┴──────┴────────┴───────┴───┴────────┴─────┴─────┴──────────────────────────────────────────┘
+
+            """.Replace("\r\n", "\n"),
+            table);
+    }
+
+    [Fact]
     public void Render_Empty_PrintsHeaderAndHint()
     {
         string table = ListTable.Render([], color: false);
