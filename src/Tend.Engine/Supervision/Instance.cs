@@ -51,6 +51,10 @@ public sealed class Instance : IHealthSink
     private InstanceHealth? _health;
     private TaskCompletionSource<RunFailure>? _failRun;
     private NotifyEndpoint? _notify;
+    // Reset while a spawn is between posix_spawn and the new pid being published. A child can send
+    // READY=1 before posix_spawn has even returned to us; the notify thread waits for the pid
+    // rather than judge the datagram foreign.
+    private readonly ManualResetEventSlim _published = new(initialState: true);
     private static int s_notifyGeneration;
 
     internal Instance(App app, int id, int number, TimeProvider time, ILogger logger)
@@ -333,12 +337,14 @@ public sealed class Instance : IHealthSink
         ChildProcess child;
         long launchedAt = _time.GetTimestamp();
         Dictionary<string, string> env = BuildEnvironment(spec);
+        _published.Reset();
         try
         {
             child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env), _time);
         }
         catch (SpawnException ex)
         {
+            _published.Set();
             // A failed spawn is a run of length zero: the crash-loop guard and backoff apply.
             EngineLog.SpawnFailed(_logger, Name, Number, ex.Message);
             var failed = new ExitStatus(127, null);
@@ -355,7 +361,7 @@ public sealed class Instance : IHealthSink
 
         var restartRequest = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var failRun = new TaskCompletionSource<RunFailure>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var health = new InstanceHealth(spec, Label, new ProbeContext(spec.Cwd, env), _time, _logger, this);
+        var health = new InstanceHealth(spec, Label, new ProbeContext(spec.Cwd, env) { Time = _time }, _time, _logger, this);
         // Logged before the new pid is published and the starter released, so daemon.log shows
         // starts in the order they happened, and anyone who sees the pid finds its event.
         EngineLog.Started(_logger, Name, Number, child.Pid);
@@ -376,6 +382,7 @@ public sealed class Instance : IHealthSink
             _outLog = outLog;
             _errLog = errLog;
         }
+        _published.Set();
         _app.Changed();
         health.Start(outLog, errLog);
         _launched.TrySetResult();
@@ -487,6 +494,7 @@ public sealed class Instance : IHealthSink
 
     private bool IsOwnProcess(int pid)
     {
+        _published.Wait(TimeSpan.FromSeconds(5));
         int? leader;
         lock (_gate) leader = _pid;
         return leader is int main && (pid == main || ProcStat.ReadProcessGroup(pid) == main);

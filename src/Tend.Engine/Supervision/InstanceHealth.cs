@@ -17,9 +17,10 @@ namespace Tend.Supervision;
 /// the run as a failure, so the restart policy, the crash-loop guard and the supervisor decide
 /// what happens next, exactly as for a crash.
 ///
-/// The watchdog is armed when the instance becomes ready (at once when readiness is not signalled
-/// through notify): systemd likewise starts WatchdogSec once start-up has finished, so a slow
-/// warm-up is bounded by ready_timeout and not by the watchdog period.
+/// The watchdog and the liveness probe start when the instance first becomes ready (at spawn for
+/// an app without ready:): systemd likewise starts WatchdogSec once start-up has finished, and
+/// Kubernetes holds liveness back until the startup probe passed. A slow warm-up is bounded by
+/// ready_timeout, not killed by a liveness probe against a port that is not open yet.
 /// </summary>
 internal sealed class InstanceHealth : IAsyncDisposable
 {
@@ -43,6 +44,7 @@ internal sealed class InstanceHealth : IAsyncDisposable
     private bool _ready;
     private bool _failed;
     private bool _disposed;
+    private bool _liveStarted;
     private DateTimeOffset? _lastWatchdogAt;
 
     public InstanceHealth(AppSpec spec, string label, ProbeContext context, TimeProvider time, ILogger logger, IHealthSink sink)
@@ -96,6 +98,16 @@ internal sealed class InstanceHealth : IAsyncDisposable
             }
         }
         _readyRunner?.Start();
+        if (_spec.Ready is null) StartLiveness();
+    }
+
+    private void StartLiveness()
+    {
+        lock (_gate)
+        {
+            if (_liveStarted || _disposed) return;
+            _liveStarted = true;
+        }
         _liveRunner?.Start();
     }
 
@@ -166,7 +178,11 @@ internal sealed class InstanceHealth : IAsyncDisposable
                 if (_watchdogTimer is null) ArmWatchdogLocked();
             }
         }
-        if (ready) EngineLog.BecameReady(_logger, _label, why);
+        if (ready)
+        {
+            EngineLog.BecameReady(_logger, _label, why);
+            StartLiveness();
+        }
         else EngineLog.BecameUnready(_logger, _label, why);
         _sink.OnReadyChanged(ready, why);
     }

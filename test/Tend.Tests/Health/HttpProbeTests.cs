@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Tend.Health;
+using Tend.Tests.Support;
 
 namespace Tend.Tests.Health;
 
@@ -73,10 +74,10 @@ public sealed class HttpProbeTests
     {
         await using var server = new HttpTestServer(_ => null);
 
-        var result = await CheckAsync(server.Url, TimeSpan.FromMilliseconds(300));
+        var result = await CheckAsync(server.Url, TimeSpan.FromSeconds(2));
 
         Assert.False(result.Success);
-        Assert.Equal("timed out after 300ms", result.Detail);
+        Assert.Equal("timed out after 2s", result.Detail);
         Assert.Equal(1, server.Requests);
     }
 
@@ -101,6 +102,7 @@ public sealed class HttpProbeTests
         await using var server = new HttpTestServer(_ => null);
         using var cts = new CancellationTokenSource();
         var check = new HttpProbe(server.Url, TimeSpan.FromSeconds(60)).CheckAsync(cts.Token);
+        await Eventually.TrueAsync(() => server.Requests == 1, "request received");
 
         await cts.CancelAsync();
 

@@ -17,5 +17,8 @@ public static class TestPaths
 
     public static string TestChild => Path.Combine(RepoRoot, "test", "Tend.TestChild", "bin", Configuration, "net10.0", "testchild");
 
+    /// <summary>The ASP.NET example that uses Tend.Hosting (examples/aspnet-ready), built with the tests.</summary>
+    public static string ReadyDemo => Path.Combine(RepoRoot, "examples", "aspnet-ready", "bin", Configuration, "net10.0", "ReadyDemo");
+
     public static string Cli => Path.Combine(RepoRoot, "src", "Tend.Cli", "bin", Configuration, "net10.0", "tend");
 }
