@@ -32,9 +32,30 @@ LOG_LINES = 2_000_000
 LINE_BYTES = 100
 
 QUICK = dict(list_reps=8, start_reps=5, idle_s=10, restart_reps=8, crash_window_s=12,
-             log_reps=1, scale_reps=1, hello_reps=10)
+             log_reps=1, scale_reps=1, hello_reps=10, probe_s=20, probe_settle_s=5, ready_reps=5)
 FULL = dict(list_reps=30, start_reps=15, idle_s=30, restart_reps=20, crash_window_s=150,
-            log_reps=3, scale_reps=5, hello_reps=30)
+            log_reps=3, scale_reps=5, hello_reps=30, probe_s=60, probe_settle_s=10, ready_reps=15)
+SCENARIOS = ["fleet", "hello", "restart", "crash", "logs", "scale", "probes"]
+
+# The probes' target: a tiny HTTP server, its own process (so its CPU is not the daemon's), that
+# answers every request with 200 and closes. asyncio: one thread, no thread per connection.
+PROBE_SERVER = r'''
+import asyncio, sys
+async def serve(reader, writer):
+    try:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        pass  # the tcp probe connects and closes without a request
+    finally:
+        writer.close()
+async def main():
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, backlog=512)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+asyncio.run(main())
+'''
 
 
 def log(msg: str) -> None:
@@ -59,6 +80,31 @@ def read_marks(path: str):
     except FileNotFoundError:
         pass
     return starts, ends
+
+
+def read_ready(path: str):
+    """[(pid, ns)]: the "ready pid ns" lines a child appends when it signals readiness."""
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3 and parts[0] == "ready":
+                    out.append((int(parts[1]), int(parts[2])))
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def child_cpu_ticks(pid: int) -> int | None:
+    """cutime + cstime: the CPU of the children this process has reaped (exec probes, here)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            s = f.read()
+        parts = s[s.rindex(")") + 2:].split()
+        return int(parts[13]) + int(parts[14])
+    except (OSError, ValueError):
+        return None
 
 
 def wait_until(pred, timeout: float, interval: float = 0.002):
@@ -164,20 +210,9 @@ class Bench:
             have = n
             time.sleep(1.0)
             log(f"footprint with {n} processes: sampling all three daemons for {cfg['idle_s']} s")
-            pids = {m.name: m.daemon_pid() for m in mgrs}
-            t0 = {k: cpu_ticks(p) for k, p in pids.items()}
-            rss = {k: [] for k in pids}
-            start = time.monotonic()
-            while time.monotonic() - start < cfg["idle_s"]:
-                for k, p in pids.items():
-                    rss[k].append(rss_kb(p))
-                time.sleep(1.0)
-            elapsed = time.monotonic() - start
-            for k, p in pids.items():
-                t1 = cpu_ticks(p)
-                res_foot.setdefault(k, {})[str(n)] = {
-                    "rss_kb": rss[k], "cpu_s": (t1 - t0[k]) / CLK_TCK, "window_s": elapsed,
-                    "cpu_pct": 100.0 * (t1 - t0[k]) / CLK_TCK / elapsed}
+            foot = self.sample_footprint({m.name: m.daemon_pid() for m in mgrs}, cfg["idle_s"])
+            for k, v in foot.items():
+                res_foot.setdefault(k, {})[str(n)] = v
             for m in mgrs:
                 cmds = m.list_commands()
                 for fmt, argv in cmds.items():
@@ -202,6 +237,26 @@ class Bench:
         self.results["list"] = res_list
         self.results["footprint"] = res_foot
         self.results["start"] = res_start
+
+    @staticmethod
+    def sample_footprint(pids: dict[str, int], seconds: float) -> dict:
+        """RSS every second and CPU (utime + stime) over the window, of each process, sampled together."""
+        t0 = {k: cpu_ticks(p) for k, p in pids.items()}
+        c0 = {k: child_cpu_ticks(p) for k, p in pids.items()}
+        rss = {k: [] for k in pids}
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            for k, p in pids.items():
+                rss[k].append(rss_kb(p))
+            time.sleep(1.0)
+        elapsed = time.monotonic() - start
+        out = {}
+        for k, p in pids.items():
+            t1, c1 = cpu_ticks(p), child_cpu_ticks(p)
+            out[k] = {"rss_kb": rss[k], "cpu_s": (t1 - t0[k]) / CLK_TCK, "window_s": elapsed,
+                      "cpu_pct": 100.0 * (t1 - t0[k]) / CLK_TCK / elapsed,
+                      "children_cpu_s": (c1 - c0[k]) / CLK_TCK}
+        return out
 
     def start_one(self, m):
         ret, running = [], []
@@ -453,6 +508,151 @@ class Bench:
         finally:
             self.close(m, "scale")
 
+    # --- scenario 7: probes and readiness --------------------------------------------------------
+    def probes(self):
+        self.results["probes"] = {"cost": self.probe_cost(), "ready": self.time_to_ready(),
+                                  "window_s": self.cfg["probe_s"], "settle_s": self.cfg["probe_settle_s"]}
+
+    def start_probe_server(self):
+        p = subprocess.Popen([sys.executable, "-c", PROBE_SERVER], env=self.env, stdout=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL)
+        port = int(p.stdout.readline())
+        return p, port
+
+    def probe_checks(self, m, names) -> dict:
+        """name -> (monotonic s, checks, failures): every probe check of the app's instances, plus the
+        notify datagrams it accepted (the watchdog pings are its checks)."""
+        out = {}
+        for name in names:
+            _, p = run([m.exe, "describe", "--json", name], m.env, check=True)
+            t = time.monotonic()
+            d = json.loads(p.stdout)
+            checks = fails = 0
+            for inst in d["instances"]:
+                for pr in inst.get("probes") or []:
+                    checks += pr["checks"]
+                    fails += pr["failures"]
+                if inst.get("notify"):
+                    checks += inst["notify"]["accepted"]
+            out[name] = (t, checks, fails)
+        return out
+
+    def tend_rows(self, m):
+        _, p = run([m.exe, "list", "--json"], m.env, check=True)
+        return json.loads(p.stdout)
+
+    def probe_cost(self, n: int = 100) -> dict:
+        """One daemon per configuration, n sleeping children, idle once all are ready; PM2 and
+        supervisord (no probes to configure) with n sleepers sampled in the same window as the baseline."""
+        window, settle = self.cfg["probe_s"], self.cfg["probe_settle_s"]
+        srv, port = self.start_probe_server()
+        out = {}
+        try:
+            variants = [
+                ("none", ["sleep"], []),
+                ("http+tcp", ["sleep"], [f'ready: {{ http: "http://127.0.0.1:{port}/", interval: 1s }}',
+                                         f'live: {{ tcp: "127.0.0.1:{port}", interval: 1s }}']),
+                ("exec", ["sleep"], ['ready: { exec: "true", interval: 1s }']),
+                ("notify+watchdog", ["notify", "100", "1000"], ["ready: { notify: true }", "watchdog: 2s"]),
+            ]
+            for variant, args, yaml in variants:
+                mgrs = [self.new("tend", "probes")]
+                if variant == "none":
+                    mgrs += [self.new(k, "probes") for k in ("pm2", "supervisord")]
+                try:
+                    names = [f"p{i:03d}" for i in range(n)]
+                    for m in mgrs:
+                        m.start_daemon()
+                        mark = os.path.join(m.home, "probes.mark")
+                        m.start_apps([App(nm, [self.child, *args], mark, tend_yaml=yaml) for nm in names])
+                        if not wait_until(lambda: len({p for p, _ in read_marks(mark)[0]}) >= n, 120, 0.05) \
+                                or self.wait_online(m, set(names)) is None:
+                            raise RuntimeError(f"{m.name}: {n} children not online within 120 s")
+                    t = mgrs[0]
+                    if not wait_until(lambda: all(r["ready"] for r in self.tend_rows(t)), 60, 0.2):
+                        raise RuntimeError(f"tend ({variant}): not all {n} ready within 60 s")
+                    time.sleep(settle)  # past the first checks' JIT and tier-up
+                    c0 = self.probe_checks(t, names)
+                    s0 = cpu_ticks(srv.pid)
+                    log(f"probes ({variant}): sampling {', '.join(m.name for m in mgrs)} for {window} s")
+                    foot = self.sample_footprint({m.name: m.daemon_pid() for m in mgrs}, window)
+                    s1 = cpu_ticks(srv.pid)
+                    c1 = self.probe_checks(t, names)
+                    rows = self.tend_rows(t)
+                    rate = sum((c1[k][1] - c0[k][1]) / (c1[k][0] - c0[k][0]) for k in names)
+                    per_app = sorted((c1[k][1] - c0[k][1]) / (c1[k][0] - c0[k][0]) for k in names)
+                    r = {**foot["tend"], "checks_per_s": rate, "min_app_checks_per_s": per_app[0],
+                         "failures": sum(c1[k][2] - c0[k][2] for k in names),
+                         "ready_at_end": sum(1 for x in rows if x["ready"]),
+                         "restarts": sum(x["restarts"] for x in rows),
+                         "server_cpu_s": (s1 - s0) / CLK_TCK}
+                    out[variant] = r
+                    for m in mgrs[1:]:
+                        out[m.name] = foot[m.name]
+                    log(f"probes ({variant}): cpu {r['cpu_pct']:.2f} %, {rate:.1f} checks/s, "
+                        f"{r['failures']} failures, {r['ready_at_end']} ready, {r['restarts']} restarts")
+                finally:
+                    for m in mgrs:
+                        self.close(m, "probes")
+        finally:
+            srv.kill()
+            srv.wait()
+        return out
+
+    def time_to_ready(self, delay_ms: int = 500) -> dict:
+        """One app that signals readiness delay_ms after it starts, each manager's way; times from
+        the launch of the start command."""
+        reps = self.cfg["ready_reps"]
+        ready_js = os.path.join(self.root, "ready.js")
+        out = {}
+        for kind in ("tend", "tend-wait", "pm2", "supervisord"):
+            m = self.new("tend" if kind == "tend-wait" else kind, "ready")
+            rs = []
+            try:
+                m.start_daemon()
+                for rep in range(reps + 1):
+                    mark = os.path.join(m.home, f"r{rep}.mark")
+                    name = f"r{rep}"
+                    if kind.startswith("tend"):
+                        app = App(name, [self.child, "notify", str(delay_ms)], mark, tend_yaml=["ready: { notify: true }"])
+                    elif kind == "pm2":
+                        app = App(name, [ready_js, str(delay_ms)], mark,
+                                  pm2={"interpreter": "node", "wait_ready": True, "listen_timeout": 10000})
+                    else:  # no readiness signal: RUNNING once up for startsecs (its default, 1 s)
+                        app = App(name, [self.child, "sleep"], mark, supervisord=["startsecs=1"])
+                    t0 = now_ns()
+                    if kind.startswith("tend"):
+                        m._config_n += 1
+                        path = os.path.join(m.home, f"ready-{m._config_n}.yaml")
+                        with open(path, "w") as fh:
+                            fh.write(m._yaml([app]))
+                        run([m.exe, "start", path] + (["--wait-ready"] if kind == "tend-wait" else []),
+                            m.env, timeout=60, check=True)
+                    else:
+                        m.start_apps([app])
+                    t_ret = now_ns()
+                    if kind == "tend":
+                        seen = wait_until(lambda: any(r["name"] == name and r["ready"] for r in self.tend_rows(m)),
+                                          30, 0.01)
+                    else:
+                        seen = kind == "tend-wait" or wait_until(lambda: m.statuses().get(name) == "online", 30, 0.01)
+                    t_seen = now_ns()
+                    if not seen:
+                        raise RuntimeError(f"{kind}: {name} not ready/online within 30 s")
+                    starts, signalled = read_marks(mark)[0], read_ready(mark)
+                    if rep > 0:  # the first one warms caches and is not counted
+                        rs.append({"return_ms": (t_ret - t0) / 1e6,
+                                   "seen_ms": None if kind == "tend-wait" else (t_seen - t0) / 1e6,
+                                   "running_ms": (starts[0][1] - t0) / 1e6 if starts else None,
+                                   "signalled_ms": (signalled[0][1] - t0) / 1e6 if signalled else None})
+                    m.delete_app(name)
+                out[kind] = rs
+                log(f"time to ready: {kind}: {rs[-1] if rs else None}")
+            finally:
+                self.close(m, "ready")
+        out["delay_ms"] = delay_ms
+        return out
+
     # --- environment -----------------------------------------------------------------------------
     def describe(self):
         def cmd(argv):
@@ -486,15 +686,17 @@ class Bench:
         }
 
     def main(self):
-        scenarios = self.args.only.split(",") if self.args.only else \
-            ["fleet", "hello", "restart", "crash", "logs", "scale"]
+        scenarios = self.args.only.split(",") if self.args.only else SCENARIOS
+        unknown = [s for s in scenarios if s not in SCENARIOS]
+        if unknown:
+            raise SystemExit(f"bench: unknown scenario(s) {unknown}; known: {','.join(SCENARIOS)}")
         started = time.monotonic()
         self.describe()
         for s in scenarios:
             t = time.monotonic()
             log(f"scenario {s}")
             {"fleet": self.fleet, "hello": self.hello_world, "restart": self.restart, "crash": self.crash,
-             "logs": self.logs, "scale": self.scale}[s]()
+             "logs": self.logs, "scale": self.scale, "probes": self.probes}[s]()
             self.results.setdefault("durations_s", {})[s] = round(time.monotonic() - t, 1)
         self.results["total_s"] = round(time.monotonic() - started, 1)
         self.results["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
@@ -509,7 +711,7 @@ def main():
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true")
     g.add_argument("--full", action="store_true")
-    ap.add_argument("--only", help="comma-separated: fleet,hello,restart,crash,logs,scale")
+    ap.add_argument("--only", help="comma-separated: " + ",".join(SCENARIOS))
     ap.add_argument("--out")
     ap.add_argument("--run-id")
     ap.add_argument("--sweep", metavar="RUN_ID", help="only kill the leftovers of that run, by pid")

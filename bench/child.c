@@ -4,15 +4,21 @@
  *   child crash            record a start, then exit(1) at once (the crash loop)
  *   child spew N line|block  record a start, write N lines of 100 bytes to stdout, one write(2)
  *                          per line or in 1000-line blocks, record the end, exit 0
+ *   child notify [DELAY_MS [PING_MS]]  record a start, after DELAY_MS (default 0) send READY=1 to
+ *                          $NOTIFY_SOCKET and record "ready pid ns", then WATCHDOG=1 every PING_MS
+ *                          (default 0: never) until killed: sd_notify(3) without libsystemd
  * A record is one line "pid monotonic_ns" appended (O_APPEND, one write) to $BENCH_MARK, so the
  * bench sees a start the moment the program runs, on the same clock Python's time.monotonic_ns()
  * reads, without asking the manager. spew appends "end pid ns" after its last write returned. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,11 +61,42 @@ static void fill_line(char *dst, long i, int digits_only) {
     dst[LINE - 1] = '\n';
 }
 
+static void sleep_ms(long ms) {
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) { }
+}
+
+/* One datagram to $NOTIFY_SOCKET, as sd_notify(3) sends it. A leading '@' names a socket in the
+ * abstract namespace: a NUL first byte, and the address length counts only the name's bytes. */
+static int notify(int fd, const char *msg) {
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || !*path) return -1;
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    size_t n = strlen(path);
+    if (n >= sizeof sa.sun_path) return -1;
+    memcpy(sa.sun_path, path, n);
+    if (path[0] == '@') sa.sun_path[0] = '\0';
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '@' ? 0 : 1));
+    return sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0 ? -1 : 0;
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "sleep";
     mark("");
     if (strcmp(mode, "crash") == 0) return 1;
     if (strcmp(mode, "sleep") == 0) { for (;;) pause(); }
+    if (strcmp(mode, "notify") == 0) {
+        long delay = argc > 2 ? atol(argv[2]) : 0, ping = argc > 3 ? atol(argv[3]) : 0;
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return 3;
+        if (delay > 0) sleep_ms(delay);
+        if (notify(fd, "READY=1") < 0) return 4;
+        mark("ready ");
+        if (ping <= 0) { for (;;) pause(); }
+        for (;;) { sleep_ms(ping); notify(fd, "WATCHDOG=1"); }
+    }
     if (strcmp(mode, "spew") == 0 && argc > 3) {
         long n = atol(argv[2]);
         int block = strcmp(argv[3], "block") == 0;
@@ -79,6 +116,6 @@ int main(int argc, char **argv) {
         mark("end ");
         return 0;
     }
-    fprintf(stderr, "usage: child sleep | crash | spew N line|block\n");
+    fprintf(stderr, "usage: child sleep | crash | spew N line|block | notify [DELAY_MS [PING_MS]]\n");
     return 64;
 }

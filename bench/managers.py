@@ -31,6 +31,10 @@ class App:
     log_file: str | None = None
     timestamps: bool = True  # Tend only: the log pump's timestamp prefix (its default is on)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Manager-specific settings with no common meaning (probes, readiness), in each one's terms:
+    tend_yaml: list[str] = field(default_factory=list)  # lines under the app, e.g. "ready: { notify: true }"
+    pm2: dict = field(default_factory=dict)  # keys merged into the PM2 app, e.g. {"wait_ready": True}
+    supervisord: list[str] = field(default_factory=list)  # lines added to [program:x], e.g. "startsecs=1"
 
 
 def run(argv, env, timeout=60.0, check=False):
@@ -173,6 +177,9 @@ class Tend(Manager):
         super().__init__(home, env)
         self.exe = exe
         self.env["TEND_HOME"] = home
+        # The health listener stays on, as by default, but on a free port: the bench runs several
+        # daemons at once and the default 127.0.0.1:8363 may be taken by a Tend outside the bench.
+        self.env["TEND_HEALTH"] = "127.0.0.1:0"
         self._config_n = 0
 
     def _yaml(self, apps: list[App]) -> str:
@@ -194,6 +201,7 @@ class Tend(Manager):
                 # No rotation inside the measured 200 MB; timestamps stay on (the default).
                 ts = "" if a.timestamps else ", timestamps: false"
                 lines.append(f"    log: {{ out_file: {json.dumps(a.log_file)}, max_size: 4G{ts} }}")
+            lines += [f"    {x}" for x in a.tend_yaml]
         return "\n".join(lines) + "\n"
 
     def start_daemon(self):
@@ -256,6 +264,7 @@ class PM2(Manager):
             d["out_file"] = a.log_file
             d["error_file"] = a.log_file + ".err"
             d["merge_logs"] = True
+        d.update(a.pm2)
         return d
 
     def start_daemon(self):
@@ -352,6 +361,7 @@ files = {self.confd}/*.conf
                       f"stderr_logfile={a.log_file}.err", "stderr_logfile_maxbytes=0"]
         else:
             lines += [f"stdout_logfile={self.home}/logs/{a.name}.out", f"stderr_logfile={self.home}/logs/{a.name}.err"]
+        lines += a.supervisord
         return "\n".join(lines) + "\n"
 
     def write_apps(self, apps):
