@@ -26,5 +26,5 @@ internal sealed class PingCommand : TendCommand
     }
 
     internal static string Describe(PingInfo ping) =>
-        $"pong (daemon pid {ping.Pid}, home {ping.Home}, up {Format.Uptime(ping.UptimeMs)})";
+        $"pong (daemon pid {ping.Pid}, home {ping.Home}, up {Format.Uptime(ping.UptimeMs)}, health {ping.HealthUrl ?? "off"})";
 }
