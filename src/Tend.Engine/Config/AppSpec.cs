@@ -11,6 +11,15 @@ public enum RestartPolicy
     Never,
 }
 
+/// <summary>How instances share the addresses of <see cref="AppSpec.Listen"/>.</summary>
+public enum ListenMode
+{
+    /// <summary>The daemon opens the sockets and passes them to every instance (systemd socket activation).</summary>
+    Socket,
+    /// <summary>The daemon accepts and forwards each connection to a ready instance on its own PORT.</summary>
+    Proxy,
+}
+
 public enum LogFormat
 {
     /// <summary>One line per line, prefixed with an ISO 8601 timestamp unless timestamps are off.</summary>
@@ -81,6 +90,12 @@ public sealed record AppSpec
     public TimeSpan? Watchdog { get; init; }
     /// <summary>An app without a ready instance makes the daemon's /health critical (503), not just degraded.</summary>
     public bool Critical { get; init; }
+
+    /// <summary>Addresses the daemon listens on for the app: "8080", "host:port", "[v6]:port" or a unix socket path.</summary>
+    public EquatableArray<string> Listen { get; init; } = EquatableArray<string>.Empty;
+    public ListenMode ListenMode { get; init; } = ListenMode.Socket;
+    /// <summary>How many instances `tend reload` replaces at once.</summary>
+    public int ReloadParallelism { get; init; } = 1;
 
     /// <summary>The instance gets a NOTIFY_SOCKET: it signals readiness or keeps a watchdog fed through it.</summary>
     public bool UsesNotify => Ready?.Notify == true || Watchdog is not null;

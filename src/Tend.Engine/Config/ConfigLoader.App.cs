@@ -10,7 +10,7 @@ public static partial class ConfigLoader
         "run", "cmd", "args", "shell", "cwd", "env", "env_file", "instances", "restart", "max_restarts",
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes",
         "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
-        "critical",
+        "critical", "listen", "listen_mode", "reload_parallelism",
     ];
     private static readonly string[] s_logKeys = ["out_file", "err_file", "timestamps", "format", "max_size", "max_files"];
     private static readonly string[] s_backoffKeys = ["initial", "max", "multiplier", "jitter"];
@@ -25,7 +25,7 @@ public static partial class ConfigLoader
         ["interpreter"] = "put the interpreter in the command, as run: node app.js",
         ["max_memory_restart"] = "Tend calls it max_memory",
         ["autorestart"] = "Tend uses restart: always | on-failure | never",
-        ["exec_mode"] = "Tend has no cluster mode; instances runs that many copies",
+        ["exec_mode"] = "Tend has no exec_mode: set instances, and listen: (a port) to share a port between them",
         ["out_file"] = "put it under log:, as log: { out_file: ... }",
         ["error_file"] = "put it under log:, as log: { err_file: ... }",
         ["err_file"] = "put it under log:, as log: { err_file: ... }",
@@ -56,6 +56,7 @@ public static partial class ConfigLoader
         public long? IncrementStart { get; set; }
         public YNode? IncrementNode { get; set; }
         public YNode? BackoffNode { get; set; }
+        public YNode? ListenModeNode { get; set; }
     }
 
     private static AppSpec? ReadApp(FileContext context, string name, YNode nameNode, YNode node)
@@ -186,6 +187,24 @@ public static partial class ConfigLoader
                 case "critical":
                     if (reader.TryBool(value, f, out bool critical)) spec = spec with { Critical = critical };
                     break;
+                case "listen":
+                    if (ReadListen(reader, value, f) is { } listen) spec = spec with { Listen = listen };
+                    break;
+                case "listen_mode":
+                    draft.ListenModeNode = value;
+                    if (reader.TryString(value, f, out string mode))
+                    {
+                        switch (mode)
+                        {
+                            case "socket": spec = spec with { ListenMode = ListenMode.Socket }; break;
+                            case "proxy": spec = spec with { ListenMode = ListenMode.Proxy }; break;
+                            default: reader.Error(value, f, $"expected socket or proxy, got \"{mode}\""); break;
+                        }
+                    }
+                    break;
+                case "reload_parallelism":
+                    if (reader.TryInt(value, f, 1, 1000, out int parallelism)) spec = spec with { ReloadParallelism = parallelism };
+                    break;
             }
         }
         tree.Restart = spec.Restart;
@@ -295,6 +314,14 @@ public static partial class ConfigLoader
                 }
             }
             if (start is long s) spec = spec with { IncrementVar = new IncrementVar(incrementName, s) };
+        }
+
+        if (spec.ListenMode == ListenMode.Proxy && draft.ListenModeNode is not null)
+        {
+            if (spec.Listen.Count == 0)
+                reader.Error(draft.ListenModeNode, field + ".listen_mode", "proxy forwards connections from listen: addresses; set listen: (a port)");
+            else if (spec.Listen.FirstOrDefault(a => a.StartsWith('/')) is { } path)
+                reader.Error(draft.ListenModeNode, field + ".listen_mode", $"proxy forwards TCP only; \"{path}\" is a unix socket (use listen_mode: socket)");
         }
 
         if (spec.Backoff.Max < spec.Backoff.Initial)
