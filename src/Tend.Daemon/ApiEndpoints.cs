@@ -25,6 +25,9 @@ internal static class ApiEndpoints
             catch (TargetNotFoundException ex) { await WriteError(context, 404, ex.Message, ex.Details, 1); }
             catch (ConfigException ex) { await WriteError(context, 422, "invalid config", [.. ex.Errors.Select(e => e.ToString())], 2); }
             catch (BadRequestException ex) { await WriteError(context, 400, ex.Message, [], 2); }
+            catch (RolloutRefusedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
+            catch (RolloutFailedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
+            catch (Tend.Cluster.ListenFailedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
             catch (BadHttpRequestException ex) { await WriteError(context, 400, "bad request: " + ex.Message, [], 2); }
             catch (JsonException ex) { await WriteError(context, 400, "bad request body: " + ex.Message, [], 2); }
         });
@@ -80,6 +83,32 @@ internal static class ApiEndpoints
             if (!Signals.TryParse(body.Signal, out int signal))
                 throw new BadRequestException($"unknown signal \"{body.Signal}\" (try SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGKILL or a number)");
             return Results.Json(await s.SignalAsync(body.Target, signal, ct), json.ActionResult);
+        });
+
+        app.MapPost(ApiRoutes.Reload, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
+        {
+            ReloadRequest body = await ReadBody(request, json.ReloadRequest, ct);
+            if (string.IsNullOrWhiteSpace(body.Target)) throw new BadRequestException("target is required (an app or all)");
+            if (body.Parallel is < 1) throw new BadRequestException($"--parallel must be 1 or more, not {body.Parallel}");
+            var env = body.UpdateEnv ? body.Env ?? new Dictionary<string, string>() : null;
+            return Results.Json(await s.ReloadAsync(body.Target, body.Parallel, env, ct), json.ActionResult);
+        });
+
+        app.MapPost(ApiRoutes.Deploy, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
+        {
+            DeployRequest body = await ReadBody(request, json.DeployRequest, ct);
+            if (string.IsNullOrWhiteSpace(body.App)) throw new BadRequestException("app is required");
+            return Results.Json(await s.DeployAsync(body.App, body.Strategy, body.Canary,
+                body.WaitMs is long w ? TimeSpan.FromMilliseconds(w) : null, body.WarmupMs is long m ? TimeSpan.FromMilliseconds(m) : null,
+                body.Env ?? new Dictionary<string, string>(), ct), json.ActionResult);
+        });
+
+        app.MapPost(ApiRoutes.Scale, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
+        {
+            ScaleRequest body = await ReadBody(request, json.ScaleRequest, ct);
+            if (string.IsNullOrWhiteSpace(body.App)) throw new BadRequestException("app is required");
+            if ((body.Count is null) == (body.Delta is null)) throw new BadRequestException("give count (N) or delta (+N/-N)");
+            return Results.Json(await s.ScaleAsync(body.App, body.Count, body.Delta, ct), json.ActionResult);
         });
 
         app.MapPost(ApiRoutes.Save, (Supervisor s) => Results.Json(s.Save(), json.ActionResult));

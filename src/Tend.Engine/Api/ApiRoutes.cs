@@ -16,6 +16,12 @@ public static class ApiRoutes
     public const string Reset = "/v1/reset";
     public const string Flush = "/v1/flush";
     public const string Signal = "/v1/signal";
+    /// <summary>POST <see cref="ReloadRequest"/>: rolling replacement of an app's (or every app's) instances.</summary>
+    public const string Reload = "/v1/reload";
+    /// <summary>POST <see cref="DeployRequest"/>: blue-green or canary.</summary>
+    public const string Deploy = "/v1/deploy";
+    /// <summary>POST <see cref="ScaleRequest"/>.</summary>
+    public const string Scale = "/v1/scale";
     public const string Save = "/v1/save";
     public const string Resurrect = "/v1/resurrect";
     /// <summary>Stop every app, then the daemon exits.</summary>

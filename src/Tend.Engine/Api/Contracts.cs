@@ -124,6 +124,15 @@ public sealed record StartRequest(
 /// <summary>POST /v1/stop, /v1/restart, /v1/delete, /v1/reset, /v1/flush. Target: "all", an app name, "name#i" or a numeric id.</summary>
 public sealed record TargetRequest(string Target);
 
+/// <summary>POST /v1/reload. UpdateEnv: read the app's config again with Env (the caller's environment).</summary>
+public sealed record ReloadRequest(string Target, int? Parallel, bool UpdateEnv, IReadOnlyDictionary<string, string>? Env);
+
+/// <summary>POST /v1/deploy. Strategy: blue-green or canary.</summary>
+public sealed record DeployRequest(string App, string Strategy, int? Canary, long? WaitMs, long? WarmupMs, IReadOnlyDictionary<string, string>? Env);
+
+/// <summary>POST /v1/scale: Count (N) or Delta (+N / -N).</summary>
+public sealed record ScaleRequest(string App, int? Count, int? Delta);
+
 /// <summary>POST /v1/signal.</summary>
 public sealed record SignalRequest(string Target, string Signal);
 
@@ -169,6 +178,9 @@ public sealed record TreeNodeInfo(
 [JsonSerializable(typeof(StartRequest))]
 [JsonSerializable(typeof(TargetRequest))]
 [JsonSerializable(typeof(SignalRequest))]
+[JsonSerializable(typeof(ReloadRequest))]
+[JsonSerializable(typeof(DeployRequest))]
+[JsonSerializable(typeof(ScaleRequest))]
 [JsonSerializable(typeof(ActionResult))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(PingInfo))]

@@ -9,24 +9,71 @@ namespace Tend.Supervision;
 public sealed class App
 {
     private readonly Action _changed;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _instancesGate = new();
     private volatile AppSpec _spec;
+    private volatile Instance[] _instances;
 
-    internal App(AppSpec spec, string? configPath, string home, IEnumerable<int> instanceIds, TimeProvider time, ILogger logger, Action changed)
+    internal App(AppSpec spec, string? configPath, string home, IEnumerable<int> instanceIds, TimeProvider time, ILogger logger, Action changed,
+        Cluster.AppListeners? listeners = null)
     {
         _spec = spec;
         ConfigPath = configPath;
         Home = home;
         _changed = changed;
-        Instances = [.. instanceIds.Select((id, n) => new Instance(this, id, n, time, logger))];
+        _time = time;
+        _logger = logger;
+        Listeners = listeners;
+        _instances = [.. instanceIds.Select((id, n) => NewInstance(id, n))];
     }
 
     public string Name => _spec.Name;
     public AppSpec Spec => _spec;
     public string? ConfigPath { get; }
     internal string Home { get; }
-    public IReadOnlyList<Instance> Instances { get; }
 
-    internal void Changed() => _changed();
+    /// <summary>In instance-number order; during a reload, a number may have its old and its new instance.</summary>
+    public IReadOnlyList<Instance> Instances => _instances;
+
+    /// <summary>The sockets the daemon holds for listen: (socket activation or proxy); null without listen:.</summary>
+    internal Cluster.AppListeners? Listeners { get; }
+
+    /// <summary>What socket activation passes to every instance as fds 3.. (empty without listen: or in proxy mode).</summary>
+    internal IReadOnlyList<Processes.ListenFd> ListenHandles => Listeners?.Handles ?? [];
+
+    /// <summary>Serializes reloads, deploys and scaling of this app; a second one is refused, not queued.</summary>
+    internal SemaphoreSlim RolloutGate { get; } = new(1, 1);
+
+    internal void Changed()
+    {
+        Listeners?.UpdateBackends(_instances);
+        _changed();
+    }
+
+    /// <summary>A new instance object for <paramref name="number"/> (not yet in <see cref="Instances"/>).</summary>
+    internal Instance NewInstance(int id, int number) =>
+        new(this, id, number, _time, _logger) { ProxyPort = Listeners?.AllocateBackendPort() };
+
+    internal void AddInstance(Instance instance)
+    {
+        lock (_instancesGate) _instances = [.. _instances.Append(instance).OrderBy(i => i.Number).ThenBy(i => i.Id)];
+        Changed();
+    }
+
+    /// <summary>Forget a stopped instance (replaced by a reload, or scaled away).</summary>
+    internal void RemoveInstance(Instance instance)
+    {
+        lock (_instancesGate) _instances = [.. _instances.Where(i => i != instance)];
+        instance.Release();
+        Changed();
+    }
+
+    internal void SetSpec(AppSpec spec)
+    {
+        _spec = spec;
+        _changed();
+    }
 
     /// <summary>The supervisor this app is a child of, when it runs in a tree (else the flat root).</summary>
     internal SupervisorNode? Node { get; set; }
@@ -38,6 +85,7 @@ public sealed class App
     internal void Release()
     {
         foreach (Instance i in Instances) i.Release();
+        Listeners?.Dispose();
     }
 
     /// <summary>Copy instances' output to the console too (`tend run`).</summary>

@@ -62,6 +62,21 @@ internal static partial class EngineLog
     [LoggerMessage(1018, LogLevel.Information, "{Label} reports it is stopping (STOPPING=1)")]
     public static partial void ReportsStopping(ILogger logger, string label);
 
+    [LoggerMessage(2010, LogLevel.Information, "reload of {App}: replacing {Instances} instances, {Parallelism} at a time")]
+    public static partial void ReloadStarting(ILogger logger, string app, int instances, int parallelism);
+
+    [LoggerMessage(2011, LogLevel.Information, "{Label} replaced: pid {OldPid} → {NewPid}")]
+    public static partial void Replaced(ILogger logger, string label, int oldPid, int newPid);
+
+    [LoggerMessage(2012, LogLevel.Warning, "replacement {Label} failed: {Reason}")]
+    public static partial void ReplacementFailed(ILogger logger, string label, string reason);
+
+    [LoggerMessage(2013, LogLevel.Information, "reload of {App} done")]
+    public static partial void ReloadDone(ILogger logger, string app);
+
+    [LoggerMessage(2014, LogLevel.Information, "{App} scaled from {From} to {To} instances")]
+    public static partial void Scaled(ILogger logger, string app, int from, int to);
+
     [LoggerMessage(2001, LogLevel.Information, "app {App} added ({Instances} instances)")]
     public static partial void AppAdded(ILogger logger, string app, int instances);
 

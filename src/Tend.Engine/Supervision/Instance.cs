@@ -82,9 +82,19 @@ public sealed class Instance : IHealthSink
         get { lock (_gate) return _pid is int pid ? (pid, _startTime) : null; }
     }
 
-    public AppSpec Spec => _app.Spec;
-    public string OutLogPath => LogPaths.Resolve(_app.Spec.Logs, LogStream.Out, Name, Number, _app.Home, _app.Spec.Cwd);
-    public string ErrLogPath => LogPaths.Resolve(_app.Spec.Logs, LogStream.Err, Name, Number, _app.Home, _app.Spec.Cwd);
+    /// <summary>The spec this instance runs: its app's, unless a canary deploy pinned a newer one to it.</summary>
+    public AppSpec Spec => PinnedSpec ?? _app.Spec;
+    public string OutLogPath => LogPaths.Resolve(Spec.Logs, LogStream.Out, Name, Number, _app.Home, Spec.Cwd);
+    public string ErrLogPath => LogPaths.Resolve(Spec.Logs, LogStream.Err, Name, Number, _app.Home, Spec.Cwd);
+
+    /// <summary>Set by a canary deploy: this instance runs the new spec while the others keep the old one.</summary>
+    internal AppSpec? PinnedSpec { get; set; }
+
+    /// <summary>listen_mode: proxy: the loopback port this instance listens on (its PORT), chosen by the daemon.</summary>
+    internal int? ProxyPort { get; init; }
+
+    /// <summary>Being replaced: the proxy sends it no new connections while it finishes the ones it has.</summary>
+    internal bool Draining { get; set; }
 
     /// <summary>Start the run loop; returns once the first spawn was attempted, so a caller's list shows the pid.</summary>
     public Task StartAsync() => StartAsync(null);
@@ -153,7 +163,7 @@ public sealed class Instance : IHealthSink
     /// <summary>Called by the sampler with the process group's usage.</summary>
     internal void OnSample(double cpuPercent, long memoryBytes)
     {
-        long? limit = _app.Spec.MaxMemoryBytes;
+        long? limit = Spec.MaxMemoryBytes;
         int pid;
         lock (_gate)
         {
@@ -256,7 +266,7 @@ public sealed class Instance : IHealthSink
             }
             while (!stop.IsCancellationRequested)
             {
-                AppSpec spec = _app.Spec;
+                AppSpec spec = Spec;
                 RunOutcome outcome = await RunOnceAsync(spec, stop).ConfigureAwait(false);
                 if (outcome.StoppedByUser) break;
 
@@ -340,7 +350,7 @@ public sealed class Instance : IHealthSink
         _published.Reset();
         try
         {
-            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env), _time);
+            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env) { ListenFds = _app.ListenHandles }, _time);
         }
         catch (SpawnException ex)
         {
@@ -560,6 +570,7 @@ public sealed class Instance : IHealthSink
         };
         if (spec.IncrementVar is { } inc)
             env[inc.Name] = (inc.Start + Number).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (ProxyPort is int port) env["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (spec.UsesNotify && EnsureNotifyEndpoint() is { } socket)
         {
             env["NOTIFY_SOCKET"] = socket;

@@ -45,7 +45,7 @@ public sealed partial class Supervisor
             foreach (string name in order)
             {
                 AppSpec spec = specs[name];
-                AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => _nextId++));
+                AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
             }
             _runner = new TreeRunner(_time, _logger);

@@ -128,7 +128,7 @@ public sealed partial class Supervisor : IAsyncDisposable
                     existing.Node?.Children.RemoveAll(c => c is AppChild a && a.App == existing);
                     RemoveApp(existing);
                 }
-                App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => _nextId++));
+                App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
                 await StartAppAsync(app).ConfigureAwait(false);
                 affected.Add(spec.Name);
@@ -257,8 +257,9 @@ public sealed partial class Supervisor : IAsyncDisposable
             AppInfo info = app.ToInfo();
             if (n is int i)
             {
-                if (i >= app.Instances.Count) throw new TargetNotFoundException($"{appName} has no instance #{i} (it has {app.Instances.Count})");
-                info = info with { Instances = [info.Instances[i]] };
+                var picked = info.Instances.Where(x => x.Instance == i).ToList();
+                if (picked.Count == 0) throw new TargetNotFoundException($"{appName} has no instance #{i} (it has {NumbersOf(app)})");
+                info = info with { Instances = picked };
             }
             return info;
         }
@@ -266,7 +267,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         {
             App owner = Find(byId.Name)!;
             AppInfo info = owner.ToInfo();
-            return info with { Instances = [info.Instances[byId.Number]] };
+            return info with { Instances = [.. info.Instances.Where(x => x.Id == id)] };
         }
         throw new TargetNotFoundException($"unknown app \"{target}\"", Suggest(target));
     }
@@ -279,8 +280,9 @@ public sealed partial class Supervisor : IAsyncDisposable
         if (t.TryInstance(out string appName, out int? n) && Find(appName) is App app)
         {
             if (n is null) return app.Instances;
-            if (n.Value < app.Instances.Count) return [app.Instances[n.Value]];
-            throw new TargetNotFoundException($"{appName} has no instance #{n} (it has {app.Instances.Count}: #0..#{app.Instances.Count - 1})");
+            var picked = app.Instances.Where(x => x.Number == n.Value).ToList();
+            if (picked.Count > 0) return picked;
+            throw new TargetNotFoundException($"{appName} has no instance #{n} (it has {NumbersOf(app)})");
         }
         if (int.TryParse(target, out int id) && Apps.SelectMany(a => a.Instances).FirstOrDefault(x => x.Id == id) is Instance byId)
             return [byId];
@@ -303,6 +305,9 @@ public sealed partial class Supervisor : IAsyncDisposable
         return new ActionResult(labels, $"{verb} {Summarize(instances)}");
     }
 
+    private static string NumbersOf(App app) =>
+        app.Instances.Count == 0 ? "none" : string.Join(", ", app.Instances.Select(i => "#" + i.Number).Distinct());
+
     private static string Summarize(IReadOnlyList<Instance> instances) =>
         instances.Count == 0 ? "nothing" : string.Join(", ", instances.Select(i => i.Label));
 
@@ -319,9 +324,16 @@ public sealed partial class Supervisor : IAsyncDisposable
         lock (_gate) return _apps.FirstOrDefault(a => a.Name == name);
     }
 
+    private int NextId()
+    {
+        lock (_gate) return _nextId++;
+    }
+
     private App AddApp(AppSpec spec, string? configPath, IEnumerable<int> ids)
     {
-        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request()) { EchoOutput = EchoOutput, NotifyHub = GetNotifyHub };
+        // Opened before the app exists, so a port in use fails the command and leaves nothing half made.
+        Cluster.AppListeners? listeners = Cluster.AppListeners.Open(spec, _logger);
+        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request(), listeners) { EchoOutput = EchoOutput, NotifyHub = GetNotifyHub };
         lock (_gate) _apps.Add(app);
         _saver?.Request();
         return app;

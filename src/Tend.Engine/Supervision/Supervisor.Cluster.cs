@@ -1,0 +1,312 @@
+using Tend.Api;
+using Tend.Config;
+
+namespace Tend.Supervision;
+
+// Reloads, deploys and scaling (issue 6). An app with listen: is replaced surge-first: the new
+// instance starts beside the old one, and only once it is ready is the old one taken out of
+// rotation (the proxy stops giving it connections, in-flight ones finish) and stopped gracefully.
+// The listening sockets belong to the daemon, so at no moment is there nobody to accept.
+// An app without listen: cannot run two copies of one instance side by side (they would fight
+// over whatever port the app binds itself), so its reload is a rolling restart, still gated on
+// readiness instance by instance.
+//
+// One rollout per app at a time: a second reload, deploy or scale is refused, not queued, so
+// nobody waits behind a deploy without knowing it.
+public sealed partial class Supervisor
+{
+    private static readonly TimeSpan s_rolloutPoll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan s_defaultReadyWait = TimeSpan.FromSeconds(90);
+
+    /// <summary>`tend reload app|all`: replace every running instance, <paramref name="parallelism"/> at a time (null: the app's reload_parallelism).</summary>
+    public async Task<ActionResult> ReloadAsync(string target, int? parallelism, IReadOnlyDictionary<string, string>? updateEnv, CancellationToken ct = default)
+    {
+        List<App> apps = AppsOf(target, "reload");
+        var done = new List<string>();
+        foreach (App app in apps)
+        {
+            await WithRolloutAsync(app, "reload", async () =>
+            {
+                if (updateEnv is not null) ApplyNewSpec(app, updateEnv);
+                await RollAsync(app, RunningOf(app), app.Spec, parallelism ?? app.Spec.ReloadParallelism, ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+            done.Add(app.Name);
+        }
+        _saver?.Request();
+        return new ActionResult(done, done.Count > 0 ? $"reloaded {string.Join(", ", done)}" : "nothing to reload");
+    }
+
+    /// <summary>`tend scale app N|+N|-N`: start or stop instances live; numbers stay dense, freed ones are reused.</summary>
+    public async Task<ActionResult> ScaleAsync(string appName, int? count, int? delta, CancellationToken ct = default)
+    {
+        App app = AppsOf(appName, "scale").Single();
+        var touched = new List<string>();
+        await WithRolloutAsync(app, "scale", async () =>
+        {
+            int current = app.Instances.Select(i => i.Number).Distinct().Count();
+            int wanted = count ?? current + (delta ?? 0);
+            if (wanted < 1) throw new RolloutRefusedException($"{app.Name} would have {wanted} instances; scale to 1 or more (tend stop {app.Name} stops it)");
+            if (wanted > 1000) throw new RolloutRefusedException($"{app.Name}: {wanted} instances is more than the 1000 Tend allows");
+            if (wanted > current)
+            {
+                var used = app.Instances.Select(i => i.Number).ToHashSet();
+                var numbers = Enumerable.Range(0, int.MaxValue).Where(n => !used.Contains(n)).Take(wanted - current).ToList();
+                var added = numbers.Select(n => app.NewInstance(NextId(), n)).ToList();
+                foreach (Instance i in added) app.AddInstance(i);
+                app.SetSpec(app.Spec with { Instances = wanted });
+                await Task.WhenAll(added.Select(StartInstanceAsync)).ConfigureAwait(false);
+                touched.AddRange(added.Select(i => i.Label));
+            }
+            else if (wanted < current)
+            {
+                var removed = app.Instances.OrderByDescending(i => i.Number).Take(current - wanted).ToList();
+                foreach (Instance i in removed) i.Draining = true;
+                app.Changed();
+                await Task.WhenAll(removed.Select(async i =>
+                {
+                    if (app.Listeners is { } listeners) await listeners.DrainAsync(i, i.Spec.KillTimeout).ConfigureAwait(false);
+                    await i.StopAsync().ConfigureAwait(false);
+                    app.RemoveInstance(i);
+                })).ConfigureAwait(false);
+                app.SetSpec(app.Spec with { Instances = wanted });
+                touched.AddRange(removed.Select(i => i.Label));
+            }
+            EngineLog.Scaled(_logger, app.Name, current, wanted);
+        }).ConfigureAwait(false);
+        _saver?.Request();
+        return new ActionResult(touched, touched.Count == 0
+            ? $"{app.Name} already has {app.Instances.Count} instances"
+            : $"scaled {app.Name} to {app.Spec.Instances} ({string.Join(", ", touched)})");
+    }
+
+    private static List<Instance> RunningOf(App app) => [.. app.Instances.Where(i => i.WantedRunning).OrderBy(i => i.Number)];
+
+    /// <summary>
+    /// `tend deploy app --strategy blue-green|canary`: the app's config is read again (a deploy is
+    /// new code or settings), then rolled out. Blue-green starts a whole new set beside the old,
+    /// waits for every new instance to be ready and to stay so for <paramref name="warmup"/>, then
+    /// retires the old set; any failure removes the new set and the old one never stopped serving.
+    /// Canary replaces <paramref name="canary"/> instances, watches them for <paramref name="watch"/>
+    /// (still ready, no restart), then rolls the rest, or rolls the canaries back.
+    /// </summary>
+    public async Task<ActionResult> DeployAsync(string appName, string strategy, int? canary, TimeSpan? watch, TimeSpan? warmup,
+        IReadOnlyDictionary<string, string> env, CancellationToken ct = default)
+    {
+        App app = AppsOf(appName, "deploy").Single();
+        string message = "";
+        await WithRolloutAsync(app, "deploy", async () =>
+        {
+            AppSpec spec = ReadSpec(app, env);
+            var olds = RunningOf(app);
+            if (olds.Count == 0) throw new RolloutRefusedException($"{app.Name} has no running instance to deploy over; use tend start");
+            if (app.Listeners is null)
+                throw new RolloutRefusedException($"{app.Name} has no listen: address, so two sets cannot serve side by side; use tend reload (a rolling restart)");
+            switch (strategy)
+            {
+                case "blue-green":
+                    await BlueGreenAsync(app, olds, spec, warmup ?? TimeSpan.Zero, ct).ConfigureAwait(false);
+                    message = $"deployed {app.Name} blue-green: {olds.Count} new instances serving, the old set stopped";
+                    break;
+                case "canary":
+                    int n = canary ?? 1;
+                    if (n < 1 || n > olds.Count) throw new RolloutRefusedException($"--canary {n}: {app.Name} runs {olds.Count} instances; pick 1..{olds.Count}");
+                    await CanaryAsync(app, olds, spec, n, watch ?? TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+                    message = $"deployed {app.Name} by canary: {n} watched for {Units.FormatDuration(watch ?? TimeSpan.FromSeconds(30))}, then all {olds.Count} replaced";
+                    break;
+                default:
+                    throw new RolloutRefusedException($"unknown strategy \"{strategy}\" (blue-green or canary; tend reload is the rolling one)");
+            }
+        }).ConfigureAwait(false);
+        _saver?.Request();
+        return new ActionResult([app.Name], message);
+    }
+
+    private async Task BlueGreenAsync(App app, List<Instance> olds, AppSpec spec, TimeSpan warmup, CancellationToken ct)
+    {
+        var greens = olds.Select(old => app.NewInstance(NextId(), old.Number)).ToList();
+        foreach (Instance g in greens) { g.PinnedSpec = spec; app.AddInstance(g); }
+        await Task.WhenAll(greens.Select(StartInstanceAsync)).ConfigureAwait(false);
+        string?[] failures = await Task.WhenAll(greens.Select(g => WaitReadyAsync(g, ct))).ConfigureAwait(false);
+        string? failure = failures.FirstOrDefault(f => f is not null);
+        if (failure is null && warmup > TimeSpan.Zero) failure = await WatchAsync(greens, warmup, ct).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            await Task.WhenAll(greens.Select(g => RetireAsync(app, g))).ConfigureAwait(false);
+            throw new RolloutFailedException($"blue-green deploy of {app.Name} abandoned: {failure}; the old set kept serving");
+        }
+        app.SetSpec(spec with { Instances = app.Spec.Instances });
+        foreach (Instance g in greens) g.PinnedSpec = null;
+        await Task.WhenAll(olds.Select(o => RetireAsync(app, o))).ConfigureAwait(false);
+    }
+
+    private async Task CanaryAsync(App app, List<Instance> olds, AppSpec spec, int n, TimeSpan watch, CancellationToken ct)
+    {
+        var first = olds.Take(n).ToList();
+        await ReplaceBatchAsync(app, first, spec, ct).ConfigureAwait(false);
+        var canaries = app.Instances.Where(i => i.PinnedSpec == spec && first.Any(o => o.Number == i.Number)).ToList();
+        if (await WatchAsync(canaries, watch, ct).ConfigureAwait(false) is string failure)
+        {
+            // Roll back: the canaries are replaced by instances of the spec everyone else still runs.
+            await ReplaceBatchAsync(app, canaries, app.Spec, ct).ConfigureAwait(false);
+            throw new RolloutFailedException($"canary deploy of {app.Name} rolled back: {failure}");
+        }
+        app.SetSpec(spec with { Instances = app.Spec.Instances });
+        foreach (Instance c in canaries) c.PinnedSpec = null;
+        await RollAsync(app, olds.Skip(n).ToList(), app.Spec, app.Spec.ReloadParallelism, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Null when every one of <paramref name="instances"/> stays online, ready and unrestarted for <paramref name="period"/>.</summary>
+    private async Task<string?> WatchAsync(List<Instance> instances, TimeSpan period, CancellationToken ct)
+    {
+        var restarts = instances.ToDictionary(i => i, i => i.ToInfo().Restarts);
+        long started = _time.GetTimestamp();
+        while (_time.GetElapsedTime(started) < period)
+        {
+            foreach (Instance i in instances)
+            {
+                InstanceDetail d = i.ToDetail();
+                if (d.Restarts != restarts[i]) return $"{i.Label} restarted while watched ({d.LastRestartReason})";
+                if (d.Status != "online" || !d.Ready) return $"{i.Label} is {d.Status}{(d.Ready ? "" : ", not ready")} while watched";
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, ct).ConfigureAwait(false);
+        }
+        return null;
+    }
+
+    private List<App> AppsOf(string target, string verb)
+    {
+        if (new Target(target).IsAll) return [.. Apps];
+        if (Find(target) is App app) return [app];
+        throw new TargetNotFoundException($"unknown app \"{target}\" ({verb} takes an app name{(verb == "scale" ? "" : " or all")})", Suggest(target));
+    }
+
+    private static async Task WithRolloutAsync(App app, string verb, Func<Task> rollout)
+    {
+        if (!await app.RolloutGate.WaitAsync(0).ConfigureAwait(false))
+            throw new RolloutRefusedException($"{app.Name}: a reload, deploy or scale is already running; {verb} refused (wait for it to finish)");
+        try { await rollout().ConfigureAwait(false); }
+        finally { app.RolloutGate.Release(); }
+    }
+
+    /// <summary>--update-env: the app's config file (and the caller's environment) read again.</summary>
+    private static void ApplyNewSpec(App app, IReadOnlyDictionary<string, string> env) => app.SetSpec(ReadSpec(app, env));
+
+    /// <summary>The app's spec as its config file declares it now (instance count kept: `tend scale` changes that).</summary>
+    private static AppSpec ReadSpec(App app, IReadOnlyDictionary<string, string> env)
+    {
+        if (app.ConfigPath is null)
+            throw new RolloutRefusedException($"{app.Name} was started from a command, not a config file; there is nothing to re-read (delete and start it again)");
+        TendConfig config = ConfigLoader.Load(app.ConfigPath, env);
+        AppSpec spec = config.Apps.FirstOrDefault(a => a.Name == app.Name)
+            ?? throw new RolloutRefusedException($"{app.ConfigPath} no longer declares {app.Name}");
+        if (!spec.Listen.SequenceEqual(app.Spec.Listen) || spec.ListenMode != app.Spec.ListenMode)
+            throw new RolloutRefusedException($"{app.Name}: listen/listen_mode changed in {app.ConfigPath}; a reload keeps the sockets open, so changing them needs `tend start` (which replaces the app)");
+        return spec with { Instances = app.Spec.Instances };
+    }
+
+    /// <summary>Replace the running instances of <paramref name="app"/> with ones running <paramref name="spec"/>, in batches.</summary>
+    private async Task RollAsync(App app, IReadOnlyList<Instance> olds, AppSpec spec, int parallelism, CancellationToken ct)
+    {
+        EngineLog.ReloadStarting(_logger, app.Name, olds.Count, parallelism);
+        foreach (var batch in olds.Chunk(Math.Max(1, parallelism)))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (app.Listeners is null)
+            {
+                // Nothing to hand over: restart in place, and go on only once it is ready again.
+                foreach (Instance old in batch) old.PinnedSpec = spec == app.Spec ? null : spec;
+                await Task.WhenAll(batch.Select(i => RestartInstanceAsync(i, "reload"))).ConfigureAwait(false);
+                string?[] failures = await Task.WhenAll(batch.Select(i => WaitReadyAsync(i, ct))).ConfigureAwait(false);
+                if (failures.FirstOrDefault(f => f is not null) is string failure)
+                    throw new RolloutFailedException($"reload of {app.Name} stopped: {failure}");
+                continue;
+            }
+            await ReplaceBatchAsync(app, batch, spec, ct).ConfigureAwait(false);
+        }
+        EngineLog.ReloadDone(_logger, app.Name);
+    }
+
+    /// <summary>
+    /// Surge: start a replacement beside each instance of <paramref name="batch"/>, wait for all to be
+    /// ready, then retire the old ones. A replacement that fails is removed and its old instance
+    /// keeps serving; the ones that succeeded take over from theirs; then the failure is reported.
+    /// </summary>
+    private async Task ReplaceBatchAsync(App app, IReadOnlyList<Instance> batch, AppSpec spec, CancellationToken ct)
+    {
+        var pairs = batch.Select(old => (Old: old, New: app.NewInstance(NextId(), old.Number))).ToList();
+        foreach (var (_, replacement) in pairs)
+        {
+            if (spec != app.Spec) replacement.PinnedSpec = spec;
+            app.AddInstance(replacement);
+        }
+        await Task.WhenAll(pairs.Select(p => StartInstanceAsync(p.New))).ConfigureAwait(false);
+        string?[] failures = await Task.WhenAll(pairs.Select(p => WaitReadyAsync(p.New, ct))).ConfigureAwait(false);
+
+        var retire = new List<Task>();
+        string? firstFailure = null;
+        for (int k = 0; k < pairs.Count; k++)
+        {
+            var (old, replacement) = pairs[k];
+            if (failures[k] is string failure)
+            {
+                firstFailure ??= failure;
+                EngineLog.ReplacementFailed(_logger, replacement.Label, failure);
+                retire.Add(RetireAsync(app, replacement));
+            }
+            else
+            {
+                EngineLog.Replaced(_logger, old.Label, old.LiveProcess?.Pid ?? 0, replacement.LiveProcess?.Pid ?? 0);
+                retire.Add(RetireAsync(app, old));
+            }
+        }
+        await Task.WhenAll(retire).ConfigureAwait(false);
+        if (firstFailure is not null)
+            throw new RolloutFailedException($"reload of {app.Name} stopped: {firstFailure}; the instances not replaced keep serving");
+    }
+
+    /// <summary>Out of rotation, in-flight connections finished (proxy), stopped gracefully, forgotten.</summary>
+    private static async Task RetireAsync(App app, Instance instance)
+    {
+        instance.Draining = true;
+        app.Changed();
+        if (app.Listeners is { } listeners)
+        {
+            TimeSpan drain = instance.Spec.KillTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromMinutes(5) : instance.Spec.KillTimeout;
+            await listeners.DrainAsync(instance, drain).ConfigureAwait(false);
+        }
+        await instance.StopAsync().ConfigureAwait(false);
+        app.RemoveInstance(instance);
+    }
+
+    /// <summary>
+    /// Null once <paramref name="instance"/> is online and ready; else why it will not be: it exited
+    /// (its restart policy may already be starting it again, which a rollout does not wait for),
+    /// ended stopped or errored, or outlived its ready_timeout.
+    /// </summary>
+    private async Task<string?> WaitReadyAsync(Instance instance, CancellationToken ct)
+    {
+        TimeSpan limit = instance.Spec.Ready?.Timeout ?? s_defaultReadyWait;
+        long started = _time.GetTimestamp();
+        int restartsBefore = instance.ToInfo().Restarts;
+        while (true)
+        {
+            InstanceDetail d = instance.ToDetail();
+            if (d.Status == "online" && d.Ready) return null;
+            bool exited = d.Restarts > restartsBefore || (d.Status == "waiting" && d.StatusReason?.StartsWith("restart after", StringComparison.Ordinal) == true);
+            if (exited || d.Status is "stopped" or "errored" or "blocked")
+            {
+                string why = d.RecentExits.Count > 0 ? d.RecentExits[^1].Reason + " " + DescribeExit(d.RecentExits[^1].ExitCode, d.RecentExits[^1].ExitSignal) : d.StatusReason ?? d.Status;
+                return $"{instance.Label} failed before it was ready: {why}";
+            }
+            if (limit != Timeout.InfiniteTimeSpan && _time.GetElapsedTime(started) > limit + TimeSpan.FromSeconds(5))
+                return $"{instance.Label} not ready within {Units.FormatDuration(limit)}";
+            await Task.Delay(s_rolloutPoll, _time, ct).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>A rollout that must not start (one is running, nothing to re-read); the CLI exits 1.</summary>
+public sealed class RolloutRefusedException(string message) : Exception(message);
+
+/// <summary>A rollout that started and stopped part-way; what was not replaced keeps serving. The CLI exits 1.</summary>
+public sealed class RolloutFailedException(string message) : Exception(message);

@@ -1,0 +1,281 @@
+using System.Net;
+using System.Net.Sockets;
+using Tend.Api;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>
+/// listen:, reload, deploy and scale on real processes: test children serving HTTP on the socket
+/// the daemon hands them (socket mode) or on their own port behind the daemon's proxy, under a
+/// load client that counts every request that did not get an answer.
+/// </summary>
+public sealed class ClusterTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+    private readonly int _port = FreePort();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private string Url => $"http://127.0.0.1:{_port}/";
+
+    /// <summary>An app of test children that serve HTTP and say READY=1 once they accept.</summary>
+    private string Config(int instances, string mode = "socket", string extraArgs = "", string extra = "") => _home.WriteConfig($"""
+        apps:
+          web:
+            cmd: {TendHome.Child}
+            args: [{(mode == "socket" ? "--serve-fd3" : "--serve-port, env")}, --notify-ready-after, "0"{extraArgs}]
+            instances: {instances}
+            listen: "127.0.0.1:{_port}"
+            listen_mode: {mode}
+            ready: {"{"} notify: true, ready_timeout: 10s {"}"}
+            kill_timeout: 5s
+        {extra}
+        """);
+
+    private static List<int> Pids(InstanceInfo[] list) => [.. list.Where(i => i.Name == "web").Select(i => i.Pid ?? 0).Order()];
+
+    [Fact]
+    public async Task SocketActivation_EveryInstanceServesTheDaemonsSocket()
+    {
+        await _home.OkAsync("start", Config(2), "--wait-ready");
+        List<int> pids = Pids(await _home.ListAsync());
+
+        // The kernel spreads new connections over both instances; keep asking until both answered.
+        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(10) };
+        var seen = new HashSet<int>();
+        await Eventually.TrueAsync(() =>
+        {
+            string body = http.GetStringAsync(Url).GetAwaiter().GetResult();
+            seen.Add(int.Parse(body.Split(' ')[0]["pid=".Length..]));
+            return seen.SetEquals(pids);
+        }, "both instances answering on the shared port");
+
+        // The socket is the daemon's: an instance's own LISTEN_* environment says so.
+        AppInfo app = await _home.DescribeAsync("web");
+        string environ = File.ReadAllText($"/proc/{pids[0]}/environ");
+        Assert.Contains("LISTEN_FDS=1\0", environ);
+        Assert.Contains($"LISTEN_PID={pids[0]}\0", environ);
+        Assert.Contains("LISTEN_FDNAMES=web\0", environ);
+        Assert.Equal(2, app.Instances.Count);
+    }
+
+    [Theory]
+    [InlineData("socket")]
+    [InlineData("proxy")]
+    public async Task Reload_TenTimesUnderLoad_NoRequestFails(string mode)
+    {
+        await _home.OkAsync("start", Config(2, mode), "--wait-ready");
+        using var load = new LoadClient(Url, clients: 4);
+        await Eventually.TrueAsync(() => load.Succeeded > 20, "the load client getting answers");
+
+        int minReady = int.MaxValue;
+        using var watch = new CancellationTokenSource();
+        Task watcher = Task.Run(async () =>
+        {
+            while (!watch.IsCancellationRequested)
+            {
+                InstanceInfo[] l = await _home.ListAsync();
+                minReady = Math.Min(minReady, l.Count(i => i.Ready));
+            }
+        });
+
+        var before = Pids(await _home.ListAsync());
+        for (int r = 0; r < 10; r++)
+        {
+            CliResult reload = await _home.RunAsync("reload", "web");
+            Assert.True(reload.ExitCode == 0, $"reload {r + 1}: {reload}");
+        }
+        long answeredDuringReloads = load.Succeeded;
+        await Eventually.TrueAsync(() => load.Succeeded > answeredDuringReloads + 20, "answers after the last reload");
+        await watch.CancelAsync();
+        await watcher;
+        await load.StopAsync();
+
+        List<int> after = Pids(await _home.ListAsync());
+        Assert.Equal(2, after.Count);
+        Assert.Empty(after.Intersect(before));
+        Assert.Equal(0, load.Failed);
+        Assert.True(minReady >= 1, $"only {minReady} instances were ready at one point (2 configured, parallelism 1)");
+        string log = await File.ReadAllTextAsync(Path.Combine(_home.Dir, "daemon.log"));
+        Assert.Equal(20, log.Split("replaced: pid").Length - 1);
+    }
+
+    [Fact]
+    public async Task Reload_ReplacementNeverReady_StopsAndOldInstancesKeepServing()
+    {
+        await _home.OkAsync("start", Config(2), "--wait-ready");
+        List<int> before = Pids(await _home.ListAsync());
+        using var load = new LoadClient(Url, clients: 2);
+
+        // The new spec serves but never says READY=1; ready_timeout is 10s.
+        _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--serve-fd3]
+                instances: 2
+                listen: "127.0.0.1:{_port}"
+                ready: {"{"} notify: true, ready_timeout: 1s {"}"}
+                restart: never
+            """);
+        CliResult reload = await _home.RunAsync("reload", "web", "--update-env");
+
+        Assert.Equal(1, reload.ExitCode);
+        Assert.Contains("reload of web stopped: web#0 ", reload.Stderr);
+        Assert.Contains("the instances not replaced keep serving", reload.Stderr);
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.Equal(before, Pids(list));
+        Assert.All(list, i => Assert.True(i.Ready));
+        await load.StopAsync();
+        Assert.Equal(0, load.Failed);
+    }
+
+    [Fact]
+    public async Task Reload_WhileOneRuns_IsRefused()
+    {
+        // Replacements take 1.5 s to be ready, so the first reload is still running when the second comes.
+        await _home.OkAsync("start", _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--serve-fd3, --notify-ready-after, "1500"]
+                instances: 2
+                listen: "127.0.0.1:{_port}"
+                ready: {"{"} notify: true {"}"}
+            """), "--wait-ready");
+
+        Task<CliResult> first = _home.RunAsync("reload", "web");
+        await _home.WaitForAsync(l => l.Length > 2, "the first reload's replacement started");
+        CliResult second = await _home.RunAsync("reload", "web");
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains("web: a reload, deploy or scale is already running; reload refused", second.Stderr);
+        Assert.Equal(0, (await first).ExitCode);
+    }
+
+    [Fact]
+    public async Task Scale_UpDownAndUp_ReusesInstanceNumbers()
+    {
+        await _home.OkAsync("start", Config(2), "--wait-ready");
+
+        await _home.OkAsync("scale", "web", "4");
+        InstanceInfo[] four = await _home.WaitForAsync(l => l.Count(i => i.Ready) == 4, "4 ready");
+        Assert.Equal([0, 1, 2, 3], four.Select(i => i.Instance).Order());
+
+        await _home.OkAsync("scale", "web", "-3");
+        InstanceInfo[] one = await _home.ListAsync();
+        Assert.Equal([0], one.Select(i => i.Instance));
+        Assert.Equal(four.Single(i => i.Instance == 0).Pid, one.Single().Pid);
+
+        await _home.OkAsync("scale", "web", "+2");
+        InstanceInfo[] three = await _home.WaitForAsync(l => l.Count(i => i.Ready) == 3, "3 ready");
+        Assert.Equal([0, 1, 2], three.Select(i => i.Instance).Order());
+        Assert.Equal(3, (await _home.DescribeAsync("web")).InstancesWanted);
+
+        CliResult bad = await _home.RunAsync("scale", "web", "x3");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("'x3' is not an instance count", bad.Stderr);
+    }
+
+    [Fact]
+    public async Task DeployBlueGreen_SwitchesWholeSet_OrKeepsTheOldOneOnFailure()
+    {
+        await _home.OkAsync("start", Config(2), "--wait-ready");
+        List<int> blue = Pids(await _home.ListAsync());
+
+        CliResult ok = await _home.OkAsync("deploy", "web", "--strategy", "blue-green", "--warmup", "500ms");
+        Assert.Contains("deployed web blue-green", ok.Stdout);
+        List<int> green = Pids(await _home.ListAsync());
+        Assert.Equal(2, green.Count);
+        Assert.Empty(green.Intersect(blue));
+
+        // A new version that crashes after 300 ms: ready, but not for the warm-up.
+        Config(2, extraArgs: ", --exit-after, 300ms, --exit-code, \"1\"");
+        CliResult failed = await _home.RunAsync("deploy", "web", "--strategy", "blue-green", "--warmup", "2s");
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("blue-green deploy of web abandoned", failed.Stderr);
+        Assert.Contains("the old set kept serving", failed.Stderr);
+        Assert.Equal(green, Pids(await _home.ListAsync()));
+    }
+
+    [Fact]
+    public async Task DeployCanary_ContinuesWhenHealthy_RollsBackWhenNot()
+    {
+        await _home.OkAsync("start", Config(3), "--wait-ready");
+        List<int> first = Pids(await _home.ListAsync());
+
+        await _home.OkAsync("deploy", "web", "--strategy", "canary", "--canary", "1", "--wait", "500ms");
+        List<int> second = Pids(await _home.ListAsync());
+        Assert.Equal(3, second.Count);
+        Assert.Empty(second.Intersect(first));
+
+        Config(3, extraArgs: ", --exit-after, 300ms, --exit-code, \"1\"");
+        CliResult failed = await _home.RunAsync("deploy", "web", "--strategy", "canary", "--canary", "1", "--wait", "3s");
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("canary deploy of web rolled back", failed.Stderr);
+        InstanceInfo[] after = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Ready), "3 ready after the rollback");
+        // Two never stopped; the canary's number got an instance of the old spec again.
+        Assert.Equal(2, Pids(after).Intersect(second).Count());
+        Assert.DoesNotContain("--exit-after", string.Join(' ', File.ReadAllText($"/proc/{after[0].Pid}/cmdline").Split('\0')));
+    }
+
+    /// <summary>Clients that GET in a loop until stopped; every exception or non-200 is a failure.</summary>
+    private sealed class LoadClient : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task[] _clients;
+        private long _succeeded, _failed;
+
+        public LoadClient(string url, int clients)
+        {
+            _clients = [.. Enumerable.Range(0, clients).Select(_ => Task.Run(() => RunAsync(url)))];
+        }
+
+        public long Succeeded => Interlocked.Read(ref _succeeded);
+        public long Failed => Interlocked.Read(ref _failed);
+        public List<string> Errors { get; } = [];
+
+        private async Task RunAsync(string url)
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using HttpResponseMessage response = await http.GetAsync(url, _stop.Token);
+                    if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref _succeeded);
+                    else Fail($"HTTP {(int)response.StatusCode}");
+                }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested) { return; }
+                catch (Exception ex) { Fail(ex.GetType().Name + ": " + ex.Message); }
+            }
+        }
+
+        private void Fail(string error)
+        {
+            Interlocked.Increment(ref _failed);
+            lock (Errors) Errors.Add(error);
+        }
+
+        public async Task StopAsync()
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAll(_clients).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(Failed == 0, "failed requests: " + string.Join("; ", Errors.Take(5)));
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _stop.Dispose();
+        }
+    }
+}
