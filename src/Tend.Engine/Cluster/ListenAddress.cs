@@ -92,6 +92,11 @@ public sealed record ListenAddress(ListenKind Kind, IPAddress? Host, int Port, s
         {
             host = v4;
         }
+        else if (IPAddress.TryParse(hostText, out var bare) && bare.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            error = $"'{text}': write an IPv6 address in brackets, as in [::1]:8080";
+            return false;
+        }
         else
         {
             error = $"'{hostText}' in '{text}' is not an IP address (use an address such as 127.0.0.1 or [::1], localhost, or * for all)";

@@ -136,8 +136,8 @@ public sealed class ListenSocket : IDisposable
     }
 
     /// <summary>
-    /// A unix socket file stays behind when its owner dies (and, as with systemd's default
-    /// RemoveOnStop=no, we leave ours on dispose), and bind() then fails with "address in use". A
+    /// A unix socket file stays behind when its owner dies without closing it (.NET removes the file
+    /// on dispose, a killed daemon does not), and bind() then fails with "address in use". A
     /// socket file nobody accepts on is stale and removed; one that answers belongs to a live server
     /// and is left alone; anything that is not a socket is never deleted.
     /// </summary>
