@@ -21,16 +21,27 @@
 //   --notify-watchdog DUR           send WATCHDOG=1 every DUR, from a background thread
 //   --notify-watchdog-stop-after DUR  stop those pings after DUR (a hang, as the daemon sees it)
 //   --notify-stopping-on-term       on SIGTERM send STOPPING=1, then exit 0
+// Serve modes (started before the notify ones, so READY=1 comes after the server accepts) answer
+// every HTTP/1.1 request with 200 "pid=<pid> instance=<TEND_INSTANCE>\n", keep-alive supported, and
+// print one "serving …" line on stdout once accepting. On SIGTERM they stop accepting, answer each
+// open connection's next request with "Connection: close", close connections idle for the grace,
+// and exit 0 when none is left:
+//   --serve-fd3         serve on fd 3, taken by socket activation; exit 3 unless LISTEN_PID is our pid
+//                       and LISTEN_FDS >= 1
+//   --serve-port PORT   serve on our own 127.0.0.1:PORT; "env" means $PORT, 0 a free port
+//   --drain-idle DUR    the idle grace after SIGTERM (default 1s)
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using Tend.TestChild;
 
 var opts = new Dictionary<string, string?>();
 for (int i = 0; i < args.Length; i++)
 {
     string a = args[i];
-    bool isFlag = a is "--print-env" or "--ignore-term" or "--block" or "--crash" or "--sleep" or "--notify-stopping-on-term";
+    bool isFlag = a is "--print-env" or "--ignore-term" or "--block" or "--crash" or "--sleep" or "--notify-stopping-on-term"
+        or "--serve-fd3";
     opts[a] = isFlag ? null : (i + 1 < args.Length ? args[++i] : "");
 }
 
@@ -56,6 +67,8 @@ void Stamp(string what)
     finally { close(fd); }
 }
 
+HttpServer? server = null;
+
 Stamp("start");
 if (Get("--pidfile") is { } pidfile) File.WriteAllText(pidfile, pid.ToString());
 
@@ -68,6 +81,11 @@ using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
         Notify("STOPPING=1");
         ctx.Cancel = true;
         Environment.Exit(0);
+    }
+    else if (server is not null)
+    {
+        ctx.Cancel = true;
+        server.Stop(Get("--drain-idle") is { } grace ? ParseDuration(grace) : TimeSpan.FromSeconds(1));
     }
 });
 using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
@@ -84,6 +102,35 @@ if (Has("--print-env"))
 }
 if (Get("--echo") is { } echo) Write(echo + "\n");
 if (Get("--echo-err") is { } echoErr) { var e = Encoding.UTF8.GetBytes(echoErr + "\n"); Console.OpenStandardError().Write(e); }
+
+if (Has("--serve-fd3"))
+{
+    string? fds = Environment.GetEnvironmentVariable("LISTEN_FDS");
+    string? listenPid = Environment.GetEnvironmentVariable("LISTEN_PID");
+    if (listenPid != pid.ToString() || !int.TryParse(fds, out int fdCount) || fdCount < 1)
+    {
+        Console.Error.WriteLine($"testchild: --serve-fd3 needs socket activation, got LISTEN_FDS={fds} LISTEN_PID={listenPid} (our pid is {pid})");
+        return 3;
+    }
+    server = new HttpServer(new Socket(new SafeSocketHandle(3, ownsHandle: true)), pid, Environment.GetEnvironmentVariable("TEND_INSTANCE"));
+    server.Start();
+    Write($"serving fd 3 pid={pid} LISTEN_FDS={fds} LISTEN_PID={listenPid} LISTEN_FDNAMES={Environment.GetEnvironmentVariable("LISTEN_FDNAMES")}\n");
+}
+else if (Get("--serve-port") is { } portText)
+{
+    string? portValue = portText == "env" ? Environment.GetEnvironmentVariable("PORT") : portText;
+    if (!int.TryParse(portValue, out int port))
+    {
+        Console.Error.WriteLine($"testchild: --serve-port {portText}: '{portValue}' is not a port");
+        return 3;
+    }
+    var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+    listener.Listen(511);
+    server = new HttpServer(listener, pid, Environment.GetEnvironmentVariable("TEND_INSTANCE"));
+    server.Start();
+    Write($"serving {listener.LocalEndPoint} pid={pid}\n");
+}
 
 if (Get("--notify-status") is { } status) Notify("STATUS=" + status);
 if (Get("--notify-send") is { } verbatim) Notify(verbatim.Replace("\\n", "\n"));
@@ -166,6 +213,12 @@ if (Get("--exit-after") is { } after && exitThisRun)
     if (Has("--crash")) { signal(11, 0); kill(pid, 11); Thread.Sleep(Timeout.Infinite); }
     GC.KeepAlive(hog);
     return int.Parse(Get("--exit-code") ?? "0");
+}
+
+if (server is not null)
+{
+    server.Completion.Wait();
+    return 0;
 }
 
 Thread.Sleep(Timeout.Infinite);

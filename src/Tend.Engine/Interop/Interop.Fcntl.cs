@@ -6,7 +6,8 @@ internal static partial class Interop
 {
     internal static partial class Sys
     {
-        internal const int F_SETPIPE_SZ = 1031;
+        // F_DUPFD_CLOEXEC: the lowest free fd >= arg, with FD_CLOEXEC set atomically.
+        internal const int F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031;
 
         [LibraryImport(Libraries.Libc, EntryPoint = "fcntl", SetLastError = true)]
         internal static partial int Fcntl(int fd, int cmd, int arg);

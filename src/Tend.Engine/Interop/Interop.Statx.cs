@@ -11,7 +11,8 @@ internal static partial class Interop
         internal const int AT_EMPTY_PATH = 0x1000;
         internal const uint STATX_TYPE = 0x1, STATX_SIZE = 0x200;
         internal const int StatxBufferSize = 256, StatxModeOffset = 28, StatxSizeOffset = 40;
-        internal const int S_IFMT = 0xF000, S_IFREG = 0x8000;
+        internal const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;
+        internal const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
 
         [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* statxbuf);

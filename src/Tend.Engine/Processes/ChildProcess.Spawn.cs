@@ -21,7 +21,21 @@ namespace Tend.Processes;
 //    threads may block signals, and a child inherits ignored and blocked signals across exec;
 //  - stdin from /dev/null, stdout/stderr on pipes (or /dev/null);
 //  - no other descriptor: pipes are created O_CLOEXEC, and closefrom(3) also closes anything else
-//    some library opened without O_CLOEXEC.
+//    some library opened without O_CLOEXEC;
+//  - or, with socket activation, the listening sockets at fds 3, 4, … (closefrom(3 + n) then).
+//
+// Socket activation and LISTEN_PID. sd_listen_fds() and Kestrel's UseSystemd() only take the fds if
+// LISTEN_PID is the pid of the process reading it (so a grandchild that inherited the variables does not
+// take fds that are not its own). posix_spawn tells us the pid only after the exec, and nothing can
+// change the environment of a process after its exec. So such a child is started as
+//     /bin/sh -c 'exec /usr/bin/env -i -- "LISTEN_PID=$$" "$@"' tend-listen NAME=value… program args…
+// The shell learns its own pid ($$), and two execs keep it: sh → env → the program. Why env(1) and not
+// just `LISTEN_PID=$$ exec "$0" "$@"`: a shell rewrites the environment it passes on (dash adds PWD and
+// drops variables whose names are not shell identifiers, such as "a.b"), while env -i builds it from its
+// arguments verbatim, so the program sees exactly the requested environment plus the three LISTEN_
+// variables. env's execvp searches the child's PATH and passes argv[0] as given, like a direct spawn.
+// The program is looked up here first, as always, so a missing one is still a SpawnException and not a
+// child that exits with 127. Without listening sockets nothing of this happens.
 public sealed partial class ChildProcess
 {
     private const string DefaultPath = "/usr/local/bin:/usr/bin:/bin";
@@ -40,13 +54,27 @@ public sealed partial class ChildProcess
             throw new SpawnException(request.FileName, Interop.Sys.ENOENT, $"working directory '{request.WorkingDirectory}'");
 
         string path = ResolveExecutable(request);
-
-        using var argv = new NativeStringArray([request.FileName, .. request.Arguments]);
-        using var envp = new NativeStringArray(request.Environment.Select(FormatVariable));
+        int listenCount = request.ListenFds.Count;
+        NativeStringArray argv, envp;
+        if (listenCount == 0)
+        {
+            argv = new NativeStringArray([request.FileName, .. request.Arguments]);
+            envp = new NativeStringArray(request.Environment.Select(FormatVariable));
+        }
+        else
+        {
+            (path, string[] wrapped) = WrapForSocketActivation(request, path);
+            argv = new NativeStringArray(wrapped);
+            envp = new NativeStringArray([]);
+        }
+        using var argvOwner = argv;
+        using var envpOwner = envp;
         using var nativePath = new NativeStringArray([path, request.WorkingDirectory, "/dev/null"]);
 
         int* stdoutPipe = stackalloc int[2] { -1, -1 };
         int* stderrPipe = stackalloc int[2] { -1, -1 };
+        int* listenCopies = stackalloc int[listenCount];
+        new Span<int>(listenCopies, listenCount).Fill(-1);
         void* attr = NativeMemory.AllocZeroed(Interop.Sys.SpawnAttrSize);
         void* actions = NativeMemory.AllocZeroed(Interop.Sys.SpawnFileActionsSize);
         void* sigset = NativeMemory.AllocZeroed(Interop.Sys.SigSetSize);
@@ -66,6 +94,8 @@ public sealed partial class ChildProcess
                 _ = Interop.Sys.Fcntl(stdoutPipe[0], Interop.Sys.F_SETPIPE_SZ, OutputPipeSize);
                 _ = Interop.Sys.Fcntl(stderrPipe[0], Interop.Sys.F_SETPIPE_SZ, OutputPipeSize);
             }
+
+            DuplicateListenFds(request, listenCopies);
 
             Check(request, Interop.Sys.PosixSpawnAttrInit(attr), "posix_spawnattr_init");
             attrReady = true;
@@ -96,8 +126,14 @@ public sealed partial class ChildProcess
                 Check(request, Interop.Sys.PosixSpawnFileActionsAddOpen(actions, 1, devNull, Interop.Sys.O_WRONLY, 0), "addopen");
                 Check(request, Interop.Sys.PosixSpawnFileActionsAddOpen(actions, 2, devNull, Interop.Sys.O_WRONLY, 0), "addopen");
             }
+            for (int i = 0; i < listenCount; i++)
+            {
+                // The copies are all >= 3 + n, so no dup2 here overwrites a source a later one still
+                // needs, and source != target, so dup2 really clears FD_CLOEXEC on fd 3 + i.
+                Check(request, Interop.Sys.PosixSpawnFileActionsAddDup2(actions, listenCopies[i], 3 + i), "adddup2");
+            }
             Check(request, Interop.Sys.PosixSpawnFileActionsAddChdir(actions, nativePath[1]), "addchdir");
-            Check(request, Interop.Sys.PosixSpawnFileActionsAddCloseFrom(actions, 3), "addclosefrom");
+            Check(request, Interop.Sys.PosixSpawnFileActionsAddCloseFrom(actions, 3 + listenCount), "addclosefrom");
 
             ChildProcess child;
             ReapLock.EnterReadLock();
@@ -161,6 +197,7 @@ public sealed partial class ChildProcess
             // Still set only if no ChildProcess took them over.
             CloseIfOpen(stdoutPipe[0]);
             CloseIfOpen(stderrPipe[0]);
+            for (int i = 0; i < listenCount; i++) CloseIfOpen(listenCopies[i]);
             if (actionsReady) Interop.Sys.PosixSpawnFileActionsDestroy(actions);
             if (attrReady) Interop.Sys.PosixSpawnAttrDestroy(attr);
             NativeMemory.Free(sigset);
@@ -201,6 +238,68 @@ public sealed partial class ChildProcess
             if (errno == Interop.Sys.EACCES) firstError = Interop.Sys.EACCES;
         }
         throw new SpawnException(name, firstError, "searched PATH");
+    }
+
+    /// <summary>The shell and env(1) command line that starts the program with LISTEN_PID set to its
+    /// own pid (see the top of this file); returns the file to execute (the shell) and its argv.</summary>
+    private static (string Path, string[] Argv) WrapForSocketActivation(SpawnRequest request, string resolved)
+    {
+        const string Shell = "/bin/sh";
+        string env = File.Exists("/usr/bin/env") ? "/usr/bin/env" : "/bin/env";
+        foreach (string helper in new[] { Shell, env })
+        {
+            int errno = CheckExecutable(helper);
+            if (errno != 0) throw new SpawnException(request.FileName, errno, $"{helper} is needed to pass listening sockets");
+        }
+
+        // env searches the PATH of the environment it builds, which is the child's. Without a PATH
+        // there, ResolveExecutable searched the daemon's, so hand env the file it found instead.
+        string program = request.FileName.Contains('/') || request.Environment.ContainsKey("PATH") ? request.FileName : resolved;
+        // env would take a word with '=' for one more variable.
+        if (program.Contains('='))
+            throw new SpawnException(request.FileName, Interop.Sys.EINVAL, "a program whose name contains '=' cannot take listening sockets");
+
+        var argv = new List<string> { Shell, "-c", $"exec {env} -i -- \"LISTEN_PID=$$\" \"$@\"", "tend-listen" };
+        foreach (var variable in request.Environment)
+        {
+            if (variable.Key is "LISTEN_PID" or "LISTEN_FDS" or "LISTEN_FDNAMES") continue;
+            argv.Add(FormatVariable(variable));
+        }
+        argv.Add("LISTEN_FDS=" + request.ListenFds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        argv.Add("LISTEN_FDNAMES=" + string.Join(':', request.ListenFds.Select(fd => fd.Name)));
+        argv.Add(program);
+        argv.AddRange(request.Arguments);
+        return (Shell, argv.ToArray());
+    }
+
+    /// <summary>Copies each listening socket to a descriptor >= 3 + n, close-on-exec, for the file
+    /// actions to dup2 into place. Close-on-exec keeps the copies out of any other child spawned
+    /// meanwhile by another thread.</summary>
+    private static unsafe void DuplicateListenFds(SpawnRequest request, int* copies)
+    {
+        int count = request.ListenFds.Count;
+        for (int i = 0; i < count; i++)
+        {
+            ListenFd listen = request.ListenFds[i] ?? throw new ArgumentException("a listen fd is null", nameof(request));
+            if (!ListenFd.IsValidName(listen.Name))
+                throw new ArgumentException($"'{listen.Name}' is not a valid LISTEN_FDNAMES entry (1-255 characters, no ':')", nameof(request));
+            bool added = false;
+            try
+            {
+                listen.Handle.DangerousAddRef(ref added);
+                int fd = (int)listen.Handle.DangerousGetHandle();
+                copies[i] = Interop.Sys.Fcntl(fd, Interop.Sys.F_DUPFD_CLOEXEC, 3 + count);
+                if (copies[i] < 0) throw new SpawnException(request.FileName, Marshal.GetLastPInvokeError(), "fcntl(F_DUPFD_CLOEXEC)");
+            }
+            catch (ObjectDisposedException)
+            {
+                throw new ArgumentException($"listen fd '{listen.Name}' is closed", nameof(request));
+            }
+            finally
+            {
+                if (added) listen.Handle.DangerousRelease();
+            }
+        }
     }
 
     private static int CheckExecutable(string path)

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Tend.Processes;
 
 /// <summary>Everything needed to start one child process.</summary>
@@ -15,4 +17,19 @@ public sealed record SpawnRequest(
     /// <summary>True: stdout and stderr on two separate pipes (<see cref="ChildProcess.StandardOutput"/>,
     /// <see cref="ChildProcess.StandardError"/>). False: both go to /dev/null. stdin is always /dev/null.</summary>
     public bool RedirectOutput { get; init; } = true;
+
+    /// <summary>Listening sockets handed over by socket activation, as systemd does it: the first at fd 3,
+    /// the next at fd 4, …, with <c>LISTEN_FDS</c>, <c>LISTEN_FDNAMES</c> and <c>LISTEN_PID</c> (the child's
+    /// own pid) set in its environment, replacing any values <see cref="Environment"/> has for them.
+    /// The handles stay owned by the caller; the child gets copies.</summary>
+    public IReadOnlyList<ListenFd> ListenFds { get; init; } = [];
+}
+
+/// <summary>One descriptor passed by socket activation.</summary>
+/// <param name="Handle">The open descriptor (a listening socket); not consumed.</param>
+/// <param name="Name">Its entry in <c>LISTEN_FDNAMES</c>: 1–255 characters, no ':' and no control characters.</param>
+public sealed record ListenFd(SafeHandle Handle, string Name)
+{
+    internal static bool IsValidName(string name) =>
+        name.Length is > 0 and <= 255 && !name.Any(c => c == ':' || char.IsControl(c));
 }
