@@ -66,7 +66,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             var restored = new List<(App App, PersistedApp Saved)>();
             foreach (PersistedApp pa in state.Apps)
                 restored.Add((AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id)), pa));
-            RestoreTree(state.Tree);
+            RestoreTree(state.Tree, state.TreeStatus);
             foreach (var (app, pa) in restored)
             {
                 foreach (var (inst, saved) in app.Instances.Zip(pa.Instances.OrderBy(i => i.Instance)))
@@ -342,11 +342,12 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     internal PersistedState Snapshot()
     {
+        var (tree, treeStatus) = TreeSnapshot();
         lock (_gate)
         {
             return new PersistedState(PersistedState.CurrentVersion, _nextId, [.. _apps.Select(a => new PersistedApp(
                 a.Spec, a.ConfigPath, [.. a.Instances.Select(i => new PersistedInstance(
-                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))], TreeSnapshot());
+                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))], tree, treeStatus);
         }
     }
 

@@ -98,13 +98,22 @@ internal sealed class SupervisorNode
     public async Task StartAsync()
     {
         lock (_gate) { _status = Running; FailureReason = null; _intensity.Clear(); }
+        _runner.Changed();
         foreach (TreeChild child in Children.ToList()) await child.StartAsync().ConfigureAwait(false);
     }
 
-    /// <summary>For a tree rebuilt over instances being restored: running, without starting anything.</summary>
-    public void MarkRunning()
+    /// <summary>
+    /// For a tree rebuilt over instances being restored: the status the state file recorded,
+    /// without starting or stopping anything (the instances come back as they were wanted).
+    /// Anything unknown, or a file without statuses, comes back running, as before they were kept.
+    /// </summary>
+    public void Restore(string? status, string? reason)
     {
-        lock (_gate) _status = Running;
+        lock (_gate)
+        {
+            _status = status is Stopped or Failed ? status : Running;
+            FailureReason = _status == Running ? null : reason;
+        }
     }
 
     /// <summary>Children in reverse order, each after the one after it has exited.</summary>
@@ -112,6 +121,7 @@ internal sealed class SupervisorNode
     {
         foreach (TreeChild child in Enumerable.Reverse(Children.ToList())) await child.StopAsync().ConfigureAwait(false);
         lock (_gate) _status = Stopped;
+        _runner.Changed();
     }
 
     /// <summary>
@@ -160,6 +170,7 @@ internal sealed class SupervisorNode
         TreeLog.AutoShutdown(_runner.Logger, Name, reason);
         await StopAsync().ConfigureAwait(false);
         lock (_gate) FailureReason = reason;
+        _runner.Changed();
         if (Parent is not null) await Parent.OnChildShutDownAsync(this, reason).ConfigureAwait(false);
     }
 
@@ -216,6 +227,7 @@ internal sealed class SupervisorNode
         TreeLog.GaveUp(_runner.Logger, Name, reason);
         await StopAsync().ConfigureAwait(false);
         lock (_gate) { _status = Failed; FailureReason = reason; }
+        _runner.Changed();
         if (Parent is null)
         {
             TreeLog.TreeFailed(_runner.Logger, Name, reason);
@@ -260,7 +272,7 @@ internal sealed class SupervisorNode
 }
 
 /// <summary>Runs a tree's structural work one piece at a time, off the instances' loops.</summary>
-internal sealed class TreeRunner(TimeProvider time, ILogger logger)
+internal sealed class TreeRunner(TimeProvider time, ILogger logger, Action? changed = null)
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Lock _gate = new();
@@ -268,6 +280,9 @@ internal sealed class TreeRunner(TimeProvider time, ILogger logger)
 
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = logger;
+
+    /// <summary>A supervisor's status changed: the state file records it.</summary>
+    public void Changed() => changed?.Invoke();
 
     /// <summary>Set when the daemon shuts down or the tree is replaced: no more restarts.</summary>
     public volatile bool Closed;
