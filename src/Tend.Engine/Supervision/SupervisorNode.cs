@@ -207,11 +207,13 @@ internal sealed class SupervisorNode
         int at = Children.IndexOf(failed);
         if (at < 0) return;
         var affected = Spec.Strategy == SupervisorStrategy.OneForAll ? Children.ToList() : Children.Skip(at).ToList();
-        string restarted = string.Join(", ", affected.Where(c => c == failed || (c.Wanted && c.Restart != RestartPolicy.Never)).Select(c => c.Name));
-        TreeLog.Restart(_runner.Logger, Name, strategy, cause, restarted);
-        // Who comes back: the failed child, and the siblings that were wanted and are not
-        // temporary (OTP: a temporary child stopped because a sibling failed stays stopped).
-        var again = affected.Where(c => c == failed || (c.Wanted && c.Restart != RestartPolicy.Never)).ToList();
+        // Who comes back: the failed child, and the siblings that are not temporary (OTP: a
+        // temporary child stopped because a sibling failed stays stopped); of those, only the
+        // ones still wanted: a child the user stopped (OTP: terminated explicitly) stays stopped,
+        // even the failed one if the user's stop came in before this restart. The user's
+        // commands run on the runner too, so this decision cannot go stale while we act on it.
+        var again = affected.Where(c => c.Wanted && (c == failed || c.Restart != RestartPolicy.Never)).ToList();
+        TreeLog.Restart(_runner.Logger, Name, strategy, cause, again.Count == 0 ? "nothing" : string.Join(", ", again.Select(c => c.Name)));
         foreach (TreeChild child in Enumerable.Reverse(affected)) await child.StopAsync().ConfigureAwait(false);
         foreach (TreeChild child in again)
         {
@@ -304,6 +306,18 @@ internal sealed class TreeRunner(TimeProvider time, ILogger logger, Action? chan
         {
             TreeLog.InternalError(Logger, ex.ToString());
         }
+        finally { _lock.Release(); }
+    }
+
+    /// <summary>
+    /// A user's command on apps of the tree (stop, restart): exclusively with the tree's own
+    /// restarts, so it sees a restart whole (before or after, never halfway) and the last word is
+    /// the user's. Unlike <see cref="RunAsync"/>, it runs when closed too, and errors reach the caller.
+    /// </summary>
+    public async Task<T> ExclusiveAsync<T>(Func<Task<T>> work)
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try { return await work().ConfigureAwait(false); }
         finally { _lock.Release(); }
     }
 

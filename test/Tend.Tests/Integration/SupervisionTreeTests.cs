@@ -384,6 +384,77 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StopApp_WhileOneForAllRestartsIt_UserWins_StaysStoppedAcrossSiblingRestarts()
+    {
+        // web ignores SIGTERM, so each one_for_all restart spends its kill_timeout stopping it:
+        // the user's stop below lands inside a restart, after the supervisor chose whom to start.
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--stamp, {Stamps}, --ignore-term, --sleep]
+                kill_timeout: 1s
+              crasher:
+                cmd: {TendHome.Child}
+                args: [--exit-after, 300ms, --exit-code, "1"]
+            supervisors:
+              s:
+                strategy: one_for_all
+                max_restarts: 1000
+                within: 1m
+                children: [web, crasher]
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Single(i => i.Name == "web").Status == "stopping", "a one_for_all restart stopping web");
+
+        await _home.OkAsync("stop", "web");
+
+        int webSpawns = SpawnedPids("web").Length;
+        int crasherSpawns = SpawnedPids("crasher").Length;
+        await Eventually.TrueAsync(() => SpawnedPids("crasher").Length >= crasherSpawns + 3, "three more one_for_all restarts");
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.Equal("stopped", list.Single(i => i.Name == "web").Status);
+        Assert.Null(Pid(list, "web"));
+        Assert.Equal(webSpawns, SpawnedPids("web").Length);
+        Assert.Equal("running", (await TreeAsync()).Children.Single().Status);
+    }
+
+    [Fact]
+    public async Task RestartApp_DuringOneForAllRestart_RunsAfterIt_EndsOnline()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--ignore-term, --sleep]
+                kill_timeout: 1s
+              worker:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+            supervisors:
+              s:
+                strategy: one_for_all
+                max_restarts: 10
+                within: 1m
+                children: [web, worker]
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "all online");
+        await _home.OkAsync("signal", "SIGKILL", "worker");
+        await _home.WaitForAsync(l => l.Single(i => i.Name == "web").Status == "stopping", "the one_for_all restart stopping web");
+
+        await _home.OkAsync("restart", "web");
+
+        // The user's restart came after the supervisor's, whole: web was spawned three times
+        // (first start, the strategy's restart, the user's), worker twice, and both run.
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.All(list, i => Assert.Equal("online", i.Status));
+        Assert.Equal(3, SpawnedPids("web").Length);
+        Assert.Equal(Pid(list, "web"), SpawnedPids("web")[^1]);
+        Assert.Equal(Pid(list, "worker"), SpawnedPids("worker")[^1]);
+    }
+
+    [Fact]
     public async Task StopAndRestart_Supervisor_ActOnItsSubtreeInOrder()
     {
         Dictionary<string, int> before = await StartAsync($"""
