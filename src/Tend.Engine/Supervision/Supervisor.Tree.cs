@@ -175,7 +175,7 @@ public sealed partial class Supervisor
         var children = Apps.Where(a => a.Node is null).Select(AppNode).ToList();
         if (root is not null) children.AddRange(root.Children.Select(ChildNode));
         return new TreeNodeInfo(SupervisorSpec.RootName, "supervisor", "one_for_one", root?.Status ?? SupervisorNode.Running,
-            root?.Restarts ?? 0, null, null, "always", root?.FailureReason, [], [], children);
+            root?.Restarts ?? 0, root?.MaxRestarts, root is null ? null : (long)root.Within.TotalMilliseconds, "always", root?.FailureReason, [], [], children);
     }
 
     private static TreeNodeInfo ChildNode(TreeChild child) => child switch
@@ -186,8 +186,8 @@ public sealed partial class Supervisor
     };
 
     private static TreeNodeInfo SupervisorInfo(SupervisorNode node) => new(
-        node.Name, "supervisor", Strategy(node.Spec.Strategy), node.Status, node.Restarts, node.Spec.MaxRestarts,
-        (long)node.Spec.Within.TotalMilliseconds, RestartTracker.Describe(node.Spec.Restart), node.FailureReason, [], [],
+        node.Name, "supervisor", Strategy(node.Spec.Strategy), node.Status, node.Restarts, node.MaxRestarts,
+        (long)node.Within.TotalMilliseconds, RestartTracker.Describe(node.Spec.Restart), node.FailureReason, [], [],
         [.. node.Children.Select(ChildNode)]);
 
     private static TreeNodeInfo AppNode(App app)

@@ -235,7 +235,9 @@ public sealed partial class Supervisor : IAsyncDisposable
             // The tree comes back whole, as it was saved: resurrecting it flat would change what happens on a crash.
             var config = new TendConfig(dump.Apps.FirstOrDefault()?.ConfigPath, new EquatableArray<AppSpec>(dump.Apps.Select(a => a.Spec)))
             {
-                Tree = new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1))),
+                Tree = tree[0].MaxRestarts == int.MaxValue // a dump from before root: was configurable
+                    ? new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1)))
+                    : new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1))) { RootMaxRestarts = tree[0].MaxRestarts, RootWithin = tree[0].Within },
             };
             return await StartTreeAsync(config, ct).ConfigureAwait(false);
         }

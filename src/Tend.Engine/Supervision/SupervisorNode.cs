@@ -71,6 +71,8 @@ internal sealed class SupervisorNode
     private readonly TreeRunner _runner;
     private readonly Lock _gate = new();
     private readonly RestartIntensity _intensity;
+    private readonly int _maxRestarts;
+    private readonly TimeSpan _within;
     private string _status = Stopped;
 
     public SupervisorNode(SupervisorSpec spec, SupervisorNode? parent, TreeRunner runner)
@@ -78,9 +80,12 @@ internal sealed class SupervisorNode
         Spec = spec;
         Parent = parent;
         _runner = runner;
-        _intensity = spec.MaxRestarts == int.MaxValue
-            ? new RestartIntensity(SupervisorSpec.RootMaxRestarts, SupervisorSpec.RootWithin, runner.Time)
-            : new RestartIntensity(spec.MaxRestarts, spec.Within, runner.Time);
+        // A root saved by an older daemon has max_restarts int.MaxValue ("never gives up on its
+        // apps"), from before its intensity was configurable: the default it had then.
+        (_maxRestarts, _within) = parent is null && spec.MaxRestarts == int.MaxValue
+            ? (SupervisorSpec.RootMaxRestarts, SupervisorSpec.RootWithin)
+            : (spec.MaxRestarts, spec.Within);
+        _intensity = new RestartIntensity(_maxRestarts, _within, runner.Time);
     }
 
     public SupervisorSpec Spec { get; }
@@ -89,7 +94,10 @@ internal sealed class SupervisorNode
     public List<TreeChild> Children { get; } = [];
     public string Status { get { lock (_gate) return _status; } }
     public int Restarts { get { lock (_gate) return _intensity.Total; } }
+    public int MaxRestarts => _maxRestarts;
+    public TimeSpan Within => _within;
     public string? FailureReason { get; private set; }
+    public bool IsRoot => Parent is null;
 
     public IEnumerable<SupervisorNode> SelfAndDescendants() =>
         Children.OfType<NodeChild>().SelectMany(c => c.Node.SelfAndDescendants()).Prepend(this);
@@ -136,13 +144,13 @@ internal sealed class SupervisorNode
         string cause = $"{instance.Label} exited ({exit})";
         if (!CountRestart())
         {
-            string reason = $"supervisor {Name} gave up: more than {Spec.MaxRestarts} restarts within {Config.Units.FormatDuration(Spec.Within)}; last: {cause}";
+            string reason = GaveUpReason(cause);
             _runner.Enqueue(() => FailAsync(reason));
             return reason;
         }
         if (Spec.Strategy == SupervisorStrategy.OneForOne)
         {
-            if (Spec.MaxRestarts != int.MaxValue) TreeLog.Restart(_runner.Logger, Name, "one_for_one", cause, instance.Label);
+            if (!IsRoot) TreeLog.Restart(_runner.Logger, Name, "one_for_one", cause, instance.Label);
             return null;
         }
         string strategy = Spec.Strategy == SupervisorStrategy.OneForAll ? "one_for_all" : "rest_for_one";
@@ -196,9 +204,12 @@ internal sealed class SupervisorNode
     {
         // The root (no limit of its own) leaves its apps' restarts to their crash-loop guards
         // and counts only its supervisors', with a fixed intensity.
-        if (Spec.MaxRestarts == int.MaxValue && !ofSupervisor) return true;
+        if (IsRoot && !ofSupervisor) return true;
         lock (_gate) return _intensity.TryRecord();
     }
+
+    private string GaveUpReason(string cause) =>
+        $"supervisor {Name} gave up: more than {_maxRestarts} restarts within {Config.Units.FormatDuration(_within)}; last: {cause}";
 
     /// <summary>one_for_all / rest_for_one: stop the affected siblings in reverse order, start them again in order.</summary>
     private async Task RestartFromAsync(TreeChild failed, string cause, string strategy)
@@ -257,10 +268,7 @@ internal sealed class SupervisorNode
     {
         if (!CountRestart(ofSupervisor: true))
         {
-            bool root = Spec.MaxRestarts == int.MaxValue;
-            int max = root ? SupervisorSpec.RootMaxRestarts : Spec.MaxRestarts;
-            TimeSpan within = root ? SupervisorSpec.RootWithin : Spec.Within;
-            await FailAsync($"supervisor {Name} gave up: more than {max} restarts within {Config.Units.FormatDuration(within)}; last: {cause}").ConfigureAwait(false);
+            await FailAsync(GaveUpReason(cause)).ConfigureAwait(false);
             return;
         }
         if (Spec.Strategy == SupervisorStrategy.OneForOne)

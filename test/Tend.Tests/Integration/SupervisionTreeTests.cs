@@ -577,6 +577,32 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Root_ConfiguredIntensity_AllowsMoreEscalationsBeforeGivingUp()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              x:
+                cmd: {TendHome.Child}
+                args: [--exit-after, 100ms, --exit-code, "1"]
+            root:
+              max_restarts: 5
+              within: 10m
+            supervisors:
+              s:
+                max_restarts: 0
+                children: [x]
+            """);
+        await _home.OkAsync("start", config);
+
+        TreeNodeInfo root = await Eventually.ReturnsAsync(TreeAsync, r => r.Status == "failed", "the tree failed");
+
+        // s failed six times: the first five were restarted fresh (the default would stop at three).
+        Assert.Equal((5, 5, 600_000L), (root.Restarts, root.MaxRestarts, root.WithinMs));
+        Assert.StartsWith("supervisor root gave up: more than 5 restarts within 10m", root.Reason);
+        Assert.Equal(6, SpawnedApps().Length);
+    }
+
+    [Fact]
     public async Task AutoShutdown_AnySignificant_JobDone_SupervisorStopsItsChildren()
     {
         string config = _home.WriteConfig($"""
