@@ -172,8 +172,8 @@ internal sealed class SupervisorNode
     /// <summary>auto_shutdown: any_significant shuts down on the first significant child to end, all_significant on the last.</summary>
     private async Task OnChildEndedAsync(TreeChild child, string cause)
     {
-        if (Status != Running || !child.Significant || !child.Ended || Spec.AutoShutdown == AutoShutdown.Never) return;
-        if (Spec.AutoShutdown == AutoShutdown.AllSignificant && !Children.Where(c => c.Significant).All(c => c.Ended)) return;
+        int at = Children.IndexOf(child);
+        if (Status != Running || at < 0 || !SupervisorDecisions.AutoShutsDown(Spec.AutoShutdown, Views(), at)) return;
         string reason = $"auto_shutdown ({(Spec.AutoShutdown == AutoShutdown.AnySignificant ? "any_significant" : "all_significant")}): {cause}";
         TreeLog.AutoShutdown(_runner.Logger, Name, reason);
         await StopAsync().ConfigureAwait(false);
@@ -217,21 +217,25 @@ internal sealed class SupervisorNode
         if (Status != Running) return;
         int at = Children.IndexOf(failed);
         if (at < 0) return;
-        var affected = Spec.Strategy == SupervisorStrategy.OneForAll ? Children.ToList() : Children.Skip(at).ToList();
-        // Who comes back: the failed child, and the siblings that are not temporary (OTP: a
-        // temporary child stopped because a sibling failed stays stopped); of those, only the
-        // ones still wanted: a child the user stopped (OTP: terminated explicitly) stays stopped,
-        // even the failed one if the user's stop came in before this restart. The user's
-        // commands run on the runner too, so this decision cannot go stale while we act on it.
-        var again = affected.Where(c => c.Wanted && (c == failed || c.Restart != RestartPolicy.Never)).ToList();
+        // The failed child's own policy already said it restarts (abnormal: the instance's guard
+        // knows stop_exit_codes; a permanent supervisor comes back after any exit). Who comes back
+        // with it, see SupervisorDecisions.Plan: a child the user stopped stays stopped, even the
+        // failed one if the user's stop came in before this restart. The user's commands run on
+        // the runner too, so this decision cannot go stale while we act on it.
+        var children = Children.ToList();
+        RestartPlan plan = SupervisorDecisions.Plan(Spec.Strategy, Views(children), at, abnormal: true);
+        var again = plan.Start.Select(i => children[i]).ToList();
         TreeLog.Restart(_runner.Logger, Name, strategy, cause, again.Count == 0 ? "nothing" : string.Join(", ", again.Select(c => c.Name)));
-        foreach (TreeChild child in Enumerable.Reverse(affected)) await child.StopAsync().ConfigureAwait(false);
+        foreach (int i in plan.Stop) await children[i].StopAsync().ConfigureAwait(false);
         foreach (TreeChild child in again)
         {
             if (_runner.Closed) return;
             await child.StartAsync().ConfigureAwait(false);
         }
     }
+
+    private List<ChildView> Views(List<TreeChild>? children = null) =>
+        [.. (children ?? Children).Select(c => new ChildView(c.Restart, c.Wanted, c.Significant, c.Ended))];
 
     /// <summary>Intensity exceeded: stop everything in reverse order, then fail to the parent.</summary>
     private async Task FailAsync(string reason)
