@@ -107,9 +107,9 @@ public sealed record TendConfig(string? SourcePath, EquatableArray<AppSpec> Apps
     public TreeSpec Tree { get; init; } = TreeSpec.Flat;
 
     /// <summary>
-    /// The implicit root: one_for_one, never giving up on its own (each app's crash-loop guard
-    /// decides about that app), over the apps no supervisor lists (in apps: order) and then the
-    /// supervisors no supervisor lists (in supervisors: order).
+    /// The implicit root: one_for_one over the apps no supervisor lists (in apps: order) and then
+    /// the supervisors no supervisor lists (in supervisors: order). Its intensity counts only
+    /// restarts of those supervisors (each app's crash-loop guard decides about that app).
     /// </summary>
     public SupervisorSpec Root
     {
@@ -118,7 +118,11 @@ public sealed record TendConfig(string? SourcePath, EquatableArray<AppSpec> Apps
             var placed = new HashSet<string>(Tree.Supervisors.SelectMany(s => s.Children).Select(c => c.Name), StringComparer.Ordinal);
             var children = Apps.Where(a => !placed.Contains(a.Name)).Select(a => new ChildRef(ChildKind.App, a.Name))
                 .Concat(Tree.Supervisors.Where(s => !placed.Contains(s.Name)).Select(s => new ChildRef(ChildKind.Supervisor, s.Name)));
-            return new SupervisorSpec { Name = SupervisorSpec.RootName, MaxRestarts = int.MaxValue, Children = new EquatableArray<ChildRef>(children) };
+            return new SupervisorSpec
+            {
+                Name = SupervisorSpec.RootName, MaxRestarts = Tree.RootMaxRestarts, Within = Tree.RootWithin,
+                Children = new EquatableArray<ChildRef>(children),
+            };
         }
     }
 

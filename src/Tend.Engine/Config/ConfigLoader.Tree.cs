@@ -7,6 +7,7 @@ public static partial class ConfigLoader
 {
     private static readonly string[] s_supervisorKeys =
         ["strategy", "max_restarts", "within", "children", "auto_shutdown", "restart", "significant"];
+    private static readonly string[] s_rootKeys = ["max_restarts", "within"];
     private static readonly string[] s_strategies = ["one_for_one", "one_for_all", "rest_for_one"];
     private static readonly string[] s_autoShutdowns = ["never", "any_significant", "all_significant"];
     private static readonly string[] s_conditions = ["started", "ready", "completed"];
@@ -18,6 +19,10 @@ public static partial class ConfigLoader
         public Dictionary<string, YNode> AppNames { get; } = new(StringComparer.Ordinal);
         public List<AppTreeDraft> Apps { get; } = [];
         public List<SupervisorDraft> Supervisors { get; } = [];
+        /// <summary>The root: key, when the file has one (it needs supervisors: to mean anything).</summary>
+        public YNode? RootKey { get; set; }
+        public int RootMaxRestarts { get; set; } = SupervisorSpec.RootMaxRestarts;
+        public TimeSpan RootWithin { get; set; } = SupervisorSpec.RootWithin;
     }
 
     private sealed class AppTreeDraft(string name)
@@ -127,6 +132,31 @@ public static partial class ConfigLoader
         }
     }
 
+    /// <summary>root: { max_restarts, within }: the implicit root's intensity for its supervisors' restarts.</summary>
+    private static void ReadRoot(FileContext context, YNode keyNode, YNode value)
+    {
+        NodeReader reader = context.Reader;
+        context.Tree.RootKey = keyNode;
+        if (NodeReader.IsNull(value)) return;
+        if (!reader.TryMapping(value, "root", "a mapping with max_restarts and within", out YMapping map)) return;
+        foreach (var (key, _, v) in reader.Entries(map, "root", s_rootKeys))
+        {
+            string f = "root." + key;
+            if (NodeReader.IsNull(v)) continue;
+            switch (key)
+            {
+                case "max_restarts":
+                    if (reader.TryInt(v, f, 0, int.MaxValue, out int maxRestarts)) context.Tree.RootMaxRestarts = maxRestarts;
+                    break;
+                case "within":
+                    if (!reader.TryDuration(v, f, out TimeSpan within)) break;
+                    if (within <= TimeSpan.Zero) reader.Error(v, f, "expected a duration greater than 0, like 1m");
+                    else context.Tree.RootWithin = within;
+                    break;
+            }
+        }
+    }
+
     private static void ReadSupervisor(FileContext context, string name, YNode nameNode, YNode node)
     {
         NodeReader reader = context.Reader;
@@ -213,6 +243,10 @@ public static partial class ConfigLoader
         TreeDraft tree = context.Tree;
         var supervisors = tree.Supervisors.ToDictionary(s => s.Name, StringComparer.Ordinal);
         var known = tree.AppNames.Keys.Concat(supervisors.Keys).ToList();
+
+        // The root counts only restarts of the supervisors under it: without any, its intensity would silently do nothing.
+        if (tree.RootKey is { } rootKey && tree.Supervisors.Count == 0)
+            reader.Error(rootKey, "root", "has no effect without a supervisors: section; the root's intensity counts only restarts of the supervisors under it (each app's own max_restarts governs the apps)");
 
         foreach (SupervisorDraft s in tree.Supervisors)
         {

@@ -14,7 +14,7 @@ namespace Tend.Config;
 /// </remarks>
 public static partial class ConfigLoader
 {
-    private static readonly string[] s_topLevelKeys = ["apps", "version", "supervisors"];
+    private static readonly string[] s_topLevelKeys = ["apps", "version", "supervisors", "root"];
     private const int SupportedVersion = 1;
 
     /// <summary>Reads and validates the config file at <paramref name="path"/>.</summary>
@@ -85,6 +85,9 @@ public static partial class ConfigLoader
                 case "supervisors":
                     ReadSupervisors(context, value);
                     break;
+                case "root":
+                    ReadRoot(context, keyNode, value);
+                    break;
             }
         }
         if (!sawApps)
@@ -99,7 +102,11 @@ public static partial class ConfigLoader
         if (errors.Count > 0) throw new ConfigException(errors);
         return new TendConfig(fullPath, new EquatableArray<AppSpec>(apps))
         {
-            Tree = new TreeSpec(new EquatableArray<SupervisorSpec>(context.Tree.Supervisors.Where(s => s.Spec is not null).Select(s => s.Spec!))),
+            Tree = new TreeSpec(new EquatableArray<SupervisorSpec>(context.Tree.Supervisors.Where(s => s.Spec is not null).Select(s => s.Spec!)))
+            {
+                RootMaxRestarts = context.Tree.RootMaxRestarts,
+                RootWithin = context.Tree.RootWithin,
+            },
         };
     }
 

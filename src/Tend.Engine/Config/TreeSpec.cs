@@ -59,8 +59,9 @@ public sealed record SupervisorSpec
     public static readonly TimeSpan DefaultWithin = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// The root's intensity for restarts of the supervisors under it. Its apps' restarts are not
-    /// counted: each app's crash-loop guard governs those, as it did before trees existed.
+    /// The root's default intensity for restarts of the supervisors under it (tend.yaml's
+    /// <c>root:</c> changes it). Its apps' restarts are not counted: each app's crash-loop guard
+    /// governs those, as it did before trees existed.
     /// </summary>
     public const int RootMaxRestarts = 3;
     public static readonly TimeSpan RootWithin = TimeSpan.FromMinutes(1);
@@ -81,5 +82,9 @@ public sealed record SupervisorSpec
 /// </summary>
 public sealed record TreeSpec(EquatableArray<SupervisorSpec> Supervisors)
 {
+    /// <summary>The root's intensity (top-level <c>root: { max_restarts, within }</c>): it counts only its supervisors' restarts.</summary>
+    public int RootMaxRestarts { get; init; } = SupervisorSpec.RootMaxRestarts;
+    public TimeSpan RootWithin { get; init; } = SupervisorSpec.RootWithin;
+
     public static TreeSpec Flat { get; } = new(EquatableArray<SupervisorSpec>.Empty);
 }

@@ -10,11 +10,23 @@ public sealed record PersistedInstance(int Id, int Instance, bool WantedRunning,
 public sealed record PersistedApp(AppSpec Spec, string? ConfigPath, IReadOnlyList<PersistedInstance> Instances);
 
 /// <summary>
+/// One supervisor's status as the state file records it: running, stopped (by the user or an
+/// auto_shutdown) or failed (its intensity was exceeded), with the reason <c>tend tree</c> shows.
+/// </summary>
+public sealed record PersistedSupervisor(string Name, string Status, string? Reason);
+
+/// <summary>
 /// The declared state: what `state.json` holds after every change, and what `save` dumps.
 /// Apps are in start order; that order is also the reverse of stop order.
 /// </summary>
-/// <remarks><see cref="Tree"/>: the running supervision tree's supervisors, root first; null when there is none.</remarks>
-public sealed record PersistedState(int Version, int NextId, IReadOnlyList<PersistedApp> Apps, IReadOnlyList<SupervisorSpec>? Tree = null)
+/// <remarks>
+/// <see cref="Tree"/>: the running supervision tree's supervisors, root first; null when there is none.
+/// <see cref="TreeStatus"/>: each of those supervisors' status. Files written before it existed
+/// lack it (same version: it is optional), and every supervisor then comes back running.
+/// </remarks>
+public sealed record PersistedState(
+    int Version, int NextId, IReadOnlyList<PersistedApp> Apps, IReadOnlyList<SupervisorSpec>? Tree = null,
+    IReadOnlyList<PersistedSupervisor>? TreeStatus = null)
 {
     public const int CurrentVersion = 1;
     public static PersistedState Empty { get; } = new(CurrentVersion, 0, []);

@@ -1,5 +1,6 @@
 using Tend.Api;
 using Tend.Config;
+using Tend.State;
 
 namespace Tend.Supervision;
 
@@ -48,7 +49,7 @@ public sealed partial class Supervisor
                 AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
             }
-            _runner = new TreeRunner(_time, _logger);
+            _runner = NewRunner();
             _treeRoot = BuildNode(root, null, _runner, supervisors);
             SupervisorNode started = _treeRoot;
             await _runner.RunAsync(started.StartAsync).ConfigureAwait(false);
@@ -139,17 +140,32 @@ public sealed partial class Supervisor
             _ => [],
         });
 
-    /// <summary>The running tree's supervisors, root first, for the state file.</summary>
-    private List<SupervisorSpec>? TreeSnapshot() =>
-        _treeRoot is null ? null : [.. _treeRoot.SelfAndDescendants().Select(n => n.Spec)];
+    private TreeRunner NewRunner() => new(_time, _logger, () => _saver?.Request());
 
-    /// <summary>After a daemon restart: rebuild the tree over the restored apps (they start in the caller, in tree order).</summary>
-    private void RestoreTree(IReadOnlyList<SupervisorSpec>? saved)
+    /// <summary>The running tree's supervisors, root first, and their statuses, for the state file.</summary>
+    private (List<SupervisorSpec>? Specs, List<PersistedSupervisor>? Status) TreeSnapshot()
+    {
+        if (_treeRoot is null) return (null, null);
+        var nodes = _treeRoot.SelfAndDescendants().ToList();
+        return ([.. nodes.Select(n => n.Spec)], [.. nodes.Select(n => new PersistedSupervisor(n.Name, n.Status, n.FailureReason))]);
+    }
+
+    /// <summary>
+    /// After a daemon restart: rebuild the tree over the restored apps (they start in the caller,
+    /// in tree order), each supervisor with the status it had. A stopped or failed supervisor's
+    /// apps were stopped with it and are not wanted running, so they stay down too.
+    /// </summary>
+    private void RestoreTree(IReadOnlyList<SupervisorSpec>? saved, IReadOnlyList<PersistedSupervisor>? status)
     {
         if (saved is not { Count: > 0 }) return;
-        _runner = new TreeRunner(_time, _logger);
+        _runner = NewRunner();
         _treeRoot = BuildNode(saved[0], null, _runner, saved.Skip(1).ToDictionary(s => s.Name, StringComparer.Ordinal));
-        foreach (SupervisorNode node in _treeRoot.SelfAndDescendants()) node.MarkRunning();
+        var byName = (status ?? []).GroupBy(s => s.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        foreach (SupervisorNode node in _treeRoot.SelfAndDescendants())
+        {
+            PersistedSupervisor? s = byName.GetValueOrDefault(node.Name);
+            node.Restore(s?.Status, s?.Reason);
+        }
     }
 
     /// <summary>The tree as `tend tree` shows it: the root over the apps started flat, then the running tree's children.</summary>
@@ -159,7 +175,7 @@ public sealed partial class Supervisor
         var children = Apps.Where(a => a.Node is null).Select(AppNode).ToList();
         if (root is not null) children.AddRange(root.Children.Select(ChildNode));
         return new TreeNodeInfo(SupervisorSpec.RootName, "supervisor", "one_for_one", root?.Status ?? SupervisorNode.Running,
-            root?.Restarts ?? 0, null, null, "always", root?.FailureReason, [], [], children);
+            root?.Restarts ?? 0, root?.MaxRestarts, root is null ? null : (long)root.Within.TotalMilliseconds, "always", root?.FailureReason, [], [], children);
     }
 
     private static TreeNodeInfo ChildNode(TreeChild child) => child switch
@@ -170,8 +186,8 @@ public sealed partial class Supervisor
     };
 
     private static TreeNodeInfo SupervisorInfo(SupervisorNode node) => new(
-        node.Name, "supervisor", Strategy(node.Spec.Strategy), node.Status, node.Restarts, node.Spec.MaxRestarts,
-        (long)node.Spec.Within.TotalMilliseconds, RestartTracker.Describe(node.Spec.Restart), node.FailureReason, [], [],
+        node.Name, "supervisor", Strategy(node.Spec.Strategy), node.Status, node.Restarts, node.MaxRestarts,
+        (long)node.Within.TotalMilliseconds, RestartTracker.Describe(node.Spec.Restart), node.FailureReason, [], [],
         [.. node.Children.Select(ChildNode)]);
 
     private static TreeNodeInfo AppNode(App app)

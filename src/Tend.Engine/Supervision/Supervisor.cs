@@ -66,7 +66,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             var restored = new List<(App App, PersistedApp Saved)>();
             foreach (PersistedApp pa in state.Apps)
                 restored.Add((AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id)), pa));
-            RestoreTree(state.Tree);
+            RestoreTree(state.Tree, state.TreeStatus);
             foreach (var (app, pa) in restored)
             {
                 foreach (var (inst, saved) in app.Instances.Zip(pa.Instances.OrderBy(i => i.Instance)))
@@ -143,12 +143,12 @@ public sealed partial class Supervisor : IAsyncDisposable
     public Task<ActionResult> StopAsync(string target, CancellationToken ct = default) =>
         FindNode(target) is { } node
             ? OnSubtreeAsync(node, "stopped", n => n.StopAsync())
-            : OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct);
+            : OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct, withTree: true);
 
     public Task<ActionResult> RestartAsync(string target, CancellationToken ct = default) =>
         FindNode(target) is { } node
             ? OnSubtreeAsync(node, "restarted", async n => { await n.StopAsync().ConfigureAwait(false); await n.StartAsync().ConfigureAwait(false); })
-            : OnInstancesAsync(target, "restarted", inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct);
+            : OnInstancesAsync(target, "restarted", inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct, withTree: true);
 
     public Task<ActionResult> ResetAsync(string target, CancellationToken ct = default) =>
         OnInstancesAsync(target, "reset", inst => { inst.ResetCounters(); return Task.CompletedTask; }, reverse: false, ct);
@@ -235,7 +235,9 @@ public sealed partial class Supervisor : IAsyncDisposable
             // The tree comes back whole, as it was saved: resurrecting it flat would change what happens on a crash.
             var config = new TendConfig(dump.Apps.FirstOrDefault()?.ConfigPath, new EquatableArray<AppSpec>(dump.Apps.Select(a => a.Spec)))
             {
-                Tree = new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1))),
+                Tree = tree[0].MaxRestarts == int.MaxValue // a dump from before root: was configurable
+                    ? new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1)))
+                    : new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1))) { RootMaxRestarts = tree[0].MaxRestarts, RootWithin = tree[0].Within },
             };
             return await StartTreeAsync(config, ct).ConfigureAwait(false);
         }
@@ -289,9 +291,20 @@ public sealed partial class Supervisor : IAsyncDisposable
         throw new TargetNotFoundException($"unknown target \"{target}\": not an app, app#instance, id or all", Suggest(target));
     }
 
-    private async Task<ActionResult> OnInstancesAsync(string target, string verb, Func<Instance, Task> action, bool reverse, CancellationToken ct)
+    /// <param name="withTree">
+    /// Stop and restart of apps of the tree: never interleaved with a restart the tree is carrying
+    /// out, or that restart could start an app the user has just stopped (see TreeRunner.ExclusiveAsync).
+    /// </param>
+    private async Task<ActionResult> OnInstancesAsync(string target, string verb, Func<Instance, Task> action, bool reverse, CancellationToken ct, bool withTree = false)
     {
         IReadOnlyList<Instance> instances = Resolve(target);
+        if (withTree && _runner is { } runner && instances.Any(i => Find(i.Name)?.Node is not null))
+            return await runner.ExclusiveAsync(() => OnResolvedAsync(instances, verb, action, reverse, ct)).ConfigureAwait(false);
+        return await OnResolvedAsync(instances, verb, action, reverse, ct).ConfigureAwait(false);
+    }
+
+    private async Task<ActionResult> OnResolvedAsync(IReadOnlyList<Instance> instances, string verb, Func<Instance, Task> action, bool reverse, CancellationToken ct)
+    {
         // Apps one after another (in reverse for stop, so dependents go first), instances of one app together.
         var byApp = instances.GroupBy(i => i.Name).ToList();
         if (reverse) byApp.Reverse();
@@ -354,11 +367,12 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     internal PersistedState Snapshot()
     {
+        var (tree, treeStatus) = TreeSnapshot();
         lock (_gate)
         {
             return new PersistedState(PersistedState.CurrentVersion, _nextId, [.. _apps.Select(a => new PersistedApp(
                 a.Spec, a.ConfigPath, [.. a.Instances.Select(i => new PersistedInstance(
-                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))], TreeSnapshot());
+                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))], tree, treeStatus);
         }
     }
 

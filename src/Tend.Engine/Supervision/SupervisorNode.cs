@@ -71,6 +71,8 @@ internal sealed class SupervisorNode
     private readonly TreeRunner _runner;
     private readonly Lock _gate = new();
     private readonly RestartIntensity _intensity;
+    private readonly int _maxRestarts;
+    private readonly TimeSpan _within;
     private string _status = Stopped;
 
     public SupervisorNode(SupervisorSpec spec, SupervisorNode? parent, TreeRunner runner)
@@ -78,9 +80,12 @@ internal sealed class SupervisorNode
         Spec = spec;
         Parent = parent;
         _runner = runner;
-        _intensity = spec.MaxRestarts == int.MaxValue
-            ? new RestartIntensity(SupervisorSpec.RootMaxRestarts, SupervisorSpec.RootWithin, runner.Time)
-            : new RestartIntensity(spec.MaxRestarts, spec.Within, runner.Time);
+        // A root saved by an older daemon has max_restarts int.MaxValue ("never gives up on its
+        // apps"), from before its intensity was configurable: the default it had then.
+        (_maxRestarts, _within) = parent is null && spec.MaxRestarts == int.MaxValue
+            ? (SupervisorSpec.RootMaxRestarts, SupervisorSpec.RootWithin)
+            : (spec.MaxRestarts, spec.Within);
+        _intensity = new RestartIntensity(_maxRestarts, _within, runner.Time);
     }
 
     public SupervisorSpec Spec { get; }
@@ -89,7 +94,10 @@ internal sealed class SupervisorNode
     public List<TreeChild> Children { get; } = [];
     public string Status { get { lock (_gate) return _status; } }
     public int Restarts { get { lock (_gate) return _intensity.Total; } }
+    public int MaxRestarts => _maxRestarts;
+    public TimeSpan Within => _within;
     public string? FailureReason { get; private set; }
+    public bool IsRoot => Parent is null;
 
     public IEnumerable<SupervisorNode> SelfAndDescendants() =>
         Children.OfType<NodeChild>().SelectMany(c => c.Node.SelfAndDescendants()).Prepend(this);
@@ -98,13 +106,22 @@ internal sealed class SupervisorNode
     public async Task StartAsync()
     {
         lock (_gate) { _status = Running; FailureReason = null; _intensity.Clear(); }
+        _runner.Changed();
         foreach (TreeChild child in Children.ToList()) await child.StartAsync().ConfigureAwait(false);
     }
 
-    /// <summary>For a tree rebuilt over instances being restored: running, without starting anything.</summary>
-    public void MarkRunning()
+    /// <summary>
+    /// For a tree rebuilt over instances being restored: the status the state file recorded,
+    /// without starting or stopping anything (the instances come back as they were wanted).
+    /// Anything unknown, or a file without statuses, comes back running, as before they were kept.
+    /// </summary>
+    public void Restore(string? status, string? reason)
     {
-        lock (_gate) _status = Running;
+        lock (_gate)
+        {
+            _status = status is Stopped or Failed ? status : Running;
+            FailureReason = _status == Running ? null : reason;
+        }
     }
 
     /// <summary>Children in reverse order, each after the one after it has exited.</summary>
@@ -112,6 +129,7 @@ internal sealed class SupervisorNode
     {
         foreach (TreeChild child in Enumerable.Reverse(Children.ToList())) await child.StopAsync().ConfigureAwait(false);
         lock (_gate) _status = Stopped;
+        _runner.Changed();
     }
 
     /// <summary>
@@ -126,13 +144,13 @@ internal sealed class SupervisorNode
         string cause = $"{instance.Label} exited ({exit})";
         if (!CountRestart())
         {
-            string reason = $"supervisor {Name} gave up: more than {Spec.MaxRestarts} restarts within {Config.Units.FormatDuration(Spec.Within)}; last: {cause}";
+            string reason = GaveUpReason(cause);
             _runner.Enqueue(() => FailAsync(reason));
             return reason;
         }
         if (Spec.Strategy == SupervisorStrategy.OneForOne)
         {
-            if (Spec.MaxRestarts != int.MaxValue) TreeLog.Restart(_runner.Logger, Name, "one_for_one", cause, instance.Label);
+            if (!IsRoot) TreeLog.Restart(_runner.Logger, Name, "one_for_one", cause, instance.Label);
             return null;
         }
         string strategy = Spec.Strategy == SupervisorStrategy.OneForAll ? "one_for_all" : "rest_for_one";
@@ -154,12 +172,13 @@ internal sealed class SupervisorNode
     /// <summary>auto_shutdown: any_significant shuts down on the first significant child to end, all_significant on the last.</summary>
     private async Task OnChildEndedAsync(TreeChild child, string cause)
     {
-        if (Status != Running || !child.Significant || !child.Ended || Spec.AutoShutdown == AutoShutdown.Never) return;
-        if (Spec.AutoShutdown == AutoShutdown.AllSignificant && !Children.Where(c => c.Significant).All(c => c.Ended)) return;
+        int at = Children.IndexOf(child);
+        if (Status != Running || at < 0 || !SupervisorDecisions.AutoShutsDown(Spec.AutoShutdown, Views(), at)) return;
         string reason = $"auto_shutdown ({(Spec.AutoShutdown == AutoShutdown.AnySignificant ? "any_significant" : "all_significant")}): {cause}";
         TreeLog.AutoShutdown(_runner.Logger, Name, reason);
         await StopAsync().ConfigureAwait(false);
         lock (_gate) FailureReason = reason;
+        _runner.Changed();
         if (Parent is not null) await Parent.OnChildShutDownAsync(this, reason).ConfigureAwait(false);
     }
 
@@ -185,9 +204,12 @@ internal sealed class SupervisorNode
     {
         // The root (no limit of its own) leaves its apps' restarts to their crash-loop guards
         // and counts only its supervisors', with a fixed intensity.
-        if (Spec.MaxRestarts == int.MaxValue && !ofSupervisor) return true;
+        if (IsRoot && !ofSupervisor) return true;
         lock (_gate) return _intensity.TryRecord();
     }
+
+    private string GaveUpReason(string cause) =>
+        $"supervisor {Name} gave up: more than {_maxRestarts} restarts within {Config.Units.FormatDuration(_within)}; last: {cause}";
 
     /// <summary>one_for_all / rest_for_one: stop the affected siblings in reverse order, start them again in order.</summary>
     private async Task RestartFromAsync(TreeChild failed, string cause, string strategy)
@@ -195,19 +217,25 @@ internal sealed class SupervisorNode
         if (Status != Running) return;
         int at = Children.IndexOf(failed);
         if (at < 0) return;
-        var affected = Spec.Strategy == SupervisorStrategy.OneForAll ? Children.ToList() : Children.Skip(at).ToList();
-        string restarted = string.Join(", ", affected.Where(c => c == failed || (c.Wanted && c.Restart != RestartPolicy.Never)).Select(c => c.Name));
-        TreeLog.Restart(_runner.Logger, Name, strategy, cause, restarted);
-        // Who comes back: the failed child, and the siblings that were wanted and are not
-        // temporary (OTP: a temporary child stopped because a sibling failed stays stopped).
-        var again = affected.Where(c => c == failed || (c.Wanted && c.Restart != RestartPolicy.Never)).ToList();
-        foreach (TreeChild child in Enumerable.Reverse(affected)) await child.StopAsync().ConfigureAwait(false);
+        // The failed child's own policy already said it restarts (abnormal: the instance's guard
+        // knows stop_exit_codes; a permanent supervisor comes back after any exit). Who comes back
+        // with it, see SupervisorDecisions.Plan: a child the user stopped stays stopped, even the
+        // failed one if the user's stop came in before this restart. The user's commands run on
+        // the runner too, so this decision cannot go stale while we act on it.
+        var children = Children.ToList();
+        RestartPlan plan = SupervisorDecisions.Plan(Spec.Strategy, Views(children), at, abnormal: true);
+        var again = plan.Start.Select(i => children[i]).ToList();
+        TreeLog.Restart(_runner.Logger, Name, strategy, cause, again.Count == 0 ? "nothing" : string.Join(", ", again.Select(c => c.Name)));
+        foreach (int i in plan.Stop) await children[i].StopAsync().ConfigureAwait(false);
         foreach (TreeChild child in again)
         {
             if (_runner.Closed) return;
             await child.StartAsync().ConfigureAwait(false);
         }
     }
+
+    private List<ChildView> Views(List<TreeChild>? children = null) =>
+        [.. (children ?? Children).Select(c => new ChildView(c.Restart, c.Wanted, c.Significant, c.Ended))];
 
     /// <summary>Intensity exceeded: stop everything in reverse order, then fail to the parent.</summary>
     private async Task FailAsync(string reason)
@@ -216,6 +244,7 @@ internal sealed class SupervisorNode
         TreeLog.GaveUp(_runner.Logger, Name, reason);
         await StopAsync().ConfigureAwait(false);
         lock (_gate) { _status = Failed; FailureReason = reason; }
+        _runner.Changed();
         if (Parent is null)
         {
             TreeLog.TreeFailed(_runner.Logger, Name, reason);
@@ -243,10 +272,7 @@ internal sealed class SupervisorNode
     {
         if (!CountRestart(ofSupervisor: true))
         {
-            bool root = Spec.MaxRestarts == int.MaxValue;
-            int max = root ? SupervisorSpec.RootMaxRestarts : Spec.MaxRestarts;
-            TimeSpan within = root ? SupervisorSpec.RootWithin : Spec.Within;
-            await FailAsync($"supervisor {Name} gave up: more than {max} restarts within {Config.Units.FormatDuration(within)}; last: {cause}").ConfigureAwait(false);
+            await FailAsync(GaveUpReason(cause)).ConfigureAwait(false);
             return;
         }
         if (Spec.Strategy == SupervisorStrategy.OneForOne)
@@ -260,7 +286,7 @@ internal sealed class SupervisorNode
 }
 
 /// <summary>Runs a tree's structural work one piece at a time, off the instances' loops.</summary>
-internal sealed class TreeRunner(TimeProvider time, ILogger logger)
+internal sealed class TreeRunner(TimeProvider time, ILogger logger, Action? changed = null)
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Lock _gate = new();
@@ -268,6 +294,9 @@ internal sealed class TreeRunner(TimeProvider time, ILogger logger)
 
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = logger;
+
+    /// <summary>A supervisor's status changed: the state file records it.</summary>
+    public void Changed() => changed?.Invoke();
 
     /// <summary>Set when the daemon shuts down or the tree is replaced: no more restarts.</summary>
     public volatile bool Closed;
@@ -289,6 +318,18 @@ internal sealed class TreeRunner(TimeProvider time, ILogger logger)
         {
             TreeLog.InternalError(Logger, ex.ToString());
         }
+        finally { _lock.Release(); }
+    }
+
+    /// <summary>
+    /// A user's command on apps of the tree (stop, restart): exclusively with the tree's own
+    /// restarts, so it sees a restart whole (before or after, never halfway) and the last word is
+    /// the user's. Unlike <see cref="RunAsync"/>, it runs when closed too, and errors reach the caller.
+    /// </summary>
+    public async Task<T> ExclusiveAsync<T>(Func<Task<T>> work)
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try { return await work().ConfigureAwait(false); }
         finally { _lock.Release(); }
     }
 

@@ -57,7 +57,7 @@ public sealed class ConfigTreeTests : IDisposable
         Assert.True(config.Apps.Single(a => a.Name == "mailer").Significant);
         Assert.Equal(new SupervisorSpec
         {
-            Name = "root", MaxRestarts = int.MaxValue, Children = new[] { App("metrics"), Sup("backend") },
+            Name = "root", MaxRestarts = 3, Within = TimeSpan.FromMinutes(1), Children = new[] { App("metrics"), Sup("backend") },
         }, config.Root);
         Assert.True(config.HasTree);
     }
@@ -217,6 +217,62 @@ public sealed class ConfigTreeTests : IDisposable
             "ROOT/tend.yaml:8:20: supervisors.s.auto_shutdown: expected never, any_significant or all_significant, got \"always\"",
             "ROOT/tend.yaml:9:15: supervisors.s.children: expected a list of app and supervisor names, got \"a\"",
             "ROOT/tend.yaml:10:3: supervisors.t: no children; list the apps and supervisors it supervises under children:");
+    }
+
+    [Fact]
+    public void Load_RootIntensity_SetsTheRootsLimit()
+    {
+        TendConfig config = _dir.Load("apps:\n  a: { run: node a.js }\nroot:\n  max_restarts: 10\n  within: 30s\nsupervisors:\n  s: { children: [a] }\n");
+
+        Assert.Equal((10, TimeSpan.FromSeconds(30)), (config.Tree.RootMaxRestarts, config.Tree.RootWithin));
+        Assert.Equal((10, TimeSpan.FromSeconds(30)), (config.Root.MaxRestarts, config.Root.Within));
+    }
+
+    [Fact]
+    public void Load_NoRootKey_RootHasItsDefaultIntensity()
+    {
+        TendConfig config = _dir.Load("apps:\n  a: { run: node a.js }\nsupervisors:\n  s: { children: [a] }\n");
+
+        Assert.Equal((3, TimeSpan.FromMinutes(1)), (config.Root.MaxRestarts, config.Root.Within));
+    }
+
+    [Fact]
+    public void Load_RootWithOneKey_KeepsTheOtherDefault()
+    {
+        TendConfig config = _dir.Load("apps:\n  a: { run: node a.js }\nroot: { max_restarts: 0 }\nsupervisors:\n  s: { children: [a] }\n");
+
+        Assert.Equal((0, TimeSpan.FromMinutes(1)), (config.Root.MaxRestarts, config.Root.Within));
+    }
+
+    [Fact]
+    public void Load_BadRootValues_AllReported()
+    {
+        AssertErrors("apps:\n  a: { run: node a.js }\nroot:\n  max_restart: 5\n  max_restarts: lots\n  within: 0s\n  strategy: one_for_all\nsupervisors:\n  s: { children: [a] }\n",
+            "ROOT/tend.yaml:4:3: root.max_restart: unknown key \"max_restart\"; did you mean \"max_restarts\"?",
+            "ROOT/tend.yaml:5:17: root.max_restarts: expected a whole number ≥ 0, got \"lots\"",
+            "ROOT/tend.yaml:6:11: root.within: expected a duration greater than 0, like 1m",
+            "ROOT/tend.yaml:7:3: root.strategy: unknown key \"strategy\"");
+    }
+
+    [Fact]
+    public void Load_RootNotAMapping_Rejected()
+    {
+        AssertErrors("apps:\n  a: { run: node a.js }\nroot: 5\nsupervisors:\n  s: { children: [a] }\n",
+            "ROOT/tend.yaml:3:7: root: expected a mapping with max_restarts and within, got \"5\"");
+    }
+
+    [Fact]
+    public void Load_RootWithoutSupervisors_Rejected()
+    {
+        AssertErrors("apps:\n  a: { run: node a.js }\nroot: { max_restarts: 5 }\n",
+            "ROOT/tend.yaml:3:1: root: has no effect without a supervisors: section; the root's intensity counts only restarts of the supervisors under it (each app's own max_restarts governs the apps)");
+    }
+
+    [Fact]
+    public void Load_UnknownTopLevelKey_SuggestsRoot()
+    {
+        AssertErrors("apps:\n  a: { run: node a.js }\nroto: { max_restarts: 5 }\nsupervisors:\n  s: { children: [a] }\n",
+            "ROOT/tend.yaml:3:1: roto: unknown key \"roto\"; did you mean \"root\"?");
     }
 
     [Fact]

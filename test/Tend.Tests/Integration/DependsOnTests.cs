@@ -95,4 +95,53 @@ public sealed class DependsOnTests : IAsyncLifetime
         Assert.Null(list.Single(i => i.Name == "api").Pid);
         Assert.False(File.Exists(Stamps));
     }
+    [Fact]
+    public async Task DependsOn_UnderRestForOne_DependencyCrashes_DependentRestartedAfterIt()
+    {
+        // What docs/config.md recommends: depends_on orders the first start; a rest_for_one
+        // supervisor makes a crash of db restart api too, after db and once db is ready again.
+        string config = _home.WriteConfig($"""
+            apps:
+              db:
+                cmd: {TendHome.Child}
+                args: [--stamp, {Stamps}, --sleep]
+              api:
+                cmd: {TendHome.Child}
+                args: [--stamp, {Stamps}, --sleep]
+                depends_on: {"{"} db: ready {"}"}
+            supervisors:
+              backend:
+                strategy: rest_for_one
+                max_restarts: 3
+                within: 1m
+                children: [db, api]
+            """);
+        await _home.OkAsync("start", config);
+        InstanceInfo[] before = await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "db and api online");
+
+        await _home.OkAsync("signal", "SIGKILL", "db");
+
+        InstanceInfo[] after = await _home.WaitForAsync(
+            l => l.All(i => i.Status == "online" && i.Pid != before.Single(b => b.Name == i.Name).Pid), "db and api restarted");
+        Assert.Equal(["db", "api", "db", "api"], SpawnedApps());
+        Assert.Equal(["api#0"], [.. File.ReadAllLines(Stamps).Where(l => l.Split(' ')[1] == "term").Select(l => l.Split(' ')[3])]);
+        AppInfo db = await _home.DescribeAsync("db");
+        AppInfo api = await _home.DescribeAsync("api");
+        Assert.True(api.Instances.Single().StartedAt >= db.Instances.Single().StartedAt,
+            $"api started {api.Instances.Single().StartedAt:O}, db {db.Instances.Single().StartedAt:O}");
+    }
+
+    /// <summary>The apps in the order the daemon spawned them (its "started" events, id 1001).</summary>
+    private string[] SpawnedApps()
+    {
+        var apps = new List<string>();
+        foreach (string line in File.ReadAllLines(Path.Combine(_home.Dir, "daemon.log")))
+        {
+            System.Text.Json.JsonElement e;
+            try { e = System.Text.Json.JsonDocument.Parse(line).RootElement; }
+            catch (System.Text.Json.JsonException) { continue; }
+            if (e.TryGetProperty("event_id", out var id) && id.GetInt32() == 1001) apps.Add(e.GetProperty("app").GetString()!);
+        }
+        return [.. apps];
+    }
 }

@@ -291,6 +291,170 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DaemonRestart_StoppedSupervisor_StaysStopped_ChildrenStayDown()
+    {
+        await StartAsync($"""
+            apps:
+            {App("web")}
+            {App("db")}
+            {App("api")}
+            supervisors:
+              backend:
+                strategy: one_for_all
+                max_restarts: 10
+                within: 1m
+                children: [db, api]
+            """, "web", "db", "api");
+        await _home.OkAsync("stop", "backend");
+        await _home.WaitForAsync(l => l.Count(i => i.Status == "stopped") == 2, "backend's apps stopped");
+
+        await _home.OkAsync("kill");
+
+        // Any command brings the daemon back, which restores state.json.
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Single(i => i.Name == "web").Status == "online", "web online again");
+        Assert.Equal(("stopped", "stopped"), (list.Single(i => i.Name == "db").Status, list.Single(i => i.Name == "api").Status));
+        Assert.Equal("stopped", (await TreeAsync()).Children.Single(c => c.Name == "backend").Status);
+        Assert.Equal(["web", "db", "api", "web"], SpawnedApps());
+
+        // Stopped, not failed or forgotten: starting it brings its subtree back in order.
+        await _home.OkAsync("start", "backend");
+        await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "all online");
+        Assert.Equal("running", (await TreeAsync()).Children.Single(c => c.Name == "backend").Status);
+    }
+
+    [Fact]
+    public async Task DaemonRestart_FailedSupervisor_StaysFailedWithItsReason_ChildrenStayDown()
+    {
+        await StartAsync($"""
+            apps:
+            {App("x")}
+            {App("y")}
+            supervisors:
+              outer:
+                max_restarts: 5
+                within: 1m
+                children: [inner, y]
+              inner:
+                max_restarts: 0
+                restart: on-failure
+                children: [x]
+            """, "x", "y");
+        await _home.OkAsync("signal", "SIGKILL", "x");
+        TreeNodeInfo failed = await Eventually.ReturnsAsync(TreeAsync, r => Inner(r).Status == "failed", "inner failed");
+        Assert.StartsWith("supervisor inner gave up: more than 0 restarts within 5s", Inner(failed).Reason);
+
+        await _home.OkAsync("kill");
+
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Single(i => i.Name == "y").Status == "online", "y online again");
+        Assert.Equal("stopped", list.Single(i => i.Name == "x").Status);
+        Assert.Null(Pid(list, "x"));
+        TreeNodeInfo after = await TreeAsync();
+        Assert.Equal(("failed", Inner(failed).Reason), (Inner(after).Status, Inner(after).Reason));
+        Assert.Equal("running", after.Children.Single(c => c.Name == "outer").Status);
+        Assert.Equal(["x", "y", "y"], SpawnedApps());
+
+        static TreeNodeInfo Inner(TreeNodeInfo root) => root.Children.Single(c => c.Name == "outer").Children.Single(c => c.Name == "inner");
+    }
+
+    [Fact]
+    public async Task DaemonRestart_FailedTree_StaysFailed_NothingRestarts()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              x:
+                cmd: {TendHome.Child}
+                args: [--exit-after, 100ms, --exit-code, "1"]
+            {App("y")}
+            supervisors:
+              s:
+                max_restarts: 0
+                children: [x]
+            """);
+        await _home.OkAsync("start", config);
+        TreeNodeInfo failed = await Eventually.ReturnsAsync(TreeAsync, r => r.Status == "failed", "the tree failed");
+        int spawned = SpawnedApps().Length;
+
+        await _home.OkAsync("kill");
+
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.All(list, i => Assert.Equal("stopped", i.Status));
+        TreeNodeInfo after = await TreeAsync();
+        Assert.Equal(("failed", failed.Reason), (after.Status, after.Reason));
+        Assert.Equal(spawned, SpawnedApps().Length);
+    }
+
+    [Fact]
+    public async Task StopApp_WhileOneForAllRestartsIt_UserWins_StaysStoppedAcrossSiblingRestarts()
+    {
+        // web ignores SIGTERM, so each one_for_all restart spends its kill_timeout stopping it:
+        // the user's stop below lands inside a restart, after the supervisor chose whom to start.
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--stamp, {Stamps}, --ignore-term, --sleep]
+                kill_timeout: 1s
+              crasher:
+                cmd: {TendHome.Child}
+                args: [--exit-after, 300ms, --exit-code, "1"]
+            supervisors:
+              s:
+                strategy: one_for_all
+                max_restarts: 1000
+                within: 1m
+                children: [web, crasher]
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Single(i => i.Name == "web").Status == "stopping", "a one_for_all restart stopping web");
+
+        await _home.OkAsync("stop", "web");
+
+        int webSpawns = SpawnedPids("web").Length;
+        int crasherSpawns = SpawnedPids("crasher").Length;
+        await Eventually.TrueAsync(() => SpawnedPids("crasher").Length >= crasherSpawns + 3, "three more one_for_all restarts");
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.Equal("stopped", list.Single(i => i.Name == "web").Status);
+        Assert.Null(Pid(list, "web"));
+        Assert.Equal(webSpawns, SpawnedPids("web").Length);
+        Assert.Equal("running", (await TreeAsync()).Children.Single().Status);
+    }
+
+    [Fact]
+    public async Task RestartApp_DuringOneForAllRestart_RunsAfterIt_EndsOnline()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--ignore-term, --sleep]
+                kill_timeout: 1s
+              worker:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+            supervisors:
+              s:
+                strategy: one_for_all
+                max_restarts: 10
+                within: 1m
+                children: [web, worker]
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "all online");
+        await _home.OkAsync("signal", "SIGKILL", "worker");
+        await _home.WaitForAsync(l => l.Single(i => i.Name == "web").Status == "stopping", "the one_for_all restart stopping web");
+
+        await _home.OkAsync("restart", "web");
+
+        // The user's restart came after the supervisor's, whole: web was spawned three times
+        // (first start, the strategy's restart, the user's), worker twice, and both run.
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.All(list, i => Assert.Equal("online", i.Status));
+        Assert.Equal(3, SpawnedPids("web").Length);
+        Assert.Equal(Pid(list, "web"), SpawnedPids("web")[^1]);
+        Assert.Equal(Pid(list, "worker"), SpawnedPids("worker")[^1]);
+    }
+
+    [Fact]
     public async Task StopAndRestart_Supervisor_ActOnItsSubtreeInOrder()
     {
         Dictionary<string, int> before = await StartAsync($"""
@@ -410,6 +574,32 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
         Assert.Equal("stopped", (await _home.ListAsync()).Single().Status);
         Assert.Contains("supervision tree failed", File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")));
         await _home.OkAsync("ping");
+    }
+
+    [Fact]
+    public async Task Root_ConfiguredIntensity_AllowsMoreEscalationsBeforeGivingUp()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              x:
+                cmd: {TendHome.Child}
+                args: [--exit-after, 100ms, --exit-code, "1"]
+            root:
+              max_restarts: 5
+              within: 10m
+            supervisors:
+              s:
+                max_restarts: 0
+                children: [x]
+            """);
+        await _home.OkAsync("start", config);
+
+        TreeNodeInfo root = await Eventually.ReturnsAsync(TreeAsync, r => r.Status == "failed", "the tree failed");
+
+        // s failed six times: the first five were restarted fresh (the default would stop at three).
+        Assert.Equal((5, 5, 600_000L), (root.Restarts, root.MaxRestarts, root.WithinMs));
+        Assert.StartsWith("supervisor root gave up: more than 5 restarts within 10m", root.Reason);
+        Assert.Equal(6, SpawnedApps().Length);
     }
 
     [Fact]

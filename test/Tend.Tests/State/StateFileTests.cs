@@ -35,4 +35,38 @@ public sealed class StateFileTests : IDisposable
         Assert.Empty(problems);
         Assert.Equal(spec, Assert.Single(read!.Apps).Spec);
     }
+    [Fact]
+    public void WriteRead_SupervisorStatuses_RoundTrip()
+    {
+        var root = new SupervisorSpec { Name = "root", Children = new[] { new ChildRef(ChildKind.Supervisor, "s") } };
+        var sub = new SupervisorSpec { Name = "s", Children = new[] { new ChildRef(ChildKind.App, "x") } };
+        var state = new PersistedState(PersistedState.CurrentVersion, 1, [], [root, sub],
+            [new PersistedSupervisor("root", "running", null), new PersistedSupervisor("s", "failed", "supervisor s gave up")]);
+        string path = Path.Combine(_dir, "state.json");
+
+        StateFile.Write(path, state, keepBackup: false);
+        PersistedState? read = StateFile.Read(path, []);
+
+        Assert.Equal(state.TreeStatus, read!.TreeStatus);
+        Assert.Contains("\"tree_status\"", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Read_FileWithoutSupervisorStatuses_StillReads_StatusesNull()
+    {
+        // A state.json written before supervisor statuses were kept: same version, no tree_status.
+        string path = Path.Combine(_dir, "state.json");
+        File.WriteAllText(path, """
+            { "version": 1, "next_id": 1, "apps": [],
+              "tree": [ { "name": "root", "children": [ { "kind": "supervisor", "name": "s" } ] },
+                        { "name": "s", "children": [ { "kind": "app", "name": "x" } ] } ] }
+            """);
+        var problems = new List<string>();
+
+        PersistedState? read = StateFile.Read(path, problems);
+
+        Assert.Empty(problems);
+        Assert.Equal(["root", "s"], read!.Tree!.Select(t => t.Name));
+        Assert.Null(read.TreeStatus);
+    }
 }
