@@ -20,5 +20,8 @@ public static class TestPaths
     /// <summary>The ASP.NET example that uses Tend.Hosting (examples/aspnet-ready), built with the tests.</summary>
     public static string ReadyDemo => Path.Combine(RepoRoot, "examples", "aspnet-ready", "bin", Configuration, "net10.0", "ReadyDemo");
 
+    /// <summary>The ASP.NET example that takes its port by socket activation (examples/cluster-aspnet).</summary>
+    public static string ClusterDemo => Path.Combine(RepoRoot, "examples", "cluster-aspnet", "bin", Configuration, "net10.0", "ClusterDemo");
+
     public static string Cli => Path.Combine(RepoRoot, "src", "Tend.Cli", "bin", Configuration, "net10.0", "tend");
 }
