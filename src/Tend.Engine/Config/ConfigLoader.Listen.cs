@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Tend.Config;
 
 // listen: of an app (issue 6): the addresses the daemon opens for it. A bare port means every
@@ -31,9 +29,15 @@ public static partial class ConfigLoader
         {
             if (!reader.TryString(node, f, out string text)) { ok = false; continue; }
             text = text.Trim();
-            if (!IsListenAddress(text))
+            if (!Cluster.ListenAddress.TryParse(text, out Cluster.ListenAddress? address, out string? error))
             {
-                reader.Error(node, f, $"\"{text}\" is not a port (1-65535), host:port, [v6]:port or an absolute socket path");
+                reader.Error(node, f, error);
+                ok = false;
+                continue;
+            }
+            if (address.Kind == Cluster.ListenKind.Tcp && address.Port == 0)
+            {
+                reader.Error(node, f, $"'{text}': port 0 would be a different free port on every daemon start; give a fixed port");
                 ok = false;
                 continue;
             }
@@ -47,12 +51,5 @@ public static partial class ConfigLoader
             addresses.Add(text);
         }
         return ok ? new EquatableArray<string>(addresses) : (EquatableArray<string>?)null;
-    }
-
-    private static bool IsListenAddress(string text)
-    {
-        if (text.StartsWith('/')) return text.Length > 1;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port)) return port is >= 1 and <= 65535;
-        return ParseHostPort(text) is not null;
     }
 }

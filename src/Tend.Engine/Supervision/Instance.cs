@@ -584,6 +584,14 @@ public sealed class Instance : IHealthSink
             env.Remove("WATCHDOG_USEC");
             env.Remove("WATCHDOG_PID");
         }
+        if (_app.ListenHandles.Count == 0)
+        {
+            // Likewise socket activation: a daemon started by systemd with sockets of its own must
+            // not make an app believe fds 3.. are listening sockets.
+            env.Remove("LISTEN_FDS");
+            env.Remove("LISTEN_PID");
+            env.Remove("LISTEN_FDNAMES");
+        }
         return env;
     }
 }

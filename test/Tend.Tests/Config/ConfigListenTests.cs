@@ -30,9 +30,16 @@ public sealed class ConfigListenTests : IDisposable
     public void Load_BadListen_ExactErrors()
     {
         Assert.Equal(
-            ["ROOT/tend.yaml:4:20: apps.web.listen[1]: \"99999\" is not a port (1-65535), host:port, [v6]:port or an absolute socket path",
+            ["ROOT/tend.yaml:4:20: apps.web.listen[1]: '99999' is not a port, host:port or /path (port '99999' is not a number from 0 to 65535)",
              "ROOT/tend.yaml:4:27: apps.web.listen[2]: \"8080\" is listed twice (first at line 4)"],
             _dir.Errors("apps:\n  web:\n    run: node web.js\n    listen: [8080, 99999, 8080]\n"));
+        Assert.Equal(
+            ["ROOT/tend.yaml:4:13: apps.web.listen: 'web.example.com' in 'web.example.com:80' is not an IP address (use an address such as 127.0.0.1 or [::1], localhost, or * for all)",
+             ],
+            _dir.Errors("apps:\n  web:\n    run: node web.js\n    listen: web.example.com:80\n"));
+        Assert.Equal(
+            ["ROOT/tend.yaml:4:13: apps.web.listen: '0': port 0 would be a different free port on every daemon start; give a fixed port"],
+            _dir.Errors("apps:\n  web:\n    run: node web.js\n    listen: 0\n"));
         Assert.Equal(
             ["ROOT/tend.yaml:4:18: apps.web.listen_mode: proxy forwards connections from listen: addresses; set listen: (a port)"],
             _dir.Errors("apps:\n  web:\n    run: node web.js\n    listen_mode: proxy\n"));
