@@ -38,6 +38,7 @@ internal static class DescribeText
         if (app.Live is { } live) Pair(text, "live", live);
         if (app.WatchdogMs is long watchdog) Pair(text, "watchdog", Format.Duration(watchdog));
         if (app.Critical) Pair(text, "critical", "yes (its outage makes /health answer 503)");
+        if (app.Listen is { Count: > 0 } listen) Pair(text, "listen", $"{string.Join(", ", listen)} ({app.ListenMode})");
 
         var differing = app.Env
             .Where(kv => !callerEnv.TryGetValue(kv.Key, out string? mine) || mine != kv.Value)

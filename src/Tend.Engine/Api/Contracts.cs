@@ -109,7 +109,9 @@ public sealed record AppInfo(
     long? ReadyTimeoutMs = null,
     string? Live = null,
     long? WatchdogMs = null,
-    bool Critical = false);
+    bool Critical = false,
+    IReadOnlyList<string>? Listen = null,
+    string? ListenMode = null);
 
 /// <summary>POST /v1/start. Either ConfigPath (a tend.yaml, optionally narrowed by Only) or Command (argv).</summary>
 public sealed record StartRequest(

@@ -42,6 +42,9 @@ public sealed class App
     /// <summary>What socket activation passes to every instance as fds 3.. (empty without listen: or in proxy mode).</summary>
     internal IReadOnlyList<Processes.ListenFd> ListenHandles => Listeners?.Handles ?? [];
 
+    /// <summary>Set when listen: could not be opened while restoring state: the instances stay blocked with it.</summary>
+    internal string? ListenError { get; init; }
+
     /// <summary>Serializes reloads, deploys and scaling of this app; a second one is refused, not queued.</summary>
     internal SemaphoreSlim RolloutGate { get; } = new(1, 1);
 
@@ -106,7 +109,9 @@ public sealed class App
         Spec.Ready is { Timeout: var t } ? (t == Timeout.InfiniteTimeSpan ? -1 : (long)t.TotalMilliseconds) : null,
         Spec.Live is { } live ? DescribeProbe(live) : null,
         Spec.Watchdog is { } watchdog ? (long)watchdog.TotalMilliseconds : null,
-        Spec.Critical);
+        Spec.Critical,
+        Spec.Listen.Count == 0 ? null : Listeners?.Bound ?? [.. Spec.Listen],
+        Spec.Listen.Count == 0 ? null : Spec.ListenMode == ListenMode.Proxy ? "proxy" : "socket");
 
     private static string DescribeProbe(Health.ProbeSpec p) =>
         $"{p.Describe()} (every {Units.FormatDuration(p.Interval)}, timeout {Units.FormatDuration(p.Timeout)}, " +

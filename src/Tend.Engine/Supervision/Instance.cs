@@ -66,6 +66,8 @@ public sealed class Instance : IHealthSink
         _logger = logger;
     }
 
+    internal App App => _app;
+
     public int Id { get; }
     public int Number { get; }
     public string Name => _app.Name;

@@ -16,6 +16,7 @@ public sealed partial class Supervisor
     /// <summary>Start one instance, through the dependency gate when its app has depends_on.</summary>
     private Task StartInstanceAsync(Instance instance)
     {
+        if (instance.App.ListenError is string listenError) return instance.StartAsync(_ => Task.FromResult<string?>(listenError));
         AppSpec spec = instance.Spec;
         if (spec.DependsOn.Count == 0) return instance.StartAsync();
         return instance.StartAsync(ct => WaitForDependenciesAsync(spec, ct));
@@ -23,6 +24,7 @@ public sealed partial class Supervisor
 
     private Task RestartInstanceAsync(Instance instance, string reason)
     {
+        if (instance.App.ListenError is string listenError) return instance.RestartAsync(reason, _ => Task.FromResult<string?>(listenError));
         AppSpec spec = instance.Spec;
         if (spec.DependsOn.Count == 0) return instance.RestartAsync(reason);
         return instance.RestartAsync(reason, ct => WaitForDependenciesAsync(spec, ct));

@@ -65,7 +65,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             _nextId = state.NextId;
             var restored = new List<(App App, PersistedApp Saved)>();
             foreach (PersistedApp pa in state.Apps)
-                restored.Add((AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id)), pa));
+                restored.Add((AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id), restoring: true), pa));
             RestoreTree(state.Tree, state.TreeStatus);
             foreach (var (app, pa) in restored)
             {
@@ -342,11 +342,27 @@ public sealed partial class Supervisor : IAsyncDisposable
         lock (_gate) return _nextId++;
     }
 
-    private App AddApp(AppSpec spec, string? configPath, IEnumerable<int> ids)
+    /// <param name="restoring">
+    /// Bringing back state.json: a port that cannot be opened now (taken meanwhile) must not cost
+    /// the app its place in the state, nor the daemon its start. The app comes back with its
+    /// instances blocked, saying why; `tend delete` and `tend start` again (or a changed config)
+    /// open the addresses anew.
+    /// </param>
+    private App AddApp(AppSpec spec, string? configPath, IEnumerable<int> ids, bool restoring = false)
     {
         // Opened before the app exists, so a port in use fails the command and leaves nothing half made.
-        Cluster.AppListeners? listeners = Cluster.AppListeners.Open(spec, _logger);
-        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request(), listeners) { EchoOutput = EchoOutput, NotifyHub = GetNotifyHub };
+        Cluster.AppListeners? listeners = null;
+        string? listenError = null;
+        try { listeners = Cluster.AppListeners.Open(spec, _logger); }
+        catch (Cluster.ListenFailedException ex) when (restoring)
+        {
+            listenError = ex.Message;
+            EngineLog.Blocked(_logger, spec.Name, 0, ex.Message);
+        }
+        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request(), listeners)
+        {
+            EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, ListenError = listenError,
+        };
         lock (_gate) _apps.Add(app);
         _saver?.Request();
         return app;

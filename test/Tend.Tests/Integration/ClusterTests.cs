@@ -66,6 +66,8 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Contains($"LISTEN_PID={pids[0]}\0", environ);
         Assert.Contains("LISTEN_FDNAMES=web\0", environ);
         Assert.Equal(2, app.Instances.Count);
+        Assert.Equal([$"127.0.0.1:{_port}"], app.Listen);
+        Assert.Equal("socket", app.ListenMode);
     }
 
     [Theory]
@@ -107,6 +109,29 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.True(minReady >= 1, $"only {minReady} instances were ready at one point (2 configured, parallelism 1)");
         string log = await File.ReadAllTextAsync(Path.Combine(_home.Dir, "daemon.log"));
         Assert.Equal(20, log.Split("replaced: pid").Length - 1);
+    }
+
+    [Fact]
+    public async Task Start_PortInUse_FailsWithReason_AndAfterADaemonRestartTheAppIsBlockedNotLost()
+    {
+        using (var squatter = new TcpListener(IPAddress.Loopback, _port))
+        {
+            squatter.Start();
+            CliResult refused = await _home.RunAsync("start", Config(1));
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains($"web: cannot listen on 127.0.0.1:{_port}", refused.Stderr);
+            Assert.Empty(await _home.ListAsync());
+        }
+
+        await _home.OkAsync("start", Config(1), "--wait-ready");
+        await _home.OkAsync("kill");
+        using (var squatter = new TcpListener(IPAddress.Loopback, _port))
+        {
+            squatter.Start();
+            InstanceInfo web = (await _home.WaitForAsync(l => l.Length == 1 && l[0].Status == "blocked", "web restored, blocked")).Single();
+            Assert.Null(web.Pid);
+            Assert.Contains("cannot listen", (await _home.DescribeAsync("web")).Instances.Single().StatusReason);
+        }
     }
 
     [Fact]
