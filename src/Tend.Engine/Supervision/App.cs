@@ -102,7 +102,7 @@ public sealed class App
         Name, Spec.Command, [.. Spec.Args], Spec.Cwd, Spec.Instances, RestartTracker.Describe(Spec.Restart),
         Spec.MaxRestarts, (long)Spec.MinUptime.TotalMilliseconds, (long)Spec.RestartDelay.TotalMilliseconds,
         Signals.Name(Spec.StopSignal), (long)Spec.KillTimeout.TotalMilliseconds, [.. Spec.StopExitCodes],
-        Spec.MaxMemoryBytes, ConfigPath, Spec.Env, [.. Instances.Select(i => i.ToDetail())],
+        Spec.MaxMemoryBytes, ConfigPath, SecretMask.Environment(Spec.Env), [.. Instances.Select(i => i.ToDetail())],
         Node is null ? null : [.. SupervisorPath()],
         Spec.DependsOn.Count == 0 ? null : [.. Spec.DependsOn.Select(d => $"{d.App} ({d.Condition.ToString().ToLowerInvariant()})")],
         Spec.Ready is { } ready ? ready.Notify ? "notify (READY=1)" : DescribeProbe(ready.Probe!) : null,

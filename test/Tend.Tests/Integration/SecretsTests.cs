@@ -1,0 +1,40 @@
+using Tend.Api;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>Secret-looking environment values reach the process but are masked wherever Tend shows the spec.</summary>
+public sealed class SecretsTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    [Fact]
+    public async Task Describe_SecretEnv_MaskedInApiAndText_RealInTheProcess()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+                env: {"{"} DB_PASSWORD: hunter2, DATABASE_URL: "postgres://app:s3cr3t@db/shop", PORT: "8080" {"}"}
+            """);
+        await _home.OkAsync("start", config);
+
+        AppInfo app = await _home.DescribeAsync("web");
+        Assert.Equal(SecretMask.Mask, app.Env["DB_PASSWORD"]);
+        Assert.Equal("postgres://app:********@db/shop", app.Env["DATABASE_URL"]);
+        Assert.Equal("8080", app.Env["PORT"]);
+        CliResult text = await _home.OkAsync("describe", "web");
+        Assert.DoesNotContain("hunter2", text.Stdout);
+        Assert.DoesNotContain("s3cr3t", text.Stdout);
+        Assert.Contains("DB_PASSWORD=********", text.Stdout);
+
+        int pid = (await _home.ListAsync()).Single().Pid!.Value;
+        string environ = await File.ReadAllTextAsync($"/proc/{pid}/environ");
+        Assert.Contains("DB_PASSWORD=hunter2\0", environ);
+        Assert.DoesNotContain("hunter2", await File.ReadAllTextAsync(Path.Combine(_home.Dir, "daemon.log")));
+    }
+}
