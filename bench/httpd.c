@@ -182,8 +182,12 @@ static void on_readable(int fd) {
     }
 }
 
+/* One connection per wake-up, as nginx's default (multi_accept off): a process that took every
+ * queued connection in one loop would end up with all of wrk's 64 keep-alive connections while the
+ * other instance on the shared socket idles; SO_REUSEPORT spreads them by hash instead. The
+ * listening fd stays readable (level-triggered) while more are queued, so nothing waits long. */
 static void on_accept(void) {
-    for (;;) {
+    for (int taken = 0; taken < 1;) {
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -196,6 +200,7 @@ static void on_accept(void) {
         if (!conns[fd]) { close(fd); continue; }
         conns[fd]->open = 1;
         nconns++;
+        taken++;
         struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
         epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     }
