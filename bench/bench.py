@@ -776,7 +776,8 @@ class Bench:
                     except subprocess.TimeoutExpired:
                         p.kill()
                         p.wait()
-        for variant in ("tend-socket", "tend-proxy", "pm2-cluster"):
+        # pm2-close: the same PM2 setup, the app stopping with http.Server.close() (see httpd.js), reloads only.
+        for variant in ("tend-socket", "tend-proxy", "pm2-cluster", "pm2-close"):
             m = self.new("pm2" if variant.startswith("pm2") else "tend", "cluster")
             try:
                 m.start_daemon()
@@ -794,12 +795,16 @@ class Bench:
                 else:
                     # PM2's God daemon is the cluster primary: it listens on PORT and hands connections
                     # to the workers; a worker is online once it listens (PM2's default for cluster mode).
-                    m.start_apps([App("web", [httpd_js], mark, extra_env={"PORT": str(port)},
+                    env = {"PORT": str(port), **({"HTTPD_CLOSE": "http"} if variant == "pm2-close" else {})}
+                    m.start_apps([App("web", [httpd_js], mark, extra_env=env,
                                       pm2={"exec_mode": "cluster", "instances": CLUSTER_N, "interpreter": "node"})])
                 if not wait_until(lambda: len(self.app_pids(m)) == CLUSTER_N and http_ok(port), 30, 0.05):
                     raise RuntimeError(f"cluster: {variant}: {CLUSTER_N} instances not serving within 30 s")
-                out["throughput"][variant] = self.load(port, lambda: self.app_pids(m), m.daemon_pid())
-                log(f"cluster throughput: {variant}: {self.brief(out['throughput'][variant])}")
+                if variant != "pm2-close":
+                    out["throughput"][variant] = self.load(port, lambda: self.app_pids(m), m.daemon_pid())
+                    log(f"cluster throughput: {variant}: {self.brief(out['throughput'][variant])}")
+                else:
+                    self.finish_wrk(self.start_wrk(port, self.cfg["wrk_warm_s"]))
                 out["reloads"][variant] = self.reload_under_load(m, port)
                 r = out["reloads"][variant]
                 log(f"cluster reloads: {variant}: {r['wrk']['failed']} failed of {r['wrk']['requests']} requests, "

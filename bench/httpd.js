@@ -11,6 +11,7 @@
 'use strict';
 const cluster = require('cluster');
 const http = require('http');
+const net = require('net');
 
 const workers = Number(process.argv[2] || 0);
 if (workers > 0 && cluster.isPrimary) {
@@ -33,7 +34,13 @@ if (workers > 0 && cluster.isPrimary) {
   const drain = () => {
     if (draining) return;
     draining = true;
-    server.close(() => process.exit(0));
+    // net.Server's close, not http.Server's: since Node 19 the latter also closes every idle
+    // keep-alive connection at once, racing a request the client may be sending on it (a failed
+    // request that would be the app's fault, not the manager's). Idle ones go after 1 s, as in httpd.c.
+    // HTTPD_CLOSE=http: the handler PM2's graceful-shutdown docs show, server.close(), to measure
+    // what that race costs during a reload.
+    if (process.env.HTTPD_CLOSE === 'http') server.close(() => process.exit(0));
+    else net.Server.prototype.close.call(server, () => process.exit(0));
     setTimeout(() => server.closeIdleConnections(), 1000).unref();
     setTimeout(() => process.exit(0), 3000).unref();
   };

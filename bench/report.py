@@ -621,11 +621,15 @@ plot {cols}
                "Tend starts the new one beside the old and stops the old once the new is ready; PM2 does the same "
                "with its cluster workers, a worker counting as online once it listens, and stops the old one with "
                "SIGINT). Failed = wrk's socket errors (connect, read, write, timeout: a request without an answer "
-               "within 2 s) plus non-2xx answers.")
+               "within 2 s) plus non-2xx answers. httpd.js drains as httpd.c does by default; the last row is the "
+               "same app stopping with `server.close()`, the handler PM2's graceful-shutdown documentation shows, which "
+               "since Node 19 also closes every idle keep-alive connection at once: a request the client is sending on "
+               "one at that moment fails.")
         self.w()
         self.w("| | requests | failed | connect | read | write | timeout | non-2xx | per reload | reload took | exit codes | every instance replaced each time |")
         self.w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
-        for k, label in (("tend-socket", "Tend socket mode"), ("tend-proxy", "Tend proxy mode"), ("pm2-cluster", "PM2 cluster mode")):
+        for k, label in (("tend-socket", "Tend socket mode"), ("tend-proxy", "Tend proxy mode"), ("pm2-cluster", "PM2 cluster mode"),
+                         ("pm2-close", "PM2 cluster mode, the app stopping with `http.Server.close()`")):
             r = R.get(k)
             if not r:
                 continue
