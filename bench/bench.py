@@ -12,11 +12,15 @@ time.monotonic_ns() reads, so "the child is running" is measured without asking 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
+import re
 import shutil
 import signal
+import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -32,10 +36,14 @@ LOG_LINES = 2_000_000
 LINE_BYTES = 100
 
 QUICK = dict(list_reps=8, start_reps=5, idle_s=10, restart_reps=8, crash_window_s=12,
-             log_reps=1, scale_reps=1, hello_reps=10, probe_s=20, probe_settle_s=5, ready_reps=5)
+             log_reps=1, scale_reps=1, hello_reps=10, probe_s=20, probe_settle_s=5, ready_reps=5,
+             wrk_s=10, wrk_warm_s=2, reloads=10)
 FULL = dict(list_reps=30, start_reps=15, idle_s=30, restart_reps=20, crash_window_s=150,
-            log_reps=3, scale_reps=5, hello_reps=30, probe_s=60, probe_settle_s=10, ready_reps=15)
-SCENARIOS = ["fleet", "hello", "restart", "crash", "logs", "scale", "probes"]
+            log_reps=3, scale_reps=5, hello_reps=30, probe_s=60, probe_settle_s=10, ready_reps=15,
+            wrk_s=30, wrk_warm_s=5, reloads=10)
+SCENARIOS = ["fleet", "hello", "restart", "crash", "logs", "scale", "probes", "cluster"]
+WRK_THREADS, WRK_CONNS = 2, 64
+CLUSTER_N = 2  # instances, one per core
 
 # The probes' target: a tiny HTTP server, its own process (so its CPU is not the daemon's), that
 # answers every request with 200 and closes. asyncio: one thread, no thread per connection.
@@ -116,6 +124,88 @@ def wait_until(pred, timeout: float, interval: float = 0.002):
         if time.monotonic() > deadline:
             return None
         time.sleep(interval)
+
+
+def free_port() -> int:
+    """A loopback port free at this moment (listen: refuses port 0, and the references need one too)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_ok(port: int) -> bool:
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        c.request("GET", "/")
+        r = c.getresponse()
+        r.read()
+        c.close()
+        return r.status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    return float(m.group(1)) * _WRK_UNITS[m.group(2)]
+
+
+def parse_wrk(text: str) -> dict:
+    """wrk --latency's report: requests, rate, latency percentiles (ms) and every kind of failure."""
+    req = re.search(r"(\d+) requests in ([\d.]+\w+),", text)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if not req or not rps:
+        raise RuntimeError(f"wrk output not understood:\n{text}")
+    out = {"requests": int(req.group(1)), "duration_s": _ms(req.group(2)) / 1e3, "rps": float(rps.group(1)),
+           "connect": 0, "read": 0, "write": 0, "timeout": 0, "non2xx": 0}
+    for q, v in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+\w+)\s*$", text, re.M):
+        out[f"p{q}_ms"] = _ms(v)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if sock:
+        out.update(zip(("connect", "read", "write", "timeout"), map(int, sock.groups())))
+    non = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if non:
+        out["non2xx"] = int(non.group(1))
+    out["failed"] = sum(out[k] for k in ("connect", "read", "write", "timeout", "non2xx"))
+    return out
+
+
+def tcp_sockets(pid: int) -> int:
+    """Established TCP connections a process holds (its fds whose inode /proc/net/tcp lists as state 01)."""
+    est = set()
+    try:
+        with open(f"/proc/{pid}/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                parts = line.split()
+                if parts[3] == "01":
+                    est.add(parts[9])
+        n = 0
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            n += link.startswith("socket:[") and link[8:-1] in est
+        return n
+    except OSError:
+        return 0
+
+
+def descendants(pid: int) -> list[int]:
+    """pid and every process under it (Node's cluster workers under their primary)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
 
 
 class Bench:
@@ -653,6 +743,156 @@ class Bench:
         out["delay_ms"] = delay_ms
         return out
 
+    # --- scenario 8: cluster mode and reloads ----------------------------------------------------
+    def cluster(self):
+        """The same tiny HTTP app (httpd.c; httpd.js for PM2, whose cluster mode runs Node only) run
+        directly and under each manager's cluster mode, CLUSTER_N instances, loaded by wrk; then, for
+        the managers, wrk runs through `reloads` back-to-back reloads and every failure is counted."""
+        cfg = self.cfg
+        httpd = os.path.join(self.root, ".work", "httpd")
+        httpd_js = os.path.join(self.root, "httpd.js")
+        out = {"throughput": {}, "reloads": {}, "wrk_s": cfg["wrk_s"], "warm_s": cfg["wrk_warm_s"],
+               "threads": WRK_THREADS, "connections": WRK_CONNS, "instances": CLUSTER_N, "reloads_n": cfg["reloads"]}
+        # The references: no manager. SO_REUSEPORT is what N processes do without anyone's help.
+        for variant, argvs in (("direct", [[httpd, "port", "env"]]),
+                               ("reuseport", [[httpd, "port", "env", "reuseport"]] * CLUSTER_N),
+                               ("node-direct", [["node", httpd_js]]),
+                               ("node-cluster", [["node", httpd_js, str(CLUSTER_N)]])):
+            port = free_port()
+            procs = [subprocess.Popen(argv, env=dict(self.env, PORT=str(port)), stdin=subprocess.DEVNULL)
+                     for argv in argvs]
+            try:
+                if not wait_until(lambda: http_ok(port), 20, 0.05):
+                    raise RuntimeError(f"cluster: {variant} never answered on 127.0.0.1:{port}")
+                time.sleep(0.3)  # node-cluster: every worker up, not only the first
+                out["throughput"][variant] = self.load(port, lambda: [q for p in procs for q in descendants(p.pid)])
+                log(f"cluster throughput: {variant}: {self.brief(out['throughput'][variant])}")
+            finally:
+                for p in procs:
+                    p.terminate()
+                for p in procs:
+                    try:
+                        p.wait(10)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                        p.wait()
+        # pm2-close: the same PM2 setup, the app stopping with http.Server.close() (see httpd.js), reloads only.
+        for variant in ("tend-socket", "tend-proxy", "pm2-cluster", "pm2-close"):
+            m = self.new("pm2" if variant.startswith("pm2") else "tend", "cluster")
+            try:
+                m.start_daemon()
+                port = free_port()
+                mark = os.path.join(m.home, "cluster.mark")
+                if variant.startswith("tend"):
+                    socket_mode = variant == "tend-socket"
+                    app = App("web", [httpd, "fd3"] if socket_mode else [httpd, "port", "env"], mark,
+                              tend_yaml=[f"instances: {CLUSTER_N}", f'listen: "127.0.0.1:{port}"',
+                                         f"listen_mode: {'socket' if socket_mode else 'proxy'}", "ready: { notify: true }"])
+                    path = os.path.join(m.home, "cluster.yaml")
+                    with open(path, "w") as fh:
+                        fh.write(m._yaml([app]))
+                    run([m.exe, "start", path, "--wait-ready"], m.env, timeout=60, check=True)
+                else:
+                    # PM2's God daemon is the cluster primary: it listens on PORT and hands connections
+                    # to the workers; a worker is online once it listens (PM2's default for cluster mode).
+                    env = {"PORT": str(port), **({"HTTPD_CLOSE": "http"} if variant == "pm2-close" else {})}
+                    m.start_apps([App("web", [httpd_js], mark, extra_env=env,
+                                      pm2={"exec_mode": "cluster", "instances": CLUSTER_N, "interpreter": "node"})])
+                if not wait_until(lambda: len(self.app_pids(m)) == CLUSTER_N and http_ok(port), 30, 0.05):
+                    raise RuntimeError(f"cluster: {variant}: {CLUSTER_N} instances not serving within 30 s")
+                if variant != "pm2-close":
+                    out["throughput"][variant] = self.load(port, lambda: self.app_pids(m), m.daemon_pid())
+                    log(f"cluster throughput: {variant}: {self.brief(out['throughput'][variant])}")
+                else:
+                    self.finish_wrk(self.start_wrk(port, self.cfg["wrk_warm_s"]))
+                out["reloads"][variant] = self.reload_under_load(m, port)
+                r = out["reloads"][variant]
+                log(f"cluster reloads: {variant}: {r['wrk']['failed']} failed of {r['wrk']['requests']} requests, "
+                    f"reload median {statistics.median(r['reload_s']):.2f} s, exit codes {sorted(set(r['exit_codes']))}")
+            finally:
+                self.close(m, "cluster")
+        self.results["cluster"] = out
+
+    @staticmethod
+    def brief(w: dict) -> str:
+        return (f"{w['rps']:,.0f} req/s, p99 {w.get('p99_ms', float('nan')):.2f} ms, {w['failed']} failed, "
+                f"servers {w['servers_cpu_pct']:.0f} %, manager {w.get('manager_cpu_pct') or 0:.0f} %, "
+                f"wrk {w['wrk_cpu_pct']:.0f} % of a core, connections {w['connections_per_process']}")
+
+    def app_pids(self, m) -> list[int]:
+        if m.name == "tend":
+            return [r["pid"] for r in self.tend_rows(m) if r["name"] == "web" and r["pid"] and r["status"] == "online"]
+        _, p = run([m.exe, "jlist"], m.env, check=True)
+        return [r["pid"] for r in json.loads(p.stdout) if r["name"] == "web" and r["pid"]
+                and r["pm2_env"]["status"] == "online"]
+
+    def start_wrk(self, port: int, seconds: int) -> subprocess.Popen:
+        argv = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNS}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}/"]
+        return subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+
+    @staticmethod
+    def finish_wrk(p: subprocess.Popen) -> dict:
+        """Reads wrk's report and reaps it with its own CPU time (wrk shares the cores with the servers)."""
+        text = p.stdout.read().decode(errors="replace")
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        r = parse_wrk(text)
+        r["wrk_cpu_s"] = ru.ru_utime + ru.ru_stime
+        return r
+
+    def load(self, port: int, pids_fn, daemon_pid: int | None = None) -> dict:
+        """A warm-up (JIT, connection pools), then the measured wrk run, with the CPU of the servers,
+        of the manager's daemon and of wrk itself over it."""
+        self.finish_wrk(self.start_wrk(port, self.cfg["wrk_warm_s"]))
+        pids = pids_fn()
+        c0 = {p: cpu_ticks(p) or 0 for p in pids}
+        d0 = cpu_ticks(daemon_pid) if daemon_pid else None
+        wp = self.start_wrk(port, self.cfg["wrk_s"])
+        time.sleep(self.cfg["wrk_s"] / 2)
+        # How the 64 connections are spread over the server processes (a shared accept queue does not
+        # balance long-lived connections; SO_REUSEPORT hashes them): TCP sockets each one holds.
+        conns = sorted((tcp_sockets(p) for p in pids), reverse=True)
+        w = self.finish_wrk(wp)
+        w["connections_per_process"] = conns
+        servers = sum((cpu_ticks(p) or c0[p]) - c0[p] for p in pids) / CLK_TCK
+        w["servers_cpu_pct"] = 100 * servers / w["duration_s"]
+        w["wrk_cpu_pct"] = 100 * w["wrk_cpu_s"] / w["duration_s"]
+        w["manager_cpu_pct"] = (100 * (cpu_ticks(daemon_pid) - d0) / CLK_TCK / w["duration_s"]) if daemon_pid else None
+        return w
+
+    def reload_under_load(self, m, port: int) -> dict:
+        """wrk for the whole of `reloads` back-to-back reloads (`tend reload web`, `pm2 reload web`),
+        started 1 s before the first and stopped (SIGINT: it reports) 1 s after the last."""
+        before = self.app_pids(m)
+        pids = before
+        w = self.start_wrk(port, 3600)
+        times, codes, replaced, errors = [], [], [], []
+        try:
+            time.sleep(1.0)
+            for _ in range(self.cfg["reloads"]):
+                dt, p = run([m.exe, "reload", "web"], m.env, timeout=600)
+                times.append(dt)
+                codes.append(p.returncode)
+                if p.returncode != 0:
+                    errors.append((p.stderr or p.stdout).decode(errors="replace").strip()[-500:])
+                    log(f"{m.name} reload exited {p.returncode}: {errors[-1]}")
+                now = self.app_pids(m)
+                replaced.append(len(set(pids) - set(now)))
+                pids = now
+            time.sleep(1.0)
+        finally:
+            w.send_signal(signal.SIGINT)
+        r = {"wrk": self.finish_wrk(w), "reload_s": times, "exit_codes": codes, "replaced": replaced,
+             "errors": errors, "instances_after": len(pids), "all_new": not set(before) & set(pids)}
+        if m.name == "tend":
+            r["ready_after"] = sum(1 for x in self.tend_rows(m) if x["name"] == "web" and x["ready"])
+            r["restarts_after"] = sum(x["restarts"] for x in self.tend_rows(m) if x["name"] == "web")
+        else:
+            _, p = run([m.exe, "jlist"], m.env, check=True)
+            r["restarts_after"] = sum(x["pm2_env"].get("restart_time", 0) for x in json.loads(p.stdout) if x["name"] == "web")
+        return r
+
     # --- environment -----------------------------------------------------------------------------
     def describe(self):
         def cmd(argv):
@@ -696,7 +936,7 @@ class Bench:
             t = time.monotonic()
             log(f"scenario {s}")
             {"fleet": self.fleet, "hello": self.hello_world, "restart": self.restart, "crash": self.crash,
-             "logs": self.logs, "scale": self.scale, "probes": self.probes}[s]()
+             "logs": self.logs, "scale": self.scale, "probes": self.probes, "cluster": self.cluster}[s]()
             self.results.setdefault("durations_s", {})[s] = round(time.monotonic() - t, 1)
         self.results["total_s"] = round(time.monotonic() - started, 1)
         self.results["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]

@@ -22,7 +22,8 @@ import tempfile
 MANAGERS = [("tend", "Tend"), ("pm2", "PM2"), ("supervisord", "supervisord")]
 # Which keys of a results file each scenario writes.
 SCENARIO_KEYS = {"fleet": ["list", "footprint", "start"], "hello": ["hello_ms"], "restart": ["restart"],
-                 "crash": ["crash"], "logs": ["logs"], "scale": ["scale"], "probes": ["probes"]}
+                 "crash": ["crash"], "logs": ["logs"], "scale": ["scale"], "probes": ["probes"],
+                 "cluster": ["cluster"]}
 
 
 def run_meta(r):
@@ -566,12 +567,97 @@ plot {cols}
         self.w()
 
     # ----------------------------------------------------------------------------------------
+    def cluster(self):
+        C = self.r["cluster"]
+        T, R = C["throughput"], C["reloads"]
+        n = C["instances"]
+        self.w("## 8. Cluster mode and reloads")
+        self.w()
+        self.w(f"One tiny HTTP app, [bench/httpd.c](../bench/httpd.c) (one thread, epoll, a 2-byte 200 on keep-alive "
+               "connections, a graceful drain on SIGTERM), run directly and under each manager with "
+               f"{n} instances: **Tend socket mode** (`listen: 127.0.0.1:P`: the daemon opens the socket and every "
+               "instance accepts on it as fd 3), **Tend proxy mode** (`listen_mode: proxy`: the daemon accepts and "
+               "forwards each connection to an instance's own `127.0.0.1:$PORT`), both with `ready: { notify: true }`. "
+               "PM2's cluster mode runs Node programs only, so it runs [bench/httpd.js](../bench/httpd.js), the same "
+               "server and the same drain in Node (PM2's God daemon is the cluster primary: it accepts and hands "
+               "each connection to a worker); the same file run by Node's own cluster module, no manager, is its "
+               f"reference. Load: `wrk -t{C['threads']} -c{C['connections']} -d{C['wrk_s']}s --latency` against "
+               f"127.0.0.1 after a {C['warm_s']} s warm-up. **wrk shares the machine's 2 cores with the servers "
+               "(and, in proxy mode, with the daemon)**: its own CPU is in the table; the figures are what the "
+               "whole machine serves, not a server's ceiling.")
+        self.w()
+        self.w("| | requests/s | p50 | p99 | failed | of the SO_REUSEPORT reference | server processes' CPU | manager daemon's CPU | wrk's CPU | connections per process |")
+        self.w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        ref = T.get("reuseport", {}).get("rps")
+        labels = [("direct", "httpd.c, one process, no manager"),
+                  ("reuseport", f"httpd.c, {n} processes on SO_REUSEPORT, no manager (the reference)"),
+                  ("tend-socket", f"Tend socket mode, {n} instances"),
+                  ("tend-proxy", f"Tend proxy mode, {n} instances"),
+                  ("node-direct", "httpd.js, one Node process, no manager"),
+                  ("node-cluster", f"httpd.js, Node's cluster module, {n} workers, no manager"),
+                  ("pm2-cluster", f"PM2 cluster mode, {n} instances of httpd.js")]
+        for k, label in labels:
+            t = T.get(k)
+            if not t:
+                continue
+            mgr = f(t["manager_cpu_pct"], " %", 0) if t.get("manager_cpu_pct") is not None else "—"
+            self.w(f"| {label} | {f(t['rps'], '', 0)} | {f(t.get('p50_ms'), ' ms', 2)} | {f(t.get('p99_ms'), ' ms', 2)} | "
+                   f"{t['failed']} | {f(100 * t['rps'] / ref if ref else None, ' %', 0)} | {f(t['servers_cpu_pct'], ' %', 0)} | "
+                   f"{mgr} | {f(t['wrk_cpu_pct'], ' %', 0)} | {' / '.join(str(x) for x in t.get('connections_per_process', []))} |")
+        self.w()
+        self.w("CPU is in % of one core over the measured run (200 % is the whole machine). \"Connections per "
+               "process\": the established TCP connections each server process held half-way through the run "
+               "(in proxy mode, the daemon's connections to the instance).")
+        self.w()
+        if ref and "tend-socket" in T:
+            s = T["tend-socket"]["rps"]
+            self.targets.append(("cluster: Tend socket mode within 5 % of N processes on SO_REUSEPORT",
+                                 f"{f(s, ' req/s', 0)} vs {f(ref, ' req/s', 0)} = {f(100 * s / ref, ' %', 0)}",
+                                 s >= 0.95 * ref))
+        self.w(f"### Failed requests during {C['reloads_n']} reloads")
+        self.w()
+        self.w(f"The same setups, {n} instances, with wrk running from 1 s before the first to 1 s after the last of "
+               f"{C['reloads_n']} back-to-back `tend reload web` / `pm2 reload web` (each replaces every instance: "
+               "Tend starts the new one beside the old and stops the old once the new is ready; PM2 does the same "
+               "with its cluster workers, a worker counting as online once it listens, and stops the old one with "
+               "SIGINT). Failed = wrk's socket errors (connect, read, write, timeout: a request without an answer "
+               "within 2 s) plus non-2xx answers. httpd.js drains as httpd.c does by default; the last row is the "
+               "same app stopping with `server.close()`, the handler PM2's graceful-shutdown documentation shows, which "
+               "since Node 19 also closes every idle keep-alive connection at once: a request the client is sending on "
+               "one at that moment fails.")
+        self.w()
+        self.w("| | requests | failed | connect | read | write | timeout | non-2xx | per reload | reload took | exit codes | every instance replaced each time |")
+        self.w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+        for k, label in (("tend-socket", "Tend socket mode"), ("tend-proxy", "Tend proxy mode"), ("pm2-cluster", "PM2 cluster mode"),
+                         ("pm2-close", "PM2 cluster mode, the app stopping with `http.Server.close()`")):
+            r = R.get(k)
+            if not r:
+                continue
+            w_ = r["wrk"]
+            nr = len(r["reload_s"])
+            codes = sorted(set(r["exit_codes"]))
+            every = all(x == n for x in r["replaced"])
+            self.w(f"| {label} | {w_['requests']:,} | **{w_['failed']:,}** | {w_['connect']} | {w_['read']} | {w_['write']} | "
+                   f"{w_['timeout']} | {w_['non2xx']} | {f(w_['failed'] / nr if nr else None, '', 1)} | "
+                   f"{mm(r['reload_s'])} | {', '.join(map(str, codes))} | "
+                   f"{'yes' if every else 'no: ' + ', '.join(map(str, r['replaced']))} |")
+            if k.startswith("tend"):
+                self.targets.append((f"cluster: zero failed requests during {nr} reloads, {label}",
+                                     f"{w_['failed']:,} failed of {w_['requests']:,}",
+                                     w_["failed"] == 0 and codes == [0] and every))
+        self.w()
+        errs = [(k, e) for k, r in R.items() for e in r.get("errors", [])]
+        if errs:
+            self.w("Reload errors: " + "; ".join(f"{k}: `{e}`" for k, e in errs[:5]) + ".")
+            self.w()
+
+    # ----------------------------------------------------------------------------------------
     def build(self):
         self.header()
         body_start = len(self.out)
         for key, section in (("list", self.cli), ("footprint", self.footprint), ("restart", self.restart),
                              ("crash", self.crash), ("logs", self.logs), ("scale", self.scale),
-                             ("probes", self.probes)):
+                             ("probes", self.probes), ("cluster", self.cluster)):
             if key in self.r:  # a run with --only has some of them
                 section()
         body = self.out[body_start:]
