@@ -264,19 +264,28 @@ public sealed partial class Supervisor
             throw new RolloutFailedException($"reload of {app.Name} stopped: {firstFailure}; the instances not replaced keep serving");
     }
 
-    /// <summary>Out of rotation, in-flight connections finished (proxy), stopped gracefully, forgotten.</summary>
+    /// <summary>
+    /// Out of rotation, then stopped gracefully, then forgotten. In proxy mode the proxy first gets
+    /// up to a second (less if kill_timeout is shorter) for connections to the instance to end on
+    /// their own, so short requests in flight finish before the stop signal. It cannot tell an idle
+    /// keep-alive connection from a busy one, so it does not wait longer: the app's own drain on its
+    /// stop signal (answer what is in flight, close what is idle) ends the rest, bounded by
+    /// kill_timeout. Waiting for keep-alive clients to leave would make every reload take kill_timeout.
+    /// </summary>
     private static async Task RetireAsync(App app, Instance instance)
     {
         instance.Draining = true;
         app.Changed();
         if (app.Listeners is { } listeners)
         {
-            TimeSpan drain = instance.Spec.KillTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromMinutes(5) : instance.Spec.KillTimeout;
-            await listeners.DrainAsync(instance, drain).ConfigureAwait(false);
+            TimeSpan grace = instance.Spec.KillTimeout < s_proxyGrace && instance.Spec.KillTimeout != Timeout.InfiniteTimeSpan ? instance.Spec.KillTimeout : s_proxyGrace;
+            await listeners.DrainAsync(instance, grace).ConfigureAwait(false);
         }
         await instance.StopAsync().ConfigureAwait(false);
         app.RemoveInstance(instance);
     }
+
+    private static readonly TimeSpan s_proxyGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Null once <paramref name="instance"/> is online and ready; else why it will not be: it exited
