@@ -19,6 +19,8 @@ internal static class ApiEndpoints
         var started = TimeProvider.System.GetTimestamp();
         var json = TendJsonContext.Default;
 
+        app.MapMetrics();
+
         app.Use(async (context, next) =>
         {
             try { await next(context); }

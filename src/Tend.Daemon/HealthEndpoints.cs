@@ -8,7 +8,7 @@ namespace Tend.Daemon;
 
 /// <summary>
 /// The health endpoints for load balancers, Kubernetes probes and monitoring: /health, /ready,
-/// /live and /apps/{name}/health. They are the only routes the TCP health listener serves; the
+/// /live, /apps/{name}/health and /metrics. They are the only routes the TCP health listener serves; the
 /// control API stays on the unix socket, whose file mode is what keeps other users out. Anyone
 /// who can reach the health port learns app names and states, nothing more, and can change nothing.
 /// </summary>
@@ -25,7 +25,7 @@ internal static class HealthEndpoints
             {
                 context.Response.StatusCode = 404;
                 await context.Response.WriteAsJsonAsync(
-                    new ErrorResponse("not found: this listener serves only /health, /ready, /live and /apps/{name}/health", [], 1),
+                    new ErrorResponse("not found: this listener serves only /health, /ready, /live, /metrics and /apps/{name}/health", [], 1),
                     json.ErrorResponse);
                 return;
             }
@@ -61,7 +61,7 @@ internal static class HealthEndpoints
     }
 
     private static bool IsHealthPath(PathString path) =>
-        path == ApiRoutes.Health || path == ApiRoutes.Ready || path == ApiRoutes.Live
+        path == ApiRoutes.Health || path == ApiRoutes.Ready || path == ApiRoutes.Live || path == ApiRoutes.Metrics
         || (path.StartsWithSegments(ApiRoutes.AppHealthPrefix.TrimEnd('/'), out PathString rest) && rest.Value?.EndsWith("/health", StringComparison.Ordinal) == true);
 }
 

@@ -35,6 +35,8 @@ public static class ApiRoutes
     public const string Ready = "/ready";
     /// <summary>GET: 200 while the daemon answers.</summary>
     public const string Live = "/live";
+    /// <summary>Prometheus text exposition (docs/metrics.md); also on the health listener.</summary>
+    public const string Metrics = "/metrics";
     /// <summary>GET /apps/{name}/health: 200 with at least one ready instance, else 503 (404 for no such app).</summary>
     public const string AppHealthPrefix = "/apps/";
 

@@ -77,6 +77,21 @@ internal sealed class AppListeners : IDisposable
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
+    /// <summary>Proxy mode: connections forwarded to an instance and connections failed (no backend in time), over every proxy.</summary>
+    public (long Forwarded, long Failed)? ProxyCounts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_proxies.Count == 0) return null;
+                long forwarded = 0, failed = 0;
+                foreach (TcpProxy proxy in _proxies) { forwarded += proxy.Forwarded; failed += proxy.Failed; }
+                return (forwarded, failed);
+            }
+        }
+    }
+
     /// <summary>Proxy mode: point the proxies at the instances that are ready and not draining.</summary>
     public void UpdateBackends(IReadOnlyList<Instance> instances)
     {

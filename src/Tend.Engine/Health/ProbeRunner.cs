@@ -62,6 +62,9 @@ public sealed partial class ProbeRunner : IAsyncDisposable
     /// <see cref="FastInterval"/>). For readiness.</summary>
     public bool FastUntilFirstPass { get; init; }
 
+    /// <summary>Hears every check's result (metrics), on the runner's loop; must be quick and must not throw.</summary>
+    public Action<ProbeResult>? Observer { get; init; }
+
     /// <summary>Where a throwing state-change callback is reported.</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
@@ -202,6 +205,7 @@ public sealed partial class ProbeRunner : IAsyncDisposable
             }
             passing = _passing;
         }
+        Observer?.Invoke(result);
         if (!flipped) return;
         try
         {

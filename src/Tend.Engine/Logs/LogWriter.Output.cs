@@ -270,7 +270,11 @@ public sealed partial class LogWriter
         }
     }
 
-    private void DropLines(int count) => Interlocked.Add(ref _droppedLines, count);
+    private void DropLines(int count)
+    {
+        Interlocked.Add(ref _droppedLines, count);
+        Counters?.AddDropped(count);
+    }
 
     /// <summary>Opens the file if it is not open; false (and nothing thrown) if that fails.</summary>
     private bool EnsureOpenLocked()

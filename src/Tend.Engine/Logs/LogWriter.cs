@@ -118,6 +118,9 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
     /// <summary>Lines that could not be written (thread-safe running total).</summary>
     public long DroppedLines => Interlocked.Read(ref _droppedLines);
 
+    /// <summary>Where lines and bytes read and lines dropped are also added (metrics; outlives this writer).</summary>
+    public Metrics.LogCounters? Counters { get; init; }
+
     /// <summary>
     /// Completes when the pipe reached end of file and every line was written and the file closed,
     /// or when the writer was disposed. Faults only on a bug, never on an I/O error.
@@ -173,6 +176,8 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
                 lock (_sync)
                 {
                     if (_closed) continue; // disposed early: drain and discard so the holder never blocks
+                    // Newlines counted over the chunk (vectorized) rather than in the line paths, which are several.
+                    Counters?.AddRead(readBuffer.AsSpan(0, n).Count((byte)'\n'), n);
                     ProcessChunk(readBuffer.AsSpan(0, n), now);
                     if (n < readBuffer.Length)
                         FlushLocked(release: true); // the pipe is drained: let `tail -f` see it now

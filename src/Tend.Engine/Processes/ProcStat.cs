@@ -15,7 +15,7 @@ public static class ProcStat
 {
     // Field numbers as in proc(5), 1-based.
     private const int FieldState = 3, FieldPgid = 5, FieldUtime = 14, FieldStime = 15,
-        FieldStartTime = 22, FieldRss = 24;
+        FieldThreads = 20, FieldStartTime = 22, FieldRss = 24;
 
     private static readonly Lazy<long> s_clockTicks = new(() =>
     {
@@ -42,6 +42,26 @@ public static class ProcStat
         Span<byte> buffer = stackalloc byte[StatBufferSize];
         if (!TryReadStat(pid, buffer, out var fields)) return null;
         return int.TryParse(GetField(fields, FieldPgid), NumberStyles.None, CultureInfo.InvariantCulture, out int pgid) ? pgid : null;
+    }
+
+    /// <summary>The number of threads of <paramref name="pid"/> (field 20), or null if there is no such process.</summary>
+    public static long? ReadThreads(int pid)
+    {
+        Span<byte> buffer = stackalloc byte[StatBufferSize];
+        if (!TryReadStat(pid, buffer, out var fields)) return null;
+        return (long?)ParseULong(fields, FieldThreads);
+    }
+
+    /// <summary>The number of open file descriptors of <paramref name="pid"/> (entries of /proc/pid/fd), or null when unreadable.</summary>
+    public static long? CountOpenFds(int pid)
+    {
+        try
+        {
+            long n = 0;
+            foreach (string _ in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")) n++;
+            return n;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     /// <summary>True if <paramref name="pid"/> is the very process that started at <paramref name="startTime"/>

@@ -45,6 +45,9 @@ public sealed class App
     /// <summary>Set when listen: could not be opened while restoring state: the instances stay blocked with it.</summary>
     internal string? ListenError { get; init; }
 
+    /// <summary>Reload and deploy counts for /metrics.</summary>
+    public Metrics.AppMetrics Metrics { get; } = new();
+
     /// <summary>Serializes reloads, deploys and scaling of this app; a second one is refused, not queued.</summary>
     internal SemaphoreSlim RolloutGate { get; } = new(1, 1);
 

@@ -68,6 +68,15 @@ public sealed class Instance : IHealthSink
 
     internal App App => _app;
 
+    /// <summary>Counters for /metrics that outlive a run.</summary>
+    public Metrics.InstanceMetrics Metrics { get; } = new();
+
+    /// <summary>When the live run was spawned; null when none is live.</summary>
+    public DateTimeOffset? LiveSince { get { lock (_gate) return _pid is null ? null : _startedAt; } }
+
+    /// <summary>How the last run ended; null before the first exit.</summary>
+    public ExitStatus? LastExit { get { lock (_gate) return _lastExit; } }
+
     public int Id { get; }
     public int Number { get; }
     public string Name => _app.Name;
@@ -136,7 +145,7 @@ public sealed class Instance : IHealthSink
         await EndLoopAsync().ConfigureAwait(false);
         lock (_gate)
         {
-            if (wasRunning || _lastExit is not null) { _restarts++; _lastRestartReason = reason; }
+            if (wasRunning || _lastExit is not null) { _restarts++; _lastRestartReason = reason; Metrics.CountRestart(reason); }
             _statusReason = null;
         }
         _tracker.Reset();
@@ -275,6 +284,7 @@ public sealed class Instance : IHealthSink
                 if (outcome.InPlaceRestartReason is string why)
                 {
                     lock (_gate) { _restarts++; _lastRestartReason = why; }
+                    Metrics.CountRestart(why);
                     EngineLog.Restarting(_logger, Name, Number, 0, _restarts, why);
                     continue;
                 }
@@ -310,6 +320,7 @@ public sealed class Instance : IHealthSink
                             catch (OperationCanceledException) { break; }
                         }
                         lock (_gate) { _restarts++; _lastRestartReason = reason; _status = InstanceStatus.Launching; _statusReason = null; }
+                        Metrics.CountRestart(reason);
                         break;
                 }
             }
@@ -365,15 +376,15 @@ public sealed class Instance : IHealthSink
             return new RunOutcome(failed, TimeSpan.Zero, false, null);
         }
 
-        var outLog = new LogWriter(Name, Number, LogStream.Out, OutLogPath, spec.Logs, _time, d => OnDropped(LogStream.Out, d));
-        var errLog = new LogWriter(Name, Number, LogStream.Err, ErrLogPath, spec.Logs, _time, d => OnDropped(LogStream.Err, d));
+        var outLog = new LogWriter(Name, Number, LogStream.Out, OutLogPath, spec.Logs, _time, d => OnDropped(LogStream.Out, d)) { Counters = Metrics.Out };
+        var errLog = new LogWriter(Name, Number, LogStream.Err, ErrLogPath, spec.Logs, _time, d => OnDropped(LogStream.Err, d)) { Counters = Metrics.Err };
         if (_app.EchoOutput) { Echo(outLog, Console.Out); Echo(errLog, Console.Error); }
         outLog.Start(child.StandardOutput!);
         errLog.Start(child.StandardError!);
 
         var restartRequest = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var failRun = new TaskCompletionSource<RunFailure>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var health = new InstanceHealth(spec, Label, new ProbeContext(spec.Cwd, env) { Time = _time }, _time, _logger, this);
+        var health = new InstanceHealth(spec, Label, new ProbeContext(spec.Cwd, env) { Time = _time }, _time, _logger, this, Metrics);
         // Logged before the new pid is published and the starter released, so daemon.log shows
         // starts in the order they happened, and anyone who sees the pid finds its event.
         EngineLog.Started(_logger, Name, Number, child.Pid);

@@ -47,7 +47,8 @@ internal sealed class InstanceHealth : IAsyncDisposable
     private bool _liveStarted;
     private DateTimeOffset? _lastWatchdogAt;
 
-    public InstanceHealth(AppSpec spec, string label, ProbeContext context, TimeProvider time, ILogger logger, IHealthSink sink)
+    public InstanceHealth(AppSpec spec, string label, ProbeContext context, TimeProvider time, ILogger logger, IHealthSink sink,
+        Metrics.InstanceMetrics? metrics = null)
     {
         _spec = spec;
         _label = label;
@@ -60,13 +61,13 @@ internal sealed class InstanceHealth : IAsyncDisposable
         {
             IProbe probe = Probes.Create(readyProbe, context, sticky: true);
             _readyLog = probe as LogProbe;
-            _readyRunner = new ProbeRunner(readyProbe, probe, time, initiallyPassing: false, OnReadyProbe) { FastUntilFirstPass = true };
+            _readyRunner = new ProbeRunner(readyProbe, probe, time, initiallyPassing: false, OnReadyProbe) { FastUntilFirstPass = true, Observer = metrics is null ? null : metrics.Ready.Observe };
         }
         if (spec.Live is { } liveProbe)
         {
             IProbe probe = Probes.Create(liveProbe, context, sticky: false);
             _liveLog = probe as LogProbe;
-            _liveRunner = new ProbeRunner(liveProbe, probe, time, initiallyPassing: true, OnLiveProbe);
+            _liveRunner = new ProbeRunner(liveProbe, probe, time, initiallyPassing: true, OnLiveProbe) { Observer = metrics is null ? null : metrics.Live.Observe };
         }
     }
 

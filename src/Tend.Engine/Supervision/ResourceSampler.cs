@@ -61,6 +61,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
                     cpu = Math.Max(0, usage.CpuTicks - prev.Ticks) / (double)ProcStat.ClockTicksPerSecond / seconds * 100;
             }
             _previous[pid] = (usage.CpuTicks, now);
+            inst.Metrics.OnCpuTicks(pid, usage.CpuTicks);
             inst.OnSample(cpu, usage.RssBytes);
         }
         foreach (int gone in _previous.Keys.Where(k => !seen.Contains(k)).ToList()) _previous.Remove(gone);

@@ -25,11 +25,11 @@ public sealed partial class Supervisor
         var done = new List<string>();
         foreach (App app in apps)
         {
-            await WithRolloutAsync(app, "reload", async () =>
+            await CountedAsync(app, "reload", "rolling", WithRolloutAsync(app, "reload", async () =>
             {
                 if (updateEnv is not null) ApplyNewSpec(app, updateEnv);
                 await RollAsync(app, RunningOf(app), app.Spec, parallelism ?? app.Spec.ReloadParallelism, ct).ConfigureAwait(false);
-            }).ConfigureAwait(false);
+            })).ConfigureAwait(false);
             done.Add(app.Name);
         }
         _saver?.Request();
@@ -94,7 +94,7 @@ public sealed partial class Supervisor
     {
         App app = AppsOf(appName, "deploy").Single();
         string message = "";
-        await WithRolloutAsync(app, "deploy", async () =>
+        await CountedAsync(app, "deploy", strategy is "blue-green" or "canary" ? strategy : "unknown", WithRolloutAsync(app, "deploy", async () =>
         {
             AppSpec spec = ReadSpec(app, env);
             var olds = RunningOf(app);
@@ -116,7 +116,7 @@ public sealed partial class Supervisor
                 default:
                     throw new RolloutRefusedException($"unknown strategy \"{strategy}\" (blue-green or canary; tend reload is the rolling one)");
             }
-        }).ConfigureAwait(false);
+        })).ConfigureAwait(false);
         _saver?.Request();
         return new ActionResult([app.Name], message);
     }
@@ -178,6 +178,23 @@ public sealed partial class Supervisor
         if (new Target(target).IsAll) return [.. Apps];
         if (Find(target) is App app) return [app];
         throw new TargetNotFoundException($"unknown app \"{target}\" ({verb} takes an app name{(verb == "scale" ? "" : " or all")})", Suggest(target));
+    }
+
+    /// <summary>Counts a reload or deploy by how it ended: success, failed (rolled back or abandoned), refused.</summary>
+    private static async Task CountedAsync(App app, string kind, string strategy, Task rollout)
+    {
+        string result = "failure";
+        try
+        {
+            await rollout.ConfigureAwait(false);
+            result = "success";
+        }
+        catch (RolloutRefusedException)
+        {
+            result = "refused";
+            throw;
+        }
+        finally { app.Metrics.CountRollout(kind, strategy, result); }
     }
 
     private static async Task WithRolloutAsync(App app, string verb, Func<Task> rollout)
