@@ -13,17 +13,11 @@ namespace Tend.Tests.Integration;
 public sealed class ClusterTests : IAsyncLifetime
 {
     private readonly TendHome _home = new();
-    private readonly int _port = FreePort();
+    private readonly int _port = FreePorts.Next();
 
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _home.DisposeAsync();
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     private string Url => $"http://127.0.0.1:{_port}/";
 

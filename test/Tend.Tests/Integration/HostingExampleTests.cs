@@ -17,18 +17,12 @@ public sealed class HostingExampleTests : IAsyncLifetime
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _home.DisposeAsync();
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task AspNetExample_ReadyThroughNotify_LivenessRestart_StoppingOnStop()
     {
         Assert.True(File.Exists(TestPaths.ReadyDemo), $"{TestPaths.ReadyDemo} is not built");
-        int port = FreePort();
+        int port = FreePorts.Next();
         string config = _home.WriteConfig($"""
             apps:
               web:

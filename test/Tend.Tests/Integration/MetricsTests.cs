@@ -154,7 +154,7 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.StartsWith("127.0.0.1:", target);
 
         string dir = Directory.CreateTempSubdirectory("tend-prometheus-").FullName;
-        int port = FreePort();
+        int port = FreePorts.Next();
         string config = Path.Combine(dir, "prometheus.yml");
         await File.WriteAllTextAsync(config, $"""
             global:
@@ -218,12 +218,6 @@ public sealed class MetricsTests : IAsyncLifetime
 
     private static string Snapshot(StringBuilder log) { lock (log) return log.ToString(); }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The path of <paramref name="program"/> on PATH; fails the test (never skips it) when missing.</summary>
     private static string Require(string program)
