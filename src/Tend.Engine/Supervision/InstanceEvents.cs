@@ -15,14 +15,14 @@ internal static class InstanceEvents
     private static readonly CultureInfo s_invariant = CultureInfo.InvariantCulture;
 
     public static void EventStarted(this Instance i, int pid) =>
-        i.Publish(EventTypes.Started, pid, $"started pid {pid}");
+        i.Publish(EventTypes.Started, pid, $"pid {pid}");
 
     public static void EventOnline(this Instance i, int pid, bool ready) =>
-        i.Publish(EventTypes.Online, pid, ready ? "online (ready: no ready: check)" : "online, waiting to be ready",
+        i.Publish(EventTypes.Online, pid, ready ? "ready at once (no ready: check)" : "waiting to be ready",
             new() { ["ready"] = ready ? "true" : "false" });
 
     public static void EventSpawnFailed(this Instance i, string reason) =>
-        i.Publish(EventTypes.SpawnFailed, null, "failed to start: " + reason, new() { ["reason"] = reason });
+        i.Publish(EventTypes.SpawnFailed, null, reason, new() { ["reason"] = reason });
 
     public static void EventExited(this Instance i, int pid, ExitStatus exit, TimeSpan uptime, string reason)
     {
@@ -33,12 +33,14 @@ internal static class InstanceEvents
         };
         if (exit.Code is int code) data["exit_code"] = code.ToString(s_invariant);
         if (exit.Signal is int signal) data["signal"] = Signals.Name(signal);
-        i.Publish(EventTypes.Exited, pid, $"{exit} after {Units.FormatDuration(TimeSpan.FromMilliseconds(Math.Round(uptime.TotalMilliseconds)))}"
+        // To the tenth of a second past one second: "after 2.3s" reads better than "after 2.347s".
+        double ms = uptime.TotalMilliseconds < 1000 ? Math.Round(uptime.TotalMilliseconds) : Math.Round(uptime.TotalMilliseconds / 100) * 100;
+        i.Publish(EventTypes.Exited, pid, $"{exit} after {Units.FormatDuration(TimeSpan.FromMilliseconds(ms))}"
             + (reason is "exited" ? "" : $" ({reason})"), data);
     }
 
     public static void EventStopping(this Instance i, int? pid, string reason) =>
-        i.Publish(EventTypes.Stopping, pid, "stopping: " + reason, new() { ["reason"] = reason });
+        i.Publish(EventTypes.Stopping, pid, reason, new() { ["reason"] = reason });
 
     public static void EventRestartScheduled(this Instance i, TimeSpan delay, int restart, string cause) =>
         i.Publish(EventTypes.RestartScheduled, null, $"restart {restart} in {Units.FormatDuration(delay)} after {cause}", new()
@@ -57,11 +59,11 @@ internal static class InstanceEvents
             InstanceStatus.Blocked => EventTypes.Blocked,
             _ => EventTypes.Stopped,
         };
-        i.Publish(type, null, $"{type}: {reason}", new() { ["reason"] = reason });
+        i.Publish(type, null, reason, new() { ["reason"] = reason });
     }
 
     public static void EventReadyChanged(this Instance i, int? pid, bool ready, string why) =>
-        i.Publish(ready ? EventTypes.Ready : EventTypes.NotReady, pid, (ready ? "ready: " : "not ready: ") + why, new() { ["why"] = why });
+        i.Publish(ready ? EventTypes.Ready : EventTypes.NotReady, pid, why, new() { ["why"] = why });
 
     public static void EventProbeFailed(this Instance i, int? pid, string role, string check, string? detail) =>
         i.Publish(EventTypes.ProbeFailed, pid, $"{role} probe {check} failing{(detail is null ? "" : ": " + detail)}", new()
