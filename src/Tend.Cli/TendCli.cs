@@ -28,6 +28,7 @@ internal static class TendCli
             new TreeCommand(context),
             new DescribeCommand(context),
             new LogsCommand(context),
+            new EventsCommand(context),
             new SaveCommand(context),
             new ResurrectCommand(context),
             new KillCommand(context),

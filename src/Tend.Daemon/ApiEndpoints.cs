@@ -126,6 +126,9 @@ internal static class ApiEndpoints
         });
 
         app.MapGet(ApiRoutes.Logs, LogStreaming.StreamAsync);
+        app.MapGet(ApiRoutes.Events, EventStreaming.StreamNdjsonAsync);
+        // On the socket only: the TCP listener serves health routes and nothing else (HealthEndpoints).
+        app.MapGet(ApiRoutes.EventStream, EventStreaming.StreamSseAsync);
     }
 
     private static void MapTargetAction(WebApplication app, string route, Func<Supervisor, string, CancellationToken, Task<ActionResult>> action)

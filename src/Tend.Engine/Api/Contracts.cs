@@ -171,6 +171,21 @@ public sealed record TreeNodeInfo(
     IReadOnlyList<string> DependsOn,
     IReadOnlyList<TreeNodeInfo> Children);
 
+/// <summary>
+/// One lifecycle event (GET /events, GET /v1/events, `tend events --json`). Seq counts from 1 per
+/// daemon run; 0 marks a notice that is not part of the sequence (events_dropped). Data holds the
+/// type's own fields as strings (docs/events.md lists them).
+/// </summary>
+public sealed record TendEvent(
+    long Seq,
+    DateTimeOffset Time,
+    string Type,
+    string? App,
+    int? Instance,
+    int? Pid,
+    string Message,
+    IReadOnlyDictionary<string, string>? Data = null);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
@@ -190,4 +205,5 @@ public sealed record TreeNodeInfo(
 [JsonSerializable(typeof(TreeNodeInfo))]
 [JsonSerializable(typeof(AppHealth))]
 [JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(TendEvent))]
 public sealed partial class TendJsonContext : JsonSerializerContext;

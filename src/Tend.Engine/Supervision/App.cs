@@ -84,6 +84,9 @@ public sealed class App
     /// <summary>The supervisor this app is a child of, when it runs in a tree (else the flat root).</summary>
     internal SupervisorNode? Node { get; set; }
 
+    /// <summary>Where this app's instances publish their lifecycle events (the supervisor's hub).</summary>
+    internal Events.EventHub? Events { get; init; }
+
     /// <summary>Where instances get their NOTIFY_SOCKET (made on first use).</summary>
     internal Func<Health.NotifyHub>? NotifyHub { get; init; }
 

@@ -189,6 +189,7 @@ public sealed class Instance : IHealthSink
             _overMemorySamples = 0;
         }
         EngineLog.MemoryExceeded(_logger, Name, Number, pid, memoryBytes, limit!.Value);
+        this.EventMemoryLimit(pid, memoryBytes, limit.Value);
         RequestInPlaceRestart($"max_memory: {memoryBytes} bytes > {limit.Value}");
     }
 
@@ -286,6 +287,7 @@ public sealed class Instance : IHealthSink
                     lock (_gate) { _restarts++; _lastRestartReason = why; }
                     Metrics.CountRestart(why);
                     EngineLog.Restarting(_logger, Name, Number, 0, _restarts, why);
+                    this.EventRestartScheduled(TimeSpan.Zero, _restarts, why);
                     continue;
                 }
 
@@ -314,6 +316,7 @@ public sealed class Instance : IHealthSink
                         lock (_gate) { _status = InstanceStatus.Waiting; _statusReason = $"restart after {reason}"; }
                         _app.Changed();
                         EngineLog.Restarting(_logger, Name, Number, (long)restart.Delay.TotalMilliseconds, _restarts + 1, reason);
+                        this.EventRestartScheduled(restart.Delay, _restarts + 1, reason);
                         if (restart.Delay > TimeSpan.Zero)
                         {
                             try { await Task.Delay(restart.Delay, _time, stop).ConfigureAwait(false); }
@@ -351,6 +354,7 @@ public sealed class Instance : IHealthSink
             _memoryBytes = 0;
         }
         _app.Changed();
+        this.EventFinal(status, reason);
     }
 
     private readonly record struct RunOutcome(ExitStatus Exit, TimeSpan Uptime, bool StoppedByUser, string? InPlaceRestartReason, RunFailure? Failure = null);
@@ -370,6 +374,7 @@ public sealed class Instance : IHealthSink
             _published.Set();
             // A failed spawn is a run of length zero: the crash-loop guard and backoff apply.
             EngineLog.SpawnFailed(_logger, Name, Number, ex.Message);
+            this.EventSpawnFailed(ex.Message);
             var failed = new ExitStatus(127, null);
             RecordExit(0, failed, TimeSpan.Zero, "spawn failed: " + ex.Message);
             _launched.TrySetResult();
@@ -388,6 +393,7 @@ public sealed class Instance : IHealthSink
         // Logged before the new pid is published and the starter released, so daemon.log shows
         // starts in the order they happened, and anyone who sees the pid finds its event.
         EngineLog.Started(_logger, Name, Number, child.Pid);
+        this.EventStarted(child.Pid);
         lock (_gate)
         {
             _child = child;
@@ -407,6 +413,7 @@ public sealed class Instance : IHealthSink
         }
         _published.Set();
         _app.Changed();
+        this.EventOnline(child.Pid, health.ReadyOnSpawn);
         health.Start(outLog, errLog);
         _launched.TrySetResult();
 
@@ -430,6 +437,7 @@ public sealed class Instance : IHealthSink
             else if (!byUser) inPlace = restartRequest.Task.Result;
             lock (_gate) { _status = InstanceStatus.Stopping; _ready = false; }
             _app.Changed();
+            this.EventStopping(child.Pid, byUser ? "stop requested" : failure?.Reason ?? inPlace!);
             exit = await child.StopAsync(spec.StopSignal, spec.KillTimeout).ConfigureAwait(false);
             reason = byUser ? "stopped" : failure?.Reason ?? inPlace!;
         }
@@ -452,6 +460,7 @@ public sealed class Instance : IHealthSink
 
         if (byUser) EngineLog.Stopped(_logger, Name, Number, child.Pid, exit.ToString());
         else EngineLog.Exited(_logger, Name, Number, child.Pid, exit.ToString(), (long)uptime.TotalMilliseconds);
+        this.EventExited(child.Pid, exit, uptime, reason);
         RecordExit(child.Pid, exit, uptime, reason);
         return new RunOutcome(exit, uptime, byUser, inPlace, failure);
     }
@@ -545,6 +554,7 @@ public sealed class Instance : IHealthSink
             _ready = ready;
         }
         _app.Changed();
+        this.EventReadyChanged(null, ready, why);
     }
 
     void IHealthSink.OnStatusText(string text)
@@ -563,6 +573,7 @@ public sealed class Instance : IHealthSink
             _ready = false;
         }
         EngineLog.ReportsStopping(_logger, Label);
+        this.EventStopping(null, "the app reports it is stopping (STOPPING=1)");
         _app.Changed();
     }
 
@@ -570,8 +581,10 @@ public sealed class Instance : IHealthSink
     {
         TaskCompletionSource<RunFailure>? failRun;
         lock (_gate) failRun = _failRun;
-        failRun?.TrySetResult(failure);
+        if (failRun?.TrySetResult(failure) == true) this.EventHealthFailed(null, failure.Reason);
     }
+
+    void IHealthSink.OnProbeFailed(string role, string check, string? detail) => this.EventProbeFailed(null, role, check, detail);
 
     private Dictionary<string, string> BuildEnvironment(AppSpec spec)
     {

@@ -157,12 +157,16 @@ internal sealed class InstanceHealth : IAsyncDisposable
             runner.ConsecutiveFailures, runner.Checks, runner.Failures);
     }
 
-    private void OnReadyProbe(ProbeRunner runner, bool passing) =>
+    private void OnReadyProbe(ProbeRunner runner, bool passing)
+    {
+        if (!passing) _sink.OnProbeFailed("ready", _spec.Ready!.Probe!.Describe(), runner.Last?.Detail);
         SetReady(passing, passing ? $"{_spec.Ready!.Probe!.Describe()} passed" : $"{_spec.Ready!.Probe!.Describe()} failing: {runner.Last?.Detail}");
+    }
 
     private void OnLiveProbe(ProbeRunner runner, bool passing)
     {
         if (passing) return;
+        _sink.OnProbeFailed("live", _spec.Live!.Describe(), runner.Last?.Detail);
         Fail($"liveness: {_spec.Live!.Describe()} failed {runner.ConsecutiveFailures} times in a row: {runner.Last?.Detail}", failedStart: false);
     }
 
@@ -278,4 +282,6 @@ internal interface IHealthSink
     void OnStatusText(string text);
     void OnStopping();
     void OnHealthFailure(RunFailure failure);
+    /// <summary>A probe went from passing to failing (its failure threshold reached), not every failed check.</summary>
+    void OnProbeFailed(string role, string check, string? detail);
 }

@@ -72,6 +72,7 @@ public sealed partial class Supervisor
                 touched.AddRange(removed.Select(i => i.Label));
             }
             EngineLog.Scaled(_logger, app.Name, current, wanted);
+            PublishApp(Tend.Events.EventTypes.Scaled, app.Name, $"scaled from {current} to {wanted} instances", new() { ["from"] = Inv(current), ["to"] = Inv(wanted) });
         }).ConfigureAwait(false);
         _saver?.Request();
         return new ActionResult(touched, touched.Count == 0
@@ -101,24 +102,38 @@ public sealed partial class Supervisor
             if (olds.Count == 0) throw new RolloutRefusedException($"{app.Name} has no running instance to deploy over; use tend start");
             if (app.Listeners is null)
                 throw new RolloutRefusedException($"{app.Name} has no listen: address, so two sets cannot serve side by side; use tend reload (a rolling restart)");
-            switch (strategy)
+            PublishApp(Tend.Events.EventTypes.DeployStarted, app.Name, $"{strategy} deploy started over {olds.Count} instances", new() { ["strategy"] = strategy, ["instances"] = Inv(olds.Count) });
+            try
             {
-                case "blue-green":
-                    await BlueGreenAsync(app, olds, spec, warmup ?? TimeSpan.Zero, ct).ConfigureAwait(false);
-                    message = $"deployed {app.Name} blue-green: {olds.Count} new instances serving, the old set stopped";
-                    break;
-                case "canary":
-                    int n = canary ?? 1;
-                    if (n < 1 || n > olds.Count) throw new RolloutRefusedException($"--canary {n}: {app.Name} runs {olds.Count} instances; pick 1..{olds.Count}");
-                    await CanaryAsync(app, olds, spec, n, watch ?? TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-                    message = $"deployed {app.Name} by canary: {n} watched for {Units.FormatDuration(watch ?? TimeSpan.FromSeconds(30))}, then all {olds.Count} replaced";
-                    break;
-                default:
-                    throw new RolloutRefusedException($"unknown strategy \"{strategy}\" (blue-green or canary; tend reload is the rolling one)");
+                message = await DeployWithAsync(app, strategy, olds, spec, canary, watch, warmup, ct).ConfigureAwait(false);
             }
+            catch (Exception ex) when (ex is RolloutFailedException or RolloutRefusedException)
+            {
+                PublishApp(Tend.Events.EventTypes.DeployFailed, app.Name, ex.Message, new() { ["strategy"] = strategy, ["reason"] = ex.Message });
+                throw;
+            }
+            PublishApp(Tend.Events.EventTypes.DeployDone, app.Name, message, new() { ["strategy"] = strategy });
         })).ConfigureAwait(false);
         _saver?.Request();
         return new ActionResult([app.Name], message);
+    }
+
+    private async Task<string> DeployWithAsync(App app, string strategy, List<Instance> olds, AppSpec spec, int? canary, TimeSpan? watch, TimeSpan? warmup,
+        CancellationToken ct)
+    {
+        switch (strategy)
+        {
+            case "blue-green":
+                await BlueGreenAsync(app, olds, spec, warmup ?? TimeSpan.Zero, ct).ConfigureAwait(false);
+                return $"deployed {app.Name} blue-green: {olds.Count} new instances serving, the old set stopped";
+            case "canary":
+                int n = canary ?? 1;
+                if (n < 1 || n > olds.Count) throw new RolloutRefusedException($"--canary {n}: {app.Name} runs {olds.Count} instances; pick 1..{olds.Count}");
+                await CanaryAsync(app, olds, spec, n, watch ?? TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+                return $"deployed {app.Name} by canary: {n} watched for {Units.FormatDuration(watch ?? TimeSpan.FromSeconds(30))}, then all {olds.Count} replaced";
+            default:
+                throw new RolloutRefusedException($"unknown strategy \"{strategy}\" (blue-green or canary; tend reload is the rolling one)");
+        }
     }
 
     private async Task BlueGreenAsync(App app, List<Instance> olds, AppSpec spec, TimeSpan warmup, CancellationToken ct)
@@ -225,6 +240,23 @@ public sealed partial class Supervisor
     private async Task RollAsync(App app, IReadOnlyList<Instance> olds, AppSpec spec, int parallelism, CancellationToken ct)
     {
         EngineLog.ReloadStarting(_logger, app.Name, olds.Count, parallelism);
+        PublishApp(Tend.Events.EventTypes.ReloadStarted, app.Name, $"replacing {olds.Count} instances, {parallelism} at a time",
+            new() { ["instances"] = Inv(olds.Count), ["parallelism"] = Inv(parallelism) });
+        try
+        {
+            await RollBatchesAsync(app, olds, spec, parallelism, ct).ConfigureAwait(false);
+        }
+        catch (RolloutFailedException ex)
+        {
+            PublishApp(Tend.Events.EventTypes.ReloadFailed, app.Name, ex.Message, new() { ["reason"] = ex.Message });
+            throw;
+        }
+        EngineLog.ReloadDone(_logger, app.Name);
+        PublishApp(Tend.Events.EventTypes.ReloadDone, app.Name, "reload done");
+    }
+
+    private async Task RollBatchesAsync(App app, IReadOnlyList<Instance> olds, AppSpec spec, int parallelism, CancellationToken ct)
+    {
         foreach (var batch in olds.Chunk(Math.Max(1, parallelism)))
         {
             ct.ThrowIfCancellationRequested();
@@ -240,7 +272,6 @@ public sealed partial class Supervisor
             }
             await ReplaceBatchAsync(app, batch, spec, ct).ConfigureAwait(false);
         }
-        EngineLog.ReloadDone(_logger, app.Name);
     }
 
     /// <summary>
@@ -268,11 +299,15 @@ public sealed partial class Supervisor
             {
                 firstFailure ??= failure;
                 EngineLog.ReplacementFailed(_logger, replacement.Label, failure);
+                Events.Publish(Tend.Events.EventTypes.ReplacementFailed, app.Name, replacement.Number, null, $"replacement {replacement.Label} failed: {failure}", new Dictionary<string, string> { ["reason"] = failure });
                 retire.Add(RetireAsync(app, replacement));
             }
             else
             {
-                EngineLog.Replaced(_logger, old.Label, old.LiveProcess?.Pid ?? 0, replacement.LiveProcess?.Pid ?? 0);
+                int oldPid = old.LiveProcess?.Pid ?? 0, newPid = replacement.LiveProcess?.Pid ?? 0;
+                EngineLog.Replaced(_logger, old.Label, oldPid, newPid);
+                Events.Publish(Tend.Events.EventTypes.InstanceReplaced, app.Name, old.Number, newPid, $"{old.Label} replaced: pid {oldPid} → {newPid}",
+                    new Dictionary<string, string> { ["old_pid"] = Inv(oldPid), ["new_pid"] = Inv(newPid), ["old_id"] = Inv(old.Id), ["new_id"] = Inv(replacement.Id) });
                 retire.Add(RetireAsync(app, old));
             }
         }

@@ -27,6 +27,7 @@ public sealed partial class Supervisor
             {
                 if (Find(spec.Name) is not App old) continue;
                 EngineLog.AppReplaced(_logger, spec.Name);
+                PublishApp(Tend.Events.EventTypes.AppReplaced, spec.Name, "spec changed: replacing its instances");
                 await old.StopAsync().ConfigureAwait(false);
                 RemoveApp(old);
             }
@@ -48,6 +49,7 @@ public sealed partial class Supervisor
                 AppSpec spec = specs[name];
                 AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
+                PublishApp(Tend.Events.EventTypes.AppAdded, spec.Name, $"added ({spec.Instances} instances)", new() { ["instances"] = Inv(spec.Instances) });
             }
             _runner = NewRunner();
             _treeRoot = BuildNode(root, null, _runner, supervisors);
@@ -140,7 +142,7 @@ public sealed partial class Supervisor
             _ => [],
         });
 
-    private TreeRunner NewRunner() => new(_time, _logger, () => _saver?.Request());
+    private TreeRunner NewRunner() => new(_time, _logger, () => _saver?.Request(), Events);
 
     /// <summary>The running tree's supervisors, root first, and their statuses, for the state file.</summary>
     private (List<SupervisorSpec>? Specs, List<PersistedSupervisor>? Status) TreeSnapshot()

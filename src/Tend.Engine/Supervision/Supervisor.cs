@@ -31,9 +31,13 @@ public sealed partial class Supervisor : IAsyncDisposable
         _time = time;
         _logger = loggers.CreateLogger("tend.engine");
         if (persist) _saver = new StateSaver(StatePath, Snapshot, _logger);
+        Events = new Events.EventHub(time);
         Sampler = new ResourceSampler(this, time);
         Sampler.Start();
     }
+
+    /// <summary>Every lifecycle change of every app, numbered from 1 for this run (GET /events, `tend events`).</summary>
+    public Events.EventHub Events { get; }
 
     public string Home { get; }
     public string StatePath => Path.Combine(Home, "state.json");
@@ -124,12 +128,14 @@ public sealed partial class Supervisor : IAsyncDisposable
                 if (existing is not null)
                 {
                     EngineLog.AppReplaced(_logger, spec.Name);
+                    PublishApp(Tend.Events.EventTypes.AppReplaced, spec.Name, "spec changed: replacing its instances");
                     await existing.StopAsync().ConfigureAwait(false);
                     existing.Node?.Children.RemoveAll(c => c is AppChild a && a.App == existing);
                     RemoveApp(existing);
                 }
                 App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
+                PublishApp(Tend.Events.EventTypes.AppAdded, spec.Name, $"added ({spec.Instances} instances)", new() { ["instances"] = Inv(spec.Instances) });
                 await StartAppAsync(app).ConfigureAwait(false);
                 affected.Add(spec.Name);
             }
@@ -183,6 +189,7 @@ public sealed partial class Supervisor : IAsyncDisposable
                 app.Node?.Children.RemoveAll(c => c is AppChild a && a.App == app);
                 RemoveApp(app);
                 EngineLog.AppDeleted(_logger, app.Name);
+                PublishApp(Tend.Events.EventTypes.AppDeleted, app.Name, "deleted");
             }
             if (t.IsAll && _runner is not null)
             {
@@ -209,6 +216,9 @@ public sealed partial class Supervisor : IAsyncDisposable
             if (_runner is not null) await _runner.CloseAsync().ConfigureAwait(false);
             foreach (App app in Enumerable.Reverse(Apps))
                 await Task.WhenAll(app.Instances.Select(i => i.ShutdownAsync())).ConfigureAwait(false);
+            // The listening sockets go with the apps, before `tend kill` returns: whoever binds the
+            // port next (the next daemon, or anything else) must not find it still taken.
+            foreach (App app in Apps) app.Listeners?.Dispose();
             if (_saver is not null) await _saver.FlushAsync().ConfigureAwait(false);
         }
         finally { _ops.Release(); }
@@ -361,12 +371,17 @@ public sealed partial class Supervisor : IAsyncDisposable
         }
         var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request(), listeners)
         {
-            EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, ListenError = listenError,
+            EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, ListenError = listenError, Events = Events,
         };
         lock (_gate) _apps.Add(app);
         _saver?.Request();
         return app;
     }
+
+    private void PublishApp(string type, string app, string message, Dictionary<string, string>? data = null) =>
+        Events.Publish(type, app, null, null, message, data);
+
+    private static string Inv(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private void RemoveApp(App app)
     {

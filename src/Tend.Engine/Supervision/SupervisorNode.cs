@@ -150,7 +150,11 @@ internal sealed class SupervisorNode
         }
         if (Spec.Strategy == SupervisorStrategy.OneForOne)
         {
-            if (!IsRoot) TreeLog.Restart(_runner.Logger, Name, "one_for_one", cause, instance.Label);
+            if (!IsRoot)
+            {
+                TreeLog.Restart(_runner.Logger, Name, "one_for_one", cause, instance.Label);
+                _runner.PublishRestart(Name, "one_for_one", instance.Label, cause, instance.Label);
+            }
             return null;
         }
         string strategy = Spec.Strategy == SupervisorStrategy.OneForAll ? "one_for_all" : "rest_for_one";
@@ -176,6 +180,7 @@ internal sealed class SupervisorNode
         if (Status != Running || at < 0 || !SupervisorDecisions.AutoShutsDown(Spec.AutoShutdown, Views(), at)) return;
         string reason = $"auto_shutdown ({(Spec.AutoShutdown == AutoShutdown.AnySignificant ? "any_significant" : "all_significant")}): {cause}";
         TreeLog.AutoShutdown(_runner.Logger, Name, reason);
+        _runner.Publish(Events.EventTypes.AutoShutdown, $"supervisor {Name} shutting down: {reason}", new() { ["supervisor"] = Name, ["reason"] = reason });
         await StopAsync().ConfigureAwait(false);
         lock (_gate) FailureReason = reason;
         _runner.Changed();
@@ -226,6 +231,7 @@ internal sealed class SupervisorNode
         RestartPlan plan = SupervisorDecisions.Plan(Spec.Strategy, Views(children), at, abnormal: true);
         var again = plan.Start.Select(i => children[i]).ToList();
         TreeLog.Restart(_runner.Logger, Name, strategy, cause, again.Count == 0 ? "nothing" : string.Join(", ", again.Select(c => c.Name)));
+        _runner.PublishRestart(Name, strategy, failed.Name, cause, again.Count == 0 ? "nothing" : string.Join(", ", again.Select(c => c.Name)));
         foreach (int i in plan.Stop) await children[i].StopAsync().ConfigureAwait(false);
         foreach (TreeChild child in again)
         {
@@ -242,6 +248,12 @@ internal sealed class SupervisorNode
     {
         if (Status != Running) return;
         TreeLog.GaveUp(_runner.Logger, Name, reason);
+        _runner.Publish(Events.EventTypes.SupervisorFailed, $"supervisor {Name} gave up: {reason}", new()
+        {
+            ["supervisor"] = Name,
+            ["reason"] = reason,
+            ["root"] = Parent is null ? "true" : "false",
+        });
         await StopAsync().ConfigureAwait(false);
         lock (_gate) { _status = Failed; FailureReason = reason; }
         _runner.Changed();
@@ -278,6 +290,7 @@ internal sealed class SupervisorNode
         if (Spec.Strategy == SupervisorStrategy.OneForOne)
         {
             TreeLog.Restart(_runner.Logger, Name, "one_for_one", cause, node.Name);
+            _runner.PublishRestart(Name, "one_for_one", node.Name, cause, node.Name);
             await node.StartAsync().ConfigureAwait(false);
             return;
         }
@@ -286,7 +299,7 @@ internal sealed class SupervisorNode
 }
 
 /// <summary>Runs a tree's structural work one piece at a time, off the instances' loops.</summary>
-internal sealed class TreeRunner(TimeProvider time, ILogger logger, Action? changed = null)
+internal sealed class TreeRunner(TimeProvider time, ILogger logger, Action? changed = null, Events.EventHub? events = null)
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Lock _gate = new();
@@ -294,6 +307,20 @@ internal sealed class TreeRunner(TimeProvider time, ILogger logger, Action? chan
 
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = logger;
+
+    /// <summary>A supervisor's action, on the daemon's event stream.</summary>
+    public void Publish(string type, string message, Dictionary<string, string> data) =>
+        events?.Publish(type, null, null, null, message, data);
+
+    public void PublishRestart(string supervisor, string strategy, string failed, string cause, string restarted) =>
+        Publish(Events.EventTypes.SupervisorRestart, $"supervisor {supervisor} ({strategy}) restarting {restarted} after {cause}", new()
+        {
+            ["supervisor"] = supervisor,
+            ["strategy"] = strategy,
+            ["failed"] = failed,
+            ["cause"] = cause,
+            ["restarted"] = restarted,
+        });
 
     /// <summary>A supervisor's status changed: the state file records it.</summary>
     public void Changed() => changed?.Invoke();

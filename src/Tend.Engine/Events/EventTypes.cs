@@ -1,0 +1,42 @@
+namespace Tend.Events;
+
+/// <summary>The event types, as they appear on the wire (docs/events.md says what each carries).</summary>
+public static class EventTypes
+{
+    // An instance's process.
+    public const string Started = "started";
+    public const string SpawnFailed = "spawn_failed";
+    public const string Exited = "exited";
+    // An instance's status.
+    public const string Online = "online";
+    public const string Ready = "ready";
+    public const string NotReady = "not_ready";
+    public const string Stopping = "stopping";
+    public const string Stopped = "stopped";
+    public const string Errored = "errored";
+    public const string Blocked = "blocked";
+    public const string RestartScheduled = "restart_scheduled";
+    // Health.
+    public const string ProbeFailed = "probe_failed";
+    public const string HealthFailed = "health_failed";
+    public const string MemoryLimit = "memory_limit";
+    // Apps, reloads, deploys, scaling.
+    public const string AppAdded = "app_added";
+    public const string AppDeleted = "app_deleted";
+    public const string AppReplaced = "app_replaced";
+    public const string ReloadStarted = "reload_started";
+    public const string InstanceReplaced = "instance_replaced";
+    public const string ReplacementFailed = "replacement_failed";
+    public const string ReloadDone = "reload_done";
+    public const string ReloadFailed = "reload_failed";
+    public const string DeployStarted = "deploy_started";
+    public const string DeployDone = "deploy_done";
+    public const string DeployFailed = "deploy_failed";
+    public const string Scaled = "scaled";
+    // Supervision trees.
+    public const string SupervisorRestart = "supervisor_restart";
+    public const string SupervisorFailed = "supervisor_failed";
+    public const string AutoShutdown = "auto_shutdown";
+    // The stream itself.
+    public const string EventsDropped = "events_dropped";
+}
