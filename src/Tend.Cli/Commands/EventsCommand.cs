@@ -38,35 +38,11 @@ internal sealed class EventsCommand : TendCommand
         TextWriter output = Out(parseResult);
 
         using DaemonClient client = Context.CreateClient(autoStart: true);
-        try
+        await NdjsonStream.FollowAsync(client, path, TendJsonContext.Default.TendEvent, "event", "event", (line, e) =>
         {
-            using DaemonResponse response = await client.GetStreamingAsync(path, ct).ConfigureAwait(false);
-            using var reader = new StreamReader(response.Body, Encoding.UTF8);
-            while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
-            {
-                if (line.Length == 0) continue;
-                TendEvent? e;
-                try
-                {
-                    e = JsonSerializer.Deserialize(line, TendJsonContext.Default.TendEvent);
-                }
-                catch (JsonException ex)
-                {
-                    throw new CliException("the daemon sent an event this tend cannot read", 1, [ex.Message, line], ex);
-                }
-                if (e is null) continue;
-                output.WriteLine(json ? line : EventText.Render(e, Context.TimeZone, Context.Color));
-                output.Flush();
-            }
-        }
-        catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            // Ctrl-C: following ends here, and that is success.
-        }
-        catch (IOException ex)
-        {
-            throw new CliException("the event stream ended unexpectedly: the daemon closed the connection", 1, [ex.Message], ex);
-        }
+            output.WriteLine(json ? line : EventText.Render(e, Context.TimeZone, Context.Color));
+            output.Flush();
+        }, ct).ConfigureAwait(false);
         return 0;
     }
 

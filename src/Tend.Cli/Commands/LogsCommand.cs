@@ -55,37 +55,10 @@ internal sealed class LogsCommand : TendCommand
         TextWriter output = Out(parseResult);
 
         using DaemonClient client = Context.CreateClient(autoStart: true);
-        try
-        {
-            using DaemonResponse response = await client.GetStreamingAsync(path, ct).ConfigureAwait(false);
-            using var reader = new StreamReader(response.Body, Encoding.UTF8);
-            while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
-            {
-                if (line.Length == 0) continue;
-                LogLineDto? dto;
-                try
-                {
-                    dto = JsonSerializer.Deserialize(line, TendJsonContext.Default.LogLineDto);
-                }
-                catch (JsonException ex)
-                {
-                    throw new CliException("the daemon sent a log line this tend cannot read", 1, [ex.Message, line], ex);
-                }
-                if (dto is null) continue;
-                output.WriteLine(json
-                    ? JsonSerializer.Serialize(dto, TendJsonContext.Default.LogLineDto)
-                    : LogLineText.Render(dto, Context.Color));
-            }
-        }
-        catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            // Ctrl-C: following ends here, and that is success.
-        }
-        catch (IOException ex)
-        {
-            // The daemon went away mid-stream (tend kill, a crash): say so rather than dump a stack.
-            throw new CliException("the log stream ended unexpectedly: the daemon closed the connection", 1, [ex.Message], ex);
-        }
+        await NdjsonStream.FollowAsync(client, path, TendJsonContext.Default.LogLineDto, "log line", "log", (_, dto) =>
+            output.WriteLine(json
+                ? JsonSerializer.Serialize(dto, TendJsonContext.Default.LogLineDto)
+                : LogLineText.Render(dto, Context.Color)), ct).ConfigureAwait(false);
         return 0;
     }
 
