@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Tend.Api;
 using Tend.Cli.Rendering;
 
