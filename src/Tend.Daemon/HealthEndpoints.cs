@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Tend.Api;
@@ -81,16 +80,12 @@ internal sealed class HealthAddress
         address = new HealthAddress();
         if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
             return null;
-        int colon = text.LastIndexOf(':');
-        string host = colon > 0 ? text[..colon] : "";
-        if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
-        if (colon <= 0 || host.Length == 0
-            || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
-            return $"health address \"{text}\" is not host:port (such as 127.0.0.1:8363 or [::1]:8363) or off";
-        if (host == "localhost") host = "127.0.0.1";
-        if (!IPAddress.TryParse(host, out IPAddress? ip))
-            return $"health address \"{text}\": \"{host}\" is not an IP address (use 127.0.0.1, ::1, or 0.0.0.0 to listen everywhere)";
-        address.EndPoint = new IPEndPoint(ip, port);
+        // The same address forms as an app's listen: (one parser for both), TCP only.
+        if (!Cluster.ListenAddress.TryParse(text, out Cluster.ListenAddress? parsed, out string? error))
+            return $"health address: {error}, or off";
+        if (parsed.Kind != Cluster.ListenKind.Tcp)
+            return $"health address \"{text}\" is a unix socket path; the health listener is TCP (such as 127.0.0.1:8363), or off";
+        address.EndPoint = new IPEndPoint(parsed.Host ?? IPAddress.IPv6Any, parsed.Port);
         return null;
     }
 
