@@ -60,14 +60,7 @@ public sealed partial class Supervisor
             else if (wanted < current)
             {
                 var removed = app.Instances.OrderByDescending(i => i.Number).Take(current - wanted).ToList();
-                foreach (Instance i in removed) i.Draining = true;
-                app.Changed();
-                await Task.WhenAll(removed.Select(async i =>
-                {
-                    if (app.Listeners is { } listeners) await listeners.DrainAsync(i, i.Spec.KillTimeout).ConfigureAwait(false);
-                    await i.StopAsync().ConfigureAwait(false);
-                    app.RemoveInstance(i);
-                })).ConfigureAwait(false);
+                await Task.WhenAll(removed.Select(i => RetireAsync(app, i))).ConfigureAwait(false);
                 app.SetSpec(app.Spec with { Instances = wanted });
                 touched.AddRange(removed.Select(i => i.Label));
             }
@@ -330,7 +323,8 @@ public sealed partial class Supervisor
         app.Changed();
         if (app.Listeners is { } listeners)
         {
-            TimeSpan grace = instance.Spec.KillTimeout < s_proxyGrace && instance.Spec.KillTimeout != Timeout.InfiniteTimeSpan ? instance.Spec.KillTimeout : s_proxyGrace;
+            TimeSpan kill = instance.Spec.KillTimeout;
+            TimeSpan grace = kill == Timeout.InfiniteTimeSpan || kill > s_proxyGrace ? s_proxyGrace : kill;
             await listeners.DrainAsync(instance, grace).ConfigureAwait(false);
         }
         await instance.StopAsync().ConfigureAwait(false);
