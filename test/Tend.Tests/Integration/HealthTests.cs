@@ -109,7 +109,7 @@ public sealed class HealthTests : IAsyncLifetime
     [Fact]
     public async Task HttpReadiness_FollowsTheListener_WithoutRestarting()
     {
-        using var server = new TestHttpServer();
+        await using var server = new TestHttpServer();
         string config = _home.WriteConfig($"""
             apps:
               web:
@@ -181,7 +181,7 @@ public sealed class HealthTests : IAsyncLifetime
     [Fact]
     public async Task Liveness_FailingProbe_RestartsWithReason()
     {
-        using var server = new TestHttpServer();
+        await using var server = new TestHttpServer();
         string config = _home.WriteConfig($"""
             apps:
               web:
@@ -388,43 +388,17 @@ public sealed class HealthTests : IAsyncLifetime
         Assert.Equal("stopped", all.Apps.Single(a => a.Name == "side").Status);
     }
 
-    /// <summary>A real HTTP server on a free loopback port whose answer the test sets.</summary>
-    private sealed class TestHttpServer : IDisposable
+    /// <summary>A real HTTP server on a free loopback port (the probe tests' server) whose answer the test sets.</summary>
+    private sealed class TestHttpServer : IAsyncDisposable
     {
-        private readonly HttpListener _listener = new();
-        private int _requests;
+        private readonly Health.HttpTestServer _server;
 
-        public TestHttpServer()
-        {
-            int port;
-            using (var probe = new TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            }
-            Url = $"http://127.0.0.1:{port}/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
+        public TestHttpServer() => _server = new Health.HttpTestServer(_ => Health.HttpTestServer.Status(Status));
 
-        public string Url { get; }
         public volatile int Status = 200;
-        public int Requests => Volatile.Read(ref _requests);
+        public string Url => $"http://127.0.0.1:{_server.Port}/";
+        public int Requests => _server.Requests;
 
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try { context = await _listener.GetContextAsync(); }
-                catch (Exception) { return; }
-                Interlocked.Increment(ref _requests);
-                context.Response.StatusCode = Status;
-                context.Response.Close();
-            }
-        }
-
-        public void Dispose() => _listener.Close();
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }
