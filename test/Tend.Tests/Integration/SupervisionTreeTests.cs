@@ -24,6 +24,22 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
             kill_timeout: 10s
         """;
 
+    /// <summary>outer (permanent, room for 5 restarts) over a transient inner with no room at all (it gives up on x's first crash), and y.</summary>
+    private string TransientInnerTree => $"""
+        apps:
+        {App("x")}
+        {App("y")}
+        supervisors:
+          outer:
+            max_restarts: 5
+            within: 1m
+            children: [inner, y]
+          inner:
+            max_restarts: 0
+            restart: on-failure
+            children: [x]
+        """;
+
     private async Task<Dictionary<string, int>> StartAsync(string yaml, params string[] apps)
     {
         await _home.OkAsync("start", _home.WriteConfig(yaml));
@@ -181,20 +197,7 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
     [Fact]
     public async Task Intensity_Exceeded_TransientSubSupervisorStaysDown()
     {
-        Dictionary<string, int> before = await StartAsync($"""
-            apps:
-            {App("x")}
-            {App("y")}
-            supervisors:
-              outer:
-                max_restarts: 5
-                within: 1m
-                children: [inner, y]
-              inner:
-                max_restarts: 0
-                restart: on-failure
-                children: [x]
-            """, "x", "y");
+        Dictionary<string, int> before = await StartAsync(TransientInnerTree, "x", "y");
 
         await _home.OkAsync("signal", "SIGKILL", "x");
 
@@ -325,20 +328,7 @@ public sealed class SupervisionTreeTests : IAsyncLifetime
     [Fact]
     public async Task DaemonRestart_FailedSupervisor_StaysFailedWithItsReason_ChildrenStayDown()
     {
-        await StartAsync($"""
-            apps:
-            {App("x")}
-            {App("y")}
-            supervisors:
-              outer:
-                max_restarts: 5
-                within: 1m
-                children: [inner, y]
-              inner:
-                max_restarts: 0
-                restart: on-failure
-                children: [x]
-            """, "x", "y");
+        await StartAsync(TransientInnerTree, "x", "y");
         await _home.OkAsync("signal", "SIGKILL", "x");
         TreeNodeInfo failed = await Eventually.ReturnsAsync(TreeAsync, r => Inner(r).Status == "failed", "inner failed");
         Assert.StartsWith("supervisor inner gave up: more than 0 restarts within 5s", Inner(failed).Reason);
