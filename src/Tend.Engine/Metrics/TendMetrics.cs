@@ -15,9 +15,12 @@ public static class TendMetrics
     private static readonly string[] s_healthStates = [Supervisor.Healthy, Supervisor.Degraded, Supervisor.Critical, Supervisor.StoppedHealth];
 
     /// <summary>Writes the engine's families; <paramref name="extra"/> adds the host's own (API requests, build info).</summary>
-    public static void Collect(Supervisor supervisor, TextWriter output, Action<PrometheusWriter>? extra = null)
+    public static void Collect(Supervisor supervisor, TextWriter output, Action<PrometheusWriter>? extra = null) =>
+        Collect(supervisor, new PrometheusWriter(output), extra);
+
+    /// <summary>The same pass into any sink (the OTLP export's <see cref="MetricSnapshot"/>).</summary>
+    public static void Collect(Supervisor supervisor, PrometheusWriter w, Action<PrometheusWriter>? extra = null)
     {
-        var w = new PrometheusWriter(output);
         IReadOnlyList<App> apps = supervisor.Apps;
         // One snapshot of every instance, so all families describe the same moment (and the same set).
         var rows = new List<Row>();
