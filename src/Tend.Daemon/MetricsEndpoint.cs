@@ -8,14 +8,14 @@ using Tend.Supervision;
 namespace Tend.Daemon;
 
 /// <summary>
-/// GET /metrics, on the unix socket and on the health listener: the engine's series
-/// (<see cref="TendMetrics"/>) plus the daemon's own API request counts and build info.
+/// GET /metrics, on the unix socket and on the health listener: one pass of
+/// <see cref="DaemonMetrics"/>, in the text exposition.
 /// </summary>
 internal static class MetricsEndpoint
 {
     public static void MapMetrics(this WebApplication app)
     {
-        var requests = new ApiRequestCounter();
+        var metrics = app.Services.GetRequiredService<DaemonMetrics>();
 
         // Outermost, so it sees the status the error handler below it wrote.
         app.Use(async (context, next) =>
@@ -24,23 +24,35 @@ internal static class MetricsEndpoint
             finally
             {
                 string route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-                requests.Count(context.Request.Method, route, context.Response.StatusCode);
+                metrics.Requests.Count(context.Request.Method, route, context.Response.StatusCode);
             }
         });
 
-        app.MapGet(ApiRoutes.Metrics, async (HttpContext context, Supervisor supervisor) =>
+        app.MapGet(ApiRoutes.Metrics, async (HttpContext context) =>
         {
             var text = new StringWriter(new StringBuilder(64 * 1024), CultureInfo.InvariantCulture);
-            TendMetrics.Collect(supervisor, text, w =>
-            {
-                requests.Write(w);
-                w.Family("tend_build_info", MetricType.Gauge, "Always 1; the daemon's version in a label.");
-                w.Sample(1, ("version", ThisAssembly.Version));
-            });
+            metrics.Collect(new PrometheusWriter(text));
             context.Response.ContentType = PrometheusWriter.ContentType;
             await context.Response.WriteAsync(text.ToString(), context.RequestAborted);
         });
     }
+}
+
+/// <summary>
+/// Everything the daemon exports, as one collection pass: the engine's series
+/// (<see cref="TendMetrics"/>) plus the daemon's own API request counts and build info. The one
+/// source for both /metrics and the OTLP export (<see cref="MeterBridge"/>).
+/// </summary>
+internal sealed class DaemonMetrics(Supervisor supervisor)
+{
+    public ApiRequestCounter Requests { get; } = new();
+
+    public void Collect(PrometheusWriter w) => TendMetrics.Collect(supervisor, w, w =>
+    {
+        Requests.Write(w);
+        w.Family("tend_build_info", MetricType.Gauge, "Always 1; the daemon's version in a label.");
+        w.Sample(1, ("version", ThisAssembly.Version));
+    });
 }
 
 /// <summary>Requests served, by method, route pattern (never the raw path: app names would multiply the series) and status code.</summary>

@@ -2,6 +2,7 @@ using Tend;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Tend.Api;
 using Tend.Daemon;
+using Tend.Daemon.Otlp;
 using Tend.Diagnostics;
 using Tend.Supervision;
 
@@ -82,6 +83,8 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResol
 
 await using var supervisor = new Supervisor(home, TimeProvider.System, loggers);
 builder.Services.AddSingleton(supervisor);
+var metrics = new DaemonMetrics(supervisor);
+builder.Services.AddSingleton(metrics);
 builder.Services.AddSingleton(health);
 builder.Services.AddHostedService<ShutdownService>();
 
@@ -99,7 +102,11 @@ if (health.EndPoint is not null)
     health.Url = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.StartsWith("http://unix:", StringComparison.Ordinal));
     if (health.Url is not null) DaemonLog.HealthListening(logger, health.Url);
 }
+// After the listeners, so a slow SDK start never delays the socket `tend` is waiting for.
+IDisposable? otlp = OtlpStartup.TryStart(metrics, home, logger);
 await app.WaitForShutdownAsync();
+// Apps are stopped by now: the last export says so.
+otlp?.Dispose();
 DaemonLog.Exiting(logger, Environment.ProcessId);
 File.Delete(socketPath);
 return 0;

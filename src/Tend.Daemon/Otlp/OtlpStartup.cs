@@ -1,0 +1,64 @@
+using Tend.Metrics;
+
+namespace Tend.Daemon.Otlp;
+
+/// <summary>
+/// On daemon start: read the OTLP settings, and when export is on, publish the daemon's metrics
+/// (<see cref="MeterBridge"/> over <see cref="DaemonMetrics"/>) and start the SDK. Every outcome —
+/// on, off by a bad variable, failed to start — is one line in daemon.log; none stops the daemon.
+/// </summary>
+internal static partial class OtlpStartup
+{
+    /// <summary>The running export (dispose to flush and stop it), or null when export is off.</summary>
+    public static IDisposable? TryStart(DaemonMetrics metrics, string home, ILogger logger)
+    {
+        OtlpSettings? settings = OtlpSettings.Read(Environment.GetEnvironmentVariable, out OtlpConfigError? error);
+        if (error is not null)
+        {
+            Log.BadConfig(logger, error.Variable, error.Detail);
+            return null;
+        }
+        if (settings is null) return null;
+
+        var bridge = new MeterBridge(metrics.Collect, ThisAssembly.Version, e => Log.CollectFailed(logger, e));
+        try
+        {
+            IDisposable export = OtlpExport.Start(bridge, settings, home, ThisAssembly.Version);
+            string shown = new Uri(settings.Endpoint).GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+            Log.Started(logger, shown, settings.EndpointVariable, settings.Protocol, bridge.Instruments.Count);
+            return new Running(export, bridge);
+        }
+        catch (Exception e)
+        {
+            // Includes an OpenTelemetry assembly missing from a trimmed install: the runtime
+            // throws that when it compiles OtlpExport.Start, here.
+            Log.StartFailed(logger, e);
+            bridge.Dispose();
+            return null;
+        }
+    }
+
+    private sealed class Running(IDisposable export, MeterBridge bridge) : IDisposable
+    {
+        public void Dispose()
+        {
+            export.Dispose();
+            bridge.Dispose();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2110, LogLevel.Information, "OTLP export on: metrics to {Endpoint} (from {Variable}), protocol {Protocol}, {Instruments} instruments")]
+        public static partial void Started(ILogger logger, string endpoint, string variable, string protocol, int instruments);
+
+        [LoggerMessage(2111, LogLevel.Error, "OTLP export off: {Variable}: {Problem}")]
+        public static partial void BadConfig(ILogger logger, string variable, string problem);
+
+        [LoggerMessage(2112, LogLevel.Error, "OTLP export off: the OpenTelemetry SDK did not start")]
+        public static partial void StartFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(2113, LogLevel.Error, "OTLP export: a metrics collection failed; the previous one is sent again")]
+        public static partial void CollectFailed(ILogger logger, Exception exception);
+    }
+}
