@@ -60,6 +60,9 @@ public sealed class MeterBridge : IDisposable
         get { lock (_gate) return [.. _created]; }
     }
 
+    /// <summary>The meter, for a listener in tests to tell this bridge's instruments from another's.</summary>
+    internal Meter Meter => _meter;
+
     public void Dispose() => _meter.Dispose();
 
     private IEnumerable<Measurement<double>> Observe(string instrument)
