@@ -150,6 +150,32 @@ public sealed class OtlpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Otlp_MetricsVariables_EndpointAsIsHeadersAndResourceFromTheSdk()
+    {
+        // What the SDK reads itself (UseOtlpExporter): the metrics-specific endpoint, taken as the
+        // full URL (no /v1/metrics appended) and winning over the base one; headers; the service
+        // name and resource attributes.
+        await StartWebAsync(ExportEnv(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"),
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", $"http://127.0.0.1:{_receiver.Port}/otlp/metrics"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-tend-test=yes,authorization=Bearer%20t0ken"),
+            ("OTEL_SERVICE_NAME", "edge-tend"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")));
+
+        HttpTestRequest request = (await Eventually.ReturnsAsync(() => _receiver.Received.FirstOrDefault(), r => r is not null, "an export"))!;
+        Assert.Equal("/otlp/metrics", request.Path);
+        Assert.Equal("yes", request.Headers["x-tend-test"]);
+        Assert.Equal("Bearer t0ken", request.Headers["authorization"]);
+        OtlpMetrics export = OtlpMetricsReader.Read(request.Body);
+        Assert.Equal("edge-tend", export.Resource["service.name"]);
+        Assert.Equal("test", export.Resource["deployment.environment"]);
+        // The log line names where the endpoint came from and never shows the headers.
+        JsonElement on = Assert.Single(DaemonLog(), e => e.GetProperty("event_id").GetInt32() == 2110);
+        Assert.Equal("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", on.GetProperty("variable").GetString());
+        Assert.DoesNotContain("t0ken", File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Otlp_NotConfigured_LoadsNoOpenTelemetryAndSendsNothing()
     {
         // Everything but an endpoint: export stays off.
