@@ -21,12 +21,13 @@ internal static partial class OtlpStartup
         if (settings is null) return null;
 
         var bridge = new MeterBridge(metrics.Collect, ThisAssembly.Version, e => Log.CollectFailed(logger, e));
+        var diagnostics = new OtlpDiagnostics(logger, TimeProvider.System);
         try
         {
             IDisposable export = OtlpExport.Start(bridge, settings, home, ThisAssembly.Version);
             string shown = new Uri(settings.Endpoint).GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
             Log.Started(logger, shown, settings.EndpointVariable, settings.Protocol, bridge.Instruments.Count);
-            return new Running(export, bridge);
+            return new Running(export, bridge, diagnostics);
         }
         catch (Exception e)
         {
@@ -34,16 +35,18 @@ internal static partial class OtlpStartup
             // throws that when it compiles OtlpExport.Start, here.
             Log.StartFailed(logger, e);
             bridge.Dispose();
+            diagnostics.Dispose();
             return null;
         }
     }
 
-    private sealed class Running(IDisposable export, MeterBridge bridge) : IDisposable
+    private sealed class Running(IDisposable export, MeterBridge bridge, OtlpDiagnostics diagnostics) : IDisposable
     {
         public void Dispose()
         {
             export.Dispose();
             bridge.Dispose();
+            diagnostics.Dispose();
         }
     }
 

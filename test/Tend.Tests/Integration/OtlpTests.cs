@@ -176,6 +176,22 @@ public sealed class OtlpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Otlp_CollectorUnreachable_SaidInDaemonLogAndDaemonRunsOn()
+    {
+        int closed = FreePorts.Next(); // nothing listens there
+        await StartWebAsync(ExportEnv(("OTEL_EXPORTER_OTLP_ENDPOINT", $"http://127.0.0.1:{closed}")));
+
+        // The SDK says it on its EventSource only; the daemon puts it in its log, held back after the first.
+        JsonElement failed = await Eventually.ReturnsAsync(
+            () => DaemonLog().FirstOrDefault(e => e.GetProperty("event_id").GetInt32() == 2114),
+            e => e.ValueKind == JsonValueKind.Object, "an export failure in daemon.log");
+        Assert.Equal("error", failed.GetProperty("level").GetString());
+        Assert.Contains($"127.0.0.1:{closed}", failed.GetProperty("message").GetString());
+        Assert.DoesNotContain("\n", failed.GetProperty("message").GetString());
+        Assert.Contains("tend_instance_up{app=\"web\",instance_number=\"0\"} 1\n", await ScrapeAsync());
+    }
+
+    [Fact]
     public async Task Otlp_NotConfigured_LoadsNoOpenTelemetryAndSendsNothing()
     {
         // Everything but an endpoint: export stays off.
