@@ -125,4 +125,43 @@ public sealed class PrometheusWriterTests
         m.OnCpuTicks(200, 10); // the next run
         Assert.Equal(60, m.CpuTicks);
     }
+
+    [Fact]
+    public void Metrics_Writer_SnapshotSinkGetsWhatTheTextGets()
+    {
+        static void Write(PrometheusWriter w)
+        {
+            w.Family("tend_a_total", MetricType.Counter, "a");
+            w.Sample(2, ("app", "web"));
+            w.Family("tend_empty", MetricType.Gauge, "no samples");
+            w.Family("tend_h_seconds", MetricType.Histogram, "h");
+            w.Histogram([0.5], [1, 2], 3.5, ("role", "live"));
+        }
+        var text = new StringWriter();
+        Write(new PrometheusWriter(text));
+        var snapshot = new MetricSnapshot();
+        Write(new PrometheusWriter(snapshot));
+
+        Assert.Equal(
+            text.ToString().Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)).Select(l => l.Split(' ')[2]),
+            snapshot.Families.Select(f => f.Name));
+        Assert.Equal([MetricType.Counter, MetricType.Gauge, MetricType.Histogram], snapshot.Families.Select(f => f.Type));
+        MetricSample a = Assert.Single(snapshot.Families[0].Samples);
+        Assert.Equal((2.0, ("app", "web")), (a.Value, Assert.Single(a.Labels)));
+        Assert.Empty(snapshot.Families[1].Samples);
+        MetricSample h = Assert.Single(snapshot.Families[2].Samples);
+        Assert.Equal(3.5, h.Value);
+        Assert.Equal([1L, 2L], h.Buckets!.Counts);
+        Assert.Equal([0.5], h.Buckets.Bounds);
+    }
+
+    [Fact]
+    public void Metrics_Writer_ChecksFamiliesWhateverTheSink()
+    {
+        var w = new PrometheusWriter(new MetricSnapshot());
+        Assert.Throws<ArgumentException>(() => w.Family("tend_a", MetricType.Counter, "a"));
+        w.Family("tend_b", MetricType.Gauge, "b");
+        Assert.Throws<InvalidOperationException>(() => w.Family("tend_b", MetricType.Gauge, "b"));
+        Assert.Throws<InvalidOperationException>(() => w.Histogram([1], [0, 0], 0));
+    }
 }
