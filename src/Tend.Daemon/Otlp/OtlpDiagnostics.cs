@@ -63,10 +63,10 @@ internal sealed partial class OtlpDiagnostics : EventListener
 
     private static partial class Log
     {
-        [LoggerMessage(2114, LogLevel.Error, "OTLP export: {Source}: {Message} ({Held} more like it held back)")]
-        public static partial void SdkError(ILogger logger, string source, string message, int held);
+        [LoggerMessage(2114, LogLevel.Error, "OTLP export: {Source}: {Detail} ({Held} more like it held back)")]
+        public static partial void SdkError(ILogger logger, string source, string detail, int held);
 
-        [LoggerMessage(2115, LogLevel.Warning, "OTLP export: {Source}: {Message} ({Held} more like it held back)")]
-        public static partial void SdkWarning(ILogger logger, string source, string message, int held);
+        [LoggerMessage(2115, LogLevel.Warning, "OTLP export: {Source}: {Detail} ({Held} more like it held back)")]
+        public static partial void SdkWarning(ILogger logger, string source, string detail, int held);
     }
 }

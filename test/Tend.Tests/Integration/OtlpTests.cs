@@ -186,7 +186,8 @@ public sealed class OtlpTests : IAsyncLifetime
             () => DaemonLog().FirstOrDefault(e => e.GetProperty("event_id").GetInt32() == 2114),
             e => e.ValueKind == JsonValueKind.Object, "an export failure in daemon.log");
         Assert.Equal("error", failed.GetProperty("level").GetString());
-        Assert.Contains($"127.0.0.1:{closed}", failed.GetProperty("message").GetString());
+        Assert.StartsWith("OTLP export: OpenTelemetry-Exporter-OpenTelemetryProtocol: ", failed.GetProperty("message").GetString());
+        Assert.Contains($"127.0.0.1:{closed}", failed.GetProperty("detail").GetString());
         Assert.DoesNotContain("\n", failed.GetProperty("message").GetString());
         Assert.Contains("tend_instance_up{app=\"web\",instance_number=\"0\"} 1\n", await ScrapeAsync());
     }
