@@ -292,6 +292,18 @@ plot "{d}" u 1:2 w lp lw 2 pt 7 t "tend list --json", "{d}" u 1:5 w lp lw 2 pt 6
         self.w()
         self.w("CPU is the share of one core over the window (clock-tick resolution: 0.01 s of CPU).")
         self.w()
+        if all(F[k][n].get("private_kb") for k, _ in MANAGERS for n in ("0", "20", "100")):
+            self.w("RSS counts every page the daemon has mapped, including the runtime's and libraries' files, which "
+                   "other processes map too. Private memory (USS: `Private_Clean` + `Private_Dirty` in "
+                   "`/proc/PID/smaps_rollup`) is what the daemon alone holds, what the machine gets back if it exits:")
+            self.w()
+            self.w("| processes | Tend private | PM2 private | supervisord private | Tend/PM2 | Tend/supervisord |")
+            self.w("|---:|---:|---:|---:|---:|---:|")
+            for n in ("0", "20", "100"):
+                uss = {k: med(F[k][n]["private_kb"]) / 1024 for k, _ in MANAGERS}
+                self.w(f"| {n} | {f(uss['tend'], ' MB')} | {f(uss['pm2'], ' MB')} | {f(uss['supervisord'], ' MB')} | "
+                       f"{ratio(uss['tend'], uss['pm2'])} | {ratio(uss['tend'], uss['supervisord'])} |")
+            self.w()
         t, s = med(F["tend"]["100"]["rss_kb"]) / 1024, med(F["supervisord"]["100"]["rss_kb"]) / 1024
         self.targets.append(("daemon memory with 100 processes below supervisord's",
                              f"{f(t, ' MB')} vs {f(s, ' MB')} = {ratio(t, s)}", t < s))
