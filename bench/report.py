@@ -275,7 +275,9 @@ plot "{d}" u 1:2 w lp lw 2 pt 7 t "tend list --json", "{d}" u 1:5 w lp lw 2 pt 6
         self.w()
         self.w(f"Resident memory (VmRSS, sampled every second) and CPU time (utime + stime of all its threads) of the "
                f"daemon process itself — `tend-daemon` from `$TEND_HOME/daemon.pid`, PM2's God daemon from "
-               f"`pm2.pid`, supervisord from its pidfile — idle over {self.cfg('fleet')['idle_s']} s, with 0, 20 and 100 "
+               f"`pm2.pid`, supervisord from its pidfile — idle over {self.cfg('fleet')['idle_s']} s"
+               + (f" that begins after {self.cfg('fleet')['idle_settle_s']} s with no command" if self.cfg('fleet').get('idle_settle_s') else "")
+               + ", with 0, 20 and 100 "
                "sleeping children. The three daemons are sampled over the same window; the ones measured with 20 and 100 "
                "children are the same daemons, which in between also ran the start-of-one-app repetitions above.")
         self.w()
