@@ -187,9 +187,9 @@ internal static class MonitScreen
         Column("↺", 4, right: true);
         if (plan.Uptime) Column("uptime", 6, right: true);
         Column("cpu", 6, right: true);
-        if (plan.SparkWidth > 0) Column(SparkHeader("cpu", plan.SparkWidth), plan.SparkWidth);
+        if (plan.SparkWidth > 0) Column(SparkHeader(plan.SparkWidth), plan.SparkWidth);
         Column("mem", 8, right: true, last: plan.SparkWidth == 0);
-        if (plan.SparkWidth > 0) Column(SparkHeader("mem", plan.SparkWidth), plan.SparkWidth, last: true);
+        if (plan.SparkWidth > 0) Column(SparkHeader(plan.SparkWidth), plan.SparkWidth, last: true);
 
         int selected = state.SelectedIndex;
         for (int i = offset; i < offset + count; i++)
@@ -220,8 +220,12 @@ internal static class MonitScreen
         return table;
     }
 
-    private static string SparkHeader(string what, int width) =>
-        string.Create(CultureInfo.InvariantCulture, $"{what} last {width}s");
+    // Beside the cpu and mem columns, "last 36s" says what the line covers; "36s" when narrower.
+    private static string SparkHeader(int width)
+    {
+        string header = string.Create(CultureInfo.InvariantCulture, $"last {width}s");
+        return header.Length <= width ? header : string.Create(CultureInfo.InvariantCulture, $"{width}s");
+    }
 
     private static Style StatusStyle(string status) => status switch
     {
