@@ -56,7 +56,8 @@ internal sealed class MonitSession
 
         var initial = new MonitState { Home = context.Home, Zone = context.TimeZone }.WithList(rows, time.GetUtcNow());
         var session = new MonitSession(context, time, initial);
-        await session.RunLoopAsync(ct).ConfigureAwait(false);
+        using (session._client)
+            await session.RunLoopAsync(ct).ConfigureAwait(false);
         return 0;
     }
 
