@@ -29,16 +29,16 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from managers import (PM2, RUN_ENV, App, Supervisord, Tend, alive, cpu_ticks,  # noqa: E402
-                      kill_pids, ours, rss_kb, run)
+                      kill_pids, ours, private_kb, rss_kb, run)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LOG_LINES = 2_000_000
 LINE_BYTES = 100
 
-QUICK = dict(list_reps=8, start_reps=5, idle_s=10, restart_reps=8, crash_window_s=12,
+QUICK = dict(list_reps=8, start_reps=5, idle_s=10, idle_settle_s=35, restart_reps=8, crash_window_s=12,
              log_reps=1, scale_reps=1, hello_reps=10, probe_s=20, probe_settle_s=5, ready_reps=5,
              wrk_s=10, wrk_warm_s=2, reloads=10)
-FULL = dict(list_reps=30, start_reps=15, idle_s=30, restart_reps=20, crash_window_s=150,
+FULL = dict(list_reps=30, start_reps=15, idle_s=30, idle_settle_s=35, restart_reps=20, crash_window_s=150,
             log_reps=3, scale_reps=5, hello_reps=30, probe_s=60, probe_settle_s=10, ready_reps=15,
             wrk_s=30, wrk_warm_s=5, reloads=10)
 SCENARIOS = ["fleet", "hello", "restart", "crash", "logs", "scale", "probes", "cluster"]
@@ -299,7 +299,11 @@ class Bench:
                         raise RuntimeError(f"{m.name}: {n} sleepers not online within 120 s")
             have = n
             time.sleep(1.0)
-            log(f"footprint with {n} processes: sampling all three daemons for {cfg['idle_s']} s")
+            # Idle means nobody has asked anything for a while: the starts and the status polls above
+            # are over, and so is what they set off (Tend samples every second for 30 s after a
+            # list, and its JIT tiers up what the start-up ran). The same quiet spell for all three.
+            log(f"footprint with {n} processes: {cfg['idle_settle_s']} s with no command, then sampling all three daemons for {cfg['idle_s']} s")
+            time.sleep(cfg["idle_settle_s"])
             foot = self.sample_footprint({m.name: m.daemon_pid() for m in mgrs}, cfg["idle_s"])
             for k, v in foot.items():
                 res_foot.setdefault(k, {})[str(n)] = v
@@ -330,20 +334,22 @@ class Bench:
 
     @staticmethod
     def sample_footprint(pids: dict[str, int], seconds: float) -> dict:
-        """RSS every second and CPU (utime + stime) over the window, of each process, sampled together."""
+        """RSS and private memory every second and CPU (utime + stime) over the window, of each process, sampled together."""
         t0 = {k: cpu_ticks(p) for k, p in pids.items()}
         c0 = {k: child_cpu_ticks(p) for k, p in pids.items()}
         rss = {k: [] for k in pids}
+        uss = {k: [] for k in pids}
         start = time.monotonic()
         while time.monotonic() - start < seconds:
             for k, p in pids.items():
                 rss[k].append(rss_kb(p))
+                uss[k].append(private_kb(p))
             time.sleep(1.0)
         elapsed = time.monotonic() - start
         out = {}
         for k, p in pids.items():
             t1, c1 = cpu_ticks(p), child_cpu_ticks(p)
-            out[k] = {"rss_kb": rss[k], "cpu_s": (t1 - t0[k]) / CLK_TCK, "window_s": elapsed,
+            out[k] = {"rss_kb": rss[k], "private_kb": uss[k], "cpu_s": (t1 - t0[k]) / CLK_TCK, "window_s": elapsed,
                       "cpu_pct": 100.0 * (t1 - t0[k]) / CLK_TCK / elapsed,
                       "children_cpu_s": (c1 - c0[k]) / CLK_TCK}
         return out

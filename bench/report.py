@@ -275,7 +275,9 @@ plot "{d}" u 1:2 w lp lw 2 pt 7 t "tend list --json", "{d}" u 1:5 w lp lw 2 pt 6
         self.w()
         self.w(f"Resident memory (VmRSS, sampled every second) and CPU time (utime + stime of all its threads) of the "
                f"daemon process itself — `tend-daemon` from `$TEND_HOME/daemon.pid`, PM2's God daemon from "
-               f"`pm2.pid`, supervisord from its pidfile — idle over {self.cfg('fleet')['idle_s']} s, with 0, 20 and 100 "
+               f"`pm2.pid`, supervisord from its pidfile — idle over {self.cfg('fleet')['idle_s']} s"
+               + (f" that begins after {self.cfg('fleet')['idle_settle_s']} s with no command" if self.cfg('fleet').get('idle_settle_s') else "")
+               + ", with 0, 20 and 100 "
                "sleeping children. The three daemons are sampled over the same window; the ones measured with 20 and 100 "
                "children are the same daemons, which in between also ran the start-of-one-app repetitions above.")
         self.w()
@@ -292,6 +294,18 @@ plot "{d}" u 1:2 w lp lw 2 pt 7 t "tend list --json", "{d}" u 1:5 w lp lw 2 pt 6
         self.w()
         self.w("CPU is the share of one core over the window (clock-tick resolution: 0.01 s of CPU).")
         self.w()
+        if all(F[k][n].get("private_kb") for k, _ in MANAGERS for n in ("0", "20", "100")):
+            self.w("RSS counts every page the daemon has mapped, including the runtime's and libraries' files, which "
+                   "other processes map too. Private memory (USS: `Private_Clean` + `Private_Dirty` in "
+                   "`/proc/PID/smaps_rollup`) is what the daemon alone holds, what the machine gets back if it exits:")
+            self.w()
+            self.w("| processes | Tend private | PM2 private | supervisord private | Tend/PM2 | Tend/supervisord |")
+            self.w("|---:|---:|---:|---:|---:|---:|")
+            for n in ("0", "20", "100"):
+                uss = {k: med(F[k][n]["private_kb"]) / 1024 for k, _ in MANAGERS}
+                self.w(f"| {n} | {f(uss['tend'], ' MB')} | {f(uss['pm2'], ' MB')} | {f(uss['supervisord'], ' MB')} | "
+                       f"{ratio(uss['tend'], uss['pm2'])} | {ratio(uss['tend'], uss['supervisord'])} |")
+            self.w()
         t, s = med(F["tend"]["100"]["rss_kb"]) / 1024, med(F["supervisord"]["100"]["rss_kb"]) / 1024
         self.targets.append(("daemon memory with 100 processes below supervisord's",
                              f"{f(t, ' MB')} vs {f(s, ' MB')} = {ratio(t, s)}", t < s))

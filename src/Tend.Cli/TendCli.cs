@@ -29,6 +29,7 @@ internal static class TendCli
             new DescribeCommand(context),
             new LogsCommand(context),
             new EventsCommand(context),
+            new MonitCommand(context),
             new SaveCommand(context),
             new ResurrectCommand(context),
             new KillCommand(context),

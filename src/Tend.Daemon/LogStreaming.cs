@@ -10,16 +10,20 @@ namespace Tend.Daemon;
 /// GET /v1/logs: the last N lines of a target's log files merged by time, then (with follow)
 /// whatever is appended, as NDJSON. Following reads the files rather than hooking the writers, so
 /// it carries on across restarts of an instance and sees exactly what is on disk; a file that
-/// shrinks (flush, rotation) is read again from its start.
+/// shrinks (flush, rotation) is read again from its start. Following ends when the client goes
+/// away or the daemon shuts down: an open `tend logs` or `tend monit` must not hold `tend kill`
+/// up for the host's whole shutdown timeout.
 /// </summary>
 internal static class LogStreaming
 {
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(150);
     private static readonly byte[] s_newline = "\n"u8.ToArray();
 
-    public static async Task StreamAsync(HttpContext context, Supervisor supervisor, string? target, int? lines, bool? follow, string? stream)
+    public static async Task StreamAsync(
+        HttpContext context, Supervisor supervisor, IHostApplicationLifetime lifetime, string? target, int? lines, bool? follow, string? stream)
     {
-        CancellationToken ct = context.RequestAborted;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        CancellationToken ct = stop.Token;
         bool wantOut = stream is null or "both" or "out";
         bool wantErr = stream is null or "both" or "err";
         if (stream is not (null or "both" or "out" or "err"))

@@ -3,20 +3,34 @@ using Tend.Processes;
 namespace Tend.Supervision;
 
 /// <summary>
-/// Every second: one pass over /proc summing CPU time and resident memory per process group
-/// (an instance's group is the instance and everything it forked), then each online instance gets
-/// its share. max_memory is enforced from these samples, so it is checked once a second. With no
-/// live instance the tick does nothing: an idle daemon should cost nothing.
+/// One pass over /proc summing CPU time and resident memory per process group (an instance's group
+/// is the instance and everything it forked); each online instance gets its share.
+///
+/// How often: every second while somebody is looking (a list, describe, monit or the dashboard in the
+/// last <see cref="WatchWindow"/>) or while an instance has a max_memory limit, which is enforced from
+/// these samples; otherwise every <see cref="IdleInterval"/>. A pass costs a read of every process's
+/// stat file, so with 100 instances sampling every second was most of an idle daemon's CPU, and
+/// nobody reads those figures while nobody looks. A reader that finds the last pass older than a
+/// second asks for one first (<see cref="Refresh"/>), so `tend list` after a quiet spell is still
+/// current. With no live instance a tick does nothing.
 /// </summary>
 internal sealed class ResourceSampler : IAsyncDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan WatchWindow = TimeSpan.FromSeconds(30);
 
     private readonly Supervisor _owner;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<int, (long Ticks, long At)> _previous = [];
+    private readonly Lock _gate = new();
     private Task _loop = Task.CompletedTask;
+    private long _lastSampleAt;
+    private long _lastWatchedAt;
+    private bool _sampled;
+    private bool _watched;
+    private long _passes;
 
     public ResourceSampler(Supervisor owner, TimeProvider time)
     {
@@ -32,13 +46,55 @@ internal sealed class ResourceSampler : IAsyncDisposable
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
-                SampleOnce();
+            {
+                if (IsDue()) SampleOnce();
+            }
         }
         catch (OperationCanceledException) { }
     }
 
+    /// <summary>A client is about to read the samples: note that somebody is looking, and sample first if the last pass is stale.</summary>
+    public void Refresh()
+    {
+        long now = _time.GetTimestamp();
+        bool stale;
+        lock (_gate)
+        {
+            _lastWatchedAt = now;
+            _watched = true;
+            stale = !_sampled || _time.GetElapsedTime(_lastSampleAt, now) >= Interval;
+        }
+        if (stale) SampleOnce();
+    }
+
+    private bool IsDue()
+    {
+        long now = _time.GetTimestamp();
+        lock (_gate)
+        {
+            if (!_sampled) return true;
+            TimeSpan since = _time.GetElapsedTime(_lastSampleAt, now);
+            // The timer and the pass both take about a second's worth of ticks: a little slack so a
+            // tick that comes a hair early is not skipped.
+            if (since >= IdleInterval - TimeSpan.FromMilliseconds(100)) return true;
+            if (_watched && _time.GetElapsedTime(_lastWatchedAt, now) < WatchWindow) return true;
+        }
+        return _owner.Apps.Any(a => a.Spec.MaxMemoryBytes is not null);
+    }
+
     internal void SampleOnce()
     {
+        lock (_gate) SampleLocked();
+    }
+
+    /// <summary>Passes over /proc so far (tests read it to see how often the loop samples).</summary>
+    internal long Passes { get { lock (_gate) return _passes; } }
+
+    private void SampleLocked()
+    {
+        _lastSampleAt = _time.GetTimestamp();
+        _sampled = true;
+        _passes++;
         var live = _owner.Apps.SelectMany(a => a.Instances).Where(i => i.LiveProcess is not null).ToList();
         if (live.Count == 0)
         {

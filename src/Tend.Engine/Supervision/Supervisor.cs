@@ -258,11 +258,13 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     public InstanceInfo[] List()
     {
+        Sampler.Refresh();
         return [.. Apps.SelectMany(a => a.Instances).Select(i => i.ToInfo())];
     }
 
     public AppInfo Describe(string target)
     {
+        Sampler.Refresh();
         Target t = new(target);
         if (t.TryInstance(out string appName, out int? n) && Find(appName) is App app)
         {

@@ -114,4 +114,40 @@ public sealed class LogTests : IAsyncLifetime
         Assert.True(ProcFs.IsRunning(detail.Pid!.Value));
         Assert.Contains("\"event_id\":1008", File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")));
     }
+
+    [Fact]
+    public async Task Kill_WhileALogIsFollowed_EndsTheDaemonAndTheFollower()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--echo, hello, --sleep]
+            """);
+        await _home.OkAsync("start", config);
+        int daemon = _home.DaemonPid!.Value;
+        var psi = new System.Diagnostics.ProcessStartInfo(TestPaths.Cli, ["logs", "web"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.Environment["TEND_HOME"] = _home.Dir;
+        using var logs = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            Assert.Contains("hello", await logs.StandardOutput.ReadLineAsync().WaitAsync(Eventually.DefaultTimeout));
+
+            await _home.OkAsync("kill");
+
+            // The follower's stream ends with the daemon's shutdown instead of holding it open for
+            // the host's shutdown timeout (minutes), and `tend logs` ends with it.
+            await Eventually.TrueAsync(() => !ProcFs.IsRunning(daemon), "the daemon gone");
+            await logs.WaitForExitAsync().WaitAsync(Eventually.DefaultTimeout);
+        }
+        finally
+        {
+            if (!logs.HasExited) logs.Kill();
+        }
+    }
 }

@@ -35,6 +35,26 @@ public static partial class ProcFs
         return found;
     }
 
+    /// <summary>argv, or empty once the process is gone.</summary>
+    public static string[] CommandLine(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries); }
+        catch (IOException) { return []; }
+        catch (UnauthorizedAccessException) { return []; }
+    }
+
+    /// <summary>The files a process has mapped: for a .NET process, every assembly it has loaded.</summary>
+    public static HashSet<string> MappedFiles(int pid)
+    {
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string line in File.ReadLines($"/proc/{pid}/maps"))
+        {
+            int slash = line.IndexOf('/', StringComparison.Ordinal);
+            if (slash >= 0) files.Add(line[slash..]);
+        }
+        return files;
+    }
+
     public static void Kill(int pid, int signal = 9)
     {
         _ = Native.kill(pid, signal);
