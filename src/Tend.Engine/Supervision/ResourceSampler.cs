@@ -6,7 +6,8 @@ namespace Tend.Supervision;
 /// Every second: one pass over /proc summing CPU time and resident memory per process group
 /// (an instance's group is the instance and everything it forked), then each online instance gets
 /// its share. max_memory is enforced from these samples, so it is checked once a second. With no
-/// live instance the tick does nothing: an idle daemon should cost nothing.
+/// live instance the tick does nothing: an idle daemon should cost nothing. The same pass feeds each
+/// app's <see cref="ResourceHistory"/> (the dashboard's charts), so history needs no timer of its own.
 /// </summary>
 internal sealed class ResourceSampler : IAsyncDisposable
 {
@@ -48,6 +49,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
         IReadOnlyDictionary<int, GroupUsage> groups = ProcStat.SampleGroups();
         long now = _time.GetTimestamp();
         var seen = new HashSet<int>();
+        var totals = new Dictionary<App, (double Cpu, long Memory, int Count)>();
         foreach (Instance inst in live)
         {
             if (inst.LiveProcess is not { Pid: int pid }) continue;
@@ -63,7 +65,11 @@ internal sealed class ResourceSampler : IAsyncDisposable
             _previous[pid] = (usage.CpuTicks, now);
             inst.Metrics.OnCpuTicks(pid, usage.CpuTicks);
             inst.OnSample(cpu, usage.RssBytes);
+            var total = totals.GetValueOrDefault(inst.App);
+            totals[inst.App] = (total.Cpu + cpu, total.Memory + usage.RssBytes, total.Count + 1);
         }
+        DateTimeOffset wallNow = _time.GetUtcNow();
+        foreach (var (app, total) in totals) app.History.Add(wallNow, total.Cpu, total.Memory, total.Count);
         foreach (int gone in _previous.Keys.Where(k => !seen.Contains(k)).ToList()) _previous.Remove(gone);
     }
 
