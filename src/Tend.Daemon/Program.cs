@@ -11,6 +11,7 @@ using Tend.Supervision;
 
 string home = ApiRoutes.ResolveHome();
 bool detached = false;
+string? tokenFile = null;
 string healthSetting = Environment.GetEnvironmentVariable("TEND_HEALTH") is { Length: > 0 } fromEnv ? fromEnv : ApiRoutes.DefaultHealthAddress;
 string healthSource = healthSetting == ApiRoutes.DefaultHealthAddress ? "default" : "TEND_HEALTH";
 for (int i = 0; i < args.Length; i++)
@@ -18,15 +19,23 @@ for (int i = 0; i < args.Length; i++)
     if (args[i] == "--home" && i + 1 < args.Length) home = Path.GetFullPath(args[++i]);
     else if (args[i] == "--detached") detached = true;
     else if (args[i] == "--health" && i + 1 < args.Length) { healthSetting = args[++i]; healthSource = "--health"; }
+    else if (args[i] == "--token-file" && i + 1 < args.Length) tokenFile = Path.GetFullPath(args[++i]);
     else
     {
-        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached] [--health HOST:PORT|off])");
+        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached] [--health HOST:PORT|off] [--token-file PATH])");
         return 2;
     }
 }
 if (HealthAddress.TryParse(healthSetting, out HealthAddress health) is string healthError)
 {
     Console.Error.WriteLine($"tend-daemon: {healthSource}: {healthError}");
+    return 2;
+}
+// The bearer token for the dashboard and API over TCP (docs/dashboard.md); read before anything
+// is started, so no child inherits TEND_TOKEN.
+if (TcpAccess.ReadToken(tokenFile, out string? token) is string tokenError)
+{
+    Console.Error.WriteLine($"tend-daemon: {tokenError}");
     return 2;
 }
 
@@ -83,6 +92,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResol
 await using var supervisor = new Supervisor(home, TimeProvider.System, loggers);
 builder.Services.AddSingleton(supervisor);
 builder.Services.AddSingleton(health);
+builder.Services.AddSingleton(new TcpAccess(token));
 builder.Services.AddHostedService<ShutdownService>();
 
 var app = builder.Build();
@@ -97,7 +107,7 @@ if (health.EndPoint is not null)
     var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
         .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
     health.Url = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.StartsWith("http://unix:", StringComparison.Ordinal));
-    if (health.Url is not null) DaemonLog.HealthListening(logger, health.Url);
+    if (health.Url is not null) DaemonLog.HealthListening(logger, health.Url, token is null ? "loopback only, no token" : "bearer token required");
 }
 await app.WaitForShutdownAsync();
 DaemonLog.Exiting(logger, Environment.ProcessId);
@@ -125,8 +135,8 @@ internal static partial class DaemonLog
     [LoggerMessage(2102, LogLevel.Information, "listening on {Socket}")]
     public static partial void Listening(ILogger logger, string socket);
 
-    [LoggerMessage(2104, LogLevel.Information, "health endpoints on {Url}")]
-    public static partial void HealthListening(ILogger logger, string url);
+    [LoggerMessage(2104, LogLevel.Information, "health endpoints and dashboard on {Url} (dashboard: {Access})")]
+    public static partial void HealthListening(ILogger logger, string url, string access);
 
     [LoggerMessage(2105, LogLevel.Error, "health endpoints off: cannot listen on {Address}: {Error}")]
     public static partial void HealthUnavailable(ILogger logger, string address, string error);
