@@ -63,7 +63,11 @@
     sessionStorage.setItem(TOKEN_KEY, token);
     $('token-input').value = '';
     $('token-dialog').close();
-    start();
+    if (!started) { start(); return; }
+    // The daemon asked again (restarted with another token, say): pick the streams up again.
+    followEvents();
+    followLogs();
+    scheduleRefresh();
   });
   $('token-dialog').addEventListener('cancel', e => e.preventDefault());
 
@@ -100,10 +104,11 @@
     const s = Math.floor(ms / 1000);
     if (s < 60) return s + 's';
     const m = Math.floor(s / 60);
-    if (m < 60) return m + 'm ' + (s % 60) + 's';
+    const two = (a, ua, b, ub) => a + ua + (b ? ' ' + b + ub : '');
+    if (m < 60) return two(m, 'm', s % 60, 's');
     const h = Math.floor(m / 60);
-    if (h < 24) return h + 'h ' + (m % 60) + 'm';
-    return Math.floor(h / 24) + 'd ' + (h % 24) + 'h';
+    if (h < 24) return two(h, 'h', m % 60, 'm');
+    return two(Math.floor(h / 24), 'd', h % 24, 'h');
   }
   const pct = v => (v >= 10 ? v.toFixed(0) : v.toFixed(1)) + '%';
   const clock = t => new Date(t).toLocaleTimeString([], { hour12: false });
@@ -281,7 +286,13 @@
     while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
   }
 
+  let followingEvents = false;
   async function followEvents() {
+    if (followingEvents) return;
+    followingEvents = true;
+    try { await followEventsLoop(); } finally { followingEvents = false; }
+  }
+  async function followEventsLoop() {
     for (;;) {
       eventsAbort = new AbortController();
       try {
@@ -368,7 +379,7 @@
     const envKeys = Object.keys(app.env).sort();
     const env = envKeys.length ? kvTable(envKeys.map(k => [k, app.env[k]]), 'details-env') : el('p', { class: 'muted' }, 'none');
 
-    const parts = [section('Spec', spec), section('Environment (secret-looking values masked)', env)];
+    const parts = [section('Spec', spec), section(`Environment · ${envKeys.length} (secret-looking values masked)`, el('div', { class: 'scroll' }, env))];
     for (const i of app.instances) {
       const rows = kvTable([
         ['status', badge(i.status)], ['pid', i.pid === null ? null : String(i.pid)], ['ready', i.ready ? 'yes' : 'no'],
@@ -401,7 +412,7 @@
         blocks.push(el('h4', null, '.NET runtime' + (i.dotnet.sampled_at ? ' (sampled ' + clock(i.dotnet.sampled_at) + ')' : '')),
           kvTable(keys.map(k => [k.replace(/_/g, ' '), counter(k, i.dotnet[k])]), 'dotnet-' + i.instance));
       }
-      parts.push(section(`${app.name}#${i.instance}`, blocks, true));
+      parts.push(section(`${app.name}#${i.instance}`, blocks, i.probes?.length > 0 || i.recent_exits?.length > 0 || !!i.dotnet));
     }
     $('details-body').replaceChildren(...parts);
   }
@@ -489,7 +500,8 @@
     try {
       await refreshDaemon();
     } catch (e) {
-      if (!(e instanceof Unauthorized)) setLive('error', e.message);
+      // Unauthorized: the token dialog takes over. Anything else (the daemon restarting): retry.
+      if (!(e instanceof Unauthorized)) { setLive('error', 'cannot reach the daemon'); setTimeout(start, RECONNECT_MS); }
       return;
     }
     started = true;
