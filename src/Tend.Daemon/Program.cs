@@ -31,13 +31,6 @@ if (HealthAddress.TryParse(healthSetting, out HealthAddress health) is string he
     Console.Error.WriteLine($"tend-daemon: {healthSource}: {healthError}");
     return 2;
 }
-// The bearer token for the dashboard and API over TCP (docs/dashboard.md); read before anything
-// is started, so no child inherits TEND_TOKEN.
-if (TcpAccess.ReadToken(tokenFile, out string? token) is string tokenError)
-{
-    Console.Error.WriteLine($"tend-daemon: {tokenError}");
-    return 2;
-}
 
 // Everything the daemon creates (socket, state, logs) is for this user only.
 Interop.Sys.Umask(0x3F /* 077 */);
@@ -56,6 +49,15 @@ if (detached)
     // runtime crash report, say) to daemon.log, where `tend` looks when the daemon won't answer.
     Interop.Sys.Dup2(logFd, 1);
     Interop.Sys.Dup2(logFd, 2);
+}
+
+// The bearer token for the dashboard and API over TCP (docs/dashboard.md): read before anything
+// is started, so no child inherits TEND_TOKEN, and after stderr points at daemon.log, so a bad
+// token file is reported where `tend` looks.
+if (TcpAccess.ReadToken(tokenFile, out string? token) is string tokenError)
+{
+    Console.Error.WriteLine($"tend-daemon: {tokenError}");
+    return 2;
 }
 
 using DaemonLock? daemonLock = DaemonLock.TryAcquire(home, out int? holder);

@@ -154,6 +154,35 @@ public sealed class TcpAccessTests
     }
 
     [Fact]
+    public async Task TokenFromEnvironment_Enforced_AndNoAppInheritsIt()
+    {
+        const string token = "env-t0ken-33e0";
+        await using var daemon = await DashboardDaemon.StartAsync(token: token, tokenInEnvironment: true);
+        using HttpClient anonymous = DashboardDaemon.Client();
+        using HttpClient right = DashboardDaemon.Client(token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(daemon.Url + "/v1/list")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await right.GetAsync(daemon.Url + "/v1/list")).StatusCode);
+        // (The daemon's own /proc/PID/environ keeps the block it was started with, whatever it unsets.)
+        foreach (int pid in (await daemon.Home.ListAsync()).Select(i => i.Pid!.Value))
+            Assert.DoesNotContain("TEND_TOKEN=", await File.ReadAllTextAsync($"/proc/{pid}/environ"));
+    }
+
+    [Fact]
+    public async Task EmptyTokenFile_DaemonRefusesToStart_AndSaysWhyInItsLog()
+    {
+        await using var home = new Tend.Tests.Support.TendHome();
+        string empty = Path.Combine(home.Dir, "token");
+        await File.WriteAllTextAsync(empty, "\n");
+
+        var result = await home.RunAsync(["ping"], new Dictionary<string, string> { ["TEND_TOKEN_FILE"] = empty });
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"token file {empty} is empty", result.Stderr);
+        Assert.Null(home.DaemonPid is int pid && Tend.Tests.Support.ProcFs.IsRunning(pid) ? pid : null);
+    }
+
+    [Fact]
     public async Task NonLoopback_NoToken_OnlyHealthAnswers_WithTokenTheApiToo()
     {
         IPAddress external = NonLoopbackAddress();

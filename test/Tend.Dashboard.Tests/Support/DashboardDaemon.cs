@@ -39,13 +39,17 @@ public sealed class DashboardDaemon : IAsyncDisposable
 
     public string? Token { get; }
 
-    public static async Task<DashboardDaemon> StartAsync(string config = DefaultConfig, string? token = null, string listen = "127.0.0.1:0")
+    public static async Task<DashboardDaemon> StartAsync(string config = DefaultConfig, string? token = null, string listen = "127.0.0.1:0", bool tokenInEnvironment = false)
     {
         var home = new TendHome();
         try
         {
             var env = new Dictionary<string, string> { ["TEND_HEALTH"] = listen };
-            if (token is not null)
+            if (token is not null && tokenInEnvironment)
+            {
+                env["TEND_TOKEN"] = token;
+            }
+            else if (token is not null)
             {
                 string tokenFile = Path.Combine(home.Dir, "token");
                 await File.WriteAllTextAsync(tokenFile, token + "\n");
