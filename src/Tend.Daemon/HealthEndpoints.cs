@@ -24,7 +24,8 @@ internal static class HealthEndpoints
         app.Use(async (context, next) =>
         {
             if (context.Connection.LocalIpAddress is IPAddress local && context.Connection.RemoteIpAddress is IPAddress remote
-                && access.Check(context.Request, Unmap(remote), Unmap(local)) is TcpAccess.Refusal refusal)
+                && access.Check(context.Request, new IPEndPoint(Unmap(remote), context.Connection.RemotePort),
+                    new IPEndPoint(Unmap(local), context.Connection.LocalPort)) is TcpAccess.Refusal refusal)
             {
                 context.Response.StatusCode = refusal.Status;
                 if (refusal.Status == 401) context.Response.Headers.WWWAuthenticate = "Bearer realm=\"tend\"";

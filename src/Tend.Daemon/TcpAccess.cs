@@ -16,9 +16,10 @@ namespace Tend.Daemon;
 /// scale). Start, delete, kill, signal, save and the rest are never served over TCP.</item>
 /// <item>With a token configured, every dashboard request but the static files needs
 /// <c>Authorization: Bearer TOKEN</c>, on loopback too (another user of the machine can reach
-/// 127.0.0.1). Without one, the dashboard answers on loopback connections only, and then only for a
-/// Host header that is an IP literal or localhost: a web page whose own name was re-pointed at
-/// 127.0.0.1 (DNS rebinding) sends its own name and is refused.</item>
+/// 127.0.0.1). Without one, the dashboard answers on loopback connections only, only from the
+/// daemon's own user or root (<see cref="LoopbackPeer"/>: the socket's owner, as the kernel
+/// reports it), and only for a Host header that is an IP literal or localhost: a web page whose
+/// own name was re-pointed at 127.0.0.1 (DNS rebinding) sends its own name and is refused.</item>
 /// <item>An action (POST) needs a JSON content type and, when the browser sends an Origin, the
 /// daemon's own: a form or a cross-site fetch without CORS can send neither, and we answer no
 /// CORS preflight.</item>
@@ -29,6 +30,8 @@ internal sealed class TcpAccess
     private static readonly HashSet<string> s_getRoutes =
         [ApiRoutes.Ping, ApiRoutes.List, ApiRoutes.Tree, ApiRoutes.History, ApiRoutes.Logs, ApiRoutes.Events];
     private static readonly HashSet<string> s_postRoutes = [ApiRoutes.Restart, ApiRoutes.Stop, ApiRoutes.Reload, ApiRoutes.Scale];
+
+    private static readonly uint s_daemonUid = Interop.Sys.GetEUid();
 
     private readonly byte[]? _tokenHash;
 
@@ -43,7 +46,7 @@ internal sealed class TcpAccess
     public sealed record Refusal(int Status, string Error);
 
     /// <summary>Null when the request may go on.</summary>
-    public Refusal? Check(HttpRequest request, IPAddress remote, IPAddress local)
+    public Refusal? Check(HttpRequest request, IPEndPoint remote, IPEndPoint local)
     {
         PathString path = request.Path;
         if (HealthEndpoints.IsHealthPath(path)) return null;
@@ -55,10 +58,17 @@ internal sealed class TcpAccess
 
         if (_tokenHash is null)
         {
-            if (!IPAddress.IsLoopback(remote) || !IPAddress.IsLoopback(local))
+            if (!IPAddress.IsLoopback(remote.Address) || !IPAddress.IsLoopback(local.Address))
                 return new Refusal(403, "the dashboard and its API answer on a loopback address only, unless the daemon has a token (--token-file or TEND_TOKEN_FILE); here only /health, /ready, /live and /metrics answer");
             if (!IsLocalHost(request.Host))
                 return new Refusal(403, $"Host \"{request.Host}\" refused: without a token the dashboard answers only to an IP address or localhost (DNS rebinding protection)");
+            // Loopback is open to every user of the machine; the unix socket is not. Without a
+            // token, the dashboard is the daemon's user's (and root's), as the socket is.
+            uint? owner = LoopbackPeer.OwnerOf(remote, local);
+            if (owner is null)
+                return new Refusal(403, "cannot tell which user opened this connection, and without a token the dashboard serves only the daemon's own user: configure a token (--token-file or TEND_TOKEN_FILE)");
+            if (owner != 0 && owner != s_daemonUid)
+                return new Refusal(403, $"this connection comes from another user (uid {owner}); without a token the dashboard serves only the daemon's own user (uid {s_daemonUid}): configure a token (--token-file or TEND_TOKEN_FILE) to share it");
         }
         else if (!isStatic && !TokenMatches(request.Headers.Authorization.ToString()))
         {

@@ -90,6 +90,51 @@ public sealed class TcpAccessTests
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
+    [RootFact]
+    public async Task Loopback_NoToken_AnotherUser_Refused_HealthStillAnswers()
+    {
+        await using var daemon = await DashboardDaemon.StartAsync();
+
+        // curl as nobody: a second user of the machine, on the same loopback.
+        async Task<(string Code, string Body)> CurlAsNobody(string path)
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("setpriv")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (string a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-s", "-m", "20", "-w", "\n%{http_code}", daemon.Url + path })
+                psi.ArgumentList.Add(a);
+            using var curl = System.Diagnostics.Process.Start(psi)!;
+            string output = await curl.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await curl.WaitForExitAsync(timeout.Token);
+            int newline = output.LastIndexOf('\n');
+            return (output[(newline + 1)..], output[..Math.Max(newline, 0)]);
+        }
+
+        (string code, string body) = await CurlAsNobody("/v1/list");
+        Assert.Equal("403", code);
+        Assert.Contains("another user (uid 65534)", body);
+        Assert.Equal("403", (await CurlAsNobody("/")).Code);
+        Assert.Equal("200", (await CurlAsNobody("/metrics")).Code);
+        Assert.Equal("200", (await CurlAsNobody("/live")).Code);
+        // The daemon's own user (this test) is served.
+        using HttpClient http = DashboardDaemon.Client();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(daemon.Url + "/v1/list")).StatusCode);
+    }
+
+    /// <summary>Needs root, to act as a second user (setpriv); skipped otherwise.</summary>
+    private sealed class RootFactAttribute : FactAttribute
+    {
+        public RootFactAttribute()
+        {
+            if (!Environment.IsPrivilegedProcess) Skip = "needs root to connect as another user (setpriv)";
+            else if (!File.Exists("/usr/bin/curl") || !File.Exists("/usr/bin/setpriv")) Skip = "needs curl and setpriv";
+        }
+    }
+
     [Fact]
     public async Task Actions_NeedJsonAndTheirOwnOrigin()
     {
