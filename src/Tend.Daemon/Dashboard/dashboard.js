@@ -501,7 +501,11 @@
       await refreshDaemon();
     } catch (e) {
       // Unauthorized: the token dialog takes over. Anything else (the daemon restarting): retry.
-      if (!(e instanceof Unauthorized)) { setLive('error', 'cannot reach the daemon'); setTimeout(start, RECONNECT_MS); }
+      if (!(e instanceof Unauthorized)) {
+        setLive('error', 'not connected');
+        $('daemon').textContent = e instanceof TypeError ? 'cannot reach the daemon; retrying' : e.message;
+        setTimeout(start, RECONNECT_MS * 5);
+      }
       return;
     }
     started = true;
