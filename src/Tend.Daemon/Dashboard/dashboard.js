@@ -136,12 +136,11 @@
 
   async function refreshList() {
     instances = await getJson('/v1/list');
-    renderInstances();
     const names = [...new Set(instances.map(i => i.name))];
-    if (names.join('\n') !== appNames.join('\n')) {
-      appNames = names;
-      renderLogTargets();
-    }
+    const changed = names.join('\n') !== appNames.join('\n');
+    appNames = names;
+    renderInstances();
+    if (changed) renderLogTargets();
   }
 
   function renderInstances() {
@@ -169,7 +168,7 @@
     $('no-apps').hidden = instances.length > 0;
     const online = instances.filter(i => i.status === 'online').length;
     const errored = instances.filter(i => i.status === 'errored').length;
-    $('summary').textContent = `${appNames.length || new Set(instances.map(i => i.name)).size} apps · ${instances.length} instances · ${online} online` +
+    $('summary').textContent = `${appNames.length} apps · ${instances.length} instances · ${online} online` +
       (errored ? ` · ${errored} errored` : '');
   }
 
