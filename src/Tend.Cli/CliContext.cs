@@ -42,7 +42,8 @@ internal sealed class CliContext
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
         {
-            if (entry.Key is string key && entry.Value is string value) env[key] = value;
+            // The daemon's dashboard token is for the daemon, not for every app started from this shell.
+            if (entry.Key is string key && entry.Value is string value && key != "TEND_TOKEN") env[key] = value;
         }
         return env;
     }

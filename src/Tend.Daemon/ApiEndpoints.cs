@@ -35,6 +35,7 @@ internal static class ApiEndpoints
         });
 
         app.MapHealthEndpoints(started);
+        app.MapDashboard();
 
         app.MapGet(ApiRoutes.Ping, (HealthAddress health) => Results.Json(
             new PingInfo(Environment.ProcessId, ThisAssembly.Version, home, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, health.Url),
@@ -43,6 +44,8 @@ internal static class ApiEndpoints
         app.MapGet(ApiRoutes.List, (Supervisor s) => Results.Json(s.List(), json.InstanceInfoArray));
 
         app.MapGet(ApiRoutes.Tree, (Supervisor s) => Results.Json(s.Tree(), json.TreeNodeInfo));
+
+        app.MapGet(ApiRoutes.History, (string? app, Supervisor s) => Results.Json(s.History(app), json.AppHistoryArray));
 
         app.MapGet(ApiRoutes.App + "{target}", (string target, Supervisor s) => Results.Json(s.Describe(target), json.AppInfo));
 
@@ -127,7 +130,8 @@ internal static class ApiEndpoints
 
         app.MapGet(ApiRoutes.Logs, LogStreaming.StreamAsync);
         app.MapGet(ApiRoutes.Events, EventStreaming.StreamNdjsonAsync);
-        // On the socket only: the TCP listener serves health routes and nothing else (HealthEndpoints).
+        // On the socket only: over TCP the dashboard reads /v1/events (TcpAccess's allowlist), since
+        // an EventSource cannot send the bearer token.
         app.MapGet(ApiRoutes.EventStream, EventStreaming.StreamSseAsync);
     }
 

@@ -7,9 +7,10 @@ namespace Tend.Daemon;
 
 /// <summary>
 /// The health endpoints for load balancers, Kubernetes probes and monitoring: /health, /ready,
-/// /live, /apps/{name}/health and /metrics. They are the only routes the TCP health listener serves; the
-/// control API stays on the unix socket, whose file mode is what keeps other users out. Anyone
-/// who can reach the health port learns app names and states, nothing more, and can change nothing.
+/// /live, /apps/{name}/health and /metrics. They answer anyone who can reach the TCP listener,
+/// who learns app names and states and can change nothing; the same listener serves the dashboard
+/// and a few API routes under <see cref="TcpAccess"/>'s rules. The full control API stays on the
+/// unix socket, whose file mode is what keeps other users out.
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -17,15 +18,18 @@ internal static class HealthEndpoints
     {
         var json = TendJsonContext.Default;
 
-        // A request that came in over TCP may only read health.
+        // Over TCP, TcpAccess decides: health for anyone, the dashboard and a few API routes under
+        // its rules, nothing else. The unix socket (no IP address) is not filtered.
+        TcpAccess access = app.Services.GetRequiredService<TcpAccess>();
         app.Use(async (context, next) =>
         {
-            if (context.Connection.LocalIpAddress is not null && !IsHealthPath(context.Request.Path))
+            if (context.Connection.LocalIpAddress is IPAddress local && context.Connection.RemoteIpAddress is IPAddress remote
+                && access.Check(context.Request, new IPEndPoint(Unmap(remote), context.Connection.RemotePort),
+                    new IPEndPoint(Unmap(local), context.Connection.LocalPort)) is TcpAccess.Refusal refusal)
             {
-                context.Response.StatusCode = 404;
-                await context.Response.WriteAsJsonAsync(
-                    new ErrorResponse("not found: this listener serves only /health, /ready, /live, /metrics and /apps/{name}/health", [], 1),
-                    json.ErrorResponse);
+                context.Response.StatusCode = refusal.Status;
+                if (refusal.Status == 401) context.Response.Headers.WWWAuthenticate = "Bearer realm=\"tend\"";
+                await context.Response.WriteAsJsonAsync(new ErrorResponse(refusal.Error, [], 1), json.ErrorResponse);
                 return;
             }
             await next(context);
@@ -59,7 +63,9 @@ internal static class HealthEndpoints
         });
     }
 
-    private static bool IsHealthPath(PathString path) =>
+    private static IPAddress Unmap(IPAddress ip) => ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip;
+
+    internal static bool IsHealthPath(PathString path) =>
         path == ApiRoutes.Health || path == ApiRoutes.Ready || path == ApiRoutes.Live || path == ApiRoutes.Metrics
         || (path.StartsWithSegments(ApiRoutes.AppHealthPrefix.TrimEnd('/'), out PathString rest) && rest.Value?.EndsWith("/health", StringComparison.Ordinal) == true);
 }

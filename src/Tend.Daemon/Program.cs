@@ -12,6 +12,7 @@ using Tend.Supervision;
 
 string home = ApiRoutes.ResolveHome();
 bool detached = false;
+string? tokenFile = null;
 string healthSetting = Environment.GetEnvironmentVariable("TEND_HEALTH") is { Length: > 0 } fromEnv ? fromEnv : ApiRoutes.DefaultHealthAddress;
 string healthSource = healthSetting == ApiRoutes.DefaultHealthAddress ? "default" : "TEND_HEALTH";
 for (int i = 0; i < args.Length; i++)
@@ -19,9 +20,10 @@ for (int i = 0; i < args.Length; i++)
     if (args[i] == "--home" && i + 1 < args.Length) home = Path.GetFullPath(args[++i]);
     else if (args[i] == "--detached") detached = true;
     else if (args[i] == "--health" && i + 1 < args.Length) { healthSetting = args[++i]; healthSource = "--health"; }
+    else if (args[i] == "--token-file" && i + 1 < args.Length) tokenFile = Path.GetFullPath(args[++i]);
     else
     {
-        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached] [--health HOST:PORT|off])");
+        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached] [--health HOST:PORT|off] [--token-file PATH])");
         return 2;
     }
 }
@@ -48,6 +50,15 @@ if (detached)
     // runtime crash report, say) to daemon.log, where `tend` looks when the daemon won't answer.
     Interop.Sys.Dup2(logFd, 1);
     Interop.Sys.Dup2(logFd, 2);
+}
+
+// The bearer token for the dashboard and API over TCP (docs/dashboard.md): read before anything
+// is started, so no child inherits TEND_TOKEN, and after stderr points at daemon.log, so a bad
+// token file is reported where `tend` looks.
+if (TcpAccess.ReadToken(tokenFile, out string? token) is string tokenError)
+{
+    Console.Error.WriteLine($"tend-daemon: {tokenError}");
+    return 2;
 }
 
 using DaemonLock? daemonLock = DaemonLock.TryAcquire(home, out int? holder);
@@ -86,6 +97,7 @@ builder.Services.AddSingleton(supervisor);
 var metrics = new DaemonMetrics(supervisor);
 builder.Services.AddSingleton(metrics);
 builder.Services.AddSingleton(health);
+builder.Services.AddSingleton(new TcpAccess(token));
 builder.Services.AddHostedService<ShutdownService>();
 
 var app = builder.Build();
@@ -100,7 +112,7 @@ if (health.EndPoint is not null)
     var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
         .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
     health.Url = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.StartsWith("http://unix:", StringComparison.Ordinal));
-    if (health.Url is not null) DaemonLog.HealthListening(logger, health.Url);
+    if (health.Url is not null) DaemonLog.HealthListening(logger, health.Url, token is null ? "loopback only, no token" : "bearer token required");
 }
 // After the listeners, so a slow SDK start never delays the socket `tend` is waiting for.
 IDisposable? otlp = OtlpStartup.TryStart(metrics, home, logger);
@@ -132,8 +144,8 @@ internal static partial class DaemonLog
     [LoggerMessage(2102, LogLevel.Information, "listening on {Socket}")]
     public static partial void Listening(ILogger logger, string socket);
 
-    [LoggerMessage(2104, LogLevel.Information, "health endpoints on {Url}")]
-    public static partial void HealthListening(ILogger logger, string url);
+    [LoggerMessage(2104, LogLevel.Information, "health endpoints and dashboard on {Url} (dashboard: {Access})")]
+    public static partial void HealthListening(ILogger logger, string url, string access);
 
     [LoggerMessage(2105, LogLevel.Error, "health endpoints off: cannot listen on {Address}: {Error}")]
     public static partial void HealthUnavailable(ILogger logger, string address, string error);

@@ -9,6 +9,8 @@ public static class ApiRoutes
     public const string Tree = "/v1/tree";
     /// <summary>GET /v1/apps/{name}: describe.</summary>
     public const string App = "/v1/apps/";
+    /// <summary>GET ?app=NAME (optional): <see cref="AppHistory"/>[], each app's CPU and memory over the last minutes (the dashboard's charts).</summary>
+    public const string History = "/v1/history";
     public const string Start = "/v1/start";
     public const string Stop = "/v1/stop";
     public const string Restart = "/v1/restart";

@@ -186,6 +186,16 @@ public sealed record TendEvent(
     string Message,
     IReadOnlyDictionary<string, string>? Data = null);
 
+/// <summary>
+/// One point of an app's resource history (GET /v1/history): the mean over a bucket of
+/// ResolutionMs of its live instances' summed CPU % (100 = one core) and resident memory, and
+/// the most instances sampled in it. Time is the bucket's start.
+/// </summary>
+public sealed record ResourcePoint(DateTimeOffset Time, double CpuPercent, long MemoryBytes, int Instances);
+
+/// <summary>GET /v1/history[?app=NAME]: each app's recent CPU and memory, oldest point first.</summary>
+public sealed record AppHistory(string Name, long ResolutionMs, IReadOnlyList<ResourcePoint> Points);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
@@ -206,4 +216,5 @@ public sealed record TendEvent(
 [JsonSerializable(typeof(AppHealth))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(TendEvent))]
+[JsonSerializable(typeof(AppHistory[]))]
 public sealed partial class TendJsonContext : JsonSerializerContext;

@@ -9,6 +9,7 @@ namespace Tend.Diagnostics;
 /// message, and every structured field of the event in snake_case (app, instance, pid, …), so
 /// daemon.log can be read by `jq` and by tests. Used by the daemon (daemon.log) and by `tend run`
 /// (stderr). A tiny factory of our own keeps Microsoft.Extensions.Logging out of the CLI.
+/// Secret-looking values are masked on the way out (<see cref="Api.SecretMask"/>).
 /// </summary>
 public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
 {
@@ -44,7 +45,7 @@ public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
             json.WriteString("category", category);
             if (eventId.Id != 0) json.WriteNumber("event_id", eventId.Id);
             if (eventId.Name is { } name) json.WriteString("event", name);
-            json.WriteString("message", message);
+            json.WriteString("message", MaskMessage(message, state));
             if (state is IReadOnlyList<KeyValuePair<string, object?>> fields)
             {
                 foreach (var (key, value) in fields)
@@ -58,11 +59,11 @@ public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
                         case long l: json.WriteNumber(field, l); break;
                         case double d: json.WriteNumber(field, d); break;
                         case bool b: json.WriteBoolean(field, b); break;
-                        default: json.WriteString(field, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
+                        default: json.WriteString(field, MaskField(key, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture))); break;
                     }
                 }
             }
-            if (exception is not null) json.WriteString("exception", exception.ToString());
+            if (exception is not null) json.WriteString("exception", Api.SecretMask.MaskUrlPassword(exception.ToString()));
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
@@ -71,6 +72,25 @@ public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
             _output.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
             _output.Flush();
         }
+    }
+
+    // Nothing logs an app's environment today (a test holds us to it), but a field that names a
+    // secret, or a URL with a password in any text (a probe's http://user:pass@…, an error that
+    // quotes a connection string), must not reach daemon.log whoever adds the log call.
+    private static string? MaskField(string key, string? value) =>
+        value is null ? null : Api.SecretMask.IsSecretName(key) ? Api.SecretMask.Value(key, value) : Api.SecretMask.MaskUrlPassword(value);
+
+    private static string MaskMessage<TState>(string message, TState state)
+    {
+        if (state is IReadOnlyList<KeyValuePair<string, object?>> fields)
+        {
+            foreach (var (key, value) in fields)
+            {
+                if (key != "{OriginalFormat}" && value is string { Length: > 0 } secret && Api.SecretMask.IsSecretName(key))
+                    message = message.Replace(secret, Api.SecretMask.Mask, StringComparison.Ordinal);
+            }
+        }
+        return Api.SecretMask.MaskUrlPassword(message);
     }
 
     private static string LevelName(LogLevel level) => level switch

@@ -48,6 +48,9 @@ public sealed class App
     /// <summary>Reload and deploy counts for /metrics.</summary>
     public Metrics.AppMetrics Metrics { get; } = new();
 
+    /// <summary>CPU and memory over the last minutes, fed by the resource sampler.</summary>
+    public ResourceHistory History { get; } = new();
+
     /// <summary>Serializes reloads, deploys and scaling of this app; a second one is refused, not queued.</summary>
     internal SemaphoreSlim RolloutGate { get; } = new(1, 1);
 
@@ -120,7 +123,7 @@ public sealed class App
         Spec.Listen.Count == 0 ? null : Spec.ListenMode == ListenMode.Proxy ? "proxy" : "socket");
 
     private static string DescribeProbe(Health.ProbeSpec p) =>
-        $"{p.Describe()} (every {Units.FormatDuration(p.Interval)}, timeout {Units.FormatDuration(p.Timeout)}, " +
+        $"{SecretMask.MaskUrlPassword(p.Describe())} (every {Units.FormatDuration(p.Interval)}, timeout {Units.FormatDuration(p.Timeout)}, " +
         $"{p.FailureThreshold} failures / {p.SuccessThreshold} successes" +
         (p.InitialDelay > TimeSpan.Zero ? $", after {Units.FormatDuration(p.InitialDelay)})" : ")");
 

@@ -12,12 +12,14 @@ namespace Tend.Supervision;
 /// stat file, so with 100 instances sampling every second was most of an idle daemon's CPU, and
 /// nobody reads those figures while nobody looks. A reader that finds the last pass older than a
 /// second asks for one first (<see cref="Refresh"/>), so `tend list` after a quiet spell is still
-/// current. With no live instance a tick does nothing.
+/// current. With no live instance a tick does nothing. The same pass feeds each
+/// app's <see cref="ResourceHistory"/> (the dashboard's charts), so history needs no timer of its own.
 /// </summary>
 internal sealed class ResourceSampler : IAsyncDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(5);
+    /// <summary>Below <see cref="ResourceHistory.Resolution"/>, so every history point gets at least one pass.</summary>
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(4);
     public static readonly TimeSpan WatchWindow = TimeSpan.FromSeconds(30);
 
     private readonly Supervisor _owner;
@@ -104,6 +106,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
         IReadOnlyDictionary<int, GroupUsage> groups = ProcStat.SampleGroups();
         long now = _time.GetTimestamp();
         var seen = new HashSet<int>();
+        var totals = new Dictionary<App, (double Cpu, long Memory, int Count)>();
         foreach (Instance inst in live)
         {
             if (inst.LiveProcess is not { Pid: int pid }) continue;
@@ -119,7 +122,11 @@ internal sealed class ResourceSampler : IAsyncDisposable
             _previous[pid] = (usage.CpuTicks, now);
             inst.Metrics.OnCpuTicks(pid, usage.CpuTicks);
             inst.OnSample(cpu, usage.RssBytes);
+            var total = totals.GetValueOrDefault(inst.App);
+            totals[inst.App] = (total.Cpu + cpu, total.Memory + usage.RssBytes, total.Count + 1);
         }
+        DateTimeOffset wallNow = _time.GetUtcNow();
+        foreach (var (app, total) in totals) app.History.Add(wallNow, total.Cpu, total.Memory, total.Count);
         foreach (int gone in _previous.Keys.Where(k => !seen.Contains(k)).ToList()) _previous.Remove(gone);
     }
 

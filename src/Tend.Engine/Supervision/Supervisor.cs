@@ -262,6 +262,15 @@ public sealed partial class Supervisor : IAsyncDisposable
         return [.. Apps.SelectMany(a => a.Instances).Select(i => i.ToInfo())];
     }
 
+    /// <summary>Every app's resource history, or one app's (<paramref name="app"/>; unknown → TargetNotFoundException).</summary>
+    public AppHistory[] History(string? app = null)
+    {
+        long resolution = (long)ResourceHistory.Resolution.TotalMilliseconds;
+        if (app is null) return [.. Apps.Select(a => new AppHistory(a.Name, resolution, a.History.Snapshot()))];
+        App found = Find(app) ?? throw new TargetNotFoundException($"no app named \"{app}\"");
+        return [new AppHistory(found.Name, resolution, found.History.Snapshot())];
+    }
+
     public AppInfo Describe(string target)
     {
         Sampler.Refresh();

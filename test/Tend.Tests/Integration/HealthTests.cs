@@ -360,8 +360,8 @@ public sealed class HealthTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync(url + "/apps/web/health")).StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync(url + "/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(url + "/apps/nope/health")).StatusCode);
-        // The control API is not reachable over TCP.
-        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(url + ApiRoutes.List)).StatusCode);
+        // Over TCP the control API is limited to what the dashboard uses (docs/dashboard.md): never kill.
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync(url + ApiRoutes.Kill, new StringContent("{}", Encoding.UTF8, "application/json"))).StatusCode);
 
         await _home.WaitForAsync(l => Web(l).Ready, "web ready");
         using (HttpResponseMessage health = await http.GetAsync(url + "/health"))

@@ -37,4 +37,28 @@ public sealed class SecretsTests : IAsyncLifetime
         Assert.Contains("DB_PASSWORD=hunter2\0", environ);
         Assert.DoesNotContain("hunter2", await File.ReadAllTextAsync(Path.Combine(_home.Dir, "daemon.log")));
     }
+
+    [Fact]
+    public async Task DaemonLog_SecretEnvAndProbeUrlPassword_NeverWritten_ThroughTheLifecycle()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+                env: {"{"} API_TOKEN: tok-hunter2, DATABASE_URL: "postgres://app:s3cr3t@db/shop" {"}"}
+                ready: {"{"} http: "http://probe:pr0besecret@127.0.0.1:1/health", interval: 200ms {"}"}
+            """);
+        await _home.OkAsync("start", config);
+        await _home.OkAsync("restart", "web");
+        await _home.OkAsync("stop", "web");
+        AppInfo app = await _home.DescribeAsync("web");
+        Assert.DoesNotContain("pr0besecret", app.Ready);
+
+        string log = await File.ReadAllTextAsync(Path.Combine(_home.Dir, "daemon.log"));
+        Assert.Contains("web#0", log); // the lifecycle was logged...
+        Assert.DoesNotContain("hunter2", log); // ...without the secrets
+        Assert.DoesNotContain("s3cr3t", log);
+        Assert.DoesNotContain("pr0besecret", log);
+    }
 }

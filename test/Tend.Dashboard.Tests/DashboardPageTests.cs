@@ -1,0 +1,198 @@
+using Microsoft.Playwright;
+using Tend.Api;
+using Tend.Dashboard.Tests.Support;
+using Tend.Tests.Support;
+using static Microsoft.Playwright.Assertions;
+
+namespace Tend.Dashboard.Tests;
+
+/// <summary>
+/// The dashboard in headless Chromium against a real daemon: it lists the daemon's apps, follows
+/// what happens to them (an instance killed and restarted), acts on them, masks secrets in the
+/// details, follows and filters logs, and asks for the token when the daemon has one.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DashboardPageTests(BrowserFixture browser)
+{
+    private static ILocator Row(IPage page, string app, int instance) =>
+        page.Locator($"#instances tbody tr[data-name=\"{app}\"][data-instance=\"{instance}\"]");
+
+    [Fact]
+    public async Task Page_ListsTheAppsOfARealDaemon_WithTreeAndCharts()
+    {
+        await using var daemon = await DashboardDaemon.StartAsync();
+        InstanceInfo[] list = await daemon.Home.ListAsync();
+        (IBrowserContext context, IPage page) = await browser.NewPageAsync();
+        await using var _ = context;
+
+        await page.GotoAsync(daemon.Url + "/");
+
+        foreach (InstanceInfo i in list)
+        {
+            ILocator row = Row(page, i.Name, i.Instance);
+            await Expect(row.Locator("td.pid")).ToHaveTextAsync(i.Pid!.Value.ToString());
+            await Expect(row.Locator("td.status")).ToContainTextAsync("online");
+        }
+        await Expect(page.Locator("#instances tbody tr")).ToHaveCountAsync(list.Length);
+        await Expect(page.Locator("#tree")).ToContainTextAsync("web");
+        await Expect(page.Locator("#tree")).ToContainTextAsync("worker");
+        await Expect(page.Locator(".chart-card[data-app=\"web\"] svg.chart")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#live")).ToHaveAttributeAsync("data-state", "on");
+        await Expect(page.Locator("#events")).ToContainTextAsync("online");
+    }
+
+    [Fact]
+    public async Task Page_InstanceKilled_ShowsItsRestartWithANewPid()
+    {
+        await using var daemon = await DashboardDaemon.StartAsync();
+        InstanceInfo before = (await daemon.Home.ListAsync()).Single(i => i.Name == "worker");
+        (IBrowserContext context, IPage page) = await browser.NewPageAsync();
+        await using var _ = context;
+        await page.GotoAsync(daemon.Url + "/");
+        ILocator row = Row(page, "worker", 0);
+        await Expect(row.Locator("td.pid")).ToHaveTextAsync(before.Pid!.Value.ToString());
+
+        ProcFs.Kill(before.Pid.Value, 9);
+
+        InstanceInfo after = (await daemon.Home.WaitForAsync(
+            l => l.Single(i => i.Name == "worker") is { Status: "online" } w && w.Pid != before.Pid, "worker restarted")).Single(i => i.Name == "worker");
+        await Expect(row.Locator("td.pid")).ToHaveTextAsync(after.Pid!.Value.ToString());
+        await Expect(row.Locator("td.restarts")).ToHaveTextAsync(after.Restarts.ToString());
+        Assert.True(after.Restarts >= 1);
+        await Expect(page.Locator("#events")).ToContainTextAsync("exited");
+    }
+
+    [Fact]
+    public async Task StopAndRestartButtons_ActOnTheDaemon()
+    {
+        await using var daemon = await DashboardDaemon.StartAsync();
+        InstanceInfo web1 = (await daemon.Home.ListAsync()).Single(i => i.Name == "web" && i.Instance == 1);
+        (IBrowserContext context, IPage page) = await browser.NewPageAsync();
+        await using var _ = context;
+        await page.GotoAsync(daemon.Url + "/");
+
+        await Row(page, "worker", 0).Locator("button.stop").ClickAsync();
+        await daemon.Home.WaitForAsync(l => l.Single(i => i.Name == "worker").Status == "stopped", "worker stopped from the page");
+        await Expect(Row(page, "worker", 0).Locator("td.status")).ToContainTextAsync("stopped");
+
+        await Row(page, "web", 1).Locator("button.restart").ClickAsync();
+        InstanceInfo[] list = await daemon.Home.WaitForAsync(
+            l => l.Single(i => i.Name == "web" && i.Instance == 1) is { Status: "online" } w && w.Pid != web1.Pid, "web#1 restarted from the page");
+        await Expect(Row(page, "web", 1).Locator("td.pid")).ToHaveTextAsync(list.Single(i => i.Name == "web" && i.Instance == 1).Pid!.Value.ToString());
+        Assert.Equal("online", list.Single(i => i.Name == "web" && i.Instance == 0).Status); // the app's other instance untouched
+    }
+
+    [Fact]
+    public async Task Details_SpecWithSecretsMasked_AndScaleWorks()
+    {
+        await using var daemon = await DashboardDaemon.StartAsync();
+        (IBrowserContext context, IPage page) = await browser.NewPageAsync();
+        await using var _ = context;
+        await page.GotoAsync(daemon.Url + "/");
+
+        await Row(page, "web", 0).Locator("td.name a").ClickAsync();
+        ILocator env = page.Locator("#details-env");
+        await Expect(env.Locator("tr", new() { HasText = "DB_PASSWORD" })).ToContainTextAsync(SecretMask.Mask);
+        await Expect(env.Locator("tr", new() { HasText = "STRIPE_API_KEY" })).ToContainTextAsync(SecretMask.Mask);
+        await Expect(env.Locator("tr", new() { HasText = "PORT" })).ToContainTextAsync("8080");
+        await Expect(page.Locator("#details-spec")).ToContainTextAsync(TendHome.Child);
+        string html = await page.ContentAsync();
+        Assert.DoesNotContain("hunter2", html);
+        Assert.DoesNotContain("sk-live-abc123", html);
+
+        await page.Locator("#scale-count").FillAsync("3");
+        await page.Locator("#details-actions button[data-action=scale]").ClickAsync();
+        await daemon.Home.WaitForAsync(l => l.Count(i => i.Name == "web" && i.Status == "online") == 3, "web scaled to 3 from the page");
+        await Expect(page.Locator("#instances tbody tr[data-name=web]")).ToHaveCountAsync(3);
+    }
+
+    [Fact]
+    public async Task Details_DotnetCounters_ShownAsAKeyValueTableWhenPresent()
+    {
+        // The runtime-counter sampler adds an optional "dotnet" object (flat numbers and sampled_at)
+        // to each instance of describe. The page shows whatever it holds; until the sampler is in
+        // the daemon, the daemon's real answer gets such an object added on its way to the page.
+        await using var daemon = await DashboardDaemon.StartAsync();
+        (IBrowserContext context, IPage page) = await browser.NewPageAsync();
+        await using var _ = context;
+        await page.RouteAsync("**/v1/apps/web", async route =>
+        {
+            IAPIResponse real = await route.FetchAsync();
+            var app = System.Text.Json.Nodes.JsonNode.Parse(await real.TextAsync())!;
+            foreach (var instance in app["instances"]!.AsArray())
+                instance!["dotnet"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["gc_heap_size_bytes"] = 52_428_800,
+                    ["gen0_collections"] = 17,
+                    ["threadpool_queue_length"] = 3,
+                    ["sampled_at"] = DateTimeOffset.UtcNow.ToString("O"),
+                };
+            await route.FulfillAsync(new RouteFulfillOptions { Response = real, Body = app.ToJsonString() });
+        });
+        await page.GotoAsync(daemon.Url + "/");
+
+        await Row(page, "web", 0).Locator("td.name a").ClickAsync();
+        ILocator counters = page.Locator("#dotnet-0");
+        await Expect(counters.Locator("tr", new() { HasText = "gc heap size bytes" })).ToContainTextAsync("50 MB");
+        await Expect(counters.Locator("tr", new() { HasText = "gen0 collections" })).ToContainTextAsync("17");
+        await Expect(counters.Locator("tr", new() { HasText = "threadpool queue length" })).ToContainTextAsync("3");
+        await Expect(page.Locator("#details-body")).ToContainTextAsync(".NET runtime (sampled");
+        // And without the object (worker, not intercepted) there is no such table.
+        await Row(page, "worker", 0).Locator("td.name a").ClickAsync();
+        await Expect(page.Locator("#details-title")).ToHaveTextAsync("worker");
+        await Expect(page.Locator("#details-body")).Not.ToContainTextAsync(".NET runtime");
+    }
+
+    [Fact]
+    public async Task Logs_FollowNewLines_AndFilterThem()
+    {
+        await using var daemon = await DashboardDaemon.StartAsync();
+        (IBrowserContext context, IPage page) = await browser.NewPageAsync();
+        await using var _ = context;
+        await page.GotoAsync(daemon.Url + "/");
+        ILocator lines = page.Locator("#log-lines .line");
+        await Expect(lines.Filter(new() { HasText = "hello from web" })).ToHaveCountAsync(2);
+        await Expect(lines.Filter(new() { HasText = "worker up" })).ToHaveCountAsync(1);
+
+        // A restart prints the line again: it arrives through the followed stream.
+        await daemon.Home.OkAsync("restart", "worker");
+        await Expect(lines.Filter(new() { HasText = "worker up" })).ToHaveCountAsync(2);
+
+        await page.Locator("#log-filter").FillAsync("WORKER");
+        await Expect(page.Locator("#log-lines .line:not(.hidden)")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#log-lines .line:not(.hidden)").First).ToContainTextAsync("worker up");
+    }
+
+    [Fact]
+    public async Task Token_PageAsksForIt_RefusesAWrongOne_WorksWithIt()
+    {
+        const string token = "page-t0ken-7d41";
+        await using var daemon = await DashboardDaemon.StartAsync(token: token);
+        (IBrowserContext context, IPage page) = await browser.NewPageAsync();
+        await using var _ = context;
+        var apiStatuses = new List<int>();
+        page.Response += (_, r) => { if (r.Url.Contains("/v1/list")) lock (apiStatuses) apiStatuses.Add(r.Status); };
+
+        await page.GotoAsync(daemon.Url + "/");
+        await Expect(page.Locator("#token-dialog")).ToBeVisibleAsync();
+        await Expect(page.Locator("#instances tbody tr")).ToHaveCountAsync(0);
+
+        await page.Locator("#token-input").FillAsync("wrong");
+        await page.Locator("#token-submit").ClickAsync();
+        await Expect(page.Locator("#token-error")).ToBeVisibleAsync();
+
+        await page.Locator("#token-input").FillAsync(token);
+        await page.Locator("#token-submit").ClickAsync();
+        await Expect(page.Locator("#token-dialog")).ToBeHiddenAsync();
+        await Expect(page.Locator("#instances tbody tr")).ToHaveCountAsync(3);
+        lock (apiStatuses) Assert.DoesNotContain(401, apiStatuses); // the page did not read the list before it had the token
+
+        // A link with #token= works once, and the token leaves the address bar.
+        (IBrowserContext linked, IPage second) = await browser.NewPageAsync();
+        await using var __ = linked;
+        await second.GotoAsync(daemon.Url + "/#token=" + token);
+        await Expect(second.Locator("#instances tbody tr")).ToHaveCountAsync(3);
+        await Expect(second.Locator("#token-dialog")).ToBeHiddenAsync();
+        Assert.DoesNotContain(token, second.Url);
+    }
+}
