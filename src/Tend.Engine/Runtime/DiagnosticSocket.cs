@@ -9,7 +9,7 @@ namespace Tend.Runtime;
 /// <c>dotnet-diagnostic-{pid}-{key}-socket</c> in its temp directory shortly after it starts. The
 /// key is the process's start time in clock ticks since boot (field 22 of /proc/pid/stat), the same
 /// figure Tend keeps for every child, so a leftover socket of an earlier process that had the same
-/// pid is told apart from the live one. The temp directory is the process's own <c>TMPDIR</c>
+/// pid is told apart from the live one (on a busy machine /tmp holds thousands of those). The temp directory is the process's own <c>TMPDIR</c>
 /// (read from /proc/pid/environ: an app may have been given one of its own), else /tmp.
 /// Looking costs one read of environ and one listing of a directory; a process that is not .NET
 /// simply has no socket, and that is the whole test.
@@ -21,18 +21,10 @@ public static class DiagnosticSocket
     {
         string dir = TempDirectoryOf(pid);
         string exact = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"dotnet-diagnostic-{pid}-{startTime}-socket"));
-        if (File.Exists(exact)) return exact;
-        // A runtime whose key is not the start time we know (another platform layer, a future
-        // runtime): take the newest socket with our pid, as the diagnostics tools themselves do.
-        try
-        {
-            return new DirectoryInfo(dir)
-                .EnumerateFiles(string.Create(CultureInfo.InvariantCulture, $"dotnet-diagnostic-{pid}-*-socket"))
-                .OrderByDescending(f => f.LastWriteTimeUtc)
-                .FirstOrDefault()?.FullName;
-        }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
+        // Only the exact name: /tmp keeps the sockets of every .NET process that died without
+        // cleaning up, and one of them may carry our pid. Taking "the newest with this pid", as the
+        // diagnostics tools do, would attach to a dead socket, or call a non-.NET process .NET.
+        return File.Exists(exact) ? exact : null;
     }
 
     /// <summary>The TMPDIR in the process's environment (as it was at exec), else /tmp.</summary>

@@ -71,6 +71,9 @@ public sealed class DotnetCounterSampler : IAsyncDisposable
     /// <summary>The diagnostic socket once found; null while looking, or for a process that has none.</summary>
     public string? Socket { get; private set; }
 
+    /// <summary>Ends when the sampler is done with this run: no socket found, the process gone, or disposed.</summary>
+    internal Task Completion => _loop;
+
     internal void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
     private async Task RunAsync(CancellationToken stop)
@@ -92,9 +95,10 @@ public sealed class DotnetCounterSampler : IAsyncDisposable
                 try { failure = await RunSessionAsync(socket, stop).ConfigureAwait(false); }
                 finally { _owner.Slots.Release(); }
                 if (stop.IsCancellationRequested) return;
-                // The stream ended: usually the process is exiting and the run is about to end
-                // (and cancel us); if it lives on, something broke: try again, less and less often.
-                if (failure is null && !File.Exists(socket)) return;
+                // The stream ended: usually because the process is exiting (its runtime removes the
+                // socket) or gone; then there is nothing left to watch in this run. If it lives on,
+                // something broke: try again, less and less often.
+                if (!File.Exists(socket) || Processes.ProcStat.ReadStartTime(_pid) != _startTime) return;
                 RuntimeLog.SessionFailed(_owner.Logger, _label, _pid, failure ?? "the session ended", (long)backoff.TotalMilliseconds);
                 await Task.Delay(backoff, _owner.Time, stop).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _owner.Options.MaxRetryAfter.Ticks));

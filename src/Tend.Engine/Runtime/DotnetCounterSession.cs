@@ -1,15 +1,15 @@
 using System.Diagnostics.Tracing;
 using System.Globalization;
 using Microsoft.Diagnostics.NETCore.Client;
-using Microsoft.Diagnostics.Tracing;
 
 namespace Tend.Runtime;
 
 /// <summary>
 /// One EventPipe session with one .NET process: the <c>System.Runtime</c> event source's counters,
 /// every few seconds, read from the stream the runtime writes back on the diagnostic socket.
-/// This is the only type that touches the diagnostics client and TraceEvent, so nothing loads
-/// them unless a .NET instance is actually watched (the CLI never is).
+/// This is the only type that touches the diagnostics client, so nothing loads it unless a .NET
+/// instance is actually watched (the CLI never is). The stream is read by <see cref="NettraceReader"/>
+/// with async reads: no thread is held per session.
 ///
 /// Harmless to the app by construction: the runtime writes events into a circular buffer of its
 /// own (1 MB here; counters need a few KB per interval) and drops them rather than block the app
@@ -23,22 +23,21 @@ internal sealed class DotnetCounterSession : IAsyncDisposable
 
     private readonly DiagnosticsClientConnector _connector;
     private readonly EventPipeSession _session;
-    private readonly EventPipeEventSource _source;
+    private readonly CancellationTokenSource _stopReading = new();
 
-    private DotnetCounterSession(DiagnosticsClientConnector connector, EventPipeSession session, EventPipeEventSource source, Task completion)
+    private DotnetCounterSession(DiagnosticsClientConnector connector, EventPipeSession session)
     {
         _connector = connector;
         _session = session;
-        _source = source;
-        Completion = completion;
+        Completion = Task.CompletedTask;
     }
 
     /// <summary>Ends when the stream does: the process exited, or the session was stopped. Faults when reading failed.</summary>
-    public Task Completion { get; }
+    public Task Completion { get; private set; }
 
     /// <summary>
     /// Connects to <paramref name="socketPath"/> and starts the session. <paramref name="onCounter"/>
-    /// gets each counter's payload, on the session's own reading thread.
+    /// gets each counter's payload, on the session's reading task.
     /// </summary>
     public static async Task<DotnetCounterSession> StartAsync(string socketPath, TimeSpan interval,
         Action<IDictionary<string, object>> onCounter, CancellationToken ct)
@@ -54,18 +53,11 @@ internal sealed class DotnetCounterSession : IAsyncDisposable
             var provider = new EventPipeProvider(RuntimeSource, EventLevel.Informational, 0, arguments);
             var config = new EventPipeSessionConfiguration([provider], circularBufferSizeMB: 1, requestRundown: false, requestStackwalk: false);
             session = await connector.Instance.StartEventPipeSessionAsync(config, ct).ConfigureAwait(false);
-            var source = new EventPipeEventSource(session.EventStream);
-            source.Dynamic.All += data =>
-            {
-                if (data.EventName != "EventCounters" || data.ProviderName != RuntimeSource) return;
-                if (data.PayloadValue(0) is IDictionary<string, object> outer
-                    && outer.TryGetValue("Payload", out object? inner) && inner is IDictionary<string, object> payload)
-                    onCounter(payload);
-            };
-            // Process() blocks on the socket until it closes: a thread of its own, not a pool thread.
-            Task completion = Task.Factory.StartNew(() => source.Process(), CancellationToken.None,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            return new DotnetCounterSession(connector, session, source, completion);
+            var result = new DotnetCounterSession(connector, session);
+            var reader = new NettraceReader(new BufferedStream(session.EventStream, 16 * 1024), (_, payload) => onCounter(payload),
+                m => m.Provider == RuntimeSource && m.Name == "EventCounters");
+            result.Completion = Task.Run(() => reader.ReadAsync(result._stopReading.Token));
+            return result;
         }
         catch
         {
@@ -87,10 +79,13 @@ internal sealed class DotnetCounterSession : IAsyncDisposable
             try { await _session.StopAsync(timeout.Token).ConfigureAwait(false); }
             catch (Exception) { /* the process is gone or not answering: closing the stream below ends it too */ }
         }
+        try { await Completion.WaitAsync(s_stopTimeout).ConfigureAwait(false); }
+        catch (Exception) { /* a read failed, or the stream did not end in time: the session is over either way */ }
+        await _stopReading.CancelAsync().ConfigureAwait(false);
         _session.Dispose();
         try { await Completion.WaitAsync(s_stopTimeout).ConfigureAwait(false); }
-        catch (Exception) { /* a read failed or was cut short by the close: the session is over either way */ }
-        _source.Dispose();
+        catch (Exception) { /* cut short by the close */ }
+        _stopReading.Dispose();
         await _connector.DisposeAsync().ConfigureAwait(false);
     }
 }
