@@ -164,8 +164,11 @@ if (Get("--grandchild") is { } gcFile)
     File.WriteAllText(gcFile, gc.Id.ToString());
 }
 
+Timer? churnTimer = null;
 if (Has("--churn"))
 {
+    // And on the thread pool, so it has threads to count.
+    churnTimer = new Timer(_ => GC.KeepAlive(new byte[4096]), null, 0, 10);
     var contended = new object();
     for (int t = 0; t < 2; t++)
     {
@@ -234,6 +237,7 @@ if (Get("--exit-after") is { } after && exitThisRun)
     // The runtime catches SIGSEGV for its own use; restore the default action so the signal kills us.
     if (Has("--crash")) { signal(11, 0); kill(pid, 11); Thread.Sleep(Timeout.Infinite); }
     GC.KeepAlive(hog);
+    GC.KeepAlive(churnTimer);
     return int.Parse(Get("--exit-code") ?? "0");
 }
 
@@ -244,6 +248,7 @@ if (server is not null)
 }
 
 Thread.Sleep(Timeout.Infinite);
+GC.KeepAlive(churnTimer);
 return 0;
 
 void Write(string s) { var b = Encoding.UTF8.GetBytes(s); stdout.Write(b, 0, b.Length); }

@@ -99,7 +99,10 @@ public sealed class DotnetCounterSampler : IAsyncDisposable
                 // socket) or gone; then there is nothing left to watch in this run. If it lives on,
                 // something broke: try again, less and less often.
                 if (!File.Exists(socket) || Processes.ProcStat.ReadStartTime(_pid) != _startTime) return;
-                RuntimeLog.SessionFailed(_owner.Logger, _label, _pid, failure ?? "the session ended", (long)backoff.TotalMilliseconds);
+                // A clean end while the process is still there is most often its shutdown racing
+                // these checks: not worth a warning. A failure is.
+                if (failure is null) RuntimeLog.SessionEnded(_owner.Logger, _label, _pid, (long)backoff.TotalMilliseconds);
+                else RuntimeLog.SessionFailed(_owner.Logger, _label, _pid, failure, (long)backoff.TotalMilliseconds);
                 await Task.Delay(backoff, _owner.Time, stop).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _owner.Options.MaxRetryAfter.Ticks));
             }

@@ -15,4 +15,7 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(8004, LogLevel.Debug, "{Label} pid {Pid}: waiting for one of the {Max} .NET counter sessions to free up")]
     public static partial void WaitingForSlot(ILogger logger, string label, int pid, int max);
+
+    [LoggerMessage(8005, LogLevel.Debug, "{Label} pid {Pid}: .NET counter session ended while the process lives on; again in {DelayMs} ms")]
+    public static partial void SessionEnded(ILogger logger, string label, int pid, long delayMs);
 }
