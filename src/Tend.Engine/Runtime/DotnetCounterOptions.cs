@@ -10,10 +10,13 @@ namespace Tend.Runtime;
 /// </summary>
 public sealed record DotnetCounterOptions
 {
+    // One shared list, so that two default options compare equal (a record compares lists by reference).
+    private static readonly TimeSpan[] s_defaultLooks =
+        [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(30)];
+
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(5);
     public int MaxSessions { get; init; } = 64;
-    public IReadOnlyList<TimeSpan> LookAfter { get; init; } =
-        [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(30)];
+    public IReadOnlyList<TimeSpan> LookAfter { get; init; } = s_defaultLooks;
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
 
