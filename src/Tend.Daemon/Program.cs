@@ -92,7 +92,10 @@ builder.WebHost.ConfigureKestrel(k =>
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TendJsonContext.Default));
 
-await using var supervisor = new Supervisor(home, TimeProvider.System, loggers);
+await using var supervisor = new Supervisor(home, TimeProvider.System, loggers)
+{
+    DotnetCounters = Tend.Runtime.DotnetCounterOptions.FromEnvironment(Environment.GetEnvironmentVariable),
+};
 builder.Services.AddSingleton(supervisor);
 var metrics = new DaemonMetrics(supervisor);
 builder.Services.AddSingleton(metrics);

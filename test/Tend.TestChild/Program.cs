@@ -6,6 +6,9 @@
 //   --ignore-term       ignore SIGTERM (and SIGINT)
 //   --grandchild FILE   start a copy of ourselves (--sleep) in our process group, write its pid to FILE
 //   --alloc MB          allocate and touch MB mebibytes, and keep them
+//   --churn             keep the runtime busy from background threads: allocate garbage, throw and
+//                       catch exceptions, and contend for a lock, every few milliseconds (so .NET
+//                       runtime counters have something to count)
 //   --spew N            write N lines of 100 bytes to stdout, one write(2) per line
 //   --block             with --spew: write in 64 KiB blocks instead
 //   --partial TEXT      write TEXT with no newline (a partial last line)
@@ -41,7 +44,7 @@ for (int i = 0; i < args.Length; i++)
 {
     string a = args[i];
     bool isFlag = a is "--print-env" or "--ignore-term" or "--block" or "--crash" or "--sleep" or "--notify-stopping-on-term"
-        or "--serve-fd3";
+        or "--serve-fd3" or "--churn";
     opts[a] = isFlag ? null : (i + 1 < args.Length ? args[++i] : "");
 }
 
@@ -161,6 +164,28 @@ if (Get("--grandchild") is { } gcFile)
     File.WriteAllText(gcFile, gc.Id.ToString());
 }
 
+Timer? churnTimer = null;
+if (Has("--churn"))
+{
+    // And on the thread pool, so it has threads to count.
+    churnTimer = new Timer(_ => GC.KeepAlive(new byte[4096]), null, 0, 10);
+    var contended = new object();
+    for (int t = 0; t < 2; t++)
+    {
+        new Thread(() =>
+        {
+            while (true)
+            {
+                for (int i = 0; i < 64; i++) GC.KeepAlive(new byte[1024]);
+                try { throw new InvalidOperationException("churn"); }
+                catch (InvalidOperationException) { }
+                lock (contended) Thread.Sleep(2);
+                Thread.Sleep(1);
+            }
+        }) { IsBackground = true, Name = "churn" }.Start();
+    }
+}
+
 byte[]? hog = null;
 if (Get("--alloc") is { } mb)
 {
@@ -212,6 +237,7 @@ if (Get("--exit-after") is { } after && exitThisRun)
     // The runtime catches SIGSEGV for its own use; restore the default action so the signal kills us.
     if (Has("--crash")) { signal(11, 0); kill(pid, 11); Thread.Sleep(Timeout.Infinite); }
     GC.KeepAlive(hog);
+    GC.KeepAlive(churnTimer);
     return int.Parse(Get("--exit-code") ?? "0");
 }
 
@@ -222,6 +248,7 @@ if (server is not null)
 }
 
 Thread.Sleep(Timeout.Infinite);
+GC.KeepAlive(churnTimer);
 return 0;
 
 void Write(string s) { var b = Encoding.UTF8.GetBytes(s); stdout.Write(b, 0, b.Length); }

@@ -81,6 +81,7 @@ internal static class DescribeText
             Pair(text, "notify", $"{notify.Accepted.ToString(s_inv)} accepted, {notify.Malformed.ToString(s_inv)} malformed, {notify.Foreign.ToString(s_inv)} from other processes (ignored)");
             if (notify.LastWatchdogAt is { } ping) Pair(text, "last watchdog", Format.Timestamp(ping, zone));
         }
+        if (i.Dotnet is { } dotnet) Dotnet(text, dotnet, zone);
         if (i.Probes is { Count: > 0 } probes)
         {
             text.Append("  probes\n");
@@ -119,6 +120,19 @@ internal static class DescribeText
         int[] widths = headers.Select((h, c) => Math.Max(h.Length, rows.Max(r => r[c].Length))).ToArray();
         Columns(text, headers, widths);
         foreach (string[] row in rows) Columns(text, row, widths);
+    }
+
+    private static void Dotnet(StringBuilder text, DotnetCountersInfo d, TimeZoneInfo zone)
+    {
+        text.Append("  .NET runtime (sampled ").Append(Format.Timestamp(d.SampledAt, zone)).Append(")\n");
+        Pair(text, "  gc heap", Format.Memory(d.GcHeapBytes));
+        Pair(text, "  collections", $"gen0 {d.Gen0Collections.ToString(s_inv)}, gen1 {d.Gen1Collections.ToString(s_inv)}, gen2 {d.Gen2Collections.ToString(s_inv)}");
+        Pair(text, "  allocations", $"{Format.Memory((long)d.AllocationRateBytesPerSecond)}/s, {Format.Memory(d.AllocatedBytes)} in all");
+        Pair(text, "  time in gc", d.TimeInGcPercent.ToString("0.##", s_inv) + " %");
+        Pair(text, "  thread pool", $"{d.ThreadPoolThreads.ToString(s_inv)} threads, {d.ThreadPoolQueueLength.ToString(s_inv)} queued");
+        Pair(text, "  contentions", d.LockContentions.ToString(s_inv));
+        Pair(text, "  exceptions", d.Exceptions.ToString(s_inv));
+        Pair(text, "  working set", Format.Memory(d.WorkingSetBytes));
     }
 
     private static string Exit(int? code, string? signal) => (code, signal) switch

@@ -48,7 +48,29 @@ public sealed record InstanceDetail(
     IReadOnlyList<ExitRecord> RecentExits,
     string? StatusText = null,
     IReadOnlyList<ProbeInfo>? Probes = null,
-    NotifyInfo? Notify = null);
+    NotifyInfo? Notify = null,
+    DotnetCountersInfo? Dotnet = null);
+
+/// <summary>
+/// A .NET instance's runtime counters, read by the daemon over the diagnostics IPC (docs/metrics.md,
+/// ".NET runtime counters"). Null for an instance that is not .NET, not running, or not sampled yet.
+/// Gauges are the last interval's; the collection, allocation, contention and exception figures are
+/// totals since Tend began watching this run. SampledAt tells how fresh they are.
+/// </summary>
+public sealed record DotnetCountersInfo(
+    DateTimeOffset SampledAt,
+    long GcHeapBytes,
+    long Gen0Collections,
+    long Gen1Collections,
+    long Gen2Collections,
+    double AllocationRateBytesPerSecond,
+    long AllocatedBytes,
+    double TimeInGcPercent,
+    long ThreadPoolThreads,
+    long ThreadPoolQueueLength,
+    long LockContentions,
+    long Exceptions,
+    long WorkingSetBytes);
 
 /// <summary>
 /// A probe of an instance's current run, for describe. Role is "ready" or "live"; Passing is the
@@ -202,6 +224,7 @@ public sealed record AppHistory(string Name, long ResolutionMs, IReadOnlyList<Re
     WriteIndented = false)]
 [JsonSerializable(typeof(InstanceInfo[]))]
 [JsonSerializable(typeof(AppInfo))]
+[JsonSerializable(typeof(DotnetCountersInfo))]
 [JsonSerializable(typeof(StartRequest))]
 [JsonSerializable(typeof(TargetRequest))]
 [JsonSerializable(typeof(SignalRequest))]

@@ -41,6 +41,7 @@ public static class TendMetrics
         WriteApps(w, supervisor, apps);
         WriteLogs(w, rows);
         WriteProbes(w, rows);
+        WriteDotnet(w, rows);
         WriteRollouts(w, apps);
         WriteProcess(w);
         extra?.Invoke(w);
@@ -155,6 +156,49 @@ public static class TendMetrics
     {
         double sum = h.CopyTo(counts);
         w.Histogram(h.Bounds, counts, sum, ("app", r.App), ("instance_number", r.Number), ("role", role));
+    }
+
+    /// <summary>.NET runtime counters: only instances with a live sample (a .NET process being watched) have these series.</summary>
+    private static void WriteDotnet(PrometheusWriter w, List<Row> rows)
+    {
+        var live = new List<(Row Row, Runtime.DotnetCounters C)>();
+        foreach (Row r in rows)
+            if (r.Info.Pid is not null && r.Instance.DotnetCounters is { } c) live.Add((r, c));
+
+        w.Family("tend_dotnet_gc_heap_bytes", MetricType.Gauge, ".NET: bytes thought to be allocated on the GC heap (gc-heap-size).");
+        foreach (var (r, c) in live) w.Sample(c.GcHeapBytes, ("app", r.App), ("instance_number", r.Number));
+
+        w.Family("tend_dotnet_gc_collections_total", MetricType.Counter, ".NET: garbage collections by generation (gen0, gen1, gen2), since Tend began watching the run.");
+        foreach (var (r, c) in live)
+        {
+            w.Sample(c.Gen0Collections, ("app", r.App), ("instance_number", r.Number), ("generation", "gen0"));
+            w.Sample(c.Gen1Collections, ("app", r.App), ("instance_number", r.Number), ("generation", "gen1"));
+            w.Sample(c.Gen2Collections, ("app", r.App), ("instance_number", r.Number), ("generation", "gen2"));
+        }
+
+        w.Family("tend_dotnet_gc_allocated_bytes_total", MetricType.Counter, ".NET: bytes allocated on the GC heap since Tend began watching the run; rate() of it is the allocation rate.");
+        foreach (var (r, c) in live) w.Sample(c.AllocatedBytes, ("app", r.App), ("instance_number", r.Number));
+
+        w.Family("tend_dotnet_gc_pause_time_ratio", MetricType.Gauge, ".NET: share of time spent in GC, 0 to 1, as of the last GC (time-in-gc).");
+        foreach (var (r, c) in live) w.Sample(c.TimeInGcPercent / 100, ("app", r.App), ("instance_number", r.Number));
+
+        w.Family("tend_dotnet_threadpool_threads", MetricType.Gauge, ".NET: thread-pool threads.");
+        foreach (var (r, c) in live) w.Sample(c.ThreadPoolThreads, ("app", r.App), ("instance_number", r.Number));
+
+        w.Family("tend_dotnet_threadpool_queue_length", MetricType.Gauge, ".NET: work items queued to the thread pool, not yet started.");
+        foreach (var (r, c) in live) w.Sample(c.ThreadPoolQueueLength, ("app", r.App), ("instance_number", r.Number));
+
+        w.Family("tend_dotnet_lock_contentions_total", MetricType.Counter, ".NET: times a thread had to wait for a Monitor lock, since Tend began watching the run.");
+        foreach (var (r, c) in live) w.Sample(c.LockContentions, ("app", r.App), ("instance_number", r.Number));
+
+        w.Family("tend_dotnet_exceptions_total", MetricType.Counter, ".NET: exceptions thrown, since Tend began watching the run.");
+        foreach (var (r, c) in live) w.Sample(c.Exceptions, ("app", r.App), ("instance_number", r.Number));
+
+        w.Family("tend_dotnet_working_set_bytes", MetricType.Gauge, ".NET: the process's working set, as the runtime reports it.");
+        foreach (var (r, c) in live) w.Sample(c.WorkingSetBytes, ("app", r.App), ("instance_number", r.Number));
+
+        w.Family("tend_dotnet_last_sample_time_seconds", MetricType.Gauge, ".NET: when the runtime last reported its counters, in seconds since the Unix epoch.");
+        foreach (var (r, c) in live) w.Sample(c.SampledAt.ToUnixTimeMilliseconds() / 1000.0, ("app", r.App), ("instance_number", r.Number));
     }
 
     private static void WriteRollouts(PrometheusWriter w, IReadOnlyList<App> apps)

@@ -93,6 +93,9 @@ public sealed class App
     /// <summary>Where instances get their NOTIFY_SOCKET (made on first use).</summary>
     internal Func<Health.NotifyHub>? NotifyHub { get; init; }
 
+    /// <summary>Reads .NET instances' runtime counters; null when the host turned that off (`tend run`).</summary>
+    internal Runtime.DotnetCounterWatcher? DotnetCounters { get; init; }
+
     /// <summary>The app is gone: give back what its instances hold beyond a run (their notify sockets).</summary>
     internal void Release()
     {

@@ -51,6 +51,7 @@ public sealed class Instance : IHealthSink
     private InstanceHealth? _health;
     private TaskCompletionSource<RunFailure>? _failRun;
     private NotifyEndpoint? _notify;
+    private Runtime.DotnetCounters? _dotnet; // the live run's last .NET counter snapshot
     // Reset while a spawn is between posix_spawn and the new pid being published. A child can send
     // READY=1 before posix_spawn has even returned to us; the notify thread waits for the pid
     // rather than judge the datagram foreign.
@@ -73,6 +74,9 @@ public sealed class Instance : IHealthSink
 
     /// <summary>When the live run was spawned; null when none is live.</summary>
     public DateTimeOffset? LiveSince { get { lock (_gate) return _pid is null ? null : _startedAt; } }
+
+    /// <summary>The live run's .NET runtime counters; null when it is not .NET, not sampled yet, or not running.</summary>
+    public Runtime.DotnetCounters? DotnetCounters { get { lock (_gate) return _dotnet; } }
 
     /// <summary>How the last run ended; null before the first exit.</summary>
     public ExitStatus? LastExit { get { lock (_gate) return _lastExit; } }
@@ -193,6 +197,15 @@ public sealed class Instance : IHealthSink
         RequestInPlaceRestart($"max_memory: {memoryBytes} bytes > {limit.Value}");
     }
 
+    /// <summary>A new .NET counter snapshot of run <paramref name="pid"/>; dropped once that run is over.</summary>
+    private void OnDotnetCounters(int pid, Runtime.DotnetCounters counters)
+    {
+        lock (_gate)
+        {
+            if (_pid == pid && _status is InstanceStatus.Online or InstanceStatus.Stopping) _dotnet = counters;
+        }
+    }
+
     private void RequestInPlaceRestart(string reason)
     {
         TaskCompletionSource<string>? request;
@@ -218,7 +231,8 @@ public sealed class Instance : IHealthSink
                 _startedAt, _tracker.UnstableRuns, _statusReason, _lastRestartReason, OutLogPath, ErrLogPath,
                 _droppedBefore + (_outLog?.DroppedLines ?? 0) + (_errLog?.DroppedLines ?? 0), [.. _recentExits],
                 _statusText, _health?.Describe(),
-                _notify is { } n ? new NotifyInfo(n.Path, n.Accepted, n.Malformed, n.Foreign, _health?.LastWatchdogAt) : null);
+                _notify is { } n ? new NotifyInfo(n.Path, n.Accepted, n.Malformed, n.Foreign, _health?.LastWatchdogAt) : null,
+                _dotnet?.ToInfo());
         }
     }
 
@@ -352,6 +366,7 @@ public sealed class Instance : IHealthSink
             _child = null;
             _cpuPercent = 0;
             _memoryBytes = 0;
+            _dotnet = null;
         }
         _app.Changed();
         this.EventFinal(status, reason);
@@ -410,11 +425,14 @@ public sealed class Instance : IHealthSink
             _overMemorySamples = 0;
             _outLog = outLog;
             _errLog = errLog;
+            _dotnet = null;
         }
         _published.Set();
         _app.Changed();
         this.EventOnline(child.Pid, health.ReadyOnSpawn);
         health.Start(outLog, errLog);
+        int pid = child.Pid;
+        Runtime.DotnetCounterSampler? dotnet = _app.DotnetCounters?.Watch(Label, pid, child.StartTime, c => OnDotnetCounters(pid, c));
         _launched.TrySetResult();
 
         var stopRequested = Task.Delay(Timeout.Infinite, stop);
@@ -442,8 +460,10 @@ public sealed class Instance : IHealthSink
             reason = byUser ? "stopped" : failure?.Reason ?? inPlace!;
         }
         TimeSpan uptime = _time.GetElapsedTime(launchedAt);
-        lock (_gate) { _health = null; _failRun = null; }
+        lock (_gate) { _health = null; _failRun = null; _dotnet = null; }
         await health.DisposeAsync().ConfigureAwait(false);
+        // After the exit: the session's stream has ended with the process, so this is quick.
+        if (dotnet is not null) await dotnet.DisposeAsync().ConfigureAwait(false);
 
         // The pipes reach EOF once every writer is gone; the group is killed on exit, so this is
         // quick. A grandchild that left our process group may hold them open: don't wait on it forever.
@@ -476,6 +496,7 @@ public sealed class Instance : IHealthSink
             _restartRequest = null;
             _cpuPercent = 0;
             _memoryBytes = 0;
+            _dotnet = null;
             _recentExits.Enqueue(new ExitRecord(_time.GetUtcNow(), pid, exit.Code,
                 exit.Signal is int s ? Signals.Name(s) : null, (long)uptime.TotalMilliseconds, reason));
             while (_recentExits.Count > RecentExitsKept) _recentExits.Dequeue();

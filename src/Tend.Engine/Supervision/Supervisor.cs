@@ -22,6 +22,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     private readonly StateSaver? _saver;
     private int _nextId;
     private Health.NotifyHub? _notifyHub;
+    private Runtime.DotnetCounterWatcher? _dotnet;
 
     /// <param name="home">TEND_HOME: logs go under it, and state.json when <paramref name="persist"/>.</param>
     /// <param name="persist">False for `tend run` (a container's PID 1 keeps no state between runs).</param>
@@ -48,6 +49,18 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     /// <summary>Copy every instance's output to this process's stdout/stderr (`tend run`).</summary>
     public bool EchoOutput { get; init; }
+
+    /// <summary>
+    /// Read the runtime counters of instances that are .NET processes (docs/metrics.md); null, the
+    /// default, for none. The daemon turns it on; `tend run` leaves it off to stay light.
+    /// </summary>
+    public Runtime.DotnetCounterOptions? DotnetCounters
+    {
+        get => _dotnet?.Options;
+        init => _dotnet = value is null ? null : new Runtime.DotnetCounterWatcher(value, _time, _logger);
+    }
+
+    internal Runtime.DotnetCounterWatcher? DotnetCounterWatcher => _dotnet;
 
     /// <summary>
     /// Restore the declared state after a daemon (re)start. Instances the previous daemon left
@@ -382,7 +395,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         }
         var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request(), listeners)
         {
-            EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, ListenError = listenError, Events = Events,
+            EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, DotnetCounters = _dotnet, ListenError = listenError, Events = Events,
         };
         lock (_gate) _apps.Add(app);
         _saver?.Request();

@@ -50,7 +50,7 @@ public sealed class MetricsTests : IAsyncLifetime
         return ping.HealthUrl!.TrimEnd('/');
     }
 
-    private static async Task<string> ScrapeAsync(string url)
+    internal static async Task<string> ScrapeAsync(string url)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using HttpResponseMessage response = await http.GetAsync(url + "/metrics");
@@ -60,7 +60,7 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     /// <summary>The value of the one sample of <paramref name="name"/> carrying all <paramref name="labels"/>; null when none.</summary>
-    private static double? Value(string exposition, string name, params string[] labels)
+    internal static double? Value(string exposition, string name, params string[] labels)
     {
         var found = exposition.Split('\n')
             .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
@@ -220,7 +220,7 @@ public sealed class MetricsTests : IAsyncLifetime
 
 
     /// <summary>The path of <paramref name="program"/> on PATH; fails the test (never skips it) when missing.</summary>
-    private static string Require(string program)
+    internal static string Require(string program)
     {
         foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -231,7 +231,7 @@ public sealed class MetricsTests : IAsyncLifetime
         return "";
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, string[] args, string stdin)
+    internal static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, string[] args, string stdin)
     {
         var psi = new ProcessStartInfo(program)
         {

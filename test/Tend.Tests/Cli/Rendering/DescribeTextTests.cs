@@ -35,6 +35,35 @@ public sealed class DescribeTextTests
         ]);
 
     [Fact]
+    public void Render_DotnetInstance_ShowsItsRuntimeCounters()
+    {
+        AppInfo sample = SampleApp();
+        InstanceDetail first = sample.Instances[0] with
+        {
+            Dotnet = new DotnetCountersInfo(new DateTimeOffset(2025, 3, 4, 5, 6, 9, TimeSpan.Zero), GcHeapBytes: 12 * 1024 * 1024,
+                Gen0Collections: 40, Gen1Collections: 3, Gen2Collections: 1, AllocationRateBytesPerSecond: 2 * 1024 * 1024,
+                AllocatedBytes: 300L * 1024 * 1024, TimeInGcPercent: 0.25, ThreadPoolThreads: 4, ThreadPoolQueueLength: 0,
+                LockContentions: 7, Exceptions: 12, WorkingSetBytes: 64 * 1024 * 1024),
+        };
+
+        string text = DescribeText.Render(sample with { Instances = [first, sample.Instances[1]] }, new Dictionary<string, string>(), TimeZoneInfo.Utc, color: false);
+
+        Assert.Contains("""
+              .NET runtime (sampled 2025-03-04 05:06:09)
+                gc heap       12.0mb
+                collections   gen0 40, gen1 3, gen2 1
+                allocations   2.0mb/s, 300.0mb in all
+                time in gc    0.25 %
+                thread pool   4 threads, 0 queued
+                contentions   7
+                exceptions    12
+                working set   64.0mb
+            """, text);
+        // Only the instance that has counters shows the section.
+        Assert.Single(text.Split(".NET runtime").Skip(1));
+    }
+
+    [Fact]
     public void Render_AppInATree_ShowsItsSupervisorsAndDependencies()
     {
         AppInfo app = SampleApp() with { Supervisors = ["root", "backend"], DependsOn = ["db (ready)", "migrate (completed)"] };
