@@ -107,39 +107,36 @@ public sealed class DashboardPageTests(BrowserFixture browser)
     }
 
     [Fact]
-    public async Task Details_DotnetCounters_ShownAsAKeyValueTableWhenPresent()
+    public async Task Details_DotnetCounters_ShownForADotnetInstance_NotForAnotherProgram()
     {
-        // The runtime-counter sampler adds an optional "dotnet" object (flat numbers and sampled_at)
-        // to each instance of describe. The page shows whatever it holds; until the sampler is in
-        // the daemon, the daemon's real answer gets such an object added on its way to the page.
-        await using var daemon = await DashboardDaemon.StartAsync();
+        // web is the .NET test child: the daemon reads its runtime counters over the diagnostics
+        // IPC. sleeper is /bin/sleep, which has none.
+        const string config = """
+            apps:
+              web:
+                cmd: {child}
+                args: [--sleep]
+              sleeper:
+                cmd: /bin/sleep
+                args: ["1000"]
+            """;
+        await using var daemon = await DashboardDaemon.StartAsync(config);
+        await Eventually.ReturnsAsync(async () => (await daemon.Home.RunAsync(["describe", "web", "--json"])).Stdout,
+            json => json.Contains("\"dotnet\"", StringComparison.Ordinal) && json.Contains("\"gc_heap_bytes\"", StringComparison.Ordinal),
+            "web's first runtime counters sample", TimeSpan.FromSeconds(60));
         (IBrowserContext context, IPage page) = await browser.NewPageAsync();
         await using var _ = context;
-        await page.RouteAsync("**/v1/apps/web", async route =>
-        {
-            IAPIResponse real = await route.FetchAsync();
-            var app = System.Text.Json.Nodes.JsonNode.Parse(await real.TextAsync())!;
-            foreach (var instance in app["instances"]!.AsArray())
-                instance!["dotnet"] = new System.Text.Json.Nodes.JsonObject
-                {
-                    ["gc_heap_size_bytes"] = 52_428_800,
-                    ["gen0_collections"] = 17,
-                    ["threadpool_queue_length"] = 3,
-                    ["sampled_at"] = DateTimeOffset.UtcNow.ToString("O"),
-                };
-            await route.FulfillAsync(new RouteFulfillOptions { Response = real, Body = app.ToJsonString() });
-        });
         await page.GotoAsync(daemon.Url + "/");
 
         await Row(page, "web", 0).Locator("td.name a").ClickAsync();
         ILocator counters = page.Locator("#dotnet-0");
-        await Expect(counters.Locator("tr", new() { HasText = "gc heap size bytes" })).ToContainTextAsync("50 MB");
-        await Expect(counters.Locator("tr", new() { HasText = "gen0 collections" })).ToContainTextAsync("17");
-        await Expect(counters.Locator("tr", new() { HasText = "threadpool queue length" })).ToContainTextAsync("3");
         await Expect(page.Locator("#details-body")).ToContainTextAsync(".NET runtime (sampled");
-        // And without the object (worker, not intercepted) there is no such table.
-        await Row(page, "worker", 0).Locator("td.name a").ClickAsync();
-        await Expect(page.Locator("#details-title")).ToHaveTextAsync("worker");
+        await Expect(counters.Locator("tr", new() { HasText = "gc heap bytes" })).ToContainTextAsync("B");
+        await Expect(counters.Locator("tr", new() { HasText = "thread pool threads" })).ToBeVisibleAsync();
+        await Expect(counters.Locator("tr", new() { HasText = "gen0 collections" })).ToBeVisibleAsync();
+
+        await Row(page, "sleeper", 0).Locator("td.name a").ClickAsync();
+        await Expect(page.Locator("#details-title")).ToHaveTextAsync("sleeper");
         await Expect(page.Locator("#details-body")).Not.ToContainTextAsync(".NET runtime");
     }
 
