@@ -398,7 +398,7 @@
           el('td', null, p.last_at ? clock(p.last_at) : '–'),
           el('td', { class: 'num' }, p.last_latency_ms === null ? '–' : p.last_latency_ms.toFixed(1) + ' ms'),
           el('td', { class: 'num' }, `${p.failures}/${p.checks}`),
-          el('td', { class: 'muted' }, p.last_detail ?? ''))))));
+          el('td', { class: 'muted detail' }, p.last_detail ?? ''))))));
       if (i.recent_exits?.length) blocks.push(el('h4', null, 'Last exits'), el('table', { class: 'grid exits' },
         el('thead', null, el('tr', null, ['time', 'pid', 'exit', 'uptime', 'cause'].map(h => el('th', null, h)))),
         el('tbody', null, [...i.recent_exits].reverse().map(x => el('tr', null,
