@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Tend.Api;
 using Tend.Dashboard.Tests.Support;
@@ -138,6 +139,50 @@ public sealed class DashboardPageTests(BrowserFixture browser)
         await Row(page, "sleeper", 0).Locator("td.name a").ClickAsync();
         await Expect(page.Locator("#details-title")).ToHaveTextAsync("sleeper");
         await Expect(page.Locator("#details-body")).Not.ToContainTextAsync(".NET runtime");
+    }
+
+    [Fact]
+    public async Task Details_ProbeRecentChecks_ShownAsMarksWithAFailedOne()
+    {
+        // An exec readiness probe on a file the test creates: it fails until then. interval 1h: after
+        // the first pass the next check is an hour away, so the marks the page shows are settled.
+        string dir = Directory.CreateTempSubdirectory("tend-probe-marks-").FullName;
+        string flag = Path.Combine(dir, "ready.flag");
+        try
+        {
+            string config = $$"""
+                apps:
+                  probed:
+                    cmd: {child}
+                    args: [--sleep]
+                    ready: { exec: "test -e {{flag}}", interval: 1h }
+                """;
+            await using var daemon = await DashboardDaemon.StartAsync(config);
+            await Eventually.ReturnsAsync(async () => (await daemon.Home.DescribeAsync("probed")).Instances.Single().Probes!.Single(),
+                p => p.Recent is { } r && r.Count(c => !c.Success) >= 2, "two failed readiness checks");
+            await File.WriteAllTextAsync(flag, "");
+            await daemon.Home.WaitForAsync(l => l.Single().Ready, "probed ready once the file exists");
+            IReadOnlyList<ProbeCheck> recent = (await daemon.Home.DescribeAsync("probed")).Instances.Single().Probes!.Single().Recent!;
+            (IBrowserContext context, IPage page) = await browser.NewPageAsync();
+            await using var _ = context;
+            await page.GotoAsync(daemon.Url + "/");
+
+            await Row(page, "probed", 0).Locator("td.name a").ClickAsync();
+
+            ILocator probe = page.Locator("#details-body table.probes tr[data-role=ready]");
+            await Expect(probe.Locator(".mark")).ToHaveCountAsync(recent.Count);
+            await Expect(probe.Locator(".mark.fail")).ToHaveCountAsync(recent.Count - 1);
+            await Expect(probe.Locator(".mark.ok")).ToHaveCountAsync(1);
+            await Expect(probe.Locator(".mark").Last).ToHaveClassAsync("mark ok"); // newest on the right
+            await Expect(probe.Locator(".mark.fail").First).ToHaveAttributeAsync("title", new Regex(@"^\d\d:\d\d:\d\d · failed · \d+\.\d ms · exit code 1$"));
+            await Expect(probe.Locator(".mark.ok")).ToHaveAttributeAsync("title", new Regex(@" · passed · \d+\.\d ms · exit code 0$"));
+            await Expect(probe.Locator(".marks")).ToHaveAttributeAsync("title", $"last {recent.Count} checks, {recent.Count - 1} failed");
+            await Expect(probe.Locator("svg.spark polyline")).ToHaveCountAsync(1);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

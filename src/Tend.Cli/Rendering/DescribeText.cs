@@ -100,6 +100,10 @@ internal static class DescribeText
             int[] probeWidths = probeHeaders.Select((h, c) => Math.Max(h.Length, probeRows.Max(r => r[c].Length))).ToArray();
             Columns(text, probeHeaders, probeWidths);
             foreach (string[] row in probeRows) Columns(text, row, probeWidths);
+            foreach (ProbeInfo p in probes)
+            {
+                if (p.Recent is { Count: > 0 } recent) Recent(text, p.Role.PadRight(probeWidths[0] + 2), recent, zone, color);
+            }
         }
 
         if (i.RecentExits.Count == 0)
@@ -120,6 +124,38 @@ internal static class DescribeText
         int[] widths = headers.Select((h, c) => Math.Max(h.Length, rows.Max(r => r[c].Length))).ToArray();
         Columns(text, headers, widths);
         foreach (string[] row in rows) Columns(text, row, widths);
+    }
+
+    /// <summary>
+    /// "ready  recent: ✓✓✗✓ (last 4, 1 failed; newest failure 2025-03-04 05:06:08 HTTP 503)", newest
+    /// mark on the right. No ASCII fallback: the renderer already writes UTF-8 ("›", "—") everywhere.
+    /// </summary>
+    private static void Recent(StringBuilder text, string role, IReadOnlyList<ProbeCheck> recent, TimeZoneInfo zone, bool color)
+    {
+        text.Append("    ").Append(role).Append("recent: ");
+        int failed = 0;
+        ProbeCheck? newestFailure = null;
+        for (int start = 0; start < recent.Count;)
+        {
+            // One colour escape per run of equal marks, not per mark.
+            bool success = recent[start].Success;
+            int end = start;
+            while (end < recent.Count && recent[end].Success == success) end++;
+            text.Append(Ansi.Paint(new string(success ? '✓' : '✗', end - start), success ? Ansi.Green : Ansi.Red, color));
+            if (!success)
+            {
+                failed += end - start;
+                newestFailure = recent[end - 1];
+            }
+            start = end;
+        }
+        text.Append(" (last ").Append(recent.Count.ToString(s_inv)).Append(", ").Append(failed.ToString(s_inv)).Append(" failed");
+        if (newestFailure is { } f)
+        {
+            text.Append("; newest failure ").Append(Format.Timestamp(f.At, zone));
+            if (f.Detail is { } detail) text.Append(' ').Append(detail);
+        }
+        text.Append(")\n");
     }
 
     private static void Dotnet(StringBuilder text, DotnetCountersInfo d, TimeZoneInfo zone)

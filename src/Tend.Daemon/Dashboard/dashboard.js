@@ -390,14 +390,15 @@
       ]);
       const blocks = [rows];
       if (i.probes?.length) blocks.push(el('h4', null, 'Probes'), el('table', { class: 'grid probes' },
-        el('thead', null, el('tr', null, ['role', 'check', 'state', 'last', 'latency', 'failures', 'detail'].map(h => el('th', null, h)))),
-        el('tbody', null, i.probes.map(p => el('tr', null,
+        el('thead', null, el('tr', null, ['role', 'check', 'state', 'recent', 'last', 'latency', 'failures', 'detail'].map(h => el('th', null, h)))),
+        el('tbody', null, i.probes.map(p => el('tr', { dataset: { role: p.role } },
           el('td', null, p.role), el('td', { class: 'mono' }, p.check),
           el('td', null, el('span', { class: 'badge s-' + (p.passing ? 'online' : 'errored') }, p.passing ? 'passing' : 'failing')),
+          el('td', { class: 'recent' }, recentChecks(p.recent)),
           el('td', null, p.last_at ? clock(p.last_at) : '–'),
           el('td', { class: 'num' }, p.last_latency_ms === null ? '–' : p.last_latency_ms.toFixed(1) + ' ms'),
           el('td', { class: 'num' }, `${p.failures}/${p.checks}`),
-          el('td', { class: 'muted' }, p.last_detail ?? ''))))));
+          el('td', { class: 'muted detail' }, p.last_detail ?? ''))))));
       if (i.recent_exits?.length) blocks.push(el('h4', null, 'Last exits'), el('table', { class: 'grid exits' },
         el('thead', null, el('tr', null, ['time', 'pid', 'exit', 'uptime', 'cause'].map(h => el('th', null, h)))),
         el('tbody', null, [...i.recent_exits].reverse().map(x => el('tr', null,
@@ -414,6 +415,34 @@
       parts.push(section(`${app.name}#${i.instance}`, blocks, i.probes?.length > 0 || i.recent_exits?.length > 0 || !!i.dotnet));
     }
     $('details-body').replaceChildren(...parts);
+  }
+  // A probe's last checks (up to 30, oldest first from the daemon): one mark per check, newest on
+  // the right, each with its time, latency and detail as a tooltip; then the latency as a sparkline.
+  function recentChecks(recent) {
+    if (!recent?.length) return el('span', { class: 'muted' }, '–');
+    const failed = recent.filter(c => !c.success).length;
+    const marks = el('span', { class: 'marks', title: `last ${recent.length} checks, ${failed} failed` }, recent.map(c =>
+      el('span', {
+        class: 'mark ' + (c.success ? 'ok' : 'fail'),
+        title: `${clock(c.at)} · ${c.success ? 'passed' : 'failed'} · ${c.latency_ms.toFixed(1)} ms` + (c.detail ? ' · ' + c.detail : ''),
+      })));
+    return el('span', { class: 'probe-recent' }, marks, latencySpark(recent));
+  }
+  function latencySpark(recent) {
+    const W = 60, H = 14;
+    const max = Math.max(...recent.map(c => c.latency_ms));
+    const s = svg('svg', { class: 'spark', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img' });
+    const title = svg('title');
+    title.textContent = `latency, max ${max.toFixed(1)} ms`;
+    s.append(title);
+    if (recent.length < 2 || max <= 0) return s;
+    const x = k => (k / (recent.length - 1)) * W;
+    const y = v => H - 1 - (v / max) * (H - 2);
+    s.append(svg('polyline', {
+      class: 'spark-line', 'vector-effect': 'non-scaling-stroke',
+      points: recent.map((c, k) => `${x(k).toFixed(1)},${y(c.latency_ms).toFixed(1)}`).join(' '),
+    }));
+    return s;
   }
   function counter(key, v) {
     if (typeof v !== 'number') return v === null ? '–' : String(v);

@@ -74,7 +74,8 @@ public sealed record DotnetCountersInfo(
 
 /// <summary>
 /// A probe of an instance's current run, for describe. Role is "ready" or "live"; Passing is the
-/// state after thresholds, LastSuccess the newest check alone.
+/// state after thresholds, LastSuccess the newest check alone. Recent holds the run's last checks
+/// (up to 30), oldest first.
 /// </summary>
 public sealed record ProbeInfo(
     string Role,
@@ -86,7 +87,19 @@ public sealed record ProbeInfo(
     string? LastDetail,
     int ConsecutiveFailures,
     long Checks,
-    long Failures);
+    long Failures,
+    IReadOnlyList<ProbeCheck>? Recent = null);
+
+/// <summary>
+/// One check in <see cref="ProbeInfo.Recent"/>. Detail is the probe's text for a failure or for a
+/// success whose text differs from the check before it; otherwise it is left out of the JSON, so thirty
+/// identical "HTTP 200" do not fill the answer.
+/// </summary>
+public sealed record ProbeCheck(
+    DateTimeOffset At,
+    bool Success,
+    double LatencyMs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail = null);
 
 /// <summary>An instance's NOTIFY_SOCKET: datagrams taken, and those ignored as malformed or from another process.</summary>
 public sealed record NotifyInfo(string Socket, long Accepted, long Malformed, long Foreign, DateTimeOffset? LastWatchdogAt);
@@ -225,6 +238,7 @@ public sealed record AppHistory(string Name, long ResolutionMs, IReadOnlyList<Re
 [JsonSerializable(typeof(InstanceInfo[]))]
 [JsonSerializable(typeof(AppInfo))]
 [JsonSerializable(typeof(DotnetCountersInfo))]
+[JsonSerializable(typeof(ProbeCheck))]
 [JsonSerializable(typeof(StartRequest))]
 [JsonSerializable(typeof(TargetRequest))]
 [JsonSerializable(typeof(SignalRequest))]

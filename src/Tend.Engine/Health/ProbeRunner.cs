@@ -32,6 +32,7 @@ public sealed partial class ProbeRunner : IAsyncDisposable
     private readonly Action<ProbeRunner, bool> _onStateChanged;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
+    private readonly ProbeHistory _history = new();
     private Task? _loop;
     private Task? _abandoned;
     private int _disposed;
@@ -78,6 +79,9 @@ public sealed partial class ProbeRunner : IAsyncDisposable
     public int ConsecutiveSuccesses { get { lock (_gate) return _consecutiveSuccesses; } }
     public long Checks { get { lock (_gate) return _checks; } }
     public long Failures { get { lock (_gate) return _failures; } }
+
+    /// <summary>The last <see cref="ProbeHistory.DefaultCapacity"/> checks of this runner, oldest first.</summary>
+    public ProbeCheckEntry[] Recent() { lock (_gate) return _history.Snapshot(); }
 
     /// <summary>Starts the loop. Once only.</summary>
     public void Start()
@@ -184,6 +188,7 @@ public sealed partial class ProbeRunner : IAsyncDisposable
         {
             _last = result;
             _lastAt = _time.GetUtcNow();
+            _history.Add(_lastAt.Value, result);
             _checks++;
             if (result.Success)
             {

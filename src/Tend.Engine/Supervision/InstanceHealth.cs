@@ -138,7 +138,7 @@ internal sealed class InstanceHealth : IAsyncDisposable
         if (message.Stopping) _sink.OnStopping();
     }
 
-    /// <summary>What describe shows: the probes' last results and the watchdog.</summary>
+    /// <summary>What describe shows: the probes' last results, their recent checks, and the watchdog.</summary>
     public IReadOnlyList<ProbeInfo> Describe()
     {
         var probes = new List<ProbeInfo>(2);
@@ -152,9 +152,16 @@ internal sealed class InstanceHealth : IAsyncDisposable
     private static ProbeInfo Describe(string role, ProbeSpec spec, ProbeRunner runner)
     {
         ProbeResult? last = runner.Last;
+        ProbeCheckEntry[] recent = runner.Recent();
+        var checks = new ProbeCheck[recent.Length];
+        for (int i = 0; i < recent.Length; i++)
+        {
+            ProbeCheckEntry e = recent[i];
+            checks[i] = new ProbeCheck(e.At, e.Success, Math.Round(e.Latency.TotalMilliseconds, 1), e.Detail);
+        }
         return new ProbeInfo(role, spec.Describe(), runner.Passing, runner.LastAt, last?.Success,
             last is { } l ? Math.Round(l.Latency.TotalMilliseconds, 1) : null, last?.Detail,
-            runner.ConsecutiveFailures, runner.Checks, runner.Failures);
+            runner.ConsecutiveFailures, runner.Checks, runner.Failures, checks);
     }
 
     private void OnReadyProbe(ProbeRunner runner, bool passing)

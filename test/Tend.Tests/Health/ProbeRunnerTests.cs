@@ -110,6 +110,23 @@ public sealed class ProbeRunnerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Runner_Recent_KeepsEachCheckWithItsClockTime()
+    {
+        var probe = ScriptedProbe.Sequence(s_ok, s_bad, s_ok);
+        var runner = Start(Spec(), probe, initiallyPassing: true);
+
+        await SettledAsync(1);
+        DateTimeOffset first = _time.GetUtcNow();
+        await NextCheckAsync(2);
+        await NextCheckAsync(3);
+
+        ProbeCheckEntry[] recent = runner.Recent();
+        Assert.Equal([true, false, true], recent.Select(e => e.Success));
+        Assert.Equal(["ok", "bad", "ok"], recent.Select(e => e.Detail)); // each differs from the one before
+        Assert.Equal([first, first + Spec().Interval, first + 2 * Spec().Interval], recent.Select(e => e.At));
+    }
+
+    [Fact]
     public async Task Runner_Callback_OnlyOnFlips()
     {
         var probe = ScriptedProbe.Sequence(s_ok, s_ok, s_bad, s_bad, s_ok, s_ok);

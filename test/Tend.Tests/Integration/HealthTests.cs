@@ -142,6 +142,42 @@ public sealed class HealthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Describe_ProbeRecent_CarriesTheFailedChecksThenThePass()
+    {
+        // interval 1h: the ready probe checks every 500 ms until it first passes, then not again for an
+        // hour, so the history the test reads is settled: a few 503s, then one 200.
+        await using var server = new TestHttpServer();
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+                ready: {"{"} http: "{server.Url}health", interval: 1h {"}"}
+            """);
+        server.Status = 503;
+
+        await _home.OkAsync("start", config);
+        await Eventually.TrueAsync(() => server.Requests >= 3, "three failed readiness checks");
+        server.Status = 200;
+        await _home.WaitForAsync(l => Web(l).Ready, "ready once the probe answers 200");
+
+        ProbeInfo probe = (await _home.DescribeAsync("web")).Instances.Single().Probes!.Single();
+        IReadOnlyList<ProbeCheck> recent = probe.Recent!;
+        Assert.Equal(Math.Min(probe.Checks, 30), recent.Count);
+        Assert.True(recent.Count >= 4, $"{recent.Count} checks kept");
+        Assert.Equal(new ProbeCheck(recent[^1].At, true, recent[^1].LatencyMs, "HTTP 200"), recent[^1]);
+        Assert.All(recent.Take(recent.Count - 1), c => Assert.Equal((false, "HTTP 503"), (c.Success, c.Detail)));
+        Assert.Equal(recent.Select(c => c.At).Order(), recent.Select(c => c.At));
+        Assert.Equal(probe.LastAt, recent[^1].At);
+
+        CliResult json = await _home.OkAsync("describe", "web", "--json");
+        Assert.Contains("\"recent\":[{\"at\":", json.Stdout);
+        CliResult text = await _home.OkAsync("describe", "web");
+        Assert.Contains($"ready  recent: {new string('✗', recent.Count - 1)}✓ (last {recent.Count}, {recent.Count - 1} failed; newest failure ", text.Stdout);
+        Assert.Contains(" HTTP 503)", text.Stdout);
+    }
+
+    [Fact]
     public async Task TcpExecAndLogReadiness_BecomeReadyWhenTheirCheckPasses()
     {
         using var port = new TcpListener(IPAddress.Loopback, 0);

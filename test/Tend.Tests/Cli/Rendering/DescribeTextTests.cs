@@ -116,6 +116,43 @@ public sealed class DescribeTextTests
     }
 
     [Fact]
+    public void Render_ProbeWithRecentChecks_ShowsOneMarkPerCheckNewestRight()
+    {
+        AppInfo sample = SampleApp();
+        var t0 = new DateTimeOffset(2025, 3, 4, 5, 6, 0, TimeSpan.Zero);
+        InstanceDetail first = sample.Instances[0] with
+        {
+            Probes =
+            [
+                new ProbeInfo("ready", "exec test -e /tmp/flag", true, t0.AddSeconds(5), true, 2.0, "exit code 0", 0, 6, 2,
+                [
+                    new ProbeCheck(t0, true, 2.1, "exit code 0"),
+                    new ProbeCheck(t0.AddSeconds(1), false, 1.9, "exit code 1"),
+                    new ProbeCheck(t0.AddSeconds(2), true, 2.0, "exit code 0"),
+                    new ProbeCheck(t0.AddSeconds(3), false, 2.2, "exit code 1"),
+                    new ProbeCheck(t0.AddSeconds(4), true, 2.0, "exit code 0"),
+                    new ProbeCheck(t0.AddSeconds(5), true, 2.0),
+                ]),
+                new ProbeInfo("live", "tcp 127.0.0.1:8080", true, t0, true, 0.3, "connected", 0, 1, 0, [new ProbeCheck(t0, true, 0.3, "connected")]),
+                new ProbeInfo("live", "tcp 127.0.0.1:8081", true, null, null, null, null, 0, 0, 0, []),
+            ],
+        };
+        AppInfo app = sample with { Instances = [first] };
+
+        string text = DescribeText.Render(app, new Dictionary<string, string>(), TimeZoneInfo.Utc, color: false);
+
+        Assert.Contains("""
+                ready  recent: ✓✗✓✗✓✓ (last 6, 2 failed; newest failure 2025-03-04 05:06:03 exit code 1)
+                live   recent: ✓ (last 1, 0 failed)
+              recent exits
+            """, text);
+        Assert.Equal(2, text.Split("recent: ").Length - 1); // no line for the probe without checks yet
+
+        string colored = DescribeText.Render(app, new Dictionary<string, string>(), TimeZoneInfo.Utc, color: true);
+        Assert.Contains($"recent: {Ansi.Green}✓{Ansi.Reset}{Ansi.Red}✗{Ansi.Reset}{Ansi.Green}✓{Ansi.Reset}{Ansi.Red}✗{Ansi.Reset}{Ansi.Green}✓✓{Ansi.Reset} (", colored);
+    }
+
+    [Fact]
     public void Render_App_ShowsSpecThenEachInstance()
     {
         var callerEnv = new Dictionary<string, string> { ["PATH"] = "/usr/bin", ["HOME"] = "/home/me" };
