@@ -11,7 +11,7 @@ namespace Tend.Runtime;
 /// figure Tend keeps for every child, so a leftover socket of an earlier process that had the same
 /// pid is told apart from the live one (on a busy machine /tmp holds thousands of those). The temp directory is the process's own <c>TMPDIR</c>
 /// (read from /proc/pid/environ: an app may have been given one of its own), else /tmp.
-/// Looking costs one read of environ and one listing of a directory; a process that is not .NET
+/// Looking costs one read of environ and one stat of the exact name; a process that is not .NET
 /// simply has no socket, and that is the whole test.
 /// </summary>
 public static class DiagnosticSocket
