@@ -29,7 +29,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from managers import (PM2, RUN_ENV, App, Supervisord, Tend, alive, cpu_ticks,  # noqa: E402
-                      kill_pids, ours, private_kb, rss_kb, run)
+                      kill_pids, ours, dirty_kb, rss_kb, run)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LOG_LINES = 2_000_000
@@ -334,22 +334,22 @@ class Bench:
 
     @staticmethod
     def sample_footprint(pids: dict[str, int], seconds: float) -> dict:
-        """RSS and private memory every second and CPU (utime + stime) over the window, of each process, sampled together."""
+        """RSS and dirty private memory every second and CPU (utime + stime) over the window, of each process, sampled together."""
         t0 = {k: cpu_ticks(p) for k, p in pids.items()}
         c0 = {k: child_cpu_ticks(p) for k, p in pids.items()}
         rss = {k: [] for k in pids}
-        uss = {k: [] for k in pids}
+        dirty = {k: [] for k in pids}
         start = time.monotonic()
         while time.monotonic() - start < seconds:
             for k, p in pids.items():
                 rss[k].append(rss_kb(p))
-                uss[k].append(private_kb(p))
+                dirty[k].append(dirty_kb(p))
             time.sleep(1.0)
         elapsed = time.monotonic() - start
         out = {}
         for k, p in pids.items():
             t1, c1 = cpu_ticks(p), child_cpu_ticks(p)
-            out[k] = {"rss_kb": rss[k], "private_kb": uss[k], "cpu_s": (t1 - t0[k]) / CLK_TCK, "window_s": elapsed,
+            out[k] = {"rss_kb": rss[k], "dirty_kb": dirty[k], "cpu_s": (t1 - t0[k]) / CLK_TCK, "window_s": elapsed,
                       "cpu_pct": 100.0 * (t1 - t0[k]) / CLK_TCK / elapsed,
                       "children_cpu_s": (c1 - c0[k]) / CLK_TCK}
         return out

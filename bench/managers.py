@@ -89,18 +89,18 @@ def rss_kb(pid: int) -> int | None:
     return None
 
 
-def private_kb(pid: int) -> int | None:
-    """Memory only this process holds (USS: Private_Clean + Private_Dirty in smaps_rollup). RSS also counts
-    the pages of shared libraries and runtimes it maps, which other processes may share."""
+def dirty_kb(pid: int) -> int | None:
+    """Memory the process has written to (Private_Dirty in smaps_rollup): its heap, stacks, JIT-compiled
+    code. RSS also counts clean pages of the files it maps (runtime, libraries), which the kernel can
+    drop and read again and which other processes mapping the same files share."""
     try:
-        total = 0
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith(("Private_Clean:", "Private_Dirty:")):
-                    total += int(line.split()[1])
-        return total
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1])
     except (OSError, ValueError):
         return None
+    return None
 
 
 def alive(pid: int | None) -> bool:
