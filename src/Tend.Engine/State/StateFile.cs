@@ -55,16 +55,17 @@ public static class StateFile
         return null;
     }
 
+    /// <summary>
+    /// Makes the rename itself durable. open(2), not File.OpenHandle: .NET refuses to open a
+    /// directory (it threw on every save, so the directory was never synced). Best effort: a
+    /// failure here loses nothing that the next save won't write again.
+    /// </summary>
     private static void FsyncDirectory(string dir)
     {
-        try
-        {
-            using var handle = File.OpenHandle(dir, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            // A directory handle can't be flushed through FileStream; fsync it directly.
-            _ = Interop.Sys.FSync((int)handle.DangerousGetHandle());
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        int fd = Interop.Sys.Open(dir, Interop.Sys.O_RDONLY | Interop.Sys.O_CLOEXEC, 0);
+        if (fd < 0) return;
+        _ = Interop.Sys.FSync(fd);
+        _ = Interop.Sys.Close(fd);
     }
 
 }

@@ -29,8 +29,12 @@ internal sealed class StateSaver : IAsyncDisposable
 
     public void Request()
     {
+        // Already dirty: the pending write will take the newest snapshot. (Checked first rather than
+        // catching SemaphoreFullException: every instance change requests a save, and an exception
+        // each time cost more than the save.) Two callers may both see 0; one Release then throws.
+        if (_dirty.CurrentCount > 0) return;
         try { _dirty.Release(); }
-        catch (SemaphoreFullException) { } // already dirty: the pending write will take the newest snapshot
+        catch (SemaphoreFullException) { }
     }
 
     /// <summary>Write the current state now (shutdown).</summary>

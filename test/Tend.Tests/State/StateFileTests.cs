@@ -36,6 +36,35 @@ public sealed class StateFileTests : IDisposable
         Assert.Equal(spec, Assert.Single(read!.Apps).Spec);
     }
     [Fact]
+    public void Write_SyncsTheDirectory_WithoutAnExceptionOnTheWay()
+    {
+        // The directory fsync once went through File.OpenHandle, which refuses directories: it threw
+        // (and was swallowed) on every save, so the rename was never made durable. Exceptions are
+        // first-chance here, caught or not, and only this thread's count.
+        var state = new PersistedState(PersistedState.CurrentVersion, 1, []);
+        string path = Path.Combine(_dir, "state.json");
+        int thread = Environment.CurrentManagedThreadId;
+        var thrown = new List<string>();
+        EventHandler<System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs> onThrow = (_, e) =>
+        {
+            if (Environment.CurrentManagedThreadId == thread) lock (thrown) thrown.Add(e.Exception.GetType().Name + ": " + e.Exception.Message);
+        };
+        AppDomain.CurrentDomain.FirstChanceException += onThrow;
+        try
+        {
+            StateFile.Write(path, state, keepBackup: true);
+            StateFile.Write(path, state, keepBackup: true);
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.FirstChanceException -= onThrow;
+        }
+
+        Assert.Empty(thrown);
+        Assert.NotNull(StateFile.Read(path, []));
+    }
+
+    [Fact]
     public void WriteRead_SupervisorStatuses_RoundTrip()
     {
         var root = new SupervisorSpec { Name = "root", Children = new[] { new ChildRef(ChildKind.Supervisor, "s") } };
