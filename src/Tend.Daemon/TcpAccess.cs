@@ -12,7 +12,7 @@ namespace Tend.Daemon;
 /// <item>The health routes (/health, /ready, /live, /metrics, /apps/{name}/health) answer anyone:
 /// load balancers, Kubernetes and Prometheus reach them by any name, with no token.</item>
 /// <item>Everything else is the dashboard: its static files and an allowlist of API routes — reads
-/// (ping, list, tree, apps/{name}, history, logs, events) and four actions (restart, stop, reload,
+/// (ping, list, tree, apps/{name}, history, logs, events as NDJSON and as server-sent events) and four actions (restart, stop, reload,
 /// scale). Start, delete, kill, signal, save and the rest are never served over TCP.</item>
 /// <item>With a token configured, every dashboard request but the static files needs
 /// <c>Authorization: Bearer TOKEN</c>, on loopback too (another user of the machine can reach
@@ -28,7 +28,7 @@ namespace Tend.Daemon;
 internal sealed class TcpAccess
 {
     private static readonly HashSet<string> s_getRoutes =
-        [ApiRoutes.Ping, ApiRoutes.List, ApiRoutes.Tree, ApiRoutes.History, ApiRoutes.Logs, ApiRoutes.Events];
+        [ApiRoutes.Ping, ApiRoutes.List, ApiRoutes.Tree, ApiRoutes.History, ApiRoutes.Logs, ApiRoutes.Events, ApiRoutes.EventStream];
     private static readonly HashSet<string> s_postRoutes = [ApiRoutes.Restart, ApiRoutes.Stop, ApiRoutes.Reload, ApiRoutes.Scale];
 
     private static readonly uint s_daemonUid = Interop.Sys.GetEUid();

@@ -53,8 +53,12 @@ public sealed class TcpAccessTests
             Assert.True(r.StatusCode == HttpStatusCode.NotFound, $"POST {post}: {(int)r.StatusCode}");
             Assert.Contains("unix socket", await ErrorOf(r));
         }
+        // The server-sent event stream too (for clients other than the page): a stream, so headers only.
         using (var sse = await http.GetAsync(daemon.Url + "/events", HttpCompletionOption.ResponseHeadersRead))
-            Assert.Equal(HttpStatusCode.NotFound, sse.StatusCode);
+        {
+            Assert.Equal(HttpStatusCode.OK, sse.StatusCode);
+            Assert.Equal("text/event-stream", sse.Content.Headers.ContentType?.MediaType);
+        }
         using (var deep = await http.GetAsync(daemon.Url + "/v1/apps/web/extra"))
             Assert.Equal(HttpStatusCode.NotFound, deep.StatusCode);
 
@@ -184,6 +188,10 @@ public sealed class TcpAccessTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync(daemon.Url + "/v1/list")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync(daemon.Url + "/v1/stop", DashboardDaemon.Json("""{"target":"all"}"""))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await right.GetAsync(daemon.Url + "/v1/list")).StatusCode);
+        using (var sse = await anonymous.GetAsync(daemon.Url + "/events", HttpCompletionOption.ResponseHeadersRead))
+            Assert.Equal(HttpStatusCode.Unauthorized, sse.StatusCode);
+        using (var sse = await right.GetAsync(daemon.Url + "/events", HttpCompletionOption.ResponseHeadersRead))
+            Assert.Equal(HttpStatusCode.OK, sse.StatusCode);
         // Still never over TCP, token or not.
         Assert.Equal(HttpStatusCode.NotFound, (await right.PostAsync(daemon.Url + "/v1/kill", DashboardDaemon.Json("{}"))).StatusCode);
 

@@ -32,7 +32,7 @@ public static class ApiRoutes
     public const string Logs = "/v1/logs";
     /// <summary>GET ?after=SEQ&amp;follow=true → application/x-ndjson of TendEvent (what `tend events` reads).</summary>
     public const string Events = "/v1/events";
-    /// <summary>GET ?after=SEQ (or Last-Event-ID) → text/event-stream of TendEvent; on the socket only.</summary>
+    /// <summary>GET ?after=SEQ (or Last-Event-ID) → text/event-stream of TendEvent; on the socket, and on TCP under the dashboard's access policy.</summary>
     public const string EventStream = "/events";
     // The health endpoints: served on the health listener (TCP, see docs/health.md) and on the socket.
     /// <summary>GET: <see cref="HealthReport"/>; 503 when an app marked critical has no ready instance.</summary>
