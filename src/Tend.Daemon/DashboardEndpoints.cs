@@ -35,7 +35,7 @@ internal static class DashboardEndpoints
     public static void MapDashboard(this WebApplication app)
     {
         foreach (string path in s_assets.Keys)
-            app.MapGet(path, (HttpContext context) => Serve(context, path));
+            app.MapMethods(path, [HttpMethods.Get, HttpMethods.Head], (HttpContext context) => Serve(context, path)); // HEAD: link checkers, curl -I
     }
 
     private static IResult Serve(HttpContext context, string path)

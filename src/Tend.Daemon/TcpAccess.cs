@@ -51,7 +51,7 @@ internal sealed class TcpAccess
         PathString path = request.Path;
         if (HealthEndpoints.IsHealthPath(path)) return null;
 
-        bool isStatic = HttpMethods.IsGet(request.Method) && DashboardEndpoints.IsAsset(path);
+        bool isStatic = (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) && DashboardEndpoints.IsAsset(path);
         bool isApi = IsAllowedApi(request.Method, path);
         if (!isStatic && !isApi)
             return new Refusal(404, $"not found: over TCP the daemon serves the health routes, the dashboard and its API; {request.Method} {path} is only on the unix socket (use the tend CLI)");

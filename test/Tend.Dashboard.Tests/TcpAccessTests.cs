@@ -35,6 +35,11 @@ public sealed class TcpAccessTests
             again.Headers.IfNoneMatch.Add(page.Headers.ETag!);
             Assert.Equal(HttpStatusCode.NotModified, (await http.SendAsync(again)).StatusCode);
         }
+        using (var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, daemon.Url + "/")))
+        {
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal("text/html", head.Content.Headers.ContentType?.MediaType);
+        }
         using (var js = await http.GetAsync(daemon.Url + "/dashboard.js"))
             Assert.Equal("text/javascript", js.Content.Headers.ContentType?.MediaType);
         using (var css = await http.GetAsync(daemon.Url + "/dashboard.css"))
