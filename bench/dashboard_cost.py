@@ -9,33 +9,21 @@ Tend only: PM2's dashboard is its paid cloud service, supervisord's web page doe
 itself. Prints a markdown table (bench/notes.md keeps the last one). Everything runs under a
 fresh TEND_HOME in /tmp, stopped with `tend kill` at the end.
 """
-import argparse, json, os, shutil, signal, subprocess, tempfile, time
+import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from managers import cpu_ticks, rss_kb  # noqa: E402  (the bench's own /proc readers)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEND = os.path.join(REPO, "src", "Tend.Cli", "bin", "Release", "net10.0", "tend")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        s = f.read()
-    parts = s[s.rindex(")") + 2:].split()
-    return int(parts[11]) + int(parts[12])
-
-
-def status(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def window(pid, seconds):
     t0, start = cpu_ticks(pid), time.monotonic()
     rss = []
     while time.monotonic() - start < seconds:
-        rss.append(status(pid, "VmRSS"))
+        rss.append(rss_kb(pid))
         time.sleep(1)
     elapsed = time.monotonic() - start
     return 100.0 * (cpu_ticks(pid) - t0) / TICK / elapsed, sorted(rss)[len(rss) // 2] / 1024
