@@ -188,6 +188,7 @@ internal sealed class DaemonClient : IDisposable
 internal sealed class DaemonResponse : IDisposable
 {
     private readonly Socket _socket;
+    private readonly CancellationToken _ct;
     private readonly CancellationTokenRegistration _cancel;
 
     private DaemonResponse(Socket socket, int status, Stream body, CancellationToken ct)
@@ -195,6 +196,7 @@ internal sealed class DaemonResponse : IDisposable
         _socket = socket;
         Status = status;
         Body = body;
+        _ct = ct;
         _cancel = ct.Register(static s => ((Socket)s!).Dispose(), socket);
     }
 
@@ -229,7 +231,17 @@ internal sealed class DaemonResponse : IDisposable
     public byte[] ReadToEnd()
     {
         using var all = new MemoryStream();
-        Body.CopyTo(all);
+        try
+        {
+            Body.CopyTo(all);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // Cancelling closes the socket under the read: that is a cancellation, not a lost
+            // daemon (a caller polling with a timeout, like the launcher's ping, relies on it).
+            if (_ct.IsCancellationRequested) throw new OperationCanceledException("the daemon's answer was cut short by the timeout", ex, _ct);
+            throw new CliException($"lost the connection to the daemon: {ex.Message}", 1, null, ex);
+        }
         return all.ToArray();
     }
 
