@@ -216,20 +216,7 @@ public sealed partial class CliTests : IAsyncLifetime
         await StartTwoAppsAsync();
         await WaitForLogAsync("worker", 0, "out", "from worker");
 
-        var psi = new ProcessStartInfo(TestPaths.Cli)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = _home.Dir,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (string a in new[] { "logs", "worker", "--out" }) psi.ArgumentList.Add(a);
-        psi.Environment["TEND_HOME"] = _home.Dir;
-        psi.Environment["NO_COLOR"] = "1";
-
-        using var follower = Process.Start(psi)!;
+        using Process follower = _home.StartCli("logs", "worker", "--out");
         try
         {
             follower.StandardInput.Close();

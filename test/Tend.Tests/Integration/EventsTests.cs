@@ -82,7 +82,7 @@ public sealed class EventsTests : IAsyncLifetime
     [Fact]
     public async Task Events_NotifyReady_StartedOnlineThenReady_FollowedLive_CtrlCExitsZero()
     {
-        using Process follower = StartFollower("events", "--json");
+        using Process follower = _home.StartCli("events", "--json");
         try
         {
             follower.StandardInput.Close();
@@ -212,22 +212,5 @@ public sealed class EventsTests : IAsyncLifetime
             },
         };
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-    }
-
-    private Process StartFollower(params string[] args)
-    {
-        var psi = new ProcessStartInfo(TestPaths.Cli)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = _home.Dir,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        psi.Environment["TEND_HOME"] = _home.Dir;
-        psi.Environment["NO_COLOR"] = "1";
-        return Process.Start(psi)!;
     }
 }

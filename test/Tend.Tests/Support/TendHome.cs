@@ -31,17 +31,7 @@ public sealed class TendHome : IAsyncDisposable
 
     public async Task<CliResult> RunAsync(string[] args, IDictionary<string, string>? extraEnv, TimeSpan? timeout = null, string? cwd = null)
     {
-        var psi = new ProcessStartInfo(TestPaths.Cli)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = cwd ?? Dir,
-        };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        psi.Environment["TEND_HOME"] = Dir;
-        psi.Environment["NO_COLOR"] = "1";
+        ProcessStartInfo psi = CliStartInfo(args, cwd);
         if (extraEnv is not null) foreach (var (k, v) in extraEnv) psi.Environment[k] = v;
 
         using var process = Process.Start(psi)!;
@@ -59,6 +49,29 @@ public sealed class TendHome : IAsyncDisposable
             throw new TimeoutException($"tend {string.Join(' ', args)} did not finish; stdout so far: {await stdout}");
         }
         return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>
+    /// Start `tend` with this home and leave it running (a follower: `logs -f`, `events`), its
+    /// stdio redirected and stdout read as UTF-8. The caller reads, stops and disposes it.
+    /// </summary>
+    public Process StartCli(params string[] args) => Process.Start(CliStartInfo(args, null))!;
+
+    private ProcessStartInfo CliStartInfo(string[] args, string? cwd)
+    {
+        var psi = new ProcessStartInfo(TestPaths.Cli)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = cwd ?? Dir,
+            StandardOutputEncoding = System.Text.Encoding.UTF8,
+        };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        psi.Environment["TEND_HOME"] = Dir;
+        psi.Environment["NO_COLOR"] = "1";
+        return psi;
     }
 
     /// <summary>Run and insist on exit code 0.</summary>
