@@ -12,8 +12,9 @@ namespace Tend.Cli;
 /// `tend run tend.yaml`: the engine in the foreground, no daemon, no socket, no state file, for
 /// containers. Safe as PID 1 (see <see cref="RunAsInitAsync"/>): every zombie re-parented to it is
 /// reaped, SIGTERM/SIGINT/SIGQUIT become a graceful stop of everything in reverse start order,
-/// and it exits when all is stopped: 0, or 1 when an instance ended errored. It also
-/// exits once every app has stopped on its own and none will restart. Apps' output goes to their
+/// and it exits when all is stopped. It also exits once every app has stopped on its own
+/// and none will restart. The exit status is <see cref="RunVerdict"/>'s: the first failure of an
+/// app that ended on its own (its exit code, 128 + signal, or 1), else 0. Apps' output goes to their
 /// log files under TEND_HOME and is echoed to our stdout/stderr prefixed with app#instance, which
 /// is where a container runtime looks for it. Events go to stderr as JSON lines.
 /// </summary>
@@ -59,16 +60,40 @@ internal static class ForegroundRunner
         var supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = true };
         await using (supervisor.ConfigureAwait(false))
         {
+            // Subscribed before anything starts, so no end is missed: a one-shot job can be over
+            // before StartAsync returns.
+            var verdict = new RunVerdict();
+            var ended = new SemaphoreSlim(0);
+            supervisor.InstanceEnded += end =>
+            {
+                verdict.OnEnded(end);
+                // The tree restarts a taken-over instance itself: nothing to check for that one.
+                if (end.Kind != InstanceEndKind.TakenOver) ended.Release();
+            };
+
             if (config.Tree.Supervisors.Count > 0) await supervisor.StartTreeAsync(config, CancellationToken.None).ConfigureAwait(false);
             else await supervisor.StartAsync([.. config.Apps], config.SourcePath, CancellationToken.None).ConfigureAwait(false);
 
-            Task allDone = WaitUntilNothingRunsAsync(supervisor, stopRequested.Task);
-            await Task.WhenAny(stopRequested.Task, allDone).ConfigureAwait(false);
+            while (!stopRequested.Task.IsCompleted)
+            {
+                if (await supervisor.NothingRunsAsync().ConfigureAwait(false)) break;
+                await Task.WhenAny(stopRequested.Task, ended.WaitAsync(CancellationToken.None)).ConfigureAwait(false);
+            }
             await supervisor.ShutdownAsync().ConfigureAwait(false);
 
-            return supervisor.List().Any(i => i.Status == "errored") ? 1 : 0;
+            if (supervisor.TreeFailed) verdict.OnFailure();
+            if (verdict.Decisive is { } why)
+                Console.Error.WriteLine($"tend run: exit {verdict.ExitCode}: {why.Label} {DescribeEnd(why)}");
+            return verdict.ExitCode;
         }
     }
+
+    private static string DescribeEnd(InstanceEnd end) => end.Kind switch
+    {
+        InstanceEndKind.GaveUp => $"errored ({end.Reason})",
+        InstanceEndKind.Blocked => $"was blocked ({end.Reason})",
+        _ => $"ended: {end.LastExit?.ToString() ?? end.Reason}",
+    };
 
     /// <summary>
     /// PID 1: a minimal init in front of the engine. As PID 1 the .NET runtime reaps every child
@@ -106,13 +131,4 @@ internal static class ForegroundRunner
     }
 
     private static int NativeSignal(int pid, int signal) => Interop.Sys.Kill(pid, signal);
-
-    private static async Task WaitUntilNothingRunsAsync(Supervisor supervisor, Task stop)
-    {
-        while (!stop.IsCompleted)
-        {
-            await Task.WhenAny(stop, Task.Delay(250)).ConfigureAwait(false);
-            if (supervisor.List().All(i => i.Status is "stopped" or "errored")) return;
-        }
-    }
 }

@@ -103,6 +103,11 @@ public sealed class App
         Listeners?.Dispose();
     }
 
+    /// <summary>Told when an instance's run loop ends for good (the supervisor's <see cref="Supervisor.InstanceEnded"/>).</summary>
+    internal Action<InstanceEnd>? Ended { get; init; }
+
+    internal void OnInstanceEnded(InstanceEnd end) => Ended?.Invoke(end);
+
     /// <summary>Copy instances' output to the console too (`tend run`).</summary>
     internal bool EchoOutput { get; init; }
 

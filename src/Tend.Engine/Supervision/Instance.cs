@@ -279,12 +279,12 @@ public sealed class Instance : IHealthSink
                 catch (OperationCanceledException) when (stop.IsCancellationRequested) { blocked = null; }
                 if (stop.IsCancellationRequested)
                 {
-                    SetFinal(InstanceStatus.Stopped, "stopped by user");
+                    SetFinal(InstanceStatus.Stopped, "stopped by user", InstanceEndKind.Requested);
                     return;
                 }
                 if (blocked is not null)
                 {
-                    SetFinal(InstanceStatus.Blocked, blocked);
+                    SetFinal(InstanceStatus.Blocked, blocked, InstanceEndKind.Blocked);
                     EngineLog.Blocked(_logger, Name, Number, blocked);
                     return;
                 }
@@ -310,18 +310,18 @@ public sealed class Instance : IHealthSink
                 if (decision is RestartDecision.Restart && _app.Node?.OnInstanceExit(_app, this, ended) is string takenOver)
                 {
                     // The supervisor restarts us with our siblings (or has given up): this loop is done.
-                    SetFinal(InstanceStatus.Stopped, takenOver);
+                    SetFinal(InstanceStatus.Stopped, takenOver, InstanceEndKind.TakenOver);
                     return;
                 }
                 switch (decision)
                 {
                     case RestartDecision.Stay stay:
-                        SetFinal(InstanceStatus.Stopped, stay.Reason);
+                        SetFinal(InstanceStatus.Stopped, stay.Reason, InstanceEndKind.Finished);
                         EngineLog.NotRestarted(_logger, Name, Number, "stopped", stay.Reason);
                         _app.Node?.OnInstanceEnded(_app, $"{Label} exited ({ended}) and is not restarted");
                         return;
                     case RestartDecision.GiveUp giveUp:
-                        SetFinal(InstanceStatus.Errored, giveUp.Reason);
+                        SetFinal(InstanceStatus.Errored, giveUp.Reason, InstanceEndKind.GaveUp);
                         EngineLog.Errored(_logger, Name, Number, giveUp.Reason);
                         _app.Node?.OnInstanceEnded(_app, $"{Label} errored ({giveUp.Reason})");
                         return;
@@ -341,12 +341,12 @@ public sealed class Instance : IHealthSink
                         break;
                 }
             }
-            SetFinal(InstanceStatus.Stopped, "stopped by user");
+            SetFinal(InstanceStatus.Stopped, "stopped by user", InstanceEndKind.Requested);
         }
         catch (Exception ex)
         {
             // The loop must never die silently: an instance nobody watches is worse than one marked errored.
-            SetFinal(InstanceStatus.Errored, "internal error: " + ex.Message);
+            SetFinal(InstanceStatus.Errored, "internal error: " + ex.Message, InstanceEndKind.InternalError);
             EngineLog.Errored(_logger, Name, Number, ex.ToString());
         }
         finally
@@ -355,10 +355,12 @@ public sealed class Instance : IHealthSink
         }
     }
 
-    private void SetFinal(InstanceStatus status, string reason)
+    private void SetFinal(InstanceStatus status, string reason, InstanceEndKind kind)
     {
+        ExitStatus? lastExit;
         lock (_gate)
         {
+            lastExit = _lastExit;
             _status = status;
             _statusReason = reason;
             _ready = false;
@@ -370,6 +372,10 @@ public sealed class Instance : IHealthSink
         }
         _app.Changed();
         this.EventFinal(status, reason);
+        _app.OnInstanceEnded(new InstanceEnd(Name, Number, kind, lastExit, reason)
+        {
+            CleanExit = lastExit is { } e && (e.IsSuccess || e.Code is int code && Spec.StopExitCodes.Contains(code)),
+        });
     }
 
     private readonly record struct RunOutcome(ExitStatus Exit, TimeSpan Uptime, bool StoppedByUser, string? InPlaceRestartReason, RunFailure? Failure = null);

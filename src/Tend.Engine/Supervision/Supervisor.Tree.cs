@@ -60,6 +60,22 @@ public sealed partial class Supervisor
         finally { _ops.Release(); _saver?.Request(); }
     }
 
+    /// <summary>The root supervisor gave up (its restart intensity was exceeded).</summary>
+    public bool TreeFailed => _treeRoot?.Status == SupervisorNode.Failed;
+
+    /// <summary>
+    /// True when no instance runs and none is about to: every one is stopped, errored or blocked.
+    /// Asked between the tree's own restarts, never in the middle of one, where a one_for_all
+    /// restart has stopped every sibling and not yet started them again.
+    /// </summary>
+    public async Task<bool> NothingRunsAsync()
+    {
+        bool Check() => Apps.SelectMany(a => a.Instances)
+            .All(i => i.Status is InstanceStatus.Stopped or InstanceStatus.Errored or InstanceStatus.Blocked);
+        if (_runner is { } runner) return await runner.ExclusiveAsync(() => Task.FromResult(Check())).ConfigureAwait(false);
+        return Check();
+    }
+
     /// <summary>The same tree and the same app specs are running, every instance as wanted: starting it again changes nothing.</summary>
     private bool IsRunning(TendConfig config)
     {

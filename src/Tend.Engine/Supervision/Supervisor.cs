@@ -40,6 +40,12 @@ public sealed partial class Supervisor : IAsyncDisposable
     /// <summary>Every lifecycle change of every app, numbered from 1 for this run (GET /events, `tend events`).</summary>
     public Events.EventHub Events { get; }
 
+    /// <summary>
+    /// An instance's run loop ended for good: stopped, finished, errored or blocked. Raised on the
+    /// instance's own loop after its status is published; handlers must be quick and not throw.
+    /// </summary>
+    public event Action<InstanceEnd>? InstanceEnded;
+
     public string Home { get; }
     public string StatePath => Path.Combine(Home, "state.json");
     public string DumpPath => Path.Combine(Home, "dump.json");
@@ -396,6 +402,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request(), listeners)
         {
             EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, DotnetCounters = _dotnet, ListenError = listenError, Events = Events,
+            Ended = end => InstanceEnded?.Invoke(end),
         };
         lock (_gate) _apps.Add(app);
         _saver?.Request();

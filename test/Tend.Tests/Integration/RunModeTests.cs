@@ -66,6 +66,73 @@ public sealed class RunModeTests : IAsyncLifetime
         Assert.Contains("tend.yaml:3:10: apps.x.run:", r.Stderr);
     }
 
+    [Fact]
+    public async Task Run_JobFails_ExitsWithItsCode_AfterTheOthersFinish()
+    {
+        string config = _home.WriteConfig("""
+            apps:
+              job: { run: sh -c "sleep 0.3; exit 3", restart: never }
+              fine: { run: "true", restart: never }
+            """);
+        CliResult r = await _home.RunAsync("run", config);
+        Assert.True(r.ExitCode == 3, r.ToString());
+        Assert.Contains("job#0", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Run_EveryJobSucceeds_ExitsZero()
+    {
+        string config = _home.WriteConfig("""
+            apps:
+              a: { run: "true", restart: never }
+              b: { run: sh -c "exit 1", restart: on-failure, stop_exit_codes: [1] }
+            """);
+        CliResult r = await _home.RunAsync("run", config);
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
+
+    [Fact]
+    public async Task Run_JobKilledBySignal_Exits128PlusSignal()
+    {
+        string config = _home.WriteConfig("""
+            apps:
+              job: { run: sh -c 'kill -9 $$', restart: never }
+            """);
+        CliResult r = await _home.RunAsync("run", config);
+        Assert.True(r.ExitCode == 137, r.ToString());
+    }
+
+    [Fact]
+    public async Task Run_AppErrors_ExitsNonZero()
+    {
+        string config = _home.WriteConfig("""
+            apps:
+              crashy: { run: sh -c "exit 5", max_restarts: 1, backoff: { initial: 10ms } }
+            """);
+        CliResult r = await _home.RunAsync("run", config);
+        Assert.True(r.ExitCode == 5, r.ToString());
+        Assert.Contains("errored", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Run_StoppedBySigterm_ExitsZero()
+    {
+        string stamps = Path.Combine(_home.Dir, "stamps");
+        string config = _home.WriteConfig($"""
+            apps:
+              server:
+                cmd: {TendHome.Child}
+                args: [--stamp, {stamps}, --sleep]
+            """);
+        using Process tend = _home.StartCli("run", config);
+        var stderr = tend.StandardError.ReadToEndAsync();
+        await Eventually.TrueAsync(() => File.Exists(stamps) && File.ReadAllText(stamps).Contains(" start "), "the server started");
+        ProcFs.Kill(tend.Id, 15);
+        await tend.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(tend.ExitCode == 0, await stderr);
+        Assert.Contains(" term ", File.ReadAllText(stamps));
+    }
+
     private static int ChildOf(int parent)
     {
         try
