@@ -57,6 +57,7 @@ public static partial class ConfigLoader
         public YNode? IncrementNode { get; set; }
         public YNode? BackoffNode { get; set; }
         public YNode? ListenModeNode { get; set; }
+        public YNode? ReadyNode { get; set; }
     }
 
     private static AppSpec? ReadApp(FileContext context, string name, YNode nameNode, YNode node)
@@ -172,6 +173,7 @@ public static partial class ConfigLoader
                     ReadDependsOn(reader, value, f, tree.Dependencies);
                     break;
                 case "ready":
+                    draft.ReadyNode = value;
                     if (ReadReady(reader, value, f) is { } ready) spec = spec with { Ready = ready };
                     break;
                 case "live":
@@ -323,6 +325,8 @@ public static partial class ConfigLoader
             else if (spec.Listen.FirstOrDefault(a => a.StartsWith('/')) is { } path)
                 reader.Error(draft.ListenModeNode, field + ".listen_mode", $"proxy forwards TCP only; \"{path}\" is a unix socket (use listen_mode: socket)");
         }
+
+        CheckReadyNotOnSharedListen(reader, spec, draft.ReadyNode, field);
 
         if (spec.Backoff.Max < spec.Backoff.Initial)
         {

@@ -171,13 +171,13 @@ public static partial class ConfigLoader
             switch (kind)
             {
                 case "http":
-                    if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                    if (!Uri.TryCreate(ProbeTarget.ForValidation(text), UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
                         reader.Error(node, field, $"\"{text}\" is not an http:// or https:// URL");
                     else
                         _spec = _spec with { Kind = ProbeKind.Http, Target = text };
                     break;
                 case "tcp":
-                    if (ParseHostPort(text) is null)
+                    if (ParseHostPort(ProbeTarget.ForValidation(text)) is null)
                         reader.Error(node, field, $"\"{text}\" is not host:port (such as 127.0.0.1:5432 or [::1]:80)");
                     else
                         _spec = _spec with { Kind = ProbeKind.Tcp, Target = text };
@@ -200,6 +200,46 @@ public static partial class ConfigLoader
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// A readiness probe aimed at the app's own listen: address asks the daemon's shared socket, which
+    /// any instance answers (an old one, during a reload): it cannot tell whether *this* instance is
+    /// ready, so a reload to a broken build would pass. Rejected, with what to use instead.
+    /// </summary>
+    private static void CheckReadyNotOnSharedListen(NodeReader reader, AppSpec spec, YNode? readyNode, string field)
+    {
+        if (spec.Ready?.Probe is not { Kind: ProbeKind.Http or ProbeKind.Tcp } probe || spec.Listen.Count == 0 || readyNode is null) return;
+        if (ProbeTarget.HasVariables(probe.Target)) return; // per instance by construction
+        (string Host, int Port)? target = probe.Kind == ProbeKind.Tcp
+            ? ParseHostPort(probe.Target)
+            : Uri.TryCreate(probe.Target, UriKind.Absolute, out Uri? uri) ? (uri.IdnHost.Trim('[', ']'), uri.Port) : null;
+        if (target is not { } t) return;
+        foreach (string listen in spec.Listen)
+        {
+            if (!Cluster.ListenAddress.TryParse(listen, out var address, out _) || address.Kind != Cluster.ListenKind.Tcp) continue;
+            if (address.Port != t.Port || address.Port == 0 || !SameMachineAddress(address.Host, t.Host)) continue;
+            string kind = probe.Kind == ProbeKind.Http ? "http" : "tcp";
+            YNode at = readyNode is YMapping map
+                ? map.Entries.FirstOrDefault(e => e.Key is YScalar { Value: var k } && k == kind).Value ?? readyNode
+                : readyNode;
+            string alternative = spec.ListenMode == ListenMode.Proxy
+                ? $"in proxy mode each instance listens on its own PORT: {kind}: \"{(kind == "http" ? "http://127.0.0.1:${PORT}/..." : "127.0.0.1:${PORT}")}\""
+                : "a per-instance address such as an admin port from increment_var (http: \"http://127.0.0.1:${ADMIN_PORT}/ready\")";
+            reader.Error(at, field + ".ready." + kind,
+                $"\"{probe.Target}\" is this app's own listen: address ({listen}), which the daemon holds and every instance shares: " +
+                "any instance answers it (an old one during a reload), so it cannot tell whether this instance is ready. " +
+                $"Use notify: true, a log: probe, or {alternative} (docs/health.md#readiness-and-shared-ports)");
+            return;
+        }
+    }
+
+    /// <summary>Whether a probe's host reaches a socket bound to <paramref name="bound"/> (null: every address) on this machine.</summary>
+    private static bool SameMachineAddress(System.Net.IPAddress? bound, string host)
+    {
+        if (bound is null || bound.Equals(System.Net.IPAddress.Any) || bound.Equals(System.Net.IPAddress.IPv6Any)) return true;
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return System.Net.IPAddress.IsLoopback(bound);
+        return System.Net.IPAddress.TryParse(host, out var ip) && ip.Equals(bound);
     }
 
     /// <summary>"host:port" or "[v6]:port" with a port from 1 to 65535; null if it is neither.</summary>

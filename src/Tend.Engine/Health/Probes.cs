@@ -12,8 +12,8 @@ public static class Probes
         ArgumentNullException.ThrowIfNull(context);
         return spec.Kind switch
         {
-            ProbeKind.Http => new HttpProbe(ParseUrl(spec.Target), spec.Timeout, context.Time),
-            ProbeKind.Tcp => new TcpProbe(spec.Target, spec.Timeout, context.Time),
+            ProbeKind.Http => new HttpProbe(ParseUrl(ProbeTarget.Expand(spec.Target, context.Environment)), spec.Timeout, context.Time),
+            ProbeKind.Tcp => new TcpProbe(ProbeTarget.Expand(spec.Target, context.Environment), spec.Timeout, context.Time),
             // A spec without argv (built by hand rather than from config) still means what it says.
             ProbeKind.Exec => new ExecProbe(spec.Command.Count > 0 ? [.. spec.Command] : ["/bin/sh", "-c", spec.Target],
                 context, spec.Timeout),

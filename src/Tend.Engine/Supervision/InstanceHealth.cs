@@ -50,6 +50,7 @@ internal sealed class InstanceHealth : IAsyncDisposable
     public InstanceHealth(AppSpec spec, string label, ProbeContext context, TimeProvider time, ILogger logger, IHealthSink sink,
         Metrics.InstanceMetrics? metrics = null)
     {
+        spec = WithInstanceTargets(spec, context);
         _spec = spec;
         _label = label;
         _time = time;
@@ -69,6 +70,19 @@ internal sealed class InstanceHealth : IAsyncDisposable
             _liveLog = probe as LogProbe;
             _liveRunner = new ProbeRunner(liveProbe, probe, time, initiallyPassing: true, OnLiveProbe) { Observer = metrics is null ? null : metrics.Live.Observe };
         }
+    }
+
+    /// <summary>The app's probes as this instance checks them: `${NAME}` in http and tcp targets
+    /// replaced from its environment (its own port), so describe shows what was really asked.</summary>
+    private static AppSpec WithInstanceTargets(AppSpec spec, ProbeContext context)
+    {
+        ProbeSpec? Expand(ProbeSpec? p) =>
+            p is { Kind: ProbeKind.Http or ProbeKind.Tcp } && ProbeTarget.HasVariables(p.Target)
+                ? p with { Target = ProbeTarget.Expand(p.Target, context.Environment) }
+                : p;
+        if (spec.Ready?.Probe is { } ready && Expand(ready) is { } r && !ReferenceEquals(r, ready)) spec = spec with { Ready = spec.Ready with { Probe = r } };
+        if (spec.Live is { } live && Expand(live) is { } l && !ReferenceEquals(l, live)) spec = spec with { Live = l };
+        return spec;
     }
 
     /// <summary>True when the instance is ready the moment it is spawned (no ready: setting).</summary>

@@ -14,6 +14,47 @@ public sealed class ConfigHealthTests : IDisposable
 
     private AppSpec LoadApp(string appYaml) => _dir.Load("apps:\n  web:\n    run: node web.js\n" + appYaml).Apps.Single();
 
+    [Theory]
+    [InlineData("listen: 127.0.0.1:28085", "ready: { http: \"http://127.0.0.1:28085/\" }", "http")]
+    [InlineData("listen: 28085", "ready: { http: \"http://localhost:28085/health\" }", "http")]
+    [InlineData("listen: [8443, 28085]", "ready: { tcp: \"127.0.0.1:28085\" }", "tcp")]
+    [InlineData("listen: localhost:28085", "ready: { http: \"http://127.0.0.1:28085/\", interval: 1s }", "http")]
+    public void Load_ReadyProbeOnTheAppsOwnListenAddress_Rejected(string listen, string ready, string kind)
+    {
+        string error = Assert.Single(_dir.Errors($"apps:\n  web:\n    run: node web.js\n    instances: 2\n    {listen}\n    {ready}\n"));
+        Assert.StartsWith("ROOT/tend.yaml:6:", error);
+        Assert.Contains($"apps.web.ready.{kind}:", error);
+        Assert.Contains("every instance shares", error);
+        Assert.Contains("notify: true", error);
+        Assert.Contains("increment_var", error);
+    }
+
+    [Fact]
+    public void Load_ReadyProbeOnTheProxysAddress_RejectedWithThePerInstancePort()
+    {
+        string error = Assert.Single(_dir.Errors("apps:\n  web:\n    run: node web.js\n    listen: 28085\n    listen_mode: proxy\n    ready: { http: \"http://127.0.0.1:28085/\" }\n"));
+        Assert.Contains("${PORT}", error);
+    }
+
+    [Theory]
+    [InlineData("listen: 127.0.0.1:28085", "ready: { http: \"http://127.0.0.1:28086/ready\" }")]   // another port
+    [InlineData("listen: 127.0.0.2:28085", "ready: { http: \"http://127.0.0.1:28085/\" }")]        // another address
+    [InlineData("listen: 28085", "ready: { http: \"http://127.0.0.1:${ADMIN_PORT}/ready\" }")]     // per instance
+    [InlineData("listen: /run/web.sock", "ready: { tcp: \"127.0.0.1:28085\" }")]
+    [InlineData("listen: 28085", "ready: { notify: true }")]
+    public void Load_ReadyProbeThatReachesOneInstance_Accepted(string listen, string ready) =>
+        Assert.NotNull(_dir.Load($"apps:\n  web:\n    run: node web.js\n    {listen}\n    {ready}\n").Apps.Single().Ready);
+
+    [Fact]
+    public void Probes_HttpAndTcpTargets_ExpandTheInstancesVariables()
+    {
+        var env = new Dictionary<string, string> { ["ADMIN_PORT"] = "9101" };
+        Assert.Equal("http://127.0.0.1:9101/ready", ProbeTarget.Expand("http://127.0.0.1:${ADMIN_PORT}/ready", env));
+        Assert.Equal("127.0.0.1:9101", ProbeTarget.Expand("127.0.0.1:${ADMIN_PORT}", env));
+        Assert.Equal("127.0.0.1:", ProbeTarget.Expand("127.0.0.1:${UNSET}", env));
+        Assert.Equal("http://x/$HOME", ProbeTarget.Expand("http://x/$HOME", env));
+    }
+
     [Fact]
     public void Load_NoHealthKeys_ReadyOnSpawn()
     {

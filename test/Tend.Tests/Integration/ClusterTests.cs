@@ -38,6 +38,48 @@ public sealed class ClusterTests : IAsyncLifetime
     private static List<int> Pids(InstanceInfo[] list) => [.. list.Where(i => i.Name == "web").Select(i => i.Pid ?? 0).Order()];
 
     [Fact]
+    public async Task Start_ReadyProbeOnTheSharedListenAddress_RefusedNamingTheLine()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--serve-fd3]
+                instances: 2
+                listen: "127.0.0.1:{_port}"
+                ready: {"{"} http: "{Url}" {"}"}
+            """);
+        CliResult r = await _home.RunAsync("start", config);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("tend.yaml:7:", r.Stderr);
+        Assert.Contains("apps.web.ready.http", r.Stderr);
+        Assert.Contains("notify: true", r.Stderr);
+        Assert.Empty(await _home.ListAsync());
+    }
+
+    [Fact]
+    public async Task Proxy_ReadyProbeOnEachInstancesOwnPort_ExpandsPortPerInstance()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--serve-port, env]
+                instances: 2
+                listen: "127.0.0.1:{_port}"
+                listen_mode: proxy
+                ready: {"{"} http: "http://127.0.0.1:${"{"}PORT{"}"}/", interval: 1s, ready_timeout: 20s {"}"}
+            """);
+        await _home.OkAsync("start", config, "--wait-ready");
+        AppInfo app = await _home.DescribeAsync("web");
+        Assert.All(app.Instances, i => Assert.True(i.Ready, $"web#{i.Instance} not ready"));
+        // Each instance was checked at its own port, not at the proxy's.
+        var checks = app.Instances.Select(i => i.Probes!.Single().Check).ToList();
+        Assert.Equal(2, checks.Distinct().Count());
+        Assert.DoesNotContain(checks, c => c.Contains($":{_port}/"));
+    }
+
+    [Fact]
     public async Task SocketActivation_EveryInstanceServesTheDaemonsSocket()
     {
         await _home.OkAsync("start", Config(2), "--wait-ready");
