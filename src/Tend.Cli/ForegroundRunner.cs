@@ -50,6 +50,10 @@ internal static class ForegroundRunner
         string home = ApiRoutes.ResolveHome();
         Directory.CreateDirectory(home);
 
+        // Orphans of the apps come to us and are reaped here, as in the daemon (see its Program.cs);
+        // as the engine under our own PID 1 they would go to PID 1, which reaps them too.
+        using IDisposable? orphanReaper = ZombieReaper.SetChildSubreaper() ? ZombieReaper.Start(_ => false) : null;
+
         var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopRequested.TrySetResult(); });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopRequested.TrySetResult(); });

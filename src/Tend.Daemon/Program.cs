@@ -4,6 +4,7 @@ using Tend.Api;
 using Tend.Daemon;
 using Tend.Daemon.Otlp;
 using Tend.Diagnostics;
+using Tend.Processes;
 using Tend.Supervision;
 
 // tend-daemon: one per TEND_HOME. Started by the CLI on first use (detached, in its own session,
@@ -78,6 +79,14 @@ var logger = loggers.CreateLogger("tend.daemon");
 DaemonLog.Starting(logger, Environment.ProcessId, home, ThisAssembly.Version);
 
 if (health.CheckBindable() is string bindError) DaemonLog.HealthUnavailable(logger, healthSetting, bindError);
+
+// A child subreaper, as systemd is for its units: a process an app leaves behind (a daemonizing
+// grandchild, a worker whose parent crashed) is re-parented to us rather than to the machine's
+// init, and reaped here. Without it such orphans stay zombies wherever init does not reap (many
+// containers), and a zombie still "exists" for kill(pid, 0): a restarted PostgreSQL then believes
+// its old postmaster still holds the lock. The reaper never touches the children we hold by pidfd.
+bool subreaper = ZombieReaper.SetChildSubreaper();
+using IDisposable? orphanReaper = subreaper ? ZombieReaper.Start(_ => false) : null;
 
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
 builder.Logging.ClearProviders();

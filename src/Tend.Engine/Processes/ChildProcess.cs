@@ -38,6 +38,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private readonly TaskCompletionSource<ExitStatus> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _mayReap = true;
     private int _disposed;
+    // Set while a graceful stop runs (the stop signal went to the group, kill_timeout not over): a
+    // leader that exits first does not cut its group's own shutdown short.
+    private volatile bool _draining;
 
     private ChildProcess(int pid, SafePidFdHandle pidFd, bool isOurChild, TimeProvider timeProvider,
         Stream? standardOutput, Stream? standardError)
@@ -65,9 +68,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// <summary>Read end of the stderr pipe, like <see cref="StandardOutput"/>.</summary>
     public Stream? StandardError { get; }
 
-    /// <summary>Completes once the process has exited and (if it is our child) been reaped, after the
-    /// rest of its process group has been sent SIGKILL. Never faults. For an adopted process that is
-    /// not our child the status is unknown (both fields null).</summary>
+    /// <summary>Completes once the process has exited and (if it is our child) been reaped, and every
+    /// other process of its group is gone too (see <see cref="OnExited"/>). Never faults. For an
+    /// adopted process that is not our child the status is unknown (both fields null).</summary>
     public Task<ExitStatus> Exited => _exited.Task;
 
     /// <summary>True while a ChildProcess holds <paramref name="pid"/> and will reap it itself.</summary>
@@ -148,7 +151,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL to whatever is left of the process group, ignoring an empty group. Runs
-    /// automatically when the leader exits; stopping calls it again after the leader is gone.</summary>
+    /// automatically when the leader exits (after kill_timeout, during a graceful stop).</summary>
     public void KillGroupLeftovers() => Interop.Sys.Kill(-Pid, Signals.SIGKILL);
 
     /// <summary>
@@ -173,6 +176,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
             {
                 // The leader cannot leave its group (a session leader may not change its pgid), so the
                 // group signal reaches it; the pidfd is only a fallback for an unexpected ESRCH.
+                // Until kill_timeout the whole group may finish its own shutdown, as systemd's
+                // KillMode=control-group gives every process of a unit TimeoutStopSec.
+                _draining = true;
                 if (!SignalGroup(signal)) Signal(signal);
                 if (killTimeout != Timeout.InfiniteTimeSpan)
                 {
@@ -187,9 +193,8 @@ public sealed partial class ChildProcess : IAsyncDisposable
                 }
             }
         }
-        ExitStatus status = await _exited.Task.WaitAsync(ct).ConfigureAwait(false);
-        KillGroupLeftovers();
-        return status;
+        // Exited completes only once the rest of the group is gone too (or could not be waited out).
+        return await _exited.Task.WaitAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>If still running, SIGKILLs the group and waits for the exit; then closes the pidfd and
@@ -209,17 +214,74 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     private void Kill()
     {
+        _draining = false;
         if (!SignalGroup(Signals.SIGKILL)) Signal(Signals.SIGKILL);
     }
 
-    /// <summary>Runs on the watcher thread once the pidfd is readable, i.e. the process has exited.</summary>
+    /// <summary>How long leftovers of a group get to die after SIGKILL before we stop waiting for them
+    /// (a process stuck in uninterruptible sleep, on a dead NFS server say, cannot be waited out).</summary>
+    private static readonly TimeSpan s_leftoverBound = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the group is looked at while it empties. There is no event for "a process
+    /// group became empty" without a cgroup of our own (cgroup.events), so this one wait polls.</summary>
+    private static readonly TimeSpan s_leftoverPoll = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Runs on the watcher thread once the pidfd is readable, i.e. the leader has exited. Whatever is
+    /// left of its group is SIGKILLed (unless a graceful stop gives it until kill_timeout), and the
+    /// exit completes only when the group is empty: a restart must not start the next process while
+    /// the last one's children still hold its port, its lock file or its shared memory (PostgreSQL's
+    /// postmaster.pid). Meanwhile the leader stays an unreaped zombie, which pins the group id so
+    /// that kill(-pgid) can only ever reach this group. The wait runs off the watcher thread.
+    /// </summary>
     private void OnExited()
+    {
+        try
+        {
+            if (!_draining) KillGroupLeftovers();
+            if (!ProcStat.GroupHasOtherMembers(Pid, except: Pid))
+            {
+                Complete();
+                return;
+            }
+        }
+        catch (Exception)
+        {
+            Complete();
+            return;
+        }
+        _ = Task.Run(WaitForGroupThenCompleteAsync);
+    }
+
+    private async Task WaitForGroupThenCompleteAsync()
+    {
+        try
+        {
+            long killedAt = _draining ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            while (ProcStat.GroupHasOtherMembers(Pid, except: Pid))
+            {
+                if (!_draining)
+                {
+                    if (killedAt == 0) killedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                    KillGroupLeftovers();
+                    if (System.Diagnostics.Stopwatch.GetElapsedTime(killedAt) > s_leftoverBound) break;
+                }
+                // Real time, not _timeProvider: this waits on the kernel, and a fake clock in a test
+                // would never let it end.
+                await Task.Delay(s_leftoverPoll).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Complete();
+        }
+    }
+
+    private void Complete()
     {
         ExitStatus status = default;
         try
         {
-            // Before reaping: the unreaped zombie leader still pins the group id.
-            KillGroupLeftovers();
             if (_mayReap) status = Reap();
         }
         finally

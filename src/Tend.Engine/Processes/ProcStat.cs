@@ -14,7 +14,7 @@ namespace Tend.Processes;
 public static class ProcStat
 {
     // Field numbers as in proc(5), 1-based.
-    private const int FieldState = 3, FieldPgid = 5, FieldUtime = 14, FieldStime = 15,
+    private const int FieldState = 3, FieldPpid = 4, FieldPgid = 5, FieldUtime = 14, FieldStime = 15,
         FieldThreads = 20, FieldStartTime = 22, FieldRss = 24;
 
     private static readonly Lazy<long> s_clockTicks = new(() =>
@@ -102,6 +102,38 @@ public static class ProcStat
             ArrayPool<byte>.Shared.Return(buffer);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Whether process group <paramref name="pgid"/> has a member other than <paramref name="except"/>
+    /// (its leader, while we hold its zombie). A zombie member counts only while its parent is us: we
+    /// reap it (as a subreaper) and until then it still "exists" for kill(pid, 0), which is how
+    /// programs such as PostgreSQL decide that their lock file is still held. A zombie left to a
+    /// parent elsewhere holds no memory, ports or locks, and we cannot collect it.
+    /// </summary>
+    public static bool GroupHasOtherMembers(int pgid, int except)
+    {
+        long self = Environment.ProcessId;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(StatBufferSize);
+        try
+        {
+            foreach (string dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) continue;
+                if (pid == except || pid == self) continue;
+                if (!TryReadStat(pid, buffer, out var fields)) continue;
+                if (ParseLong(fields, FieldPgid) != pgid) continue;
+                ReadOnlySpan<byte> state = GetField(fields, FieldState);
+                if (state.Length > 0 && state[0] == (byte)'X') continue;
+                if (state.Length > 0 && state[0] == (byte)'Z' && ParseLong(fields, FieldPpid) != self) continue;
+                return true;
+            }
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     // A stat line is a few hundred bytes; the comm field is at most 64.
