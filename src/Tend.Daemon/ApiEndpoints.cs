@@ -87,7 +87,13 @@ internal static class ApiEndpoints
             SignalRequest body = await ReadBody(request, json.SignalRequest, ct);
             if (!Signals.TryParse(body.Signal, out int signal))
                 throw new BadRequestException($"unknown signal \"{body.Signal}\" (try SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGKILL or a number)");
-            return Results.Json(await s.SignalAsync(body.Target, signal, ct), json.ActionResult);
+            SignalScope scope = body.Scope switch
+            {
+                null or "main" => SignalScope.Main,
+                "group" => SignalScope.Group,
+                _ => throw new BadRequestException($"unknown scope \"{body.Scope}\" (main or group)"),
+            };
+            return Results.Json(await s.SignalAsync(body.Target, signal, scope, ct), json.ActionResult);
         });
 
         app.MapPost(ApiRoutes.Reload, async (HttpRequest request, Supervisor s, CancellationToken ct) =>

@@ -171,7 +171,8 @@ public sealed record DeployRequest(string App, string Strategy, int? Canary, lon
 public sealed record ScaleRequest(string App, int? Count, int? Delta);
 
 /// <summary>POST /v1/signal.</summary>
-public sealed record SignalRequest(string Target, string Signal);
+/// <summary>POST /v1/signal. Scope: "main" (the default: the main process only) or "group" (every process of its group).</summary>
+public sealed record SignalRequest(string Target, string Signal, string? Scope = null);
 
 /// <summary>The answer to every action: what it touched, and a line for humans.</summary>
 public sealed record ActionResult(IReadOnlyList<string> Affected, string Message);

@@ -73,6 +73,13 @@ public sealed record AppSpec
     public BackoffSpec Backoff { get; init; } = BackoffSpec.Default;
     /// <summary>Signal number (default SIGTERM = 15).</summary>
     public int StopSignal { get; init; } = 15;
+
+    /// <summary>
+    /// reload_signal: `tend reload` sends this to each instance's main process (systemd's
+    /// ExecReload=kill -HUP $MAINPID) instead of replacing the instances: an in-place graceful
+    /// reload for programs that do it themselves (nginx, gunicorn, PostgreSQL). Null: replace.
+    /// </summary>
+    public int? ReloadSignal { get; init; }
     public TimeSpan KillTimeout { get; init; } = TimeSpan.FromSeconds(5);
     public EquatableArray<int> StopExitCodes { get; init; } = EquatableArray<int>.Empty;
     public long? MaxMemoryBytes { get; init; }

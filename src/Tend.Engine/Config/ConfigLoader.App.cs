@@ -10,7 +10,7 @@ public static partial class ConfigLoader
         "run", "cmd", "args", "shell", "cwd", "env", "env_file", "instances", "restart", "max_restarts",
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes",
         "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
-        "critical", "listen", "listen_mode", "reload_parallelism",
+        "critical", "listen", "listen_mode", "reload_parallelism", "reload_signal",
     ];
     private static readonly string[] s_logKeys = ["out_file", "err_file", "timestamps", "format", "max_size", "max_files"];
     private static readonly string[] s_backoffKeys = ["initial", "max", "multiplier", "jitter"];
@@ -145,6 +145,9 @@ public static partial class ConfigLoader
                     break;
                 case "stop_signal":
                     if (ReadSignal(reader, value, f) is int signal) spec = spec with { StopSignal = signal };
+                    break;
+                case "reload_signal":
+                    if (ReadSignal(reader, value, f) is int reloadSignal) spec = spec with { ReloadSignal = reloadSignal };
                     break;
                 case "stop_exit_codes":
                     if (ReadExitCodes(reader, value, f) is { } codes) spec = spec with { StopExitCodes = codes };

@@ -165,13 +165,18 @@ public sealed class Instance : IHealthSink
         _app.Changed();
     }
 
-    /// <summary>Send a signal to the instance's process group. False when it has no live process.</summary>
-    public bool Signal(int signal)
+    /// <summary>
+    /// Send a signal to the instance's main process (through its pidfd), or to every process of its
+    /// group. False when it has no live process.
+    /// </summary>
+    public bool Signal(int signal, SignalScope scope = SignalScope.Main)
     {
         ChildProcess? child;
         lock (_gate) child = _child;
-        if (child is null || !child.SignalGroup(signal)) return false;
-        EngineLog.Signalled(_logger, Name, Number, child.Pid, Signals.Name(signal));
+        if (child is null) return false;
+        bool sent = scope == SignalScope.Group ? child.SignalGroup(signal) : child.Signal(signal);
+        if (!sent) return false;
+        EngineLog.Signalled(_logger, Name, Number, child.Pid, Signals.Name(signal) + (scope == SignalScope.Group ? " (process group)" : ""));
         return true;
     }
 

@@ -1,5 +1,6 @@
 using Tend.Api;
 using Tend.Config;
+using Tend.Processes;
 
 namespace Tend.Supervision;
 
@@ -25,15 +26,37 @@ public sealed partial class Supervisor
         var done = new List<string>();
         foreach (App app in apps)
         {
+            var signalled = new List<string>();
             await CountedAsync(app, "reload", "rolling", WithRolloutAsync(app, "reload", async () =>
             {
+                AppSpec before = app.Spec;
                 if (updateEnv is not null) ApplyNewSpec(app, updateEnv);
+                // reload_signal: the program reloads itself in place, unless the spec changed, which
+                // only new processes can take on.
+                if (app.Spec.ReloadSignal is int reloadSignal && app.Spec == before)
+                {
+                    signalled.AddRange(ReloadInPlace(app, reloadSignal));
+                    return;
+                }
                 await RollAsync(app, RunningOf(app), app.Spec, parallelism ?? app.Spec.ReloadParallelism, ct).ConfigureAwait(false);
             })).ConfigureAwait(false);
-            done.Add(app.Name);
+            done.Add(signalled.Count > 0
+                ? $"{app.Name} in place ({Signals.Name(app.Spec.ReloadSignal!.Value)} to the main process of {string.Join(", ", signalled)})"
+                : app.Name);
         }
         _saver?.Request();
-        return new ActionResult(done, done.Count > 0 ? $"reloaded {string.Join(", ", done)}" : "nothing to reload");
+        return new ActionResult([.. apps.Select(a => a.Name)], done.Count > 0 ? $"reloaded {string.Join(", ", done)}" : "nothing to reload");
+    }
+
+    /// <summary>reload_signal: the signal to each running instance's main process; the processes stay.</summary>
+    private List<string> ReloadInPlace(App app, int signal)
+    {
+        PublishApp(Tend.Events.EventTypes.ReloadStarted, app.Name, $"{Signals.Name(signal)} to each instance's main process (reload_signal)",
+            new() { ["signal"] = Signals.Name(signal) });
+        var hit = RunningOf(app).Where(i => i.Signal(signal, SignalScope.Main)).Select(i => i.Label).ToList();
+        EngineLog.ReloadDone(_logger, app.Name);
+        PublishApp(Tend.Events.EventTypes.ReloadDone, app.Name, $"reloaded in place: {Signals.Name(signal)} to {string.Join(", ", hit)}");
+        return hit;
     }
 
     /// <summary>`tend scale app N|+N|-N`: start or stop instances live; numbers stay dense, freed ones are reused.</summary>

@@ -181,13 +181,14 @@ public sealed partial class Supervisor : IAsyncDisposable
     public Task<ActionResult> FlushAsync(string target, CancellationToken ct = default) =>
         OnInstancesAsync(target, "flushed", inst => { inst.FlushLogs(); return Task.CompletedTask; }, reverse: false, ct);
 
-    public async Task<ActionResult> SignalAsync(string target, int signal, CancellationToken ct = default)
+    public async Task<ActionResult> SignalAsync(string target, int signal, SignalScope scope = SignalScope.Main, CancellationToken ct = default)
     {
         var instances = Resolve(target);
-        var hit = instances.Where(i => i.Signal(signal)).Select(i => i.Label).ToList();
+        var hit = instances.Where(i => i.Signal(signal, scope)).Select(i => i.Label).ToList();
         await Task.CompletedTask.ConfigureAwait(false);
+        string whom = scope == SignalScope.Group ? "the process groups of " : "the main process of ";
         string message = hit.Count > 0
-            ? $"sent {Signals.Name(signal)} to {string.Join(", ", hit)}"
+            ? $"sent {Signals.Name(signal)} to {whom}{string.Join(", ", hit)}"
             : $"no running process in {target} to signal";
         return new ActionResult(hit, message);
     }

@@ -97,7 +97,59 @@ public sealed class LifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Signal_SendsToProcessGroup_AndDefaultActionEndsIt()
+    public async Task Signal_MainProcessByDefault_GroupOnRequest_WorkersUntouchedOtherwise()
+    {
+        string log = Path.Combine(_home.Dir, "signals.log");
+        // A master that forks a worker, like gunicorn: each says which signal reached it.
+        string script = _home.WriteConfig("""
+            log="$1"
+            (
+              trap 'echo "worker HUP" >> "$log"' HUP
+              while :; do sleep 0.05; done
+            ) &
+            trap 'echo "main HUP" >> "$log"' HUP
+            echo ready >> "$log"
+            while :; do sleep 0.05; done
+            """, "master.sh");
+        string config = _home.WriteConfig($"""
+            apps:
+              master:
+                cmd: /bin/sh
+                args: [{script}, {log}]
+                reload_signal: SIGHUP
+            """);
+        await _home.OkAsync("start", config);
+        await Eventually.TrueAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("ready"), "master started");
+        await Task.Delay(300);
+        int pid = (await _home.ListAsync()).Single().Pid!.Value;
+
+        CliResult main = await _home.OkAsync("signal", "SIGHUP", "master");
+        Assert.Contains("main process", main.Stdout);
+        await Eventually.TrueAsync(() => Count(log, "main HUP") == 1, "the master got SIGHUP");
+        await Task.Delay(500);
+        Assert.Equal(0, Count(log, "worker HUP"));
+
+        await _home.OkAsync("signal", "--group", "SIGHUP", "master");
+        await Eventually.TrueAsync(() => Count(log, "main HUP") == 2 && Count(log, "worker HUP") == 1, "both got SIGHUP with --group");
+
+        // reload_signal: `tend reload` is the signal to the master, in place: same pid, no restart.
+        CliResult reload = await _home.OkAsync("reload", "master");
+        Assert.Contains("in place", reload.Stdout);
+        await Eventually.TrueAsync(() => Count(log, "main HUP") == 3, "reload sent SIGHUP to the master");
+        await Task.Delay(500);
+        Assert.Equal(1, Count(log, "worker HUP"));
+        InstanceInfo after = (await _home.ListAsync()).Single();
+        Assert.Equal(pid, after.Pid);
+        Assert.Equal(0, after.Restarts);
+
+        CliResult both = await _home.RunAsync("signal", "--main", "--group", "SIGHUP", "master");
+        Assert.Equal(2, both.ExitCode);
+    }
+
+    private static int Count(string file, string line) => File.ReadAllLines(file).Count(l => l == line);
+
+    [Fact]
+    public async Task Signal_DefaultActionEndsTheMainProcess_AndItRestarts()
     {
         await _home.OkAsync("start", TwoApps());
         var before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
