@@ -67,6 +67,9 @@ internal static class ApiEndpoints
             // `tend start backend`: a supervisor of the running tree, when the word is nothing more.
             if (body.Command is [var word] && body.Instances is null && (body.Name is null || body.Name == word) && s.IsSupervisor(word))
                 return Results.Json(await s.StartSupervisorAsync(word), json.ActionResult);
+            // `tend start web` / `web#1` / `all`: PM2's start of an app it already knows (stopped ones start, running ones stay).
+            if (body.Command is [var target] && body.Instances is null && (body.Name is null || body.Name == target) && s.IsTarget(target))
+                return Results.Json(await s.StartTargetAsync(target, ct), json.ActionResult);
             if (body.Command is { Count: > 0 } command)
             {
                 string name = body.Name ?? Path.GetFileName(command[0]);

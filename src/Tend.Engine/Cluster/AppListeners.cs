@@ -8,8 +8,11 @@ using Tend.Supervision;
 namespace Tend.Cluster;
 
 /// <summary>
-/// The addresses of one app's listen: setting, held by the daemon for as long as the app exists,
-/// so no connection is refused while instances restart or are replaced. In socket mode the
+/// The addresses of one app's listen: setting, held by the daemon while the app is meant to run,
+/// so no connection is refused while instances restart or are replaced. When the user stops every
+/// instance (`tend stop`), the sockets are closed (<see cref="Close"/>) so that clients are refused
+/// at once instead of waiting in a backlog nobody accepts from; the next start reopens them on the
+/// same ports (<see cref="EnsureOpen"/>). In socket mode the
 /// listening sockets go to every instance as fds 3.. (socket activation) and the kernel spreads
 /// connections over whoever accepts. In proxy mode one <see cref="TcpProxy"/> per address
 /// forwards each connection to a ready instance's own loopback port; an instance that is not
@@ -22,8 +25,15 @@ internal sealed class AppListeners : IDisposable
     private readonly Lock _gate = new();
     private IReadOnlyList<string> _backendKey = [];
     private bool _disposed;
+    private bool _closed;
+    private AppSpec _spec = null!;
+    private ILogger _logger = null!;
+    private IReadOnlyList<ListenAddress> _addresses = [];
 
     private AppListeners(ListenMode mode) => Mode = mode;
+
+    /// <summary>Closed because the app is stopped (see <see cref="Close"/>).</summary>
+    public bool IsClosed { get { lock (_gate) return _closed; } }
 
     public ListenMode Mode { get; }
 
@@ -37,33 +47,83 @@ internal sealed class AppListeners : IDisposable
     public static AppListeners? Open(AppSpec spec, ILogger logger)
     {
         if (spec.Listen.Count == 0) return null;
-        var listeners = new AppListeners(spec.ListenMode);
+        var listeners = new AppListeners(spec.ListenMode) { _spec = spec, _logger = logger };
+        listeners.OpenAll([.. spec.Listen.Select(ListenAddress.Parse)]);
+        return listeners;
+    }
+
+    /// <summary>Binds every address, all or none; records the ports really bound (port 0) for a reopen.</summary>
+    private void OpenAll(IReadOnlyList<ListenAddress> addresses)
+    {
         try
         {
-            foreach (string text in spec.Listen)
+            foreach (ListenAddress address in addresses)
             {
-                ListenAddress address = ListenAddress.Parse(text);
-                if (spec.ListenMode == ListenMode.Socket)
+                if (_spec.ListenMode == ListenMode.Socket)
                 {
-                    listeners._sockets.Add(ListenSocket.Open(address, spec.Name));
+                    _sockets.Add(ListenSocket.Open(address, _spec.Name));
                 }
                 else
                 {
                     var endPoint = new IPEndPoint(address.Host ?? IPAddress.IPv6Any, address.Port);
-                    var proxy = new TcpProxy(endPoint, logger);
-                    listeners._proxies.Add(proxy);
+                    var proxy = new TcpProxy(endPoint, _logger);
+                    _proxies.Add(proxy);
                     proxy.Start();
                 }
             }
         }
         catch (Exception ex) when (ex is ListenException or SocketException or ArgumentException)
         {
-            listeners.Dispose();
-            throw new ListenFailedException($"{spec.Name}: cannot listen on {string.Join(", ", spec.Listen)}: {ex.Message}", ex);
+            CloseAll();
+            throw new ListenFailedException($"{_spec.Name}: cannot listen on {string.Join(", ", _spec.Listen)}: {ex.Message}", ex);
         }
-        listeners.Handles = [.. listeners._sockets.Select(s => s.ToListenFd())];
-        listeners.Bound = [.. listeners._sockets.Select(s => s.LocalEndPoint.ToString() ?? ""), .. listeners._proxies.Select(p => p.LocalEndPoint.ToString())];
-        return listeners;
+        Handles = [.. _sockets.Select(s => s.ToListenFd())];
+        Bound = [.. _sockets.Select(s => s.LocalEndPoint.ToString() ?? ""), .. _proxies.Select(p => p.LocalEndPoint.ToString())];
+        var ports = new Queue<int>([.. _sockets.Select(s => s.Port), .. _proxies.Select(p => p.LocalEndPoint.Port)]);
+        _addresses = [.. addresses.Select(a => a.Kind == ListenKind.Tcp ? a with { Port = ports.Dequeue() } : Skip(a, ports))];
+    }
+
+    private static ListenAddress Skip(ListenAddress unix, Queue<int> ports)
+    {
+        ports.Dequeue();
+        return unix;
+    }
+
+    private void CloseAll()
+    {
+        foreach (ListenSocket socket in _sockets) socket.Dispose();
+        foreach (TcpProxy proxy in _proxies) proxy.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _sockets.Clear();
+        _proxies.Clear();
+        Handles = [];
+        _backendKey = [];
+    }
+
+    /// <summary>
+    /// The app is stopped: close the sockets, so a client is refused at once rather than left
+    /// waiting in a backlog that nobody will accept from. (During restarts and reloads they stay
+    /// open: holding clients across a hand-over is their point.)
+    /// </summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            if (_disposed || _closed) return;
+            _closed = true;
+            CloseAll();
+        }
+    }
+
+    /// <summary>Reopen after <see cref="Close"/>, on the same ports. Throws <see cref="ListenFailedException"/>
+    /// when an address was taken meanwhile.</summary>
+    public void EnsureOpen()
+    {
+        lock (_gate)
+        {
+            if (_disposed || !_closed) return;
+            OpenAll(_addresses);
+            _closed = false;
+        }
     }
 
     /// <summary>Proxy mode: a free loopback port for a new instance (its PORT); null in socket mode.</summary>
@@ -130,8 +190,7 @@ internal sealed class AppListeners : IDisposable
             if (_disposed) return;
             _disposed = true;
         }
-        foreach (ListenSocket socket in _sockets) socket.Dispose();
-        foreach (TcpProxy proxy in _proxies) proxy.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        lock (_gate) CloseAll();
     }
 }
 

@@ -54,6 +54,12 @@ public sealed class App
     /// <summary>Serializes reloads, deploys and scaling of this app; a second one is refused, not queued.</summary>
     internal SemaphoreSlim RolloutGate { get; } = new(1, 1);
 
+    /// <summary>After a user's stop: with no instance meant to run, close the listen: sockets so clients are refused.</summary>
+    internal void CloseListenersIfStopped()
+    {
+        if (Listeners is { } listeners && Instances.All(i => !i.WantedRunning)) listeners.Close();
+    }
+
     internal void Changed()
     {
         Listeners?.UpdateBackends(_instances);

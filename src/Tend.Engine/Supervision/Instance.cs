@@ -123,6 +123,7 @@ public sealed class Instance : IHealthSink
     internal Task StartAsync(Func<CancellationToken, Task<string?>>? dependencies) => RunCommandAsync(async () =>
     {
         if (!_loop.IsCompleted) return;
+        _app.Listeners?.EnsureOpen(); // closed by a stop of the whole app; throws if the port was taken meanwhile
         WantedRunning = true;
         lock (_gate) { _statusReason = null; }
         _tracker.Reset();
@@ -144,6 +145,7 @@ public sealed class Instance : IHealthSink
     /// <summary>Restart; with <paramref name="dependencies"/>, the new run waits for them as <see cref="StartAsync(Func{CancellationToken, Task{string?}}?)"/> does.</summary>
     internal Task RestartAsync(string reason, Func<CancellationToken, Task<string?>>? dependencies) => RunCommandAsync(async () =>
     {
+        _app.Listeners?.EnsureOpen();
         WantedRunning = true;
         bool wasRunning = !_loop.IsCompleted;
         await EndLoopAsync().ConfigureAwait(false);

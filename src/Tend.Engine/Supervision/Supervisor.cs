@@ -97,6 +97,7 @@ public sealed partial class Supervisor : IAsyncDisposable
                     if (saved.WantedRunning) await StartInstanceAsync(inst).ConfigureAwait(false);
                 }
             }
+            foreach (var (app, _) in restored) app.CloseListenersIfStopped();
             EngineLog.StateRestored(_logger, state.Apps.Count, StatePath);
         }
         finally { _ops.Release(); }
@@ -165,15 +166,31 @@ public sealed partial class Supervisor : IAsyncDisposable
         finally { _ops.Release(); _saver?.Request(); }
     }
 
-    public Task<ActionResult> StopAsync(string target, CancellationToken ct = default) =>
-        FindNode(target) is { } node
-            ? OnSubtreeAsync(node, "stopped", n => n.StopAsync())
-            : OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct, withTree: true);
+    public async Task<ActionResult> StopAsync(string target, CancellationToken ct = default)
+    {
+        ActionResult result = FindNode(target) is { } node
+            ? await OnSubtreeAsync(node, "stopped", n => n.StopAsync()).ConfigureAwait(false)
+            : await OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct, withTree: true).ConfigureAwait(false);
+        // A stopped app's port refuses connections (and a later start reopens it); see AppListeners.
+        foreach (App app in Apps) app.CloseListenersIfStopped();
+        return result;
+    }
 
     public Task<ActionResult> RestartAsync(string target, CancellationToken ct = default) =>
         FindNode(target) is { } node
             ? OnSubtreeAsync(node, "restarted", async n => { await n.StopAsync().ConfigureAwait(false); await n.StartAsync().ConfigureAwait(false); })
             : OnInstancesAsync(target, "restarted", inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct, withTree: true);
+
+    /// <summary>`tend start web`: start the instances of a known target that are not running; running ones are left alone.</summary>
+    public Task<ActionResult> StartTargetAsync(string target, CancellationToken ct = default) =>
+        OnInstancesAsync(target, "started", StartInstanceAsync, reverse: false, ct, withTree: true);
+
+    /// <summary>Whether <paramref name="word"/> names managed instances (an app, app#i, an id or all with apps).</summary>
+    public bool IsTarget(string word)
+    {
+        try { return Resolve(word).Count > 0; }
+        catch (TargetNotFoundException) { return false; }
+    }
 
     public Task<ActionResult> ResetAsync(string target, CancellationToken ct = default) =>
         OnInstancesAsync(target, "reset", inst => { inst.ResetCounters(); return Task.CompletedTask; }, reverse: false, ct);

@@ -79,6 +79,28 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.DoesNotContain(checks, c => c.Contains($":{_port}/"));
     }
 
+    [Theory]
+    [InlineData("socket")]
+    [InlineData("proxy")]
+    public async Task Stop_ClosesTheListenSocket_ClientsAreRefused_StartReopensIt(string mode)
+    {
+        await _home.OkAsync("start", Config(2, mode), "--wait-ready");
+        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(10) };
+        Assert.StartsWith("pid=", await http.GetStringAsync(Url));
+
+        await _home.OkAsync("stop", "web");
+        // Refused at once, not accepted into a backlog nobody reads (the client would hang until its timeout).
+        using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            var refused = await Assert.ThrowsAsync<SocketException>(async () =>
+                await client.ConnectAsync(IPAddress.Loopback, _port).WaitAsync(TimeSpan.FromSeconds(5)));
+            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        }
+
+        await _home.OkAsync("start", "web", "--wait-ready");
+        Assert.StartsWith("pid=", await http.GetStringAsync(Url));
+    }
+
     [Fact]
     public async Task SocketActivation_EveryInstanceServesTheDaemonsSocket()
     {
