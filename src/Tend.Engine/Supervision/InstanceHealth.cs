@@ -46,6 +46,7 @@ internal sealed class InstanceHealth : IAsyncDisposable
     private bool _disposed;
     private bool _liveStarted;
     private DateTimeOffset? _lastWatchdogAt;
+    private bool _notified; // any datagram of this run reached NOTIFY_SOCKET
 
     public InstanceHealth(AppSpec spec, string label, ProbeContext context, TimeProvider time, ILogger logger, IHealthSink sink,
         Metrics.InstanceMetrics? metrics = null)
@@ -129,6 +130,7 @@ internal sealed class InstanceHealth : IAsyncDisposable
     /// <summary>A datagram from the instance's NOTIFY_SOCKET, already checked to come from its process group.</summary>
     public void OnNotify(NotifyMessage message)
     {
+        Volatile.Write(ref _notified, true);
         if (message.Status is { } status) _sink.OnStatusText(status);
         if (message.WatchdogUsec is { } period && period > TimeSpan.Zero)
         {
@@ -228,7 +230,12 @@ internal sealed class InstanceHealth : IAsyncDisposable
             }
             timeout = Units.FormatDuration(_spec.Ready!.Timeout);
         }
-        Fail($"ready_timeout: not ready within {timeout}", failedStart: true);
+        // The commonest cause by far: an app that never learned it runs under a notify manager
+        // (Microsoft's UseSystemd() only acts when its parent is systemd). Say so, and where to read.
+        string why = _spec.Ready!.Notify && !Volatile.Read(ref _notified)
+            ? "; the app never sent anything on NOTIFY_SOCKET (a .NET app needs Tend.Hosting's AddTend(), or SystemdNotifier registered by hand: UseSystemd() does nothing outside systemd; see docs/health.md#net-apps)"
+            : "";
+        Fail($"ready_timeout: not ready within {timeout}{why}", failedStart: true);
     }
 
     /// <summary>EXTEND_TIMEOUT_USEC: as in systemd, the deadline becomes now + the value if that is later.</summary>

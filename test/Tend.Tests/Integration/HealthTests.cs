@@ -103,7 +103,27 @@ public sealed class HealthTests : IAsyncLifetime
         InstanceDetail detail = (await _home.DescribeAsync("web")).Instances.Single();
         Assert.Contains("crash loop", detail.StatusReason);
         Assert.Contains("ready_timeout: not ready within 500ms", detail.StatusReason);
-        Assert.All(detail.RecentExits, e => Assert.Equal("ready_timeout: not ready within 500ms", e.Reason));
+        // Nothing at all arrived on NOTIFY_SOCKET: the reason says so and where to read (UseSystemd() does nothing under Tend).
+        Assert.All(detail.RecentExits, e => Assert.StartsWith("ready_timeout: not ready within 500ms; the app never sent anything on NOTIFY_SOCKET", e.Reason));
+        Assert.All(detail.RecentExits, e => Assert.Contains("docs/health.md#net-apps", e.Reason));
+    }
+
+    [Fact]
+    public async Task NotifyReadiness_AppSpokeButNeverSaidReady_ReasonHasNoNotifyHint()
+    {
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--notify-status, warming, --sleep]
+                ready: {"{"} notify: true, ready_timeout: 500ms {"}"}
+                restart: never
+                kill_timeout: 1s
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => Web(l).Status == "stopped", "web stopped after its failed start");
+        InstanceDetail detail = (await _home.DescribeAsync("web")).Instances.Single();
+        Assert.Equal("ready_timeout: not ready within 500ms", Assert.Single(detail.RecentExits).Reason);
     }
 
     [Fact]
