@@ -80,6 +80,9 @@ internal sealed class HealthAddress
     public IPEndPoint? EndPoint { get; private set; }
     public string? Url { get; set; }
 
+    /// <summary>Why the listener is off although one was asked for (the port was taken), for `tend ping`.</summary>
+    public string? Problem { get; private set; }
+
     /// <summary>Null on success, else what is wrong with <paramref name="text"/>.</summary>
     public static string? TryParse(string text, out HealthAddress address)
     {
@@ -112,6 +115,7 @@ internal sealed class HealthAddress
         catch (SocketException ex)
         {
             string why = ex.Message;
+            Problem = $"cannot listen on {EndPoint}: {why}";
             EndPoint = null;
             return why;
         }

@@ -25,6 +25,11 @@ internal sealed class PingCommand : TendCommand
         return 0;
     }
 
-    internal static string Describe(PingInfo ping) =>
-        $"pong (daemon pid {ping.Pid}, home {ping.Home}, up {Format.Uptime(ping.UptimeMs)}, health {ping.HealthUrl ?? "off"})";
+    internal static string Describe(PingInfo ping)
+    {
+        string line = $"pong (daemon pid {ping.Pid}, home {ping.Home}, up {Format.Uptime(ping.UptimeMs)}, health {ping.HealthUrl ?? "off"})";
+        if (ping.HealthUrl is null && ping.HealthError is { } why)
+            line += $"\nhealth endpoints and dashboard off: {why}; start the daemon with TEND_HEALTH=127.0.0.1:PORT (a free port) or TEND_HEALTH=off (tend kill, then any tend command)";
+        return line;
+    }
 }

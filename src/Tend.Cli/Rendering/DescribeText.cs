@@ -28,7 +28,10 @@ internal static class DescribeText
         Pair(text, "max restarts", app.MaxRestarts.ToString(s_inv));
         Pair(text, "min uptime", Format.Duration(app.MinUptimeMs));
         Pair(text, "restart delay", Format.Duration(app.RestartDelayMs));
+        if (app.Backoff is { } b)
+            Pair(text, "backoff", $"{Format.Duration(b.InitialMs)} × {b.Multiplier.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} per restart, at most {Format.Duration(b.MaxMs)}, ± {(b.Jitter * 100).ToString("0", System.Globalization.CultureInfo.InvariantCulture)}%");
         Pair(text, "stop signal", app.StopSignal);
+        if (app.ReloadSignal is { } reloadSignal) Pair(text, "reload signal", $"{reloadSignal} (tend reload is in place)");
         Pair(text, "kill timeout", app.KillTimeoutMs < 0 ? "infinity" : Format.Duration(app.KillTimeoutMs));
         Pair(text, "stop exit codes", app.StopExitCodes.Count == 0 ? "-" : string.Join(", ", app.StopExitCodes));
         Pair(text, "max memory", app.MaxMemoryBytes is { } max ? Format.Memory(max) : "-");

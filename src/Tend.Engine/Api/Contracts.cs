@@ -146,7 +146,12 @@ public sealed record AppInfo(
     long? WatchdogMs = null,
     bool Critical = false,
     IReadOnlyList<string>? Listen = null,
-    string? ListenMode = null);
+    string? ListenMode = null,
+    BackoffInfo? Backoff = null,
+    string? ReloadSignal = null);
+
+/// <summary>The restart backoff of an app: initial × multiplier^(n−1), capped at max, ± jitter (a fraction).</summary>
+public sealed record BackoffInfo(long InitialMs, long MaxMs, double Multiplier, double Jitter);
 
 /// <summary>POST /v1/start. Either ConfigPath (a tend.yaml, optionally narrowed by Only) or Command (argv).</summary>
 public sealed record StartRequest(
@@ -181,7 +186,9 @@ public sealed record ActionResult(IReadOnlyList<string> Affected, string Message
 public sealed record ErrorResponse(string Error, IReadOnlyList<string> Details, int ExitCode);
 
 /// <summary>GET /v1/ping.</summary>
-public sealed record PingInfo(int Pid, string Version, string Home, long UptimeMs, string? HealthUrl = null);
+/// <summary>GET /v1/ping. HealthUrl: where the health endpoints and the dashboard answer; null when off,
+/// and then HealthError says why when it was not asked for (the port was taken).</summary>
+public sealed record PingInfo(int Pid, string Version, string Home, long UptimeMs, string? HealthUrl = null, string? HealthError = null);
 
 /// <summary>One line of GET /v1/logs (application/x-ndjson), and of `tend logs --json`.</summary>
 public sealed record LogLineDto(DateTimeOffset? Time, string App, int Instance, string Stream, string Text);

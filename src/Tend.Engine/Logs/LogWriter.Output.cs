@@ -371,6 +371,32 @@ public sealed partial class LogWriter
     }
 
     /// <summary>
+    /// Moves a non-empty <paramref name="path"/> out of the way as path.1 (shifting path.1.. up, the
+    /// oldest beyond <paramref name="maxFiles"/> dropped), as a rotation would, so the next writer
+    /// starts an empty file: a new app that takes the name of a deleted one must not show that one's
+    /// lines as its own. The old lines stay on disk; at least one previous file is always kept.
+    /// </summary>
+    public static void RotateAway(string path, int maxFiles)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length == 0 || info.LinkTarget is not null) return;
+            int keep = Math.Max(maxFiles, 2);
+            File.Delete($"{path}.{keep - 1}");
+            for (int i = keep - 2; i >= 1; i--)
+            {
+                if (File.Exists($"{path}.{i}")) File.Move($"{path}.{i}", $"{path}.{i + 1}", overwrite: true);
+            }
+            File.Move(path, $"{path}.1", overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Then the new app appends to the old file: nothing is lost, it only reads back mixed.
+        }
+    }
+
+    /// <summary>
     /// Empties <paramref name="path"/> (if it exists and is a regular file) and deletes its rotated
     /// siblings path.1, path.2…: for `tend flush` of an app that is not running.
     /// </summary>

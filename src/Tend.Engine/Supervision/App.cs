@@ -134,7 +134,9 @@ public sealed class App
         Spec.Watchdog is { } watchdog ? (long)watchdog.TotalMilliseconds : null,
         Spec.Critical,
         Spec.Listen.Count == 0 ? null : Listeners?.Bound ?? [.. Spec.Listen],
-        Spec.Listen.Count == 0 ? null : Spec.ListenMode == ListenMode.Proxy ? "proxy" : "socket");
+        Spec.Listen.Count == 0 ? null : Spec.ListenMode == ListenMode.Proxy ? "proxy" : "socket",
+        new BackoffInfo((long)Spec.Backoff.Initial.TotalMilliseconds, (long)Spec.Backoff.Max.TotalMilliseconds, Spec.Backoff.Multiplier, Spec.Backoff.Jitter),
+        Spec.ReloadSignal is int reloadSignal ? Signals.Name(reloadSignal) : null);
 
     private static string DescribeProbe(Health.ProbeSpec p) =>
         $"{SecretMask.MaskUrlPassword(p.Describe())} (every {Units.FormatDuration(p.Interval)}, timeout {Units.FormatDuration(p.Timeout)}, " +

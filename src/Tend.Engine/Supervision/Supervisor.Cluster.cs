@@ -64,9 +64,12 @@ public sealed partial class Supervisor
     {
         App app = AppsOf(appName, "scale").Single();
         var touched = new List<string>();
+        bool grew = false;
+        int before = 0;
         await WithRolloutAsync(app, "scale", async () =>
         {
             int current = app.Instances.Select(i => i.Number).Distinct().Count();
+            before = current;
             int wanted = count ?? current + (delta ?? 0);
             if (wanted < 1) throw new RolloutRefusedException($"{app.Name} would have {wanted} instances; scale to 1 or more (tend stop {app.Name} stops it)");
             if (wanted > 1000) throw new RolloutRefusedException($"{app.Name}: {wanted} instances is more than the 1000 Tend allows");
@@ -79,6 +82,7 @@ public sealed partial class Supervisor
                 app.SetSpec(app.Spec with { Instances = wanted });
                 await Task.WhenAll(added.Select(StartInstanceAsync)).ConfigureAwait(false);
                 touched.AddRange(added.Select(i => i.Label));
+                grew = true;
             }
             else if (wanted < current)
             {
@@ -93,7 +97,7 @@ public sealed partial class Supervisor
         _saver?.Request();
         return new ActionResult(touched, touched.Count == 0
             ? $"{app.Name} already has {app.Instances.Count} instances"
-            : $"scaled {app.Name} to {app.Spec.Instances} ({string.Join(", ", touched)})");
+            : $"scaled {app.Name} from {before} to {app.Spec.Instances} instances: {(grew ? "started" : "stopped and removed")} {string.Join(", ", touched)}");
     }
 
     private static List<Instance> RunningOf(App app) => [.. app.Instances.Where(i => i.WantedRunning).OrderBy(i => i.Number)];

@@ -23,6 +23,7 @@ public sealed partial class Supervisor
             if (IsRunning(config))
                 return new ActionResult([], $"nothing to start (the tree of {config.SourcePath} is already running)");
             await DropTreeAsync().ConfigureAwait(false);
+            var fresh = config.Apps.Where(a => Find(a.Name) is null).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
             foreach (AppSpec spec in config.Apps)
             {
                 if (Find(spec.Name) is not App old) continue;
@@ -47,7 +48,8 @@ public sealed partial class Supervisor
             foreach (string name in order)
             {
                 AppSpec spec = specs[name];
-                AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
+                App added = AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
+                if (fresh.Contains(spec.Name)) StartFreshLogs(added);
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
                 PublishApp(Tend.Events.EventTypes.AppAdded, spec.Name, $"added ({spec.Instances} instances)", new() { ["instances"] = Inv(spec.Instances) });
             }

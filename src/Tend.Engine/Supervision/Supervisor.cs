@@ -154,6 +154,7 @@ public sealed partial class Supervisor : IAsyncDisposable
                     RemoveApp(existing);
                 }
                 App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
+                if (existing is null) StartFreshLogs(app);
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
                 PublishApp(Tend.Events.EventTypes.AppAdded, spec.Name, $"added ({spec.Instances} instances)", new() { ["instances"] = Inv(spec.Instances) });
                 await StartAppAsync(app).ConfigureAwait(false);
@@ -425,6 +426,21 @@ public sealed partial class Supervisor : IAsyncDisposable
         lock (_gate) _apps.Add(app);
         _saver?.Request();
         return app;
+    }
+
+    /// <summary>
+    /// A new app (not a changed one) starts with empty log files: files left under its name by a
+    /// deleted app of the same name are rotated away (kept as .1, .2…), not shown as its own. Only
+    /// Tend's own paths under TEND_HOME/logs: a file the config names (out_file, err_file) is the
+    /// user's, and is appended to as it always was.
+    /// </summary>
+    private static void StartFreshLogs(App app)
+    {
+        foreach (Instance i in app.Instances)
+        {
+            if (app.Spec.Logs.OutFile is null) Logs.LogWriter.RotateAway(i.OutLogPath, app.Spec.Logs.MaxFiles);
+            if (app.Spec.Logs.ErrFile is null) Logs.LogWriter.RotateAway(i.ErrLogPath, app.Spec.Logs.MaxFiles);
+        }
     }
 
     private void PublishApp(string type, string app, string message, Dictionary<string, string>? data = null) =>

@@ -251,11 +251,13 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         await _home.OkAsync("start", Config(2), "--wait-ready");
 
-        await _home.OkAsync("scale", "web", "4");
+        CliResult up = await _home.OkAsync("scale", "web", "4");
+        Assert.Contains("scaled web from 2 to 4 instances: started web#2, web#3", up.Stdout);
         InstanceInfo[] four = await _home.WaitForAsync(l => l.Count(i => i.Ready) == 4, "4 ready");
         Assert.Equal([0, 1, 2, 3], four.Select(i => i.Instance).Order());
 
-        await _home.OkAsync("scale", "web", "-3");
+        CliResult down = await _home.OkAsync("scale", "web", "-3");
+        Assert.Contains("scaled web from 4 to 1 instances: stopped and removed web#3, web#2, web#1", down.Stdout);
         InstanceInfo[] one = await _home.ListAsync();
         Assert.Equal([0], one.Select(i => i.Instance));
         Assert.Equal(four.Single(i => i.Instance == 0).Pid, one.Single().Pid);

@@ -263,6 +263,25 @@ public sealed class HealthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ping_HealthPortTaken_SaysWhichAddressAndWhy_AndHowToMoveIt()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        int port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+
+        var env = new Dictionary<string, string> { ["TEND_HEALTH"] = $"127.0.0.1:{port}" };
+        CliResult r = await _home.RunAsync(["ping"], env);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("health off", r.Stdout);
+        Assert.Contains($"cannot listen on 127.0.0.1:{port}", r.Stdout);
+        Assert.Contains("TEND_HEALTH=", r.Stdout);
+
+        PingInfo ping = JsonSerializer.Deserialize((await _home.OkAsync("ping", "--json")).Stdout, TendJsonContext.Default.PingInfo)!;
+        Assert.Null(ping.HealthUrl);
+        Assert.Contains($"127.0.0.1:{port}", ping.HealthError);
+    }
+
+    [Fact]
     public async Task Watchdog_MissedPings_RestartsWithReason()
     {
         string config = _home.WriteConfig($"""

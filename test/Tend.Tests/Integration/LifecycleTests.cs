@@ -141,6 +141,10 @@ public sealed class LifecycleTests : IAsyncLifetime
         InstanceInfo after = (await _home.ListAsync()).Single();
         Assert.Equal(pid, after.Pid);
         Assert.Equal(0, after.Restarts);
+        AppInfo described = await _home.DescribeAsync("master");
+        Assert.Equal("SIGHUP", described.ReloadSignal);
+        Assert.Equal(new BackoffInfo(100, 15_000, 2, 0.1), described.Backoff);
+        Assert.Contains("backoff         100ms × 2 per restart, at most 15s", (await _home.OkAsync("describe", "master")).Stdout);
 
         CliResult both = await _home.RunAsync("signal", "--main", "--group", "SIGHUP", "master");
         Assert.Equal(2, both.ExitCode);

@@ -12,6 +12,27 @@ public sealed class LogTests : IAsyncLifetime
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _home.DisposeAsync();
 
+    [Fact]
+    public async Task NewAppWithADeletedAppsName_StartsItsOwnLog_TheOldLinesKeptAside()
+    {
+        await _home.OkAsync("start", "--name", "svc", "--", "sh", "-c", "echo from the old svc; exec sleep 600");
+        await Eventually.ReturnsAsync(() => _home.OkAsync("logs", "svc", "--no-follow"), r => r.Stdout.Contains("from the old svc"), "old line logged");
+        await _home.OkAsync("delete", "svc");
+
+        await _home.OkAsync("start", "--name", "svc", "--", "sh", "-c", "echo from the new svc; exec sleep 600");
+        await Eventually.ReturnsAsync(() => _home.OkAsync("logs", "svc", "--no-follow"), r => r.Stdout.Contains("from the new svc"), "new line logged");
+        CliResult logs = await _home.OkAsync("logs", "svc", "--no-follow");
+        Assert.DoesNotContain("from the old svc", logs.Stdout);
+
+        // Nothing lost: the old lines are in the rotated file beside the new one.
+        string outLog = (await _home.DescribeAsync("svc")).Instances.Single().OutLog;
+        Assert.Contains("from the old svc", File.ReadAllText(outLog + ".1"));
+
+        // A restart is the same app: its log goes on.
+        await _home.OkAsync("restart", "svc");
+        await Eventually.ReturnsAsync(() => _home.OkAsync("logs", "svc", "--no-follow", "--lines", "50"), r => r.Stdout.Split("from the new svc").Length == 3, "both runs' lines in one log");
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

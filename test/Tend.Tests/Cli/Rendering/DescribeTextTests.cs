@@ -32,7 +32,9 @@ public sealed class DescribeTextTests
                 ]),
             new InstanceDetail(1, "web", 1, null, "errored", false, 15, 0, 0, 0, null, "SIGSEGV",
                 null, 15, "too many restarts (15 in 60s)", null, "/h/logs/web-1.out.log", "/h/logs/web-1.err.log", 7, []),
-        ]);
+        ],
+        Backoff: new BackoffInfo(100, 15_000, 2, 0.1),
+        ReloadSignal: "SIGHUP");
 
     [Fact]
     public void Render_DotnetInstance_ShowsItsRuntimeCounters()
@@ -170,7 +172,9 @@ public sealed class DescribeTextTests
               max restarts    15
               min uptime      1s
               restart delay   250ms
+              backoff         100ms × 2 per restart, at most 15s, ± 10%
               stop signal     SIGTERM
+              reload signal   SIGHUP (tend reload is in place)
               kill timeout    5s
               stop exit codes 0, 143
               max memory      512.0mb
