@@ -172,7 +172,7 @@ public static partial class ConfigLoader
             {
                 case "http":
                     if (!Uri.TryCreate(ProbeTarget.ForValidation(text), UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-                        reader.Error(node, field, $"\"{text}\" is not an http:// or https:// URL");
+                        reader.Error(node, field, $"\"{Api.SecretMask.MaskUrlPassword(text)}\" is not an http:// or https:// URL (a password holding / ? # or @ must be percent-encoded: %2F %3F %23 %40)");
                     else
                         _spec = _spec with { Kind = ProbeKind.Http, Target = text };
                     break;

@@ -53,6 +53,14 @@ public sealed class EventHub
 
     public TendEvent Publish(string type, string? app, int? instance, int? pid, string message, IReadOnlyDictionary<string, string>? data = null)
     {
+        // Everything on the stream leaves the daemon (tend events, /events, the dashboard): masked here, once.
+        message = SecretMask.MaskUrlPassword(message);
+        if (data is not null)
+        {
+            var masked = new Dictionary<string, string>(data.Count, StringComparer.Ordinal);
+            foreach (var (key, value) in data) masked[key] = SecretMask.Value(key, value);
+            data = masked;
+        }
         lock (_gate)
         {
             var e = new TendEvent(++_seq, _time.GetUtcNow(), type, app, instance, pid, message, data);

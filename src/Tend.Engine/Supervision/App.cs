@@ -122,7 +122,7 @@ public sealed class App
     public Task StopAsync() => Task.WhenAll(Instances.Select(i => i.StopAsync()));
 
     public AppInfo ToInfo() => new(
-        Name, Spec.Command, [.. Spec.Args], Spec.Cwd, Spec.Instances, RestartTracker.Describe(Spec.Restart),
+        Name, Spec.Command, [.. Spec.Args.Select(SecretMask.MaskUrlPassword)], Spec.Cwd, Spec.Instances, RestartTracker.Describe(Spec.Restart),
         Spec.MaxRestarts, (long)Spec.MinUptime.TotalMilliseconds, (long)Spec.RestartDelay.TotalMilliseconds,
         Signals.Name(Spec.StopSignal), (long)Spec.KillTimeout.TotalMilliseconds, [.. Spec.StopExitCodes],
         Spec.MaxMemoryBytes, ConfigPath, SecretMask.Environment(Spec.Env), [.. Instances.Select(i => i.ToDetail())],

@@ -225,7 +225,7 @@ public sealed class Instance : IHealthSink
         lock (_gate)
         {
             return new InstanceInfo(Id, Name, Number, _pid, _status.ToWire(), _ready, _restarts, UptimeMsLocked(),
-                Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null, _statusText);
+                Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null, SecretMask.Text(_statusText));
         }
     }
 
@@ -235,9 +235,10 @@ public sealed class Instance : IHealthSink
         {
             return new InstanceDetail(Id, Name, Number, _pid, _status.ToWire(), _ready, _restarts, UptimeMsLocked(),
                 Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null,
-                _startedAt, _tracker.UnstableRuns, _statusReason, _lastRestartReason, OutLogPath, ErrLogPath,
-                _droppedBefore + (_outLog?.DroppedLines ?? 0) + (_errLog?.DroppedLines ?? 0), [.. _recentExits],
-                _statusText, _health?.Describe(),
+                _startedAt, _tracker.UnstableRuns, SecretMask.Text(_statusReason), SecretMask.Text(_lastRestartReason), OutLogPath, ErrLogPath,
+                _droppedBefore + (_outLog?.DroppedLines ?? 0) + (_errLog?.DroppedLines ?? 0),
+                [.. _recentExits.Select(e => e with { Reason = SecretMask.MaskUrlPassword(e.Reason) })],
+                SecretMask.Text(_statusText), _health?.Describe(),
                 _notify is { } n ? new NotifyInfo(n.Path, n.Accepted, n.Malformed, n.Foreign, _health?.LastWatchdogAt) : null,
                 _dotnet?.ToInfo());
         }

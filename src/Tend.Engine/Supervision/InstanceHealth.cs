@@ -173,10 +173,10 @@ internal sealed class InstanceHealth : IAsyncDisposable
         for (int i = 0; i < recent.Length; i++)
         {
             ProbeCheckEntry e = recent[i];
-            checks[i] = new ProbeCheck(e.At, e.Success, Math.Round(e.Latency.TotalMilliseconds, 1), e.Detail);
+            checks[i] = new ProbeCheck(e.At, e.Success, Math.Round(e.Latency.TotalMilliseconds, 1), SecretMask.Text(e.Detail));
         }
-        return new ProbeInfo(role, spec.Describe(), runner.Passing, runner.LastAt, last?.Success,
-            last is { } l ? Math.Round(l.Latency.TotalMilliseconds, 1) : null, last?.Detail,
+        return new ProbeInfo(role, SecretMask.MaskUrlPassword(spec.Describe()), runner.Passing, runner.LastAt, last?.Success,
+            last is { } l ? Math.Round(l.Latency.TotalMilliseconds, 1) : null, SecretMask.Text(last?.Detail),
             runner.ConsecutiveFailures, runner.Checks, runner.Failures, checks);
     }
 

@@ -114,7 +114,7 @@ public sealed class ConfigHealthTests : IDisposable
         AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { interval: 1s }\n",
             "ROOT/tend.yaml:4:12: apps.web.ready: no check; set one of http (a URL), tcp (host:port), exec (a command) or log (a pattern)");
         AssertErrors("apps:\n  web:\n    run: node web.js\n    live: { http: 'ftp://x/', tcp: 'localhost' }\n",
-            "ROOT/tend.yaml:4:19: apps.web.live.http: \"ftp://x/\" is not an http:// or https:// URL",
+            "ROOT/tend.yaml:4:19: apps.web.live.http: \"ftp://x/\" is not an http:// or https:// URL (a password holding / ? # or @ must be percent-encoded: %2F %3F %23 %40)",
             "ROOT/tend.yaml:4:31: apps.web.live.tcp: a probe checks one thing; http is already set at line 4");
         AssertErrors("apps:\n  web:\n    run: node web.js\n    live: { tcp: 'localhost:99999' }\n",
             "ROOT/tend.yaml:4:18: apps.web.live.tcp: \"localhost:99999\" is not host:port (such as 127.0.0.1:5432 or [::1]:80)");

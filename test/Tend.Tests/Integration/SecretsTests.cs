@@ -12,6 +12,41 @@ public sealed class SecretsTests : IAsyncLifetime
     public async Task DisposeAsync() => await _home.DisposeAsync();
 
     [Fact]
+    public async Task ProbeUrlPassword_MaskedInDescribeEventsAndTheDaemonLog()
+    {
+        int port = FreePorts.Next(); // nothing listens: the probe fails and says so everywhere
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+                ready: {"{"} http: "http://probeuser:s3cr3t@127.0.0.1:{port}/", interval: 1s, failure_threshold: 1 {"}"}
+                live: {"{"} http: "http://u:pa%2Fss@127.0.0.1:{port}/alive" {"}"}
+            """);
+        await _home.OkAsync("start", config);
+        AppInfo app = await Eventually.ReturnsAsync(() => _home.DescribeAsync("web"),
+            a => a.Instances.Single().Probes?.First(p => p.Role == "ready").Checks >= 2, "a few failed readiness checks");
+        Assert.Contains("probeuser:********@", app.Ready);
+        Assert.Contains("http://probeuser:********@127.0.0.1", app.Instances.Single().Probes!.First(p => p.Role == "ready").Check);
+        string all = string.Join("\n",
+            (await _home.OkAsync("describe", "web")).Stdout,
+            (await _home.OkAsync("describe", "web", "--json")).Stdout,
+            (await _home.OkAsync("events", "--no-follow", "--json")).Stdout,
+            (await _home.OkAsync("events", "--no-follow")).Stdout,
+            (await _home.OkAsync("list", "--json")).Stdout,
+            await File.ReadAllTextAsync(Path.Combine(_home.Dir, "daemon.log")));
+        Assert.DoesNotContain("s3cr3t", all);
+        Assert.DoesNotContain("pa%2Fss", all);
+
+        // A URL that does not parse is refused without echoing its password.
+        string bad = _home.WriteConfig("apps:\n  x:\n    run: sleep 1\n    ready: { http: \"http://u:pa/ss@127.0.0.1:1/\" }\n", "bad.yaml");
+        CliResult refused = await _home.RunAsync("start", bad);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("percent-encoded", refused.Stderr);
+        Assert.DoesNotContain("pa/ss", refused.Stderr);
+    }
+
+    [Fact]
     public async Task Describe_SecretEnv_MaskedInApiAndText_RealInTheProcess()
     {
         string config = _home.WriteConfig($"""
