@@ -112,6 +112,10 @@ internal sealed class DaemonClient : IDisposable
             // sun_path holds 108 bytes; a deep TEND_HOME does not fit.
             throw new CliException($"TEND_HOME is too long for a unix socket path: {_socketPath}", 2, null, ex);
         }
+        // Before anything is sent: a request carries our environment, and a home or socket another
+        // user controls would hand it to them (HomeTrust).
+        if ((Security.HomeTrust.Problem(_home) ?? Security.HomeTrust.SocketProblem(_socketPath)) is { } untrusted)
+            throw new CliException(untrusted, 2);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {

@@ -93,9 +93,10 @@ internal static class DaemonLauncher
 
     private static void CreateHome(string home)
     {
-        // 0700: the socket inside is the control plane of every app the user runs.
-        if (Directory.Exists(home)) return;
-        Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // 0700: the socket inside is the control plane of every app the user runs. An existing home
+        // must be ours and closed to other users, as must the directories above it.
+        try { Security.HomeTrust.Ensure(home); }
+        catch (Security.UntrustedHomeException ex) { throw new CliException(ex.Message, 2); }
     }
 
     private static async Task<FileStream> AcquireLaunchLockAsync(string home, CancellationToken ct)

@@ -48,7 +48,12 @@ internal static class ForegroundRunner
         }
 
         string home = ApiRoutes.ResolveHome();
-        Directory.CreateDirectory(home);
+        try { Security.HomeTrust.Ensure(home); }
+        catch (Security.UntrustedHomeException ex)
+        {
+            Console.Error.WriteLine("error: " + ex.Message);
+            return 2;
+        }
 
         // Orphans of the apps come to us and are reaped here, as in the daemon (see its Program.cs);
         // as the engine under our own PID 1 they would go to PID 1, which reaps them too.

@@ -36,10 +36,16 @@ if (HealthAddress.TryParse(healthSetting, out HealthAddress health) is string he
 
 // Everything the daemon creates (socket, state, logs) is for this user only.
 Interop.Sys.Umask(0x3F /* 077 */);
-Directory.CreateDirectory(home);
+try { Tend.Security.HomeTrust.Ensure(home); }
+catch (Tend.Security.UntrustedHomeException ex)
+{
+    // Nothing is written into a home another user controls, daemon.log included.
+    Console.Error.WriteLine($"tend-daemon: {ex.Message}");
+    return 2;
+}
 // O_APPEND, not FileMode.Append (which seeks to the end once): with --detached, stdout and stderr
 // write to the same file, and every writer must land at its real end.
-int logFd = Interop.Sys.Open(Path.Combine(home, "daemon.log"), Interop.Sys.O_WRONLY | Interop.Sys.O_CREAT | Interop.Sys.O_APPEND | Interop.Sys.O_CLOEXEC, 0x180 /* 0600 */);
+int logFd = Interop.Sys.Open(Path.Combine(home, "daemon.log"), Interop.Sys.O_WRONLY | Interop.Sys.O_CREAT | Interop.Sys.O_APPEND | Interop.Sys.O_CLOEXEC | Interop.Sys.O_NOFOLLOW, 0x180 /* 0600 */);
 if (logFd < 0)
 {
     Console.Error.WriteLine($"tend-daemon: cannot open {Path.Combine(home, "daemon.log")}: {Interop.Sys.StrError(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");

@@ -34,7 +34,9 @@ internal sealed class LogFile : IDisposable
     {
         if (System.IO.Path.GetDirectoryName(path) is { Length: > 0 } dir)
             Directory.CreateDirectory(dir);
-        return Open(path, Interop.Sys.O_WRONLY | Interop.Sys.O_CREAT | Interop.Sys.O_APPEND | Interop.Sys.O_CLOEXEC);
+        // O_NOFOLLOW: a symlink planted at a log path must not make the daemon (often root) append
+        // an app's output to somebody else's file.
+        return Open(path, Interop.Sys.O_WRONLY | Interop.Sys.O_CREAT | Interop.Sys.O_APPEND | Interop.Sys.O_CLOEXEC | Interop.Sys.O_NOFOLLOW);
     }
 
     /// <summary>Cuts an existing regular file to zero bytes; does nothing if it is missing or not a regular file.</summary>
@@ -44,7 +46,8 @@ internal sealed class LogFile : IDisposable
         // fails with ENXIO instead of hanging `tend flush`.
         try
         {
-            using var file = Open(path, Interop.Sys.O_WRONLY | Interop.Sys.O_NONBLOCK | Interop.Sys.O_CLOEXEC);
+            // O_NOFOLLOW: `tend flush` must never truncate the file a planted symlink points at.
+            using var file = Open(path, Interop.Sys.O_WRONLY | Interop.Sys.O_NONBLOCK | Interop.Sys.O_CLOEXEC | Interop.Sys.O_NOFOLLOW);
             file.Truncate();
         }
         catch (IOException)

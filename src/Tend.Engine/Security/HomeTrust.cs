@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Tend.Security;
+
+/// <summary>
+/// Whether a TEND_HOME may be trusted, the way ssh's StrictModes and systemd judge their files.
+/// Everything in the home is trusted by the daemon and the CLI: the socket receives `tend start`
+/// requests with the caller's whole environment, daemon.pid and daemon.log are written by a daemon
+/// that may run as root, state.json says what to run. If another user can write to the home, or
+/// to a directory above it, they can put a symlink or a fake socket there. So a home is refused
+/// unless it and every directory above it are owned by us or root and are not writable by group
+/// or others; a directory with the sticky bit (/tmp) is allowed above the home, since there
+/// nobody else can rename or remove what is ours.
+/// </summary>
+public static class HomeTrust
+{
+    private const int GroupWrite = 0x10, OtherWrite = 0x2, Sticky = 0x200;
+
+    /// <summary>Create the home (0700) if it is missing, then check it; throws <see cref="UntrustedHomeException"/> if it cannot be trusted.</summary>
+    public static void Ensure(string home)
+    {
+        if (!Directory.Exists(home))
+            Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (Problem(home) is { } problem) throw new UntrustedHomeException(problem);
+    }
+
+    /// <summary>Null when <paramref name="home"/> can be trusted, else what is wrong and how to fix it.</summary>
+    public static string? Problem(string home)
+    {
+        uint me = Interop.Sys.GetEUid();
+        string path = Path.GetFullPath(home);
+        if (!TryLstat(path, out uint owner, out int mode)) return null; // missing: made 0700 by whoever creates it
+        if ((mode & Interop.Sys.S_IFMT) == Interop.Sys.S_IFLNK)
+            return $"TEND_HOME {path} is a symbolic link; point TEND_HOME at the real directory";
+        if ((mode & Interop.Sys.S_IFMT) != Interop.Sys.S_IFDIR)
+            return $"TEND_HOME {path} is not a directory";
+        if (owner != me)
+            return $"TEND_HOME {path} is owned by {UserName(owner)}, not by you ({UserName(me)}): its socket and state could be someone else's; use your own directory, or chown {UserName(me)} {path}";
+        if ((mode & (GroupWrite | OtherWrite)) != 0)
+            return $"TEND_HOME {path} is writable by other users (mode {Octal(mode)}): they could plant files the daemon trusts; fix it with chmod 700 {path}";
+
+        for (string? dir = Path.GetDirectoryName(path); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        {
+            // stat, not lstat, above the home: /var/run → /run is an ordinary system link.
+            if (!TryStat(dir, out uint dirOwner, out int dirMode)) continue;
+            if (dirOwner != me && dirOwner != 0)
+                return $"{dir}, above TEND_HOME {path}, is owned by {UserName(dirOwner)}, who could replace the home; put TEND_HOME under a directory owned by you or root";
+            if ((dirMode & (GroupWrite | OtherWrite)) != 0 && (dirMode & Sticky) == 0)
+                return $"{dir}, above TEND_HOME {path}, is writable by other users (mode {Octal(dirMode)}), who could replace the home; chmod go-w {dir}, or put TEND_HOME elsewhere";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Null when the daemon's socket at <paramref name="socketPath"/> may be spoken to: a socket (not a
+    /// symlink) owned by us or root. Checked by the CLI before it sends anything, since a request
+    /// carries the caller's environment.
+    /// </summary>
+    public static string? SocketProblem(string socketPath)
+    {
+        if (!TryLstat(socketPath, out uint owner, out int mode)) return null; // missing: connect says "not running"
+        if ((mode & Interop.Sys.S_IFMT) != Interop.Sys.S_IFSOCK)
+            return $"{socketPath} is not a socket; refusing to send it a request";
+        uint me = Interop.Sys.GetEUid();
+        if (owner != me && owner != 0)
+            return $"{socketPath} is owned by {UserName(owner)}, not by you or root: it is not your daemon, and a request would hand it your environment";
+        return null;
+    }
+
+    private static string Octal(int mode) => "0" + Convert.ToString(mode & 0xFFF, 8);
+
+    private static string UserName(uint uid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/etc/passwd"))
+            {
+                string[] f = line.Split(':');
+                if (f.Length > 2 && f[2] == uid.ToString(CultureInfo.InvariantCulture)) return f[0];
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return "uid " + uid.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static bool TryLstat(string path, out uint owner, out int mode) => TryStatx(path, Interop.Sys.AT_SYMLINK_NOFOLLOW, out owner, out mode);
+
+    private static bool TryStat(string path, out uint owner, out int mode) => TryStatx(path, 0, out owner, out mode);
+
+    private static unsafe bool TryStatx(string path, int flags, out uint owner, out int mode)
+    {
+        byte* buffer = stackalloc byte[Interop.Sys.StatxBufferSize];
+        if (Interop.Sys.Statx(Interop.Sys.AT_FDCWD, path, flags, Interop.Sys.STATX_TYPE | Interop.Sys.STATX_MODE | Interop.Sys.STATX_UID, buffer) != 0)
+        {
+            _ = Marshal.GetLastPInvokeError();
+            owner = 0;
+            mode = 0;
+            return false;
+        }
+        owner = *(uint*)(buffer + Interop.Sys.StatxUidOffset);
+        mode = *(ushort*)(buffer + Interop.Sys.StatxModeOffset);
+        return true;
+    }
+}
+
+/// <summary>TEND_HOME (or a directory above it) could be changed by another user; the message says how to fix it.</summary>
+public sealed class UntrustedHomeException(string message) : Exception(message);
