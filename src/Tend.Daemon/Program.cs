@@ -103,6 +103,10 @@ builder.WebHost.ConfigureKestrel(k =>
     k.ListenUnixSocket(socketPath, l => l.Protocols = HttpProtocols.Http1);
     if (health.EndPoint is { } endPoint) k.Listen(endPoint, l => l.Protocols = HttpProtocols.Http1);
     k.AddServerHeader = false;
+    // A request is a command, a config path or an environment: 4 MiB is plenty (an app's
+    // environment and arguments are bounded at 1 MiB, Config.Limits), and keeps one request from
+    // holding tens of megabytes (Kestrel's default is 30 MB).
+    k.Limits.MaxRequestBodySize = 4 * 1024 * 1024;
 });
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TendJsonContext.Default));

@@ -227,6 +227,7 @@ public static partial class ConfigLoader
     {
         NodeReader reader = context.Reader;
         string field = "apps." + name;
+        int errorsBefore = reader.Errors.Count;
 
         if (draft.RunNode is not null && draft.CmdNode is not null)
         {
@@ -271,6 +272,10 @@ public static partial class ConfigLoader
             {
                 reader.Error(run, runField, "empty command");
             }
+            else if (!reader.TryString(run, runField, out _))
+            {
+                // a NUL: reported; nothing to split or look up
+            }
             else if (draft.Shell)
             {
                 command = "/bin/sh";
@@ -289,6 +294,10 @@ public static partial class ConfigLoader
             if (string.IsNullOrWhiteSpace(cmd.Value) || cmd.IsNull)
             {
                 reader.Error(cmd, cmdField, "empty command");
+            }
+            else if (!reader.TryString(cmd, cmdField, out _))
+            {
+                // a NUL: reported
             }
             else
             {
@@ -337,7 +346,7 @@ public static partial class ConfigLoader
                 $"max ({Units.FormatDuration(spec.Backoff.Max)}) is less than initial ({Units.FormatDuration(spec.Backoff.Initial)})");
         }
 
-        return spec with
+        AppSpec final = spec with
         {
             Command = command,
             Args = new EquatableArray<string>(args),
@@ -345,6 +354,11 @@ public static partial class ConfigLoader
             Cwd = cwd,
             Env = new EquatableDictionary(env),
         };
+        // What no program can be started with, wherever it came from (an env_file, the caller's
+        // environment): refused here, with the app's line, rather than failing at launch.
+        if (reader.Errors.Count == errorsBefore)
+            foreach (var (f2, message) in Limits.SpawnProblems(final)) reader.Error(nameNode, field + "." + f2, message);
+        return final;
     }
 
     /// <summary>Splits a run line; reports unterminated quotes, emptiness and shell operators that would not work.</summary>
@@ -475,6 +489,17 @@ public static partial class ConfigLoader
         string text;
         try
         {
+            // A FIFO would hang the load and /dev/zero would never end: a bounded regular file only.
+            if (Directory.Exists(fullPath) || (File.Exists(fullPath) && !IsRegularFile(fullPath)))
+            {
+                reader.Error(node, field, $"env file \"{display}\" is not a regular file");
+                return;
+            }
+            if (File.Exists(fullPath) && new FileInfo(fullPath).Length is var length && length > Limits.MaxEnvFileBytes)
+            {
+                reader.Error(node, field, $"env file \"{display}\" is {length / 1024} KiB; at most {Limits.MaxEnvFileBytes / 1024} KiB is read");
+                return;
+            }
             text = File.ReadAllText(fullPath);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -496,12 +521,25 @@ public static partial class ConfigLoader
         }
     }
 
+    /// <summary>stat(2) says S_IFREG (a symlink to a regular file is one).</summary>
+    private static unsafe bool IsRegularFile(string path)
+    {
+        byte* buffer = stackalloc byte[Interop.Sys.StatxBufferSize];
+        if (Interop.Sys.Statx(Interop.Sys.AT_FDCWD, path, 0, Interop.Sys.STATX_TYPE, buffer) != 0) return false;
+        return (*(ushort*)(buffer + Interop.Sys.StatxModeOffset) & Interop.Sys.S_IFMT) == Interop.Sys.S_IFREG;
+    }
+
     private static int? ReadInstances(NodeReader reader, YNode value, string field)
     {
         if (value is YScalar { IsNull: false } s)
         {
             if (string.Equals(s.Value, "max", StringComparison.OrdinalIgnoreCase)) return Environment.ProcessorCount;
-            if (int.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) && n >= 1) return n;
+            if (int.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) && n >= 1)
+            {
+                if (n <= Limits.MaxInstances) return n;
+                reader.Error(value, field, $"{n} instances is more than the {Limits.MaxInstances} Tend allows per app");
+                return null;
+            }
         }
         reader.Error(value, field, $"expected a whole number ≥ 1 or \"max\", got {value.Describe()}");
         return null;

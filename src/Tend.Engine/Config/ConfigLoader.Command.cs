@@ -51,9 +51,10 @@ public static partial class ConfigLoader
         if (string.IsNullOrEmpty(name)) name = argv.Count > 0 ? NameFromCommand(argv[0]) : "app";
         if (ValidateName(name) is { } nameError) Error("name", nameError);
         if (instances < 1) Error("instances", $"expected a whole number ≥ 1, got {instances}");
-
+        if (instances > Limits.MaxInstances) Error("instances", $"{instances} instances is more than the {Limits.MaxInstances} Tend allows per app");
         if (errors.Count > 0) throw new ConfigException(errors);
-        return new AppSpec
+
+        var spec = new AppSpec
         {
             Name = name,
             Command = argv[0],
@@ -62,6 +63,9 @@ public static partial class ConfigLoader
             Env = new EquatableDictionary(baseEnvironment),
             Instances = instances,
         };
+        foreach (var (field, message) in Limits.SpawnProblems(spec)) Error(field, message);
+        if (errors.Count > 0) throw new ConfigException(errors);
+        return spec;
     }
 
     /// <summary>"./bin/server.py" → "server"; characters an app name cannot hold become '-'.</summary>

@@ -159,6 +159,10 @@ public static partial class ConfigLoader
         {
             return "\"all\" is reserved: commands use it to mean every app";
         }
+        if (name.Length > Limits.MaxNameLength)
+        {
+            return $"{kind} name \"{name[..20]}…\" is {name.Length} characters; at most {Limits.MaxNameLength}";
+        }
         if (!AppNamePattern().IsMatch(name))
         {
             return $"invalid {kind} name \"{name}\": use letters, digits, '_', '.' and '-', starting with a letter or digit";

@@ -72,7 +72,7 @@ internal sealed class NodeReader(string file, List<ConfigError> errors)
         if (node is YScalar { IsNull: false } s)
         {
             value = s.Value;
-            return true;
+            return NoNul(s, field);
         }
         value = "";
         Error(node, field, $"expected a string, got {node.Describe()}");
@@ -85,10 +85,18 @@ internal sealed class NodeReader(string file, List<ConfigError> errors)
         if (node is YScalar s)
         {
             value = s.IsNull ? "" : s.Value;
-            return true;
+            return NoNul(s, field);
         }
         value = "";
         Error(node, field, $"expected a string, number or true/false, got {node.Describe()}");
+        return false;
+    }
+
+    /// <summary>Every string of a config ends up in an argv, a path or the environment, none of which can hold a NUL.</summary>
+    private bool NoNul(YScalar s, string field)
+    {
+        if (!s.Value.Contains('\0')) return true;
+        Error(s, field, "contains a NUL character (\\0), which no program can receive");
         return false;
     }
 

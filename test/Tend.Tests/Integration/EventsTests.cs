@@ -143,7 +143,7 @@ public sealed class EventsTests : IAsyncLifetime
         List<TendEvent> all = await EventsAsync();
         long exitedSeq = all.Single(e => e.Type == "exited" && e.Pid == old).Seq;
 
-        using HttpClient client = SocketClient();
+        using HttpClient client = _home.ApiClient();
         using var deadline = new CancellationTokenSource(Eventually.DefaultTimeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, "http://tend/events");
         request.Headers.Add("Last-Event-ID", exitedSeq.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -180,7 +180,7 @@ public sealed class EventsTests : IAsyncLifetime
     public async Task Events_SseAndNdjson_BadAfter_Is400()
     {
         await _home.OkAsync("ping");
-        using HttpClient client = SocketClient();
+        using HttpClient client = _home.ApiClient();
         using var deadline = new CancellationTokenSource(Eventually.DefaultTimeout);
 
         using HttpResponseMessage sse = await client.GetAsync("http://tend/events?after=abc", deadline.Token);
@@ -189,28 +189,5 @@ public sealed class EventsTests : IAsyncLifetime
         CliResult cli = await _home.RunAsync("events", "--after", "-3");
         Assert.Equal(2, cli.ExitCode);
         Assert.Contains("--after", cli.Stderr);
-    }
-
-    private HttpClient SocketClient()
-    {
-        string socket = Path.Combine(_home.Dir, ApiRoutes.SocketFileName);
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct);
-                    return new NetworkStream(s, ownsSocket: true);
-                }
-                catch
-                {
-                    s.Dispose();
-                    throw;
-                }
-            },
-        };
-        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 }

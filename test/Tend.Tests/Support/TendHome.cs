@@ -74,6 +74,30 @@ public sealed class TendHome : IAsyncDisposable
         return psi;
     }
 
+    /// <summary>An HTTP client for the daemon's API over its unix socket (base address http://tend/), for raw requests.</summary>
+    public HttpClient ApiClient()
+    {
+        string socket = Path.Combine(Dir, ApiRoutes.SocketFileName);
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                try
+                {
+                    await s.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socket), ct);
+                    return new System.Net.Sockets.NetworkStream(s, ownsSocket: true);
+                }
+                catch
+                {
+                    s.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan, BaseAddress = new Uri("http://tend/") };
+    }
+
     /// <summary>Run and insist on exit code 0.</summary>
     public async Task<CliResult> OkAsync(params string[] args)
     {
