@@ -43,20 +43,19 @@ catch (Tend.Security.UntrustedHomeException ex)
     Console.Error.WriteLine($"tend-daemon: {ex.Message}");
     return 2;
 }
-// O_APPEND, not FileMode.Append (which seeks to the end once): with --detached, stdout and stderr
-// write to the same file, and every writer must land at its real end.
-int logFd = Interop.Sys.Open(Path.Combine(home, "daemon.log"), Interop.Sys.O_WRONLY | Interop.Sys.O_CREAT | Interop.Sys.O_APPEND | Interop.Sys.O_CLOEXEC | Interop.Sys.O_NOFOLLOW, 0x180 /* 0600 */);
-if (logFd < 0)
+// daemon.log: O_APPEND (stdout and stderr of a detached daemon write to it too), rotated at 10 MiB
+// (three kept), and a full disk drops lines instead of failing the daemon (DaemonLogFile).
+DaemonLogFile daemonLog;
+try
 {
-    Console.Error.WriteLine($"tend-daemon: cannot open {Path.Combine(home, "daemon.log")}: {Interop.Sys.StrError(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
-    return 1;
+    // Detached, the CLI started us with stdio on /dev/null: send anything written to stdout/stderr
+    // (a runtime crash report, say) to daemon.log, where `tend` looks when the daemon won't answer.
+    daemonLog = DaemonLogFile.Open(Path.Combine(home, "daemon.log"), redirectStdio: detached);
 }
-if (detached)
+catch (IOException ex)
 {
-    // Started by the CLI with stdio on /dev/null: send anything written to stdout/stderr (a
-    // runtime crash report, say) to daemon.log, where `tend` looks when the daemon won't answer.
-    Interop.Sys.Dup2(logFd, 1);
-    Interop.Sys.Dup2(logFd, 2);
+    Console.Error.WriteLine($"tend-daemon: cannot open {Path.Combine(home, "daemon.log")}: {ex.Message}");
+    return 1;
 }
 
 // The bearer token for the dashboard and API over TCP (docs/dashboard.md): read before anything
@@ -79,7 +78,7 @@ string socketPath = Path.Combine(home, ApiRoutes.SocketFileName);
 // We hold the lock, so any socket file left here belongs to a dead daemon.
 File.Delete(socketPath);
 
-await using var daemonLog = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(logFd, ownsHandle: true), FileAccess.Write, 1);
+await using var _ = daemonLog;
 using var loggers = new JsonLinesLoggerFactory(daemonLog);
 var logger = loggers.CreateLogger("tend.daemon");
 DaemonLog.Starting(logger, Environment.ProcessId, home, ThisAssembly.Version);

@@ -69,8 +69,15 @@ public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
         buffer.WriteByte((byte)'\n');
         lock (_writeLock)
         {
-            _output.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
-            _output.Flush();
+            // Logging must never throw into the engine: a full disk costs log lines, not the daemon.
+            try
+            {
+                _output.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+                _output.Flush();
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+            }
         }
     }
 

@@ -48,6 +48,7 @@ public sealed class Instance : IHealthSink
     private LogWriter? _errLog;
     private int _overMemorySamples;
     private string? _statusText;
+    private long _lastStatusLogged; // timestamp of the last STATUS= line in daemon.log
     private InstanceHealth? _health;
     private TaskCompletionSource<RunFailure>? _failRun;
     private NotifyEndpoint? _notify;
@@ -594,8 +595,18 @@ public sealed class Instance : IHealthSink
 
     void IHealthSink.OnStatusText(string text)
     {
-        lock (_gate) _statusText = text;
-        EngineLog.StatusText(_logger, Name, Number, text);
+        bool log;
+        lock (_gate)
+        {
+            if (text == _statusText) return; // a repeat changes nothing and is not logged
+            _statusText = text;
+            // At most one line a second per instance: an app that sends STATUS= in a loop wrote
+            // 55 MB of daemon.log in 10 s. What `list` and `describe` show is always the latest.
+            long now = _time.GetTimestamp();
+            log = _lastStatusLogged == 0 || _time.GetElapsedTime(_lastStatusLogged, now) >= TimeSpan.FromSeconds(1);
+            if (log) _lastStatusLogged = now;
+        }
+        if (log) EngineLog.StatusText(_logger, Name, Number, text);
         _app.Changed();
     }
 

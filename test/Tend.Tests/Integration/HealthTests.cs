@@ -263,6 +263,33 @@ public sealed class HealthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StatusText_SentInALoop_ShownLatest_LoggedAtMostOncePerSecond()
+    {
+        string script = _home.WriteConfig("""
+            import os, socket, time
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            target = os.environ["NOTIFY_SOCKET"]
+            for i in range(1500):
+                s.sendto(f"STATUS=step {i}".encode(), target)
+                time.sleep(0.001)
+            s.sendto(b"READY=1", target)
+            time.sleep(600)
+            """, "spam.py");
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: python3
+                args: [{script}]
+                ready: {"{"} notify: true {"}"}
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => Web(l).Ready, "web ready after its status loop");
+        Assert.Equal("step 1499", Web(await _home.ListAsync()).StatusText);
+        int logged = File.ReadLines(Path.Combine(_home.Dir, "daemon.log")).Count(l => l.Contains("\"event\":\"StatusText\""));
+        Assert.InRange(logged, 1, 10); // 1,500 datagrams over ~2 s
+    }
+
+    [Fact]
     public async Task Ping_HealthPortTaken_SaysWhichAddressAndWhy_AndHowToMoveIt()
     {
         using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
