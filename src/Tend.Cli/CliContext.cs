@@ -15,6 +15,9 @@ internal sealed class CliContext
     /// <summary>ANSI colours on stdout: a terminal, NO_COLOR unset, TERM not "dumb".</summary>
     public bool Color { get; init; }
 
+    /// <summary>stdout is a terminal: text from apps is escaped (<see cref="Rendering.Format.Printable"/>) before it reaches it.</summary>
+    public bool Terminal { get; init; }
+
     public string CurrentDirectory { get; init; } = Environment.CurrentDirectory;
 
     /// <summary>The environment `start` hands to apps (they inherit the CLI's, like PM2).</summary>
@@ -32,6 +35,7 @@ internal sealed class CliContext
     public static CliContext FromEnvironment() => new()
     {
         Home = Tend.Api.ApiRoutes.ResolveHome(),
+        Terminal = !Console.IsOutputRedirected,
         Color = !Console.IsOutputRedirected
             && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
             && Environment.GetEnvironmentVariable("TERM") != "dumb",

@@ -35,16 +35,27 @@ internal sealed class DaemonClient : IDisposable
         _ensureRunning = ensureRunning;
     }
 
+    /// <summary>
+    /// How long a read (list, describe, ping…) waits for the daemon's answer: 30 s, or TEND_TIMEOUT
+    /// (a duration such as 10s). A daemon that accepts and never answers must not hang a script
+    /// for ever. Actions (stop with a long kill_timeout, a reload waiting for readiness) and the
+    /// follow modes have no such limit: they may legitimately take long.
+    /// </summary>
+    internal static TimeSpan ReadTimeout =>
+        Environment.GetEnvironmentVariable("TEND_TIMEOUT") is { Length: > 0 } text && Config.Units.TryParseDuration(text, out TimeSpan t) && t > TimeSpan.Zero
+            ? t
+            : TimeSpan.FromSeconds(30);
+
     public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct)
     {
-        using DaemonResponse response = await SendAsync("GET", path, null, ct).ConfigureAwait(false);
+        using DaemonResponse response = await SendAsync("GET", path, null, ct, ReadTimeout).ConfigureAwait(false);
         return Read(response, type);
     }
 
     /// <summary>GET, returning the body as text (for output that is the daemon's JSON as it is).</summary>
     public async Task<string> GetRawAsync(string path, CancellationToken ct)
     {
-        using DaemonResponse response = await SendAsync("GET", path, null, ct).ConfigureAwait(false);
+        using DaemonResponse response = await SendAsync("GET", path, null, ct, ReadTimeout).ConfigureAwait(false);
         return Encoding.UTF8.GetString(response.ReadToEnd()).TrimEnd('\n');
     }
 
@@ -68,7 +79,7 @@ internal sealed class DaemonClient : IDisposable
 
     public void Dispose() { }
 
-    private async Task<DaemonResponse> SendAsync(string method, string path, byte[]? body, CancellationToken ct)
+    private async Task<DaemonResponse> SendAsync(string method, string path, byte[]? body, CancellationToken ct, TimeSpan? timeout = null)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -86,12 +97,18 @@ internal sealed class DaemonClient : IDisposable
             DaemonResponse response;
             try
             {
+                if (timeout is { } limit) socket.ReceiveTimeout = (int)limit.TotalMilliseconds;
                 SendRequest(socket, method, path, body);
                 response = DaemonResponse.Read(socket, ct);
             }
             catch (Exception ex) when (ex is SocketException or IOException)
             {
                 socket.Dispose();
+                if ((ex as SocketException ?? ex.InnerException as SocketException)?.SocketErrorCode == SocketError.TimedOut)
+                    throw new CliException(
+                        $"the daemon took the request but did not answer within {Config.Units.FormatDuration(timeout!.Value)}",
+                        1, [$"it may be stuck: look at {Path.Combine(_home, "daemon.log")}, or restart it with `tend kill`",
+                            "TEND_TIMEOUT=2m (say) waits longer"], ex);
                 throw new CliException($"lost the connection to the daemon: {ex.Message}", 1, null, ex);
             }
 

@@ -57,7 +57,7 @@ internal sealed class LogsCommand : TendCommand
         await NdjsonStream.FollowAsync(client, path, TendJsonContext.Default.LogLineDto, "log line", "log", (_, dto) =>
             output.WriteLine(json
                 ? JsonSerializer.Serialize(dto, TendJsonContext.Default.LogLineDto)
-                : LogLineText.Render(dto, Context.Color)), ct).ConfigureAwait(false);
+                : LogLineText.Render(dto, Context.Color, Context.Terminal)), ct).ConfigureAwait(false);
         return 0;
     }
 

@@ -71,7 +71,7 @@ internal static class DescribeText
         Pair(text, "restarts", i.Restarts.ToString(s_inv));
         Pair(text, "unstable", i.UnstableRestarts.ToString(s_inv));
         Pair(text, "last exit", Exit(i.ExitCode, i.ExitSignal));
-        if (i.StatusText is { } note) Pair(text, "status text", note);
+        if (i.StatusText is { } note) Pair(text, "status text", Format.Printable(note));
         Pair(text, "status reason", i.StatusReason ?? "-");
         Pair(text, "restart reason", i.LastRestartReason ?? "-");
         Pair(text, "started at", i.StartedAt is { } started ? Format.Timestamp(started, zone) : "-");

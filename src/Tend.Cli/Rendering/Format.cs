@@ -8,6 +8,25 @@ internal static class Format
 {
     private static readonly CultureInfo s_invariant = CultureInfo.InvariantCulture;
 
+    /// <summary>
+    /// Text from an app made safe for a terminal: control characters (C0 but tab, DEL, C1) become
+    /// visible escapes such as <c>\x1b</c>, so an app's output or STATUS= text cannot move the cursor,
+    /// clear the screen, retitle the window or answer for the user (OSC and DCS sequences).
+    /// </summary>
+    public static string Printable(string text)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('\0', '\x08') && !text.AsSpan().ContainsAnyInRange('\x0a', '\x1f')
+            && !text.AsSpan().ContainsAnyInRange('\x7f', '\x9f'))
+            return text;
+        var sb = new System.Text.StringBuilder(text.Length + 8);
+        foreach (char c in text)
+        {
+            if (c == '\t' || (c >= ' ' && c < '\x7f') || c > '\x9f') sb.Append(c);
+            else sb.Append("\\x").Append(((int)c).ToString("x2", s_invariant));
+        }
+        return sb.ToString();
+    }
+
     /// <summary>Coarse age for tables: 12s, 5m, 3h, 2D (whole units, rounded down).</summary>
     public static string Uptime(long ms)
     {

@@ -67,7 +67,8 @@ internal static class ListTable
             Format.Memory(row.MemoryBytes),
         ];
         if (!note) return cells;
-        string text = row.StatusText ?? "";
+        // An app's own words: escaped, whatever the output (a table is read on a screen).
+        string text = Format.Printable(row.StatusText ?? "");
         if (text.Length > NoteWidth) text = text[..(NoteWidth - 1)] + "…";
         return [.. cells, text];
     }

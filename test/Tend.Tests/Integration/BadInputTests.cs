@@ -53,6 +53,20 @@ public sealed class BadInputTests : IAsyncLifetime
         InstanceInfoCheck(await _home.ListAsync(), pid);
     }
 
+    [Fact]
+    public async Task Cli_DaemonThatAcceptsButNeverAnswers_ReadsTimeOutWithAClearMessage()
+    {
+        string socketPath = Path.Combine(_home.Dir, Tend.Api.ApiRoutes.SocketFileName);
+        using var mute = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        mute.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        mute.Listen(16); // the kernel accepts; nobody ever reads or answers
+
+        CliResult r = await _home.RunAsync(["list"], new Dictionary<string, string> { ["TEND_TIMEOUT"] = "1s" }, TimeSpan.FromSeconds(30));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("did not answer within 1s", r.Stderr);
+        Assert.Contains("daemon.log", r.Stderr);
+    }
+
     private static void InstanceInfoCheck(Tend.Api.InstanceInfo[] list, int pid)
     {
         var only = Assert.Single(list);
