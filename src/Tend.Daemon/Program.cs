@@ -97,10 +97,18 @@ var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args 
 builder.Logging.ClearProviders();
 builder.Logging.AddProvider(loggers);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+// Each listener has its own connection budget (ConnectionLimit): anyone on the machine may connect
+// to the TCP port, and must not be able to take the control socket or the daemon's fds with it.
+var controlLimit = new ConnectionLimit("control socket", total: 512, perAddress: 512);
+var tcpLimit = new ConnectionLimit("tcp listener", total: 128, perAddress: 64);
 builder.WebHost.ConfigureKestrel(k =>
 {
-    k.ListenUnixSocket(socketPath, l => l.Protocols = HttpProtocols.Http1);
-    if (health.EndPoint is { } endPoint) k.Listen(endPoint, l => l.Protocols = HttpProtocols.Http1);
+    k.ListenUnixSocket(socketPath, l => { l.Protocols = HttpProtocols.Http1; l.Use(controlLimit.Wrap); });
+    if (health.EndPoint is { } endPoint) k.Listen(endPoint, l => { l.Protocols = HttpProtocols.Http1; l.Use(tcpLimit.Wrap); });
+    // A client that connects and sends nothing, or dribbles its headers, is dropped (Kestrel's
+    // defaults are 130 s idle and 30 s for headers).
+    k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(15);
+    k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
     k.AddServerHeader = false;
     // A request is a command, a config path or an environment: 4 MiB is plenty (an app's
     // environment and arguments are bounded at 1 MiB, Config.Limits), and keeps one request from

@@ -278,7 +278,7 @@ public sealed class HealthTests : IAsyncLifetime
         string config = _home.WriteConfig($"""
             apps:
               web:
-                cmd: python3
+                cmd: /usr/bin/python3
                 args: [{script}]
                 ready: {"{"} notify: true {"}"}
             """);
