@@ -38,7 +38,8 @@ internal static class ApiEndpoints
         app.MapDashboard();
 
         app.MapGet(ApiRoutes.Ping, (HealthAddress health) => Results.Json(
-            new PingInfo(Environment.ProcessId, ThisAssembly.Version, home, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, health.Url, health.Problem),
+            new PingInfo(Environment.ProcessId, ThisAssembly.Version, home, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, health.Url, health.Problem,
+                Tend.Processes.FdBudget.InUse(), Tend.Processes.FdBudget.Limit()),
             json.PingInfo));
 
         app.MapGet(ApiRoutes.List, (Supervisor s) => Results.Json(s.List(), json.InstanceInfoArray));

@@ -27,7 +27,8 @@ internal sealed class PingCommand : TendCommand
 
     internal static string Describe(PingInfo ping)
     {
-        string line = $"pong (daemon pid {ping.Pid}, home {ping.Home}, up {Format.Uptime(ping.UptimeMs)}, health {ping.HealthUrl ?? "off"})";
+        string fds = ping.FdsInUse is int used ? $", fds {used}/{(ping.FdLimit is long limit ? limit.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unlimited")}" : "";
+        string line = $"pong (daemon pid {ping.Pid}, home {ping.Home}, up {Format.Uptime(ping.UptimeMs)}, health {ping.HealthUrl ?? "off"}{fds})";
         if (ping.HealthUrl is null && ping.HealthError is { } why)
             line += $"\nhealth endpoints and dashboard off: {why}; start the daemon with TEND_HEALTH=127.0.0.1:PORT (a free port) or TEND_HEALTH=off (tend kill, then any tend command)";
         return line;

@@ -187,8 +187,10 @@ public sealed record ErrorResponse(string Error, IReadOnlyList<string> Details, 
 
 /// <summary>GET /v1/ping.</summary>
 /// <summary>GET /v1/ping. HealthUrl: where the health endpoints and the dashboard answer; null when off,
-/// and then HealthError says why when it was not asked for (the port was taken).</summary>
-public sealed record PingInfo(int Pid, string Version, string Home, long UptimeMs, string? HealthUrl = null, string? HealthError = null);
+/// and then HealthError says why when it was not asked for (the port was taken).
+/// FdsInUse and FdLimit: the daemon's open file descriptors and its RLIMIT_NOFILE (null: unlimited).</summary>
+public sealed record PingInfo(int Pid, string Version, string Home, long UptimeMs, string? HealthUrl = null, string? HealthError = null,
+    int? FdsInUse = null, long? FdLimit = null);
 
 /// <summary>One line of GET /v1/logs (application/x-ndjson), and of `tend logs --json`.</summary>
 public sealed record LogLineDto(DateTimeOffset? Time, string App, int Instance, string Stream, string Text);

@@ -20,6 +20,7 @@ public sealed class DaemonLogFile : Stream
     private int _fd;
     private long _size;
     private long _dropped;
+    private bool _lineOpen; // a failed write left part of a line: the next write starts a new one
 
     private DaemonLogFile(string path, int fd, long size, long maxBytes, int keep, bool redirectStdio)
     {
@@ -63,6 +64,17 @@ public sealed class DaemonLogFile : Stream
         lock (_gate)
         {
             if (_size > 0 && _size + buffer.Length > _maxBytes) RotateLocked();
+            if (_lineOpen)
+            {
+                byte newline = (byte)'\n';
+                if (Interop.Sys.Write(_fd, &newline, 1) != 1)
+                {
+                    Interlocked.Increment(ref _dropped);
+                    return;
+                }
+                _lineOpen = false;
+                _size++;
+            }
             fixed (byte* p = buffer)
             {
                 nint written;
@@ -77,9 +89,16 @@ public sealed class DaemonLogFile : Stream
                 // a newline so the next line starts clean; the line counts as dropped.
                 if (written > 0)
                 {
-                    byte newline = (byte)'\n';
-                    _ = Interop.Sys.Write(_fd, &newline, 1);
-                    _size += written + 1;
+                    // Take the fragment back off the end (it is ours: our writes hold the lock), so
+                    // the file never has half a line; if that fails, end it with a newline later.
+                    long end = FileSize(_fd);
+                    if (end < written || Interop.Sys.FTruncate(_fd, end - written) != 0)
+                    {
+                        _size += written;
+                        byte newline = (byte)'\n';
+                        if (Interop.Sys.Write(_fd, &newline, 1) == 1) _size++;
+                        else _lineOpen = true;
+                    }
                 }
                 Interlocked.Increment(ref _dropped);
             }
@@ -87,6 +106,13 @@ public sealed class DaemonLogFile : Stream
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    private static unsafe long FileSize(int fd)
+    {
+        byte* buf = stackalloc byte[Interop.Sys.StatxBufferSize];
+        if (Interop.Sys.Statx(fd, "", Interop.Sys.AT_EMPTY_PATH, Interop.Sys.STATX_SIZE, buf) != 0) return -1;
+        return *(long*)(buf + Interop.Sys.StatxSizeOffset);
+    }
 
     private void RotateLocked()
     {

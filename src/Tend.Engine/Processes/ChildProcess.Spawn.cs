@@ -52,6 +52,7 @@ public sealed partial class ChildProcess
             throw new ArgumentException($"working directory '{request.WorkingDirectory}' is not an absolute path", nameof(request));
         if (!Directory.Exists(request.WorkingDirectory))
             throw new SpawnException(request.FileName, Interop.Sys.ENOENT, $"working directory '{request.WorkingDirectory}'");
+        if (FdBudget.Problem() is { } fds) throw new SpawnException(request.FileName, Interop.Sys.EMFILE, fds);
 
         string path = ResolveExecutable(request);
         int listenCount = request.ListenFds.Count;

@@ -16,10 +16,18 @@ public static class StateFile
         Directory.CreateDirectory(dir);
         string tmp = path + ".tmp";
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(state, StateJsonContext.Default.PersistedState);
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+        try
         {
+            using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None);
             fs.Write(bytes);
             fs.Flush(flushToDisk: true);
+        }
+        catch (IOException)
+        {
+            // A full disk: the file in place stays as it was (never half written), and the partial
+            // temporary file goes, so that it does not hold on to the space that is short.
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
         }
         if (keepBackup && File.Exists(path)) File.Copy(path, path + ".bak", overwrite: true);
         File.Move(tmp, path, overwrite: true);

@@ -40,7 +40,7 @@ internal sealed class StateSaver : IAsyncDisposable
     /// <summary>Write the current state now (shutdown).</summary>
     public Task FlushAsync()
     {
-        WriteNow();
+        _ = WriteNow();
         return Task.CompletedTask;
     }
 
@@ -48,23 +48,40 @@ internal sealed class StateSaver : IAsyncDisposable
     {
         try
         {
+            TimeSpan retry = s_firstRetry;
             while (true)
             {
                 await _dirty.WaitAsync(_stop.Token).ConfigureAwait(false);
-                WriteNow();
+                // A failed save (a full disk) is tried again by itself, with backoff, until it
+                // succeeds: the daemon recovers when space returns without anyone touching it.
+                while (!WriteNow())
+                {
+                    if (await _dirty.WaitAsync(retry, _stop.Token).ConfigureAwait(false)) retry = s_firstRetry;
+                    else retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, s_maxRetry.Ticks));
+                }
+                retry = s_firstRetry;
             }
         }
         catch (OperationCanceledException) { }
     }
 
-    private void WriteNow()
+    private static readonly TimeSpan s_firstRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_maxRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>True when the state is on disk.</summary>
+    private bool WriteNow()
     {
         lock (_writeLock)
         {
-            try { StateFile.Write(_path, _snapshot(), keepBackup: false); }
+            try
+            {
+                StateFile.Write(_path, _snapshot(), keepBackup: false);
+                return true;
+            }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 EngineLog.StateSaveFailed(_logger, _path, ex.Message);
+                return false;
             }
         }
     }
@@ -73,7 +90,7 @@ internal sealed class StateSaver : IAsyncDisposable
     {
         _stop.Cancel();
         await _loop.ConfigureAwait(false);
-        WriteNow();
+        _ = WriteNow();
         _stop.Dispose();
     }
 }

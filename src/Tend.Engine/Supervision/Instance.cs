@@ -393,29 +393,36 @@ public sealed class Instance : IHealthSink
     {
         ChildProcess child;
         long launchedAt = _time.GetTimestamp();
-        Dictionary<string, string> env = BuildEnvironment(spec);
         _published.Reset();
+        Dictionary<string, string> env;
         try
         {
+            env = BuildEnvironment(spec); // may open the notify socket: a full disk or no fds fail here
             child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env) { ListenFds = _app.ListenHandles }, _time);
         }
-        catch (SpawnException ex)
+        catch (Exception ex) when (ex is SpawnException or IOException or System.Net.Sockets.SocketException or OutOfMemoryException)
         {
-            _published.Set();
-            // A failed spawn is a run of length zero: the crash-loop guard and backoff apply.
-            EngineLog.SpawnFailed(_logger, Name, Number, ex.Message);
-            this.EventSpawnFailed(ex.Message);
-            var failed = new ExitStatus(127, null);
-            RecordExit(0, failed, TimeSpan.Zero, "spawn failed: " + ex.Message);
-            _launched.TrySetResult();
-            return new RunOutcome(failed, TimeSpan.Zero, false, null);
+            return FailedStart(ex.Message);
         }
 
-        var outLog = new LogWriter(Name, Number, LogStream.Out, OutLogPath, spec.Logs, _time, d => OnDropped(LogStream.Out, d)) { Counters = Metrics.Out };
-        var errLog = new LogWriter(Name, Number, LogStream.Err, ErrLogPath, spec.Logs, _time, d => OnDropped(LogStream.Err, d)) { Counters = Metrics.Err };
-        if (_app.EchoOutput) { Echo(outLog, Console.Out); Echo(errLog, Console.Error); }
-        outLog.Start(child.StandardOutput!);
-        errLog.Start(child.StandardError!);
+        LogWriter? outLog = null, errLog = null;
+        try
+        {
+            outLog = new LogWriter(Name, Number, LogStream.Out, OutLogPath, spec.Logs, _time, d => OnDropped(LogStream.Out, d)) { Counters = Metrics.Out };
+            errLog = new LogWriter(Name, Number, LogStream.Err, ErrLogPath, spec.Logs, _time, d => OnDropped(LogStream.Err, d)) { Counters = Metrics.Err };
+            if (_app.EchoOutput) { Echo(outLog, Console.Out); Echo(errLog, Console.Error); }
+            outLog.Start(child.StandardOutput!);
+            errLog.Start(child.StandardError!);
+        }
+        catch (Exception ex) when (ex is IOException or OutOfMemoryException or ThreadStartException or UnauthorizedAccessException)
+        {
+            // The process runs but cannot be watched (no thread for its pipes: out of fds or
+            // memory). It must not be left behind untracked: kill its group and count a failed start.
+            await child.DisposeAsync().ConfigureAwait(false);
+            if (outLog is not null) await outLog.DisposeAsync().ConfigureAwait(false);
+            if (errLog is not null) await errLog.DisposeAsync().ConfigureAwait(false);
+            return FailedStart("could not watch the new process, so it was stopped: " + ex.Message);
+        }
 
         var restartRequest = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var failRun = new TaskCompletionSource<RunFailure>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -498,6 +505,19 @@ public sealed class Instance : IHealthSink
         this.EventExited(child.Pid, exit, uptime, reason);
         RecordExit(child.Pid, exit, uptime, reason);
         return new RunOutcome(exit, uptime, byUser, inPlace, failure);
+    }
+
+    /// <summary>A start that failed before the instance ran (spawn, or what it needs around it): a run of
+    /// length zero, so the crash-loop guard and backoff apply.</summary>
+    private RunOutcome FailedStart(string why)
+    {
+        _published.Set();
+        EngineLog.SpawnFailed(_logger, Name, Number, why);
+        this.EventSpawnFailed(why);
+        var failed = new ExitStatus(127, null);
+        RecordExit(0, failed, TimeSpan.Zero, "spawn failed: " + why);
+        _launched.TrySetResult();
+        return new RunOutcome(failed, TimeSpan.Zero, false, null);
     }
 
     private void RecordExit(int pid, ExitStatus exit, TimeSpan uptime, string reason)

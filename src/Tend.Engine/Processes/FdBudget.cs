@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace Tend.Processes;
+
+/// <summary>
+/// Keeps a reserve of file descriptors for the daemon's own work. Each instance costs a few
+/// (pidfd, two pipes, log files, a notify socket); when a spawn would leave fewer than
+/// <see cref="Reserve"/> free under RLIMIT_NOFILE, it is refused as a failed start with a clear
+/// reason instead of taking the last descriptors the daemon needs to accept a CLI connection,
+/// write its state or start a thread (once: an OutOfMemoryException at Thread.Start killed the
+/// daemon and leaked a child). Counting /proc/self/fd costs a directory read per spawn.
+/// </summary>
+public static class FdBudget
+{
+    /// <summary>Descriptors kept free for the daemon itself.</summary>
+    public const int Reserve = 64;
+
+    /// <summary>What one spawn and its watching can take at most (pipes, pidfd, log files, probes).</summary>
+    private const int PerSpawn = 8;
+
+    /// <summary>The soft RLIMIT_NOFILE of this process, from /proc/self/limits; null when unreadable.</summary>
+    public static long? Limit()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/limits"))
+            {
+                if (!line.StartsWith("Max open files", StringComparison.Ordinal)) continue;
+                string[] f = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length > 0 && long.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out long soft)) return soft;
+                return null; // "unlimited"
+            }
+        }
+        catch (IOException) { }
+        return null;
+    }
+
+    public static int InUse()
+    {
+        try { return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count(); }
+        catch (IOException) { return 0; }
+    }
+
+    /// <summary>Null when a spawn may go ahead; else why not, naming the limit and how to raise it.</summary>
+    public static string? Problem()
+    {
+        if (Limit() is not long limit) return null;
+        int used = InUse();
+        if (used + PerSpawn + Reserve <= limit) return null;
+        return $"too few file descriptors: {used} of the limit of {limit} are in use and {Reserve} are kept for the daemon; " +
+               "raise it (ulimit -n, or LimitNOFILE= in the daemon's systemd unit) and restart the daemon";
+    }
+}
