@@ -179,6 +179,11 @@ internal sealed class DaemonClient : IDisposable
         }
         if (error is null || string.IsNullOrEmpty(error.Error))
         {
+            // Kestrel's own refusals, before a handler ran: say what was too big.
+            if (response.Status == 414)
+                return new CliException("the request is too long: a target or name longer than Tend allows (app names have at most 64 characters)", 2);
+            if (response.Status == 413)
+                return new CliException("the request is too large: the daemon takes at most 4 MiB (an app's environment and arguments: 1 MiB)", 2);
             string detail = Encoding.UTF8.GetString(body).Trim();
             return new CliException($"daemon answered {response.Status}", 1, detail.Length == 0 ? null : [detail]);
         }

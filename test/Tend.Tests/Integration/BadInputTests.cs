@@ -67,6 +67,14 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Contains("daemon.log", r.Stderr);
     }
 
+    [Fact]
+    public async Task Cli_TenThousandCharacterTarget_IsAClearUsageError()
+    {
+        CliResult r = await _home.RunAsync("describe", new string('a', 10_000));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("at most 64 characters", r.Stderr);
+    }
+
     private static void InstanceInfoCheck(Tend.Api.InstanceInfo[] list, int pid)
     {
         var only = Assert.Single(list);
