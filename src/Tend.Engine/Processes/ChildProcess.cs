@@ -236,20 +236,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// </summary>
     private void OnExited()
     {
-        try
-        {
-            if (!_draining) KillGroupLeftovers();
-            if (!ProcStat.GroupHasOtherMembers(Pid, except: Pid))
-            {
-                Complete();
-                return;
-            }
-        }
-        catch (Exception)
-        {
-            Complete();
-            return;
-        }
+        // The SIGKILL at once (while the zombie leader pins the group id); the look through /proc
+        // for what is left, and any wait, on the thread pool: the watcher serves every child.
+        if (!_draining) KillGroupLeftovers();
         _ = Task.Run(WaitForGroupThenCompleteAsync);
     }
 
@@ -270,6 +259,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
                 // would never let it end.
                 await Task.Delay(s_leftoverPoll).ConfigureAwait(false);
             }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // /proc unreadable: go on as if the group were empty; the leftovers got their SIGKILL.
         }
         finally
         {
