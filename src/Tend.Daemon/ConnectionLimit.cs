@@ -5,8 +5,7 @@ using Microsoft.AspNetCore.Connections;
 namespace Tend.Daemon;
 
 /// <summary>
-/// A cap on the connections one listener holds at once, in all and per peer (the user behind a
-/// loopback connection, else the client address), as
+/// A cap on the connections one listener holds at once, in all and per client address, as
 /// Kestrel connection middleware: a connection over the cap is closed at once, before any
 /// request is read. Each listener has its own, so that a local user holding thousands of
 /// connections to the TCP port (anyone may connect to 127.0.0.1) can neither starve the control
@@ -14,14 +13,10 @@ namespace Tend.Daemon;
 /// slice of the daemon's fd limit, and the rest stays for instances, pipes, logs and state.
 /// Slow clients are bounded by Kestrel's header and keep-alive timeouts (Program.cs).
 /// </summary>
-internal sealed class ConnectionLimit(string name, int total, int perPeer)
+internal sealed class ConnectionLimit(string name, int total, int perAddress)
 {
-    /// <summary>Loopback connections open before the peer's user is looked up: below it a connection costs no /proc read.</summary>
-    private const int LookupAbove = 8;
-
-    private readonly ConcurrentDictionary<string, int> _byPeer = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<IPAddress, int> _byAddress = new();
     private int _open;
-    private int _loopback;
     private long _refused;
 
     public string Name { get; } = name;
@@ -30,56 +25,36 @@ internal sealed class ConnectionLimit(string name, int total, int perPeer)
 
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async context =>
     {
+        IPAddress? address = (context.RemoteEndPoint as IPEndPoint)?.Address;
+        if (!TryEnter(address))
+        {
+            Interlocked.Increment(ref _refused);
+            context.Abort(new ConnectionAbortedException($"{Name}: too many connections"));
+            return;
+        }
+        try { await next(context).ConfigureAwait(false); }
+        finally { Exit(address); }
+    };
+
+    private bool TryEnter(IPAddress? address)
+    {
         if (Interlocked.Increment(ref _open) > total)
         {
             Interlocked.Decrement(ref _open);
-            Refuse(context);
-            return;
+            return false;
         }
-        string? peer = null;
-        bool loopback = false;
-        try
-        {
-            if (context.RemoteEndPoint is IPEndPoint remote)
-            {
-                loopback = IPAddress.IsLoopback(remote.Address);
-                if (loopback && Interlocked.Increment(ref _loopback) > LookupAbove && context.LocalEndPoint is IPEndPoint local)
-                {
-                    // Every local user connects from 127.0.0.1, so on loopback the peer is the user
-                    // that owns the client socket (LoopbackPeer): one user cannot take every slot.
-                    peer = LoopbackPeer.OwnerOf(remote, local) is uint uid ? "uid " + uid : null;
-                }
-                else if (!loopback)
-                {
-                    peer = remote.Address.ToString();
-                }
-            }
-            if (peer is not null && _byPeer.AddOrUpdate(peer, 1, (_, n) => n + 1) > perPeer)
-            {
-                Leave(peer);
-                peer = null;
-                Refuse(context);
-                return;
-            }
-            await next(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (peer is not null) Leave(peer);
-            if (loopback) Interlocked.Decrement(ref _loopback);
-            Interlocked.Decrement(ref _open);
-        }
-    };
-
-    private void Refuse(ConnectionContext context)
-    {
-        Interlocked.Increment(ref _refused);
-        context.Abort(new ConnectionAbortedException($"{Name}: too many connections"));
+        if (address is null) return true;
+        int mine = _byAddress.AddOrUpdate(address, 1, (_, n) => n + 1);
+        if (mine <= perAddress) return true;
+        Exit(address);
+        return false;
     }
 
-    private void Leave(string peer)
+    private void Exit(IPAddress? address)
     {
-        // Drop the entry at zero so the table does not grow with every peer ever seen.
-        if (_byPeer.AddOrUpdate(peer, 0, (_, n) => n - 1) <= 0) _byPeer.TryRemove(new KeyValuePair<string, int>(peer, 0));
+        Interlocked.Decrement(ref _open);
+        if (address is null) return;
+        // Drop the entry at zero so the table does not grow with every address ever seen.
+        if (_byAddress.AddOrUpdate(address, 0, (_, n) => n - 1) <= 0) _byAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
     }
 }

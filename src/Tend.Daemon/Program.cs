@@ -99,8 +99,8 @@ builder.Logging.AddProvider(loggers);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 // Each listener has its own connection budget (ConnectionLimit): anyone on the machine may connect
 // to the TCP port, and must not be able to take the control socket or the daemon's fds with it.
-var controlLimit = new ConnectionLimit("control socket", total: 512, perPeer: 512);
-var tcpLimit = new ConnectionLimit("tcp listener", total: 128, perPeer: 32);
+var controlLimit = new ConnectionLimit("control socket", total: 512, perAddress: 512);
+var tcpLimit = new ConnectionLimit("tcp listener", total: 128, perAddress: 64);
 builder.WebHost.ConfigureKestrel(k =>
 {
     k.ListenUnixSocket(socketPath, l => { l.Protocols = HttpProtocols.Http1; l.Use(controlLimit.Wrap); });

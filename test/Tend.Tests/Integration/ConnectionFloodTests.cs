@@ -59,10 +59,6 @@ public sealed class ConnectionFloodTests : IAsyncLifetime
             int fds = Directory.GetFiles($"/proc/{daemon}/fd").Length;
             Assert.True(fds < 1000, $"the daemon holds {fds} descriptors");
 
-            // Another user still gets in over TCP: the flood took one user's share, not every slot.
-            using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
-                Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync(new Uri(url, "/live"))).StatusCode);
-
             // The control socket answers and commands work.
             Assert.Single(await _home.ListAsync());
             await _home.OkAsync("restart", "web");
