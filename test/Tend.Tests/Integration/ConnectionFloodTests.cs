@@ -56,8 +56,10 @@ public sealed class ConnectionFloodTests : IAsyncLifetime
 
             // The daemon holds a bounded number of descriptors, whatever the attacker holds.
             Assert.True(ProcFs.IsRunning(daemon), "the daemon died");
-            int fds = Directory.GetFiles($"/proc/{daemon}/fd").Length;
-            Assert.True(fds < 1000, $"the daemon holds {fds} descriptors");
+            // (Connections over the budget are accepted and closed at once; on a loaded machine a
+            // burst of them may be in flight for a moment, so the count is read until it settles.)
+            await Eventually.TrueAsync(() => Directory.GetFiles($"/proc/{daemon}/fd").Length < 1000,
+                "the daemon's descriptors bounded while the connections are held", TimeSpan.FromSeconds(20));
 
             // The control socket answers and commands work.
             Assert.Single(await _home.ListAsync());
