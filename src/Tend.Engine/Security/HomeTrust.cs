@@ -11,7 +11,9 @@ namespace Tend.Security;
 /// to a directory above it, they can put a symlink or a fake socket there. So a home is refused
 /// unless it and every directory above it are owned by us or root and are not writable by group
 /// or others; a directory with the sticky bit (/tmp) is allowed above the home, since there
-/// nobody else can rename or remove what is ours.
+/// nobody else can rename or remove what is ours. As in ssh, group-writable is fine when the group
+/// is the owner's private group (named after the owner, with no other member), the layout of
+/// distributions with user private groups.
 /// </summary>
 public static class HomeTrust
 {
@@ -30,23 +32,24 @@ public static class HomeTrust
     {
         uint me = Interop.Sys.GetEUid();
         string path = Path.GetFullPath(home);
-        if (!TryLstat(path, out uint owner, out int mode)) return null; // missing: made 0700 by whoever creates it
+        if (!TryLstat(path, out uint owner, out int mode, out uint group)) return null; // missing: made 0700 by whoever creates it
         if ((mode & Interop.Sys.S_IFMT) == Interop.Sys.S_IFLNK)
             return $"TEND_HOME {path} is a symbolic link; point TEND_HOME at the real directory";
         if ((mode & Interop.Sys.S_IFMT) != Interop.Sys.S_IFDIR)
             return $"TEND_HOME {path} is not a directory";
         if (owner != me)
             return $"TEND_HOME {path} is owned by {UserName(owner)}, not by you ({UserName(me)}): its socket and state could be someone else's; use your own directory, or chown {UserName(me)} {path}";
-        if ((mode & (GroupWrite | OtherWrite)) != 0)
+        if ((mode & OtherWrite) != 0 || ((mode & GroupWrite) != 0 && !IsPrivateGroup(group, owner)))
             return $"TEND_HOME {path} is writable by other users (mode {Octal(mode)}): they could plant files the daemon trusts; fix it with chmod 700 {path}";
 
         for (string? dir = Path.GetDirectoryName(path); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
         {
             // stat, not lstat, above the home: /var/run → /run is an ordinary system link.
-            if (!TryStat(dir, out uint dirOwner, out int dirMode)) continue;
+            if (!TryStat(dir, out uint dirOwner, out int dirMode, out uint dirGroup)) continue;
             if (dirOwner != me && dirOwner != 0)
                 return $"{dir}, above TEND_HOME {path}, is owned by {UserName(dirOwner)}, who could replace the home; put TEND_HOME under a directory owned by you or root";
-            if ((dirMode & (GroupWrite | OtherWrite)) != 0 && (dirMode & Sticky) == 0)
+            bool othersMayWrite = (dirMode & OtherWrite) != 0 || ((dirMode & GroupWrite) != 0 && !IsPrivateGroup(dirGroup, dirOwner));
+            if (othersMayWrite && (dirMode & Sticky) == 0)
                 return $"{dir}, above TEND_HOME {path}, is writable by other users (mode {Octal(dirMode)}), who could replace the home; chmod go-w {dir}, or put TEND_HOME elsewhere";
         }
         return null;
@@ -59,7 +62,7 @@ public static class HomeTrust
     /// </summary>
     public static string? SocketProblem(string socketPath)
     {
-        if (!TryLstat(socketPath, out uint owner, out int mode)) return null; // missing: connect says "not running"
+        if (!TryLstat(socketPath, out uint owner, out int mode, out _)) return null; // missing: connect says "not running"
         if ((mode & Interop.Sys.S_IFMT) != Interop.Sys.S_IFSOCK)
             return $"{socketPath} is not a socket; refusing to send it a request";
         uint me = Interop.Sys.GetEUid();
@@ -85,21 +88,43 @@ public static class HomeTrust
         return "uid " + uid.ToString(CultureInfo.InvariantCulture);
     }
 
-    private static bool TryLstat(string path, out uint owner, out int mode) => TryStatx(path, Interop.Sys.AT_SYMLINK_NOFOLLOW, out owner, out mode);
+    /// <summary>A user private group: named after <paramref name="owner"/>'s user, with no member but that user.</summary>
+    private static bool IsPrivateGroup(uint gid, uint owner)
+    {
+        string user = UserName(owner);
+        try
+        {
+            foreach (string line in File.ReadLines("/etc/group"))
+            {
+                string[] f = line.Split(':');
+                if (f.Length < 4 || f[2] != gid.ToString(CultureInfo.InvariantCulture)) continue;
+                return f[0] == user && (f[3].Length == 0 || f[3] == user);
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return false;
+    }
 
-    private static bool TryStat(string path, out uint owner, out int mode) => TryStatx(path, 0, out owner, out mode);
+    private static bool TryLstat(string path, out uint owner, out int mode, out uint group) =>
+        TryStatx(path, Interop.Sys.AT_SYMLINK_NOFOLLOW, out owner, out mode, out group);
 
-    private static unsafe bool TryStatx(string path, int flags, out uint owner, out int mode)
+    private static bool TryStat(string path, out uint owner, out int mode, out uint group) => TryStatx(path, 0, out owner, out mode, out group);
+
+    private static unsafe bool TryStatx(string path, int flags, out uint owner, out int mode, out uint group)
     {
         byte* buffer = stackalloc byte[Interop.Sys.StatxBufferSize];
-        if (Interop.Sys.Statx(Interop.Sys.AT_FDCWD, path, flags, Interop.Sys.STATX_TYPE | Interop.Sys.STATX_MODE | Interop.Sys.STATX_UID, buffer) != 0)
+        uint mask = Interop.Sys.STATX_TYPE | Interop.Sys.STATX_MODE | Interop.Sys.STATX_UID | Interop.Sys.STATX_GID;
+        if (Interop.Sys.Statx(Interop.Sys.AT_FDCWD, path, flags, mask, buffer) != 0)
         {
             _ = Marshal.GetLastPInvokeError();
             owner = 0;
             mode = 0;
+            group = 0;
             return false;
         }
         owner = *(uint*)(buffer + Interop.Sys.StatxUidOffset);
+        group = *(uint*)(buffer + Interop.Sys.StatxGidOffset);
         mode = *(ushort*)(buffer + Interop.Sys.StatxModeOffset);
         return true;
     }

@@ -56,6 +56,25 @@ public sealed class HomeTrustTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Problem_GroupWritable_OnlyWhenTheGroupIsTheOwnersPrivateGroup()
+    {
+        string home = Path.Combine(_home.Dir, "upg");
+        Directory.CreateDirectory(home);
+        File.SetUnixFileMode(home, (UnixFileMode)0x1F8); // 0770
+        ChownGroup(home, "root");    // root's own group, no other member: a user private group
+        Assert.Null(HomeTrust.Problem(home));
+        ChownGroup(home, "nogroup"); // a group other users may be in
+        Assert.Contains("writable by other users", HomeTrust.Problem(home));
+    }
+
+    private static void ChownGroup(string path, string group)
+    {
+        using var p = System.Diagnostics.Process.Start("chgrp", [group, path])!;
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+    }
+
+    [Fact]
     public void Problem_ParentWritableByOthersWithoutStickyBit_Refused()
     {
         string parent = Path.Combine(_home.Dir, "open");
