@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -141,14 +140,12 @@ public sealed class ListenSocket : IDisposable
     /// socket file nobody accepts on is stale and removed; one that answers belongs to a live server
     /// and is left alone; anything that is not a socket is never deleted.
     /// </summary>
-    private static unsafe void RemoveStaleSocketFile(ListenAddress address)
+    private static void RemoveStaleSocketFile(ListenAddress address)
     {
         string path = address.Path!;
-        byte* statx = stackalloc byte[Interop.Sys.StatxBufferSize];
-        if (Interop.Sys.Statx(Interop.Sys.AT_FDCWD, path, Interop.Sys.AT_SYMLINK_NOFOLLOW, Interop.Sys.STATX_TYPE, statx) != 0)
+        if (!FileStatus.TryOf(path, followLinks: false, out FileStatus status))
             return; // not there (or not reachable: bind will say why)
-        int mode = BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(statx + Interop.Sys.StatxModeOffset, 2));
-        if ((mode & Interop.Sys.S_IFMT) != Interop.Sys.S_IFSOCK)
+        if (!status.IsSocket)
             throw new ListenException(address, SocketError.AddressAlreadyInUse, "the path exists and is not a socket", null);
 
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);

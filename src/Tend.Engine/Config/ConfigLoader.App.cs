@@ -521,13 +521,8 @@ public static partial class ConfigLoader
         }
     }
 
-    /// <summary>stat(2) says S_IFREG (a symlink to a regular file is one).</summary>
-    private static unsafe bool IsRegularFile(string path)
-    {
-        byte* buffer = stackalloc byte[Interop.Sys.StatxBufferSize];
-        if (Interop.Sys.Statx(Interop.Sys.AT_FDCWD, path, 0, Interop.Sys.STATX_TYPE, buffer) != 0) return false;
-        return (*(ushort*)(buffer + Interop.Sys.StatxModeOffset) & Interop.Sys.S_IFMT) == Interop.Sys.S_IFREG;
-    }
+    /// <summary>A regular file (a symlink to one is one).</summary>
+    private static bool IsRegularFile(string path) => FileStatus.TryOf(path, followLinks: true, out FileStatus s) && s.IsRegular;
 
     private static int? ReadInstances(NodeReader reader, YNode value, string field)
     {

@@ -107,12 +107,7 @@ public sealed class DaemonLogFile : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    private static unsafe long FileSize(int fd)
-    {
-        byte* buf = stackalloc byte[Interop.Sys.StatxBufferSize];
-        if (Interop.Sys.Statx(fd, "", Interop.Sys.AT_EMPTY_PATH, Interop.Sys.STATX_SIZE, buf) != 0) return -1;
-        return *(long*)(buf + Interop.Sys.StatxSizeOffset);
-    }
+    private static long FileSize(int fd) => FileStatus.TryOf(fd, out FileStatus s) ? s.Size : -1;
 
     private void RotateLocked()
     {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
 namespace Tend.Logs;
@@ -66,16 +65,9 @@ internal sealed class LogFile : IDisposable
         return new LogFile(fd, path, isRegular, length);
     }
 
-    private static unsafe (bool IsRegular, long Length) Stat(int fd)
-    {
-        byte* buf = stackalloc byte[Interop.Sys.StatxBufferSize];
-        if (Interop.Sys.Statx(fd, "", Interop.Sys.AT_EMPTY_PATH, Interop.Sys.STATX_TYPE | Interop.Sys.STATX_SIZE, buf) != 0)
-            return (false, 0); // unknown: treat like a device, i.e. never rotate it
-        var span = new ReadOnlySpan<byte>(buf, Interop.Sys.StatxBufferSize);
-        int mode = BinaryPrimitives.ReadUInt16LittleEndian(span[Interop.Sys.StatxModeOffset..]);
-        long size = (long)BinaryPrimitives.ReadUInt64LittleEndian(span[Interop.Sys.StatxSizeOffset..]);
-        return ((mode & Interop.Sys.S_IFMT) == Interop.Sys.S_IFREG, size);
-    }
+    // Unknown: treat like a device, i.e. never rotate it.
+    private static (bool IsRegular, long Length) Stat(int fd) =>
+        FileStatus.TryOf(fd, out FileStatus s) ? (s.IsRegular, s.Size) : (false, 0);
 
     /// <summary>Writes everything or throws <see cref="IOException"/> (ENOSPC, EIO, EDQUOT…).</summary>
     public unsafe void Write(ReadOnlySpan<byte> data)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Tend.Security;
 
@@ -106,27 +105,15 @@ public static class HomeTrust
         return false;
     }
 
-    private static bool TryLstat(string path, out uint owner, out int mode, out uint group) =>
-        TryStatx(path, Interop.Sys.AT_SYMLINK_NOFOLLOW, out owner, out mode, out group);
+    private static bool TryLstat(string path, out uint owner, out int mode, out uint group) => TryStat(path, false, out owner, out mode, out group);
 
-    private static bool TryStat(string path, out uint owner, out int mode, out uint group) => TryStatx(path, 0, out owner, out mode, out group);
+    private static bool TryStat(string path, out uint owner, out int mode, out uint group) => TryStat(path, true, out owner, out mode, out group);
 
-    private static unsafe bool TryStatx(string path, int flags, out uint owner, out int mode, out uint group)
+    private static bool TryStat(string path, bool followLinks, out uint owner, out int mode, out uint group)
     {
-        byte* buffer = stackalloc byte[Interop.Sys.StatxBufferSize];
-        uint mask = Interop.Sys.STATX_TYPE | Interop.Sys.STATX_MODE | Interop.Sys.STATX_UID | Interop.Sys.STATX_GID;
-        if (Interop.Sys.Statx(Interop.Sys.AT_FDCWD, path, flags, mask, buffer) != 0)
-        {
-            _ = Marshal.GetLastPInvokeError();
-            owner = 0;
-            mode = 0;
-            group = 0;
-            return false;
-        }
-        owner = *(uint*)(buffer + Interop.Sys.StatxUidOffset);
-        group = *(uint*)(buffer + Interop.Sys.StatxGidOffset);
-        mode = *(ushort*)(buffer + Interop.Sys.StatxModeOffset);
-        return true;
+        bool found = FileStatus.TryOf(path, followLinks, out FileStatus s);
+        (owner, mode, group) = (s.Uid, s.Mode, s.Gid);
+        return found;
     }
 }
 
