@@ -1,5 +1,5 @@
-using System.Net.Sockets;
 using System.Text;
+using Tend.Io;
 using Tend.Processes;
 
 namespace Tend.Health;
@@ -11,14 +11,9 @@ namespace Tend.Health;
 /// <para>The command is started like an app (posix_spawn, its own process group, held by a pidfd), so
 /// a timeout SIGKILLs the whole group, and whatever it forked goes with it. The check waits on the
 /// child's <see cref="ChildProcess.Exited"/> task: no thread is blocked per running probe.</para>
-/// <para>Why the pipes are read through a <see cref="Socket"/>: <see cref="ChildProcess"/> hands out its
-/// pipe ends as blocking <see cref="FileStream"/>s, whose ReadAsync would park a thread-pool thread for as
-/// long as the command runs. A Socket wrapped around the same descriptor makes it non-blocking and reads
-/// it through the runtime's epoll loop (System.IO.Pipes does the same on Unix). The pipes must be read
-/// while the command runs, or a chatty command would fill one and block; only the head is kept, for
-/// the failure detail. The Socket does not own the descriptor and is disposed (which takes it out of
-/// the epoll loop) before <see cref="ChildProcess.DisposeAsync"/> closes it, so a later socket given the
-/// same number is not mistaken for it.</para>
+/// <para>The pipes must be read while the command runs, or a chatty command would fill one and block.
+/// They are drained like an app's output (<see cref="PipeDrain"/>: the process's one epoll set, a pool
+/// thread per readable turn, no thread waiting), and only the head is kept, for the failure detail.</para>
 /// </remarks>
 public sealed class ExecProbe : IProbe
 {
@@ -92,34 +87,48 @@ public sealed class ExecProbe : IProbe
 
     /// <summary>Reads <paramref name="pipe"/> to EOF (or until cancelled), keeping the first
     /// <see cref="HeadBytes"/>. Never throws.</summary>
-    private static async Task<string> ReadHeadAsync(Stream? pipe, CancellationToken ct)
+    private static async Task<string> ReadHeadAsync(SafeFdHandle? pipe, CancellationToken ct)
     {
-        if (pipe is not FileStream file) return "";
-        var handle = file.SafeFileHandle;
-        bool added = false;
-        byte[] head = new byte[HeadBytes];
-        int kept = 0;
+        if (pipe is null) return "";
+        var head = new HeadSink();
+        PipeDrain drain;
         try
         {
-            handle.DangerousAddRef(ref added);
-            using var socket = new Socket(new SafeSocketHandle(handle.DangerousGetHandle(), ownsHandle: false));
-            byte[] scratch = new byte[HeadBytes];
-            while (true)
-            {
-                Memory<byte> into = kept < head.Length ? head.AsMemory(kept) : scratch;
-                int n = await socket.ReceiveAsync(into, SocketFlags.None, ct).ConfigureAwait(false);
-                if (n == 0) break;
-                if (kept < head.Length) kept += n;
-            }
+            drain = PipeDrain.Start(pipe, head);
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
+        catch (IOException)
         {
-            // Cancelled at the deadline, or the pipe went away: keep what was read.
+            return ""; // not watchable (no fds): the exit status still decides
         }
-        finally
+        using (ct.Register(static d => ((PipeDrain)d!).Dispose(), drain))
         {
-            if (added) handle.DangerousRelease();
+            await head.Ended.ConfigureAwait(false);
         }
-        return Encoding.UTF8.GetString(head, 0, kept);
+        return head.Text;
+    }
+
+    /// <summary>Keeps the first <see cref="HeadBytes"/> of what a pipe says and discards the rest.</summary>
+    private sealed class HeadSink : IPipeSink
+    {
+        private readonly byte[] _head = new byte[HeadBytes];
+        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _kept;
+
+        public Task Ended => _ended.Task;
+
+        public string Text => Encoding.UTF8.GetString(_head, 0, Volatile.Read(ref _kept));
+
+        public void OnData(ReadOnlySpan<byte> data)
+        {
+            int take = Math.Min(data.Length, _head.Length - _kept);
+            data[..take].CopyTo(_head.AsSpan(_kept));
+            Volatile.Write(ref _kept, _kept + take);
+        }
+
+        public void OnDrained()
+        {
+        }
+
+        public void OnEnd(Exception? fault) => _ended.TrySetResult();
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
+using Tend.Io;
 
 namespace Tend.Health;
 
@@ -20,11 +21,10 @@ public sealed class NotifyEndpoint : IDisposable
     private long _accepted, _malformed, _foreign;
     private int _disposed;
 
-    internal NotifyEndpoint(NotifyHub hub, ulong id, string name, string path, SafeFdHandle socket,
+    internal NotifyEndpoint(NotifyHub hub, string name, string path, SafeFdHandle socket,
         Func<int, bool> trustSender, Action<NotifyMessage> onMessage)
     {
         _hub = hub;
-        Id = id;
         Name = name;
         Path = path;
         Socket = socket;
@@ -45,14 +45,15 @@ public sealed class NotifyEndpoint : IDisposable
     /// <summary>Datagrams dropped because the sender had no credentials or was not trusted.</summary>
     public long Foreign => Interlocked.Read(ref _foreign);
 
-    internal ulong Id { get; }
+    /// <summary>The socket's place in the loop; set once, right after the socket is opened.</summary>
+    internal EpollRegistration? Registration { get; set; }
 
     internal string Name { get; }
 
     internal SafeFdHandle Socket { get; }
 
     /// <summary>Stops listening, closes the socket and removes its file. A callback already running on
-    /// the hub thread is not waited for; no datagram is read after this returns.</summary>
+    /// the loop thread is not waited for; no datagram is read after this returns.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -61,9 +62,15 @@ public sealed class NotifyEndpoint : IDisposable
 
     public override string ToString() => Path;
 
-    /// <summary>On the hub thread: reads datagrams until the socket is empty (or <paramref name="max"/> of them).</summary>
-    internal unsafe void Drain(byte* buffer, byte* control, int max)
+    /// <summary>On the loop thread: reads datagrams until the socket is empty (or <paramref name="max"/> of them).
+    /// Level-triggered epoll brings us straight back to a socket that still has datagrams, so the cap only
+    /// stops one app that sends in a tight loop from starving every other descriptor.</summary>
+    internal unsafe void Drain(int max)
     {
+        byte* buffer = stackalloc byte[NotifyHub.MaxDatagram];
+        // ulong: the control buffer must be aligned like a cmsghdr (to a size_t).
+        ulong* controlWords = stackalloc ulong[(ControlSize + 7) / 8];
+        byte* control = (byte*)controlWords;
         bool added = false;
         try
         {
@@ -89,7 +96,7 @@ public sealed class NotifyEndpoint : IDisposable
                     // Nothing else is expected of a bound datagram socket. epoll is level-triggered: staying
                     // in the set would spin on the same error.
                     HealthLog.ReceiveFailed(_hub.Logger, Name, Interop.Sys.StrError(errno));
-                    _hub.StopWatching(this);
+                    Registration?.Dispose();
                     return;
                 }
                 int pid = SenderPid(control, msg.ControlLen);

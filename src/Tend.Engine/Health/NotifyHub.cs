@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Tend.Io;
 
 namespace Tend.Health;
 
@@ -11,12 +11,9 @@ namespace Tend.Health;
 /// the rest. One hub per daemon.
 /// </summary>
 /// <remarks>
-/// <para>Cost while idle: one thread and one epoll set for all endpoints, the same design as the
-/// pidfd <see cref="Processes.ChildWatcher"/>. A hundred instances are a hundred sockets in that set,
-/// not a hundred threads or pending receives. epoll_ctl may be called from any thread while the hub
-/// thread sits in epoll_wait, so registering needs no wake-up; disposing the hub writes one byte to a
-/// pipe in the set. Events are keyed by a sequence number, never by descriptor, so a descriptor number
-/// recycled after close cannot be mistaken for an old endpoint.</para>
+/// <para>Cost while idle: nothing of its own. Every endpoint's socket is one more descriptor in the
+/// process's <see cref="EpollLoop"/>, beside the pidfds and the output pipes: a hundred instances are a
+/// hundred sockets in one set, not a hundred threads or pending receives.</para>
 /// <para>Who may talk: the sender's pid comes from SCM_CREDENTIALS, which the kernel fills in itself
 /// because the socket has SO_PASSCRED (whatever the sender did), so it cannot be forged by a payload.
 /// A pid of 0 means the sender lives in another pid namespace: no credentials, so dropped. Whether a
@@ -32,7 +29,7 @@ namespace Tend.Health;
 /// is malformed. The control buffer has room for exactly one SCM_CREDENTIALS message, which the kernel
 /// always writes first, so file descriptors a sender attaches (SCM_RIGHTS, e.g. FDSTORE=1) find no
 /// room and are discarded by the kernel rather than installed in the daemon.</para>
-/// <para>Callbacks (trustSender and onMessage) run on the hub thread, one at a time: they must be
+/// <para>Callbacks (trustSender and onMessage) run on the loop thread, one at a time: they must be
 /// quick and must not wait for anything that may be waiting to dispose an endpoint or the hub.
 /// Exceptions from them are logged and swallowed.</para>
 /// </remarks>
@@ -43,23 +40,22 @@ public sealed class NotifyHub : IDisposable
 
     // Level-triggered epoll brings us straight back to a socket that still has datagrams, so this cap only
     // stops one app that sends in a tight loop from starving every other endpoint.
-    private const int MaxDatagramsPerWakeup = 256;
-    private const ulong WakeId = 0;
+    internal const int MaxDatagramsPerWakeup = 256;
 
     private readonly string _directory;
     private readonly ILogger _logger;
-    private readonly SafeFdHandle _epoll;
-    private readonly SafeFdHandle _wakeRead;
-    private readonly SafeFdHandle _wakeWrite;
-    private readonly Thread _thread;
+    private readonly EpollLoop _loop;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, NotifyEndpoint> _byName = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<ulong, NotifyEndpoint> _byId = new();
-    private ulong _nextId;
     private bool _disposed;
 
-    /// <summary>Creates <paramref name="directory"/> (mode 0700) if it does not exist and starts the hub thread.</summary>
-    public unsafe NotifyHub(string directory, ILogger logger)
+    /// <summary>Creates <paramref name="directory"/> (mode 0700) if it does not exist. Sockets are
+    /// watched on <paramref name="loop"/>, the process's shared loop unless a test brings its own.</summary>
+    public NotifyHub(string directory, ILogger logger) : this(directory, logger, EpollLoop.Shared)
+    {
+    }
+
+    internal NotifyHub(string directory, ILogger logger, EpollLoop loop)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentNullException.ThrowIfNull(logger);
@@ -69,36 +65,13 @@ public sealed class NotifyHub : IDisposable
         if (!Directory.Exists(_directory))
             Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        int epoll = Interop.Sys.EpollCreate1(Interop.Sys.EPOLL_CLOEXEC);
-        if (epoll < 0) throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "epoll_create1");
-        _epoll = new SafeFdHandle(epoll);
-
-        int* pipe = stackalloc int[2];
-        if (Interop.Sys.Pipe2(pipe, Interop.Sys.O_CLOEXEC | Interop.Sys.O_NONBLOCK) != 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            _epoll.Dispose();
-            throw Interop.Sys.GetIOException(errno, "pipe2");
-        }
-        _wakeRead = new SafeFdHandle(pipe[0]);
-        _wakeWrite = new SafeFdHandle(pipe[1]);
-        int error = AddToEpoll(pipe[0], WakeId);
-        if (error != 0)
-        {
-            _wakeRead.Dispose();
-            _wakeWrite.Dispose();
-            _epoll.Dispose();
-            throw Interop.Sys.GetIOException(error, "epoll_ctl");
-        }
-
-        _thread = new Thread(Run) { IsBackground = true, Name = "Tend notify hub" };
-        _thread.Start();
+        _loop = loop;
     }
 
     /// <summary>
     /// Opens <c>&lt;directory&gt;/&lt;name&gt;.sock</c> (replacing a stale file of that name) and starts
     /// listening on it. Every datagram whose sender <paramref name="trustSender"/> accepts and that parses is
-    /// passed to <paramref name="onMessage"/>, on the hub thread.
+    /// passed to <paramref name="onMessage"/>, on the loop thread.
     /// </summary>
     /// <exception cref="ArgumentException">The name is empty or not a plain file name.</exception>
     /// <exception cref="PathTooLongException">The socket path does not fit in sockaddr_un.</exception>
@@ -126,24 +99,24 @@ public sealed class NotifyHub : IDisposable
             if (_byName.ContainsKey(name)) throw new InvalidOperationException($"notify endpoint '{name}' is already registered");
 
             SafeFdHandle socket = OpenSocket(path, pathBytes);
-            ulong id = ++_nextId;
-            var endpoint = new NotifyEndpoint(this, id, name, path, socket, trustSender, onMessage);
-            _byId[id] = endpoint;
-            int error = AddToEpoll(socket.Fd, id);
-            if (error != 0)
+            var endpoint = new NotifyEndpoint(this, name, path, socket, trustSender, onMessage);
+            try
             {
-                _byId.TryRemove(id, out _);
+                endpoint.Registration = _loop.Watch(socket, EpollMode.Level, _ => endpoint.Drain(MaxDatagramsPerWakeup));
+            }
+            catch (IOException e)
+            {
                 socket.Dispose();
                 TryUnlink(path);
-                throw Interop.Sys.GetIOException(error, "epoll_ctl " + path);
+                throw new IOException($"epoll_ctl {path}: {e.Message}", e);
             }
             _byName[name] = endpoint;
             return endpoint;
         }
     }
 
-    /// <summary>Disposes every endpoint (closing and unlinking their sockets) and stops the hub thread.
-    /// Waits for a callback in progress to return, unless called from one.</summary>
+    /// <summary>Disposes every endpoint (closing and unlinking their sockets) and refuses new ones. A
+    /// callback already running on the loop thread is not waited for.</summary>
     public void Dispose()
     {
         NotifyEndpoint[] endpoints;
@@ -154,45 +127,18 @@ public sealed class NotifyHub : IDisposable
             endpoints = [.. _byName.Values];
         }
         foreach (var endpoint in endpoints) endpoint.Dispose();
-
-        // The hub thread closes the pipe and the epoll set on its way out; from a callback it leaves
-        // once that callback returns.
-        Wake();
-        if (Thread.CurrentThread != _thread) _thread.Join();
     }
 
-    /// <summary>Called by <see cref="NotifyEndpoint.Dispose"/>: forget the endpoint, drop it from the set,
-    /// close the socket (once the hub thread no longer reads it) and remove the socket file.</summary>
-    internal unsafe void Remove(NotifyEndpoint endpoint)
+    /// <summary>Called by <see cref="NotifyEndpoint.Dispose"/>: forget the endpoint, drop it from the loop,
+    /// close the socket (once no callback reads it any more) and remove the socket file.</summary>
+    internal void Remove(NotifyEndpoint endpoint)
     {
         lock (_gate)
         {
-            _byId.TryRemove(endpoint.Id, out _);
             if (_byName.TryGetValue(endpoint.Name, out var current) && current == endpoint) _byName.Remove(endpoint.Name);
-            StopWatching(endpoint);
+            endpoint.Registration?.Dispose();
             endpoint.Socket.Dispose();
             TryUnlink(endpoint.Path);
-        }
-    }
-
-    /// <summary>EPOLL_CTL_DEL, tolerating a socket or an epoll set that is already closed.</summary>
-    internal unsafe void StopWatching(NotifyEndpoint endpoint)
-    {
-        bool epollAdded = false, socketAdded = false;
-        try
-        {
-            _epoll.DangerousAddRef(ref epollAdded);
-            endpoint.Socket.DangerousAddRef(ref socketAdded);
-            Interop.Sys.EpollCtl(_epoll.Fd, Interop.Sys.EPOLL_CTL_DEL, endpoint.Socket.Fd, null);
-        }
-        catch (ObjectDisposedException)
-        {
-            // Closing the last descriptor of a socket removes it from every epoll set anyway.
-        }
-        finally
-        {
-            if (socketAdded) endpoint.Socket.DangerousRelease();
-            if (epollAdded) _epoll.DangerousRelease();
         }
     }
 
@@ -239,88 +185,6 @@ public sealed class NotifyHub : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // bind reports the real problem if the file is still in the way.
-        }
-    }
-
-    /// <summary>0, or the errno of a failed EPOLL_CTL_ADD.</summary>
-    private unsafe int AddToEpoll(int fd, ulong id)
-    {
-        byte* ev = stackalloc byte[16];
-        *(uint*)ev = Interop.Sys.EPOLLIN;
-        *(ulong*)(ev + Interop.Sys.EpollEventDataOffset) = id;
-        bool added = false;
-        _epoll.DangerousAddRef(ref added);
-        try
-        {
-            return Interop.Sys.EpollCtl(_epoll.Fd, Interop.Sys.EPOLL_CTL_ADD, fd, ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
-        }
-        finally
-        {
-            if (added) _epoll.DangerousRelease();
-        }
-    }
-
-    private unsafe void Wake()
-    {
-        byte one = 1;
-        bool added = false;
-        try
-        {
-            _wakeWrite.DangerousAddRef(ref added);
-            // Nothing ever reads the pipe: the hub thread exits on the first byte. A full pipe (EAGAIN)
-            // is impossible with one write, and any other failure leaves nothing better to do.
-            _ = Interop.Sys.Write(_wakeWrite.Fd, &one, 1);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The hub thread is gone already (epoll_wait failed) and has closed the pipe.
-        }
-        finally
-        {
-            if (added) _wakeWrite.DangerousRelease();
-        }
-    }
-
-    private unsafe void Run()
-    {
-        const int MaxEvents = 64;
-        int size = Interop.Sys.EpollEventSize;
-        byte* events = stackalloc byte[MaxEvents * 16];
-        byte* buffer = stackalloc byte[MaxDatagram];
-        // ulong: the control buffer must be aligned like a cmsghdr (to a size_t).
-        ulong* control = stackalloc ulong[(NotifyEndpoint.ControlSize + 7) / 8];
-
-        bool added = false;
-        _epoll.DangerousAddRef(ref added);
-        try
-        {
-            while (true)
-            {
-                int n = Interop.Sys.EpollWait(_epoll.Fd, events, MaxEvents, -1);
-                if (n < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Interop.Sys.EINTR) continue;
-                    // Only EBADF/EFAULT/EINVAL are possible, all programming errors. Unlike the child
-                    // watcher, losing notify messages is not worth taking the daemon down for.
-                    HealthLog.WaitFailed(_logger, Interop.Sys.StrError(errno));
-                    return;
-                }
-                for (int i = 0; i < n; i++)
-                {
-                    ulong id = *(ulong*)(events + (i * size) + Interop.Sys.EpollEventDataOffset);
-                    if (id == WakeId) return;
-                    if (_byId.TryGetValue(id, out var endpoint))
-                        endpoint.Drain(buffer, (byte*)control, MaxDatagramsPerWakeup);
-                }
-            }
-        }
-        finally
-        {
-            if (added) _epoll.DangerousRelease();
-            _wakeRead.Dispose();
-            _wakeWrite.Dispose();
-            _epoll.Dispose();
         }
     }
 }

@@ -41,7 +41,7 @@ public sealed partial class LogWriter
 
     private static ReadOnlySpan<byte> SplitMarkerBytes => " [tend: line continues]"u8;
 
-    // AggressiveOptimization here and on the pump loop: these run for the daemon's whole life and
+    // AggressiveOptimization here and on the chunk handler: these run for the daemon's whole life and
     // must be fast from the first megabyte, not after tiered compilation gets around to them.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessChunk(ReadOnlySpan<byte> data, DateTimeOffset now)
@@ -345,7 +345,7 @@ public sealed partial class LogWriter
     /// <summary>
     /// `tend flush`: empties the current file and deletes the rotated ones. Lines still in the
     /// buffer are discarded with them (not counted as dropped); a line in progress is kept.
-    /// Safe to call while the pump runs, and after it stopped.
+    /// Safe to call while the reader runs, and after it stopped.
     /// </summary>
     public void Truncate()
     {

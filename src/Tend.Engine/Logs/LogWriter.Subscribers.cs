@@ -13,7 +13,7 @@ public sealed partial class LogWriter
 
     private readonly Lock _subscribersSync = new();
     private Channel<LogLine>[] _subscribers = [];
-    /// <summary>Read by the pump per line; strings are only made while it is non-zero.</summary>
+    /// <summary>Read by the reader per line; strings are only made while it is non-zero.</summary>
     private volatile int _subscriberCount;
     private bool _subscribersCompleted;
 

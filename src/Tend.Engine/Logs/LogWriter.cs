@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Tend.Config;
+using Tend.Io;
 
 namespace Tend.Logs;
 
@@ -8,10 +10,10 @@ namespace Tend.Logs;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Reading runs on a dedicated thread doing blocking reads, not on the thread pool: a chatty
-/// child must never wait for a pool thread, and a pipe read cannot be made truly async on Linux
-/// without epoll plumbing that buys nothing here. The thread has a small stack and is a
-/// background thread, so a grandchild that keeps the pipe open never keeps the daemon alive.
+/// No thread of its own: the pipe sits in the process's one epoll set (<see cref="PipeDrain"/>), and
+/// a pool thread reads it when it is readable, until it is empty. So a daemon with a hundred
+/// instances has two hundred pipes and no thread per pipe, and a grandchild that keeps a pipe open
+/// keeps nothing alive but one descriptor in that set.
 /// </para>
 /// <para>
 /// The hot path works on bytes only: one clock read and one timestamp format per read chunk,
@@ -30,23 +32,17 @@ namespace Tend.Logs;
 /// size a line is always written whole with one prefix, however many reads it took to arrive.
 /// </para>
 /// </remarks>
-public sealed partial class LogWriter : IAsyncDisposable, IDisposable
+public sealed partial class LogWriter : IAsyncDisposable, IDisposable, IPipeSink
 {
-    /// <summary>Bytes per read(2) once a stream has filled a small read: the default Linux pipe capacity.</summary>
-    internal const int ReadBufferSize = 64 * 1024;
-    /// <summary>
-    /// The first read buffer. Most instances log little, and each holds two of these for its whole
-    /// run (100 quiet instances held 12.5 MiB of 64 KiB buffers); a stream that fills one gets
-    /// <see cref="ReadBufferSize"/> from then on.
-    /// </summary>
-    internal const int InitialReadBufferSize = 4 * 1024;
+    /// <summary>Bytes per read(2): the default Linux pipe capacity. Buffers are rented per turn, so a quiet
+    /// instance holds none.</summary>
+    internal const int ReadBufferSize = PipeDrain.ReadBufferSize;
     /// <summary>Output buffer, rented while data is pending and returned when the pipe drains.</summary>
     internal const int OutputBufferSize = 256 * 1024;
     public const int DefaultMaxLineBytes = 16 * 1024 * 1024;
     /// <summary>Appended to each piece of a line that was longer than <see cref="MaxLineBytes"/>, except the last.</summary>
     public const string SplitMarker = " [tend: line continues]";
 
-    private const int PumpStackSize = 256 * 1024;
     private static readonly TimeSpan s_flushInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan s_dropReportInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_disposeDrainTimeout = TimeSpan.FromSeconds(1);
@@ -54,11 +50,11 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
     private readonly TimeProvider _time;
     private readonly Action<long>? _onDroppedLines;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    /// <summary>Guards the output buffer, the file and the carry; held by the pump once per chunk.</summary>
+    /// <summary>Guards the output buffer, the file and the carry; held by the reader once per chunk.</summary>
     private readonly Lock _sync = new();
     private readonly Lock _reportSync = new();
 
-    private Stream? _source;
+    private PipeDrain? _drain;
     private ITimer? _flushTimer;
     private int _started;
     private int _disposed;
@@ -76,7 +72,7 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
     /// <param name="spec">Timestamps, format and rotation; the file names in it are not used here.</param>
     /// <param name="timeProvider">Source of the timestamps and of the flush timer.</param>
     /// <param name="onDroppedLines">
-    /// Called from the pump thread with the running total of dropped lines, at most once a second
+    /// Called from the reading thread with the running total of dropped lines, at most once a second
     /// while drops continue, and once more at the end if the total changed since the last call.
     /// </param>
     public LogWriter(string app, int instance, LogStream stream, string path, LogSpec spec,
@@ -134,95 +130,69 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
     public Task Completion => _completion.Task;
 
     /// <summary>
-    /// Starts pumping <paramref name="source"/> (the read end of the child's pipe) on a dedicated
-    /// thread. The writer owns the stream from now on and disposes it at end of file.
+    /// Starts copying <paramref name="source"/> (the non-blocking read end of the child's pipe). The
+    /// writer owns the handle from now on and closes it at end of file.
     /// </summary>
-    public void Start(Stream source)
+    /// <exception cref="IOException">The pipe could not be watched (epoll_ctl failed); the caller still owns it.</exception>
+    public void Start(SafeHandle source)
     {
         ArgumentNullException.ThrowIfNull(source);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (Interlocked.Exchange(ref _started, 1) != 0)
             throw new InvalidOperationException("This log writer was already started.");
 
-        _source = source;
         // Open now so the file exists (and `tend logs` finds it) before the first line arrives.
         lock (_sync) EnsureOpenLocked();
         _flushTimer = _time.CreateTimer(static s => ((LogWriter)s!).OnFlushTimer(), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        var thread = new Thread(Pump, PumpStackSize)
-        {
-            IsBackground = true,
-            Name = $"tend log {App}#{Instance} {(Stream == LogStream.Out ? "out" : "err")}",
-        };
-        thread.Start();
+        _drain = PipeDrain.Start(source, this);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Pump()
+    void IPipeSink.OnData(ReadOnlySpan<byte> chunk)
     {
-        var source = _source!;
-        byte[] readBuffer = new byte[InitialReadBufferSize];
-        try
+        // One clock read per chunk: every complete line in it gets this time.
+        DateTimeOffset now = _time.GetUtcNow();
+        lock (_sync)
         {
-            while (true)
+            if (_closed) return; // disposed early: drain and discard so the holder never blocks
+            // Newlines counted over the chunk (vectorized) rather than in the line paths, which are several.
+            Counters?.AddRead(chunk.Count((byte)'\n'), chunk.Length);
+            ProcessChunk(chunk, now);
+            if (_pending > 0 && _time.GetElapsedTime(_lastFlushTimestamp) >= s_flushInterval)
+                FlushLocked(release: false);
+            else if (_pending > 0 && !_flushTimerArmed)
             {
-                int n;
-                try
-                {
-                    n = source.Read(readBuffer, 0, readBuffer.Length);
-                }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
-                {
-                    n = 0; // a broken pipe ends the stream like EOF does
-                }
-                if (n == 0) break;
-
-                // One clock read per chunk: every complete line in it gets this time.
-                DateTimeOffset now = _time.GetUtcNow();
-                lock (_sync)
-                {
-                    if (_closed) continue; // disposed early: drain and discard so the holder never blocks
-                    // Newlines counted over the chunk (vectorized) rather than in the line paths, which are several.
-                    Counters?.AddRead(readBuffer.AsSpan(0, n).Count((byte)'\n'), n);
-                    ProcessChunk(readBuffer.AsSpan(0, n), now);
-                    if (n < readBuffer.Length)
-                        FlushLocked(release: true); // the pipe is drained: let `tail -f` see it now
-                    else if (_pending > 0 && _time.GetElapsedTime(_lastFlushTimestamp) >= s_flushInterval)
-                        FlushLocked(release: false);
-                    else if (_pending > 0 && !_flushTimerArmed)
-                    {
-                        // A full read and then silence would otherwise leave lines waiting in the buffer.
-                        _flushTimerArmed = true;
-                        _flushTimer!.Change(s_flushInterval, Timeout.InfiniteTimeSpan);
-                    }
-                }
-                ReportDroppedLines(final: false);
-                if (n == readBuffer.Length && readBuffer.Length < ReadBufferSize)
-                    readBuffer = new byte[ReadBufferSize]; // a chatty stream: full-size reads from now on
+                // A stream that never pauses would otherwise leave lines waiting in the buffer.
+                _flushTimerArmed = true;
+                _flushTimer!.Change(s_flushInterval, Timeout.InfiniteTimeSpan);
             }
+        }
+        ReportDroppedLines(final: false);
+    }
 
-            lock (_sync)
+    void IPipeSink.OnDrained()
+    {
+        lock (_sync)
+        {
+            if (!_closed) FlushLocked(release: true); // the pipe is drained: let `tail -f` see it now
+        }
+    }
+
+    void IPipeSink.OnEnd(Exception? fault)
+    {
+        lock (_sync)
+        {
+            if (!_closed)
             {
-                if (!_closed)
-                {
-                    FinishCarryLocked();
-                    CloseLocked();
-                }
+                if (fault is null) FinishCarryLocked();
+                CloseLocked();
             }
-            ReportDroppedLines(final: true);
-            CompleteSubscribers();
-            _completion.TrySetResult();
         }
-        catch (Exception e)
-        {
-            lock (_sync) CloseLocked();
-            CompleteSubscribers();
-            _completion.TrySetException(e);
-        }
-        finally
-        {
-            source.Dispose();
-        }
+        ReportDroppedLines(final: true);
+        CompleteSubscribers();
+        if (fault is null) _completion.TrySetResult();
+        else _completion.TrySetException(fault);
     }
 
     private void OnFlushTimer()
@@ -253,11 +223,11 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
         }
         catch
         {
-            // The callback belongs to the daemon's logging; it must not stop the pump.
+            // The callback belongs to the daemon's logging; it must not stop the reading.
         }
     }
 
-    /// <summary>Writes out buffered lines now (the pump also does this by itself).</summary>
+    /// <summary>Writes out buffered lines now (the writer also does this by itself).</summary>
     public void Flush()
     {
         lock (_sync)
@@ -267,9 +237,9 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Waits up to a second for the pump to reach end of file, then flushes and closes the file.
-    /// If something still holds the pipe open (a grandchild), the pump thread keeps reading it in
-    /// the background and discards what it reads, so that holder never blocks on a full pipe.
+    /// Waits up to a second for the pipe to reach end of file, then flushes and closes the file.
+    /// If something still holds the pipe open (a grandchild), the pipe stays in the epoll set and
+    /// what arrives is read and discarded, so that holder never blocks on a full pipe.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -285,7 +255,7 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
             }
             catch
             {
-                // A faulted pump already closed everything; Completion carries the error.
+                // A faulted writer already closed everything; Completion carries the error.
             }
         }
         lock (_sync)

@@ -416,8 +416,8 @@ public sealed class Instance : IHealthSink
         }
         catch (Exception ex) when (ex is IOException or OutOfMemoryException or ThreadStartException or UnauthorizedAccessException)
         {
-            // The process runs but cannot be watched (no thread for its pipes: out of fds or
-            // memory). It must not be left behind untracked: kill its group and count a failed start.
+            // The process runs but cannot be watched (its pipes could not join the epoll set: out
+            // of fds or memory). It must not be left behind untracked: kill its group and count a failed start.
             await child.DisposeAsync().ConfigureAwait(false);
             if (outLog is not null) await outLog.DisposeAsync().ConfigureAwait(false);
             if (errLog is not null) await errLog.DisposeAsync().ConfigureAwait(false);

@@ -164,8 +164,8 @@ public sealed partial class NotifyHubTests : IDisposable
 
             Assert.All(statuses, s => Assert.Equal(s.Key.ToString(), s.Value));
             Assert.All(endpoints, e => Assert.Equal(1, e.Accepted));
-            // One thread serves them all (tests in this class run one at a time, each with its own hub).
-            Assert.Equal(1, ThreadsNamed("Tend notify hub"));
+            // The process's one epoll thread serves them all, with the pidfds and the log pipes.
+            Assert.Equal(1, ThreadsNamed("Tend io"));
         }
         finally
         {

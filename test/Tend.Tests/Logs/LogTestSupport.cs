@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Pipes;
+using System.Runtime.InteropServices;
 
 namespace Tend.Tests.Logs;
 
@@ -45,7 +46,20 @@ internal sealed class TestPipe : IDisposable
         _writeEnd = new AnonymousPipeClientStream(PipeDirection.Out, _readEnd.ClientSafePipeHandle);
     }
 
-    public Stream ReadEnd => _readEnd;
+    /// <summary>The read end, made non-blocking as the engine's pipes are; a log writer takes it over.</summary>
+    public SafeHandle ReadEnd => NonBlocking(_readEnd.SafePipeHandle);
+
+    /// <summary>Sets O_NONBLOCK on <paramref name="pipe"/>, as <see cref="Processes.ChildProcess"/> does on the ends it hands out.</summary>
+    public static SafeHandle NonBlocking(SafeHandle pipe)
+    {
+        int fd = (int)pipe.DangerousGetHandle();
+        Interop.Sys.Fcntl(fd, Interop.Sys.F_SETFL, Interop.Sys.Fcntl(fd, Interop.Sys.F_GETFL, 0) | Interop.Sys.O_NONBLOCK);
+        return pipe;
+    }
+
+    /// <summary>The read end of a <see cref="System.Diagnostics.Process"/>'s redirected stdout, for a log writer.</summary>
+    public static SafeHandle ReadEndOf(System.Diagnostics.Process child) =>
+        NonBlocking(((PipeStream)child.StandardOutput.BaseStream).SafePipeHandle);
 
     public void Write(ReadOnlySpan<byte> data) => _writeEnd.Write(data);
 

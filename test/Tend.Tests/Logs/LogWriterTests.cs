@@ -77,7 +77,7 @@ public sealed class LogWriterTests : IDisposable
     {
         await using var writer = NewWriter(Text(), new FixedTimeProvider(LogTest.SomeTime));
         using var child = LogTest.StartChild("--echo", "first", "--partial", "no newline at the end");
-        writer.Start(child.StandardOutput.BaseStream);
+        writer.Start(TestPipe.ReadEndOf(child));
         await writer.Completion.WaitAsync(LogTest.Timeout);
         await LogTest.WaitForExitAsync(child);
 
@@ -124,7 +124,7 @@ public sealed class LogWriterTests : IDisposable
         const int N = 2_000_000;
         await using var writer = NewWriter(Text() with { MaxSizeBytes = 0 });
         using var child = blocks ? LogTest.StartChild("--spew", $"{N}", "--block") : LogTest.StartChild("--spew", $"{N}");
-        writer.Start(child.StandardOutput.BaseStream);
+        writer.Start(TestPipe.ReadEndOf(child));
         await writer.Completion.WaitAsync(LogTest.Timeout);
         await LogTest.WaitForExitAsync(child);
 
@@ -143,7 +143,7 @@ public sealed class LogWriterTests : IDisposable
         var spec = Text(timestamps) with { MaxSizeBytes = 1_000_000, MaxFiles = 10 };
         await using var writer = NewWriter(spec);
         using var child = LogTest.StartChild("--spew", $"{N}");
-        writer.Start(child.StandardOutput.BaseStream);
+        writer.Start(TestPipe.ReadEndOf(child));
         await writer.Completion.WaitAsync(LogTest.Timeout);
         await LogTest.WaitForExitAsync(child);
 
@@ -162,7 +162,7 @@ public sealed class LogWriterTests : IDisposable
         var spec = Text() with { MaxSizeBytes = 500_000, MaxFiles = 3 };
         await using var writer = NewWriter(spec);
         using var child = LogTest.StartChild("--spew", $"{N}");
-        writer.Start(child.StandardOutput.BaseStream);
+        writer.Start(TestPipe.ReadEndOf(child));
         await writer.Completion.WaitAsync(LogTest.Timeout);
         await LogTest.WaitForExitAsync(child);
 
@@ -180,7 +180,7 @@ public sealed class LogWriterTests : IDisposable
         await using var writer = new LogWriter("web", 0, LogStream.Out, "/dev/full", Text(), TimeProvider.System,
             count => { lock (reports) reports.Add(count); });
         using var child = LogTest.StartChild("--spew", $"{N}");
-        writer.Start(child.StandardOutput.BaseStream);
+        writer.Start(TestPipe.ReadEndOf(child));
         // The child finishing at all proves the pipe kept being drained: 10 MB does not fit in it.
         await LogTest.WaitForExitAsync(child);
         await writer.Completion.WaitAsync(LogTest.Timeout);
@@ -331,7 +331,7 @@ public sealed class LogWriterTests : IDisposable
         using var cts = new CancellationTokenSource(LogTest.Timeout);
         var subscription = writer.SubscribeAsync(cts.Token);
         using var child = LogTest.StartChild("--spew", $"{N}");
-        writer.Start(child.StandardOutput.BaseStream);
+        writer.Start(TestPipe.ReadEndOf(child));
         await writer.Completion.WaitAsync(LogTest.Timeout); // nobody reads the subscription meanwhile
 
         var received = new List<string>();

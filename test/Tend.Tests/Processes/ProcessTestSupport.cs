@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Tend.Io;
 using Tend.Processes;
 
 namespace Tend.Tests.Processes;
@@ -26,6 +27,21 @@ internal static class ProcessTestSupport
 
     public static SpawnRequest Command(string fileName, params string[] args) =>
         new(fileName, args, Path.GetTempPath(), BaseEnvironment());
+
+    /// <summary>A blocking stream over a child's pipe end, for tests that read it directly. The child
+    /// keeps owning the descriptor; the engine itself reads these through the epoll loop instead.</summary>
+    public static Stream? Blocking(SafeFdHandle? pipe)
+    {
+        if (pipe is null) return null;
+        int fd = (int)pipe.DangerousGetHandle();
+        int flags = Interop.Sys.Fcntl(fd, Interop.Sys.F_GETFL, 0);
+        Interop.Sys.Fcntl(fd, Interop.Sys.F_SETFL, flags & ~Interop.Sys.O_NONBLOCK);
+        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+    }
+
+    public static Task<string> ReadAllAsync(SafeFdHandle? pipe) => ReadAllAsync(Blocking(pipe));
+
+    public static Task<string?> ReadLineAsync(SafeFdHandle? pipe) => ReadLineAsync(Blocking(pipe));
 
     public static async Task<string> ReadAllAsync(Stream? stream)
     {

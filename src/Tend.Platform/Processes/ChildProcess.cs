@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using Tend.Io;
 
 namespace Tend.Processes;
 
@@ -32,7 +33,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// child before we even know its pid, and pidfd_open would then find nothing (or a stranger).</summary>
     internal static readonly ReaderWriterLockSlim ReapLock = new(LockRecursionPolicy.NoRecursion);
 
-    private readonly SafePidFdHandle _pidFd;
+    private readonly SafeFdHandle _pidFd;
     private readonly bool _isOurChild;
     private readonly TimeProvider _timeProvider;
     private readonly TaskCompletionSource<ExitStatus> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,8 +43,8 @@ public sealed partial class ChildProcess : IAsyncDisposable
     // leader that exits first does not cut its group's own shutdown short.
     private volatile bool _draining;
 
-    private ChildProcess(int pid, SafePidFdHandle pidFd, bool isOurChild, TimeProvider timeProvider,
-        Stream? standardOutput, Stream? standardError)
+    private ChildProcess(int pid, SafeFdHandle pidFd, bool isOurChild, TimeProvider timeProvider,
+        SafeFdHandle? standardOutput, SafeFdHandle? standardError)
     {
         // kill(-1) and kill(0) mean "everyone" and "my own group": a pid like that must never get here.
         if (pid <= 1) throw new ArgumentOutOfRangeException(nameof(pid), pid, "not a valid child pid");
@@ -61,12 +62,12 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// <see cref="Pid"/> it identifies the process across pid reuse; persist both, never the pid alone.</summary>
     public ulong StartTime { get; private set; }
 
-    /// <summary>Read end of the stdout pipe (blocking reads; read it on a dedicated thread), or null when
-    /// output is not redirected or the process was adopted.</summary>
-    public Stream? StandardOutput { get; }
+    /// <summary>Read end of the stdout pipe, non-blocking (watch it on an <see cref="EpollLoop"/>), or null
+    /// when output is not redirected or the process was adopted. Whoever reads it owns it.</summary>
+    public SafeFdHandle? StandardOutput { get; }
 
     /// <summary>Read end of the stderr pipe, like <see cref="StandardOutput"/>.</summary>
-    public Stream? StandardError { get; }
+    public SafeFdHandle? StandardError { get; }
 
     /// <summary>Completes once the process has exited and (if it is our child) been reaped, and every
     /// other process of its group is gone too (see <see cref="OnExited"/>). Never faults. For an
@@ -88,7 +89,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
             if (errno == Interop.Sys.ESRCH) return null;
             throw SpawnException.ForAdopt(pid, errno, "pidfd_open");
         }
-        var pidFd = new SafePidFdHandle(fd);
+        var pidFd = new SafeFdHandle(fd);
 
         // Checked after opening: if the process with this start time holds the pid now, it held it
         // when the pidfd was opened too (a process keeps its pid for life), so the pidfd is its.
@@ -121,23 +122,14 @@ public sealed partial class ChildProcess : IAsyncDisposable
     {
         ValidateSignal(signal);
         if (_exited.Task.IsCompleted) return false;
-        bool added = false;
         try
         {
-            _pidFd.DangerousAddRef(ref added);
+            if (Interop.Sys.PidFdSendSignal(_pidFd, signal) == 0) return true;
+            return HandleSignalError(Marshal.GetLastPInvokeError());
         }
         catch (ObjectDisposedException)
         {
             return false;
-        }
-        try
-        {
-            if (Interop.Sys.PidFdSendSignal(_pidFd.Fd, signal) == 0) return true;
-            return HandleSignalError(Marshal.GetLastPInvokeError());
-        }
-        finally
-        {
-            if (added) _pidFd.DangerousRelease();
         }
     }
 
@@ -294,7 +286,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         int result;
         do
         {
-            result = Interop.Sys.WaitId(Interop.Sys.P_PIDFD, _pidFd.Fd, &info, options);
+            result = Interop.Sys.WaitId(_pidFd, &info, options);
         }
         while (result < 0 && Marshal.GetLastPInvokeError() == Interop.Sys.EINTR);
 

@@ -7,8 +7,8 @@ internal static partial class Interop
     internal static partial class Sys
     {
         internal const int EPOLL_CLOEXEC = 0x80000;
-        internal const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
-        internal const uint EPOLLIN = 0x001;
+        internal const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
+        internal const uint EPOLLIN = 0x001, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLONESHOT = 1u << 30;
 
         // struct epoll_event is declared __attribute__((packed)) on x86-64 only: 12 bytes with
         // the 64-bit data at offset 4. Elsewhere (arm64) it is naturally aligned: 16 bytes,
@@ -20,9 +20,9 @@ internal static partial class Interop
         internal static partial int EpollCreate1(int flags);
 
         [LibraryImport(Libraries.Libc, EntryPoint = "epoll_ctl", SetLastError = true)]
-        internal static unsafe partial int EpollCtl(int epfd, int op, int fd, byte* ev);
+        internal static unsafe partial int EpollCtl(SafeHandle epfd, int op, SafeHandle fd, byte* ev);
 
         [LibraryImport(Libraries.Libc, EntryPoint = "epoll_wait", SetLastError = true)]
-        internal static unsafe partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
+        internal static unsafe partial int EpollWait(SafeHandle epfd, byte* events, int maxEvents, int timeout);
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Tend.Io;
 
 namespace Tend.Processes;
 
@@ -161,7 +162,7 @@ public sealed partial class ChildProcess
                     throw new SpawnException(request.FileName, errno, "pidfd_open");
                 }
 
-                child = new ChildProcess(pid, new SafePidFdHandle(fd), isOurChild: true, timeProvider ?? TimeProvider.System,
+                child = new ChildProcess(pid, new SafeFdHandle(fd), isOurChild: true, timeProvider ?? TimeProvider.System,
                     OpenReadEnd(stdoutPipe[0]), OpenReadEnd(stderrPipe[0]))
                 {
                     // Unreaped until the watcher sees it, so its /proc entry exists even if it exited.
@@ -322,8 +323,15 @@ public sealed partial class ChildProcess
         if (error != 0) throw new SpawnException(request.FileName, error, call);
     }
 
-    private static FileStream? OpenReadEnd(int fd) =>
-        fd < 0 ? null : new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, bufferSize: 0);
+    /// <summary>The read end, made non-blocking: it is read when epoll says so, never by a thread that waits.
+    /// Only this end: the child's end stays blocking, as every program expects its stdout to be.</summary>
+    private static SafeFdHandle? OpenReadEnd(int fd)
+    {
+        if (fd < 0) return null;
+        int flags = Interop.Sys.Fcntl(fd, Interop.Sys.F_GETFL, 0);
+        if (flags >= 0) _ = Interop.Sys.Fcntl(fd, Interop.Sys.F_SETFL, flags | Interop.Sys.O_NONBLOCK);
+        return new SafeFdHandle(fd);
+    }
 
     private static void CloseIfOpen(int fd)
     {

@@ -20,7 +20,21 @@ internal static partial class Interop
         /// <summary>A pidfd (O_CLOEXEC is implied) or -1 with errno set.</summary>
         internal static int PidFdOpen(int pid) => (int)Syscall(SYS_pidfd_open, pid, 0, 0, 0);
 
-        /// <summary>0 on success, -1 with errno set (ESRCH once the process has been reaped).</summary>
-        internal static int PidFdSendSignal(int pidfd, int signal) => (int)Syscall(SYS_pidfd_send_signal, pidfd, signal, 0, 0);
+        /// <summary>0 on success, -1 with errno set (ESRCH once the process has been reaped). The handle is
+        /// held for the call, so a concurrent dispose cannot close a descriptor number under it.</summary>
+        /// <exception cref="ObjectDisposedException">The pidfd was already closed.</exception>
+        internal static int PidFdSendSignal(SafeHandle pidfd, int signal)
+        {
+            bool added = false;
+            try
+            {
+                pidfd.DangerousAddRef(ref added);
+                return (int)Syscall(SYS_pidfd_send_signal, pidfd.DangerousGetHandle(), signal, 0, 0);
+            }
+            finally
+            {
+                if (added) pidfd.DangerousRelease();
+            }
+        }
     }
 }

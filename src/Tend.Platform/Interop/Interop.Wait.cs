@@ -24,6 +24,21 @@ internal static partial class Interop
         [LibraryImport(Libraries.Libc, EntryPoint = "waitid", SetLastError = true)]
         internal static unsafe partial int WaitId(int idType, int id, SigInfo* info, int options);
 
+        /// <summary>waitid(P_PIDFD, …) on a held pidfd (see <see cref="PidFdSendSignal"/>).</summary>
+        internal static unsafe int WaitId(SafeHandle pidfd, SigInfo* info, int options)
+        {
+            bool added = false;
+            try
+            {
+                pidfd.DangerousAddRef(ref added);
+                return WaitId(P_PIDFD, (int)pidfd.DangerousGetHandle(), info, options);
+            }
+            finally
+            {
+                if (added) pidfd.DangerousRelease();
+            }
+        }
+
         [LibraryImport(Libraries.Libc, EntryPoint = "waitpid", SetLastError = true)]
         internal static unsafe partial int WaitPid(int pid, int* status, int options);
     }

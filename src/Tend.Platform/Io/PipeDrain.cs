@@ -1,0 +1,153 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
+namespace Tend.Io;
+
+/// <summary>What a <see cref="PipeDrain"/> hands its reader. Called on a thread-pool thread, never two at
+/// once for one pipe, so an implementation needs no lock against itself.</summary>
+internal interface IPipeSink
+{
+    /// <summary>One read(2) worth of bytes; the span is only valid during the call.</summary>
+    void OnData(ReadOnlySpan<byte> data);
+
+    /// <summary>The pipe is empty for now (EAGAIN): a good moment to flush.</summary>
+    void OnDrained();
+
+    /// <summary>End of file, a read error (as EOF), or <see cref="PipeDrain.Dispose"/>; or, with
+    /// <paramref name="fault"/>, an exception thrown by <see cref="OnData"/> or <see cref="OnDrained"/>.
+    /// Called exactly once, last.</summary>
+    void OnEnd(Exception? fault);
+}
+
+/// <summary>
+/// Reads the non-blocking read end of a pipe whenever the <see cref="EpollLoop"/> says it is readable,
+/// until end of file, without a thread of its own: the loop thread only notices readiness (one-shot) and
+/// queues the reading to the thread pool, which reads until the pipe is empty and re-arms. So a daemon
+/// with a hundred instances has two hundred pipes in one epoll set and no thread per pipe, and a slow
+/// disk under one log file delays only that pipe, never the loop.
+/// </summary>
+/// <remarks>
+/// One turn reads at most <see cref="MaxReadsPerTurn"/> buffers before re-arming, so a child that writes
+/// without pause shares the pool with everyone else. The drain owns the handle and closes it at the end.
+/// </remarks>
+internal sealed class PipeDrain : IDisposable
+{
+    /// <summary>Bytes per read(2): the default Linux pipe capacity.</summary>
+    public const int ReadBufferSize = 64 * 1024;
+    private const int MaxReadsPerTurn = 16;
+
+    private readonly SafeHandle _pipe;
+    private readonly IPipeSink _sink;
+    private readonly EpollRegistration _registration;
+    /// <summary>Held for a whole turn: a turn queued by <see cref="Dispose"/> waits for the one in progress.</summary>
+    private readonly Lock _turn = new();
+    private int _ended;
+    private int _stopRequested;
+
+    private PipeDrain(SafeHandle pipe, IPipeSink sink, EpollLoop loop)
+    {
+        _pipe = pipe;
+        _sink = sink;
+        _registration = loop.Watch(pipe, EpollMode.OneShot, OnReadable);
+    }
+
+    /// <summary>Starts draining <paramref name="pipe"/> (already O_NONBLOCK) into <paramref name="sink"/>.</summary>
+    /// <exception cref="IOException">The pipe could not be added to the loop; nothing was started and
+    /// the caller still owns the handle.</exception>
+    public static PipeDrain Start(SafeHandle pipe, IPipeSink sink, EpollLoop? loop = null)
+    {
+        ArgumentNullException.ThrowIfNull(pipe);
+        ArgumentNullException.ThrowIfNull(sink);
+        return new PipeDrain(pipe, sink, loop ?? EpollLoop.Shared);
+    }
+
+    private void OnReadable(EpollRegistration registration) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static drain => drain.ReadTurn(), this, preferLocal: false);
+
+    private void ReadTurn()
+    {
+        lock (_turn)
+        {
+            if (Volatile.Read(ref _ended) == 0) ReadTurnLocked();
+        }
+    }
+
+    private unsafe void ReadTurnLocked()
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        try
+        {
+            for (int i = 0; i < MaxReadsPerTurn; i++)
+            {
+                if (Volatile.Read(ref _stopRequested) != 0)
+                {
+                    End();
+                    return;
+                }
+                nint n;
+                try
+                {
+                    fixed (byte* p = buffer)
+                    {
+                        n = Interop.Sys.Read(_pipe, p, (nuint)ReadBufferSize);
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    n = 0;
+                }
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Interop.Sys.EINTR) continue;
+                    if (errno == Interop.Sys.EAGAIN)
+                    {
+                        _sink.OnDrained();
+                        Rearm();
+                        return;
+                    }
+                    n = 0; // any other error ends the stream like EOF does
+                }
+                if (n == 0)
+                {
+                    End();
+                    return;
+                }
+                _sink.OnData(buffer.AsSpan(0, (int)n));
+            }
+            Rearm(); // a busy pipe: let the others have the pool, then come back at once
+        }
+        catch (Exception e)
+        {
+            // A bug in the sink: it hears about it, and the pool thread (and the daemon) live on.
+            End(e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Rearm()
+    {
+        if (_registration.Rearm() != 0) End();
+    }
+
+    private void End(Exception? fault = null)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0) return;
+        _registration.Dispose();
+        _pipe.Dispose();
+        _sink.OnEnd(fault);
+    }
+
+    /// <summary>Stops reading: the sink's <see cref="IPipeSink.OnEnd"/> runs now, or when a turn in progress finishes.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _stopRequested, 1) != 0) return;
+        // Out of the loop first: no new turn can start. A turn running now sees the flag (or the closed
+        // handle) and ends; otherwise end here.
+        _registration.Dispose();
+        ThreadPool.UnsafeQueueUserWorkItem(static drain => drain.ReadTurn(), this, preferLocal: false);
+    }
+}
