@@ -66,7 +66,8 @@ internal static class EventStreaming
 
     public static async Task StreamNdjsonAsync(HttpContext context, Supervisor supervisor, IHostApplicationLifetime lifetime, string? after, bool? follow)
     {
-        long? from = ParseAfter(after);
+        // after=latest: only what happens from now on (a waiter that reads the state itself).
+        long? from = after == "latest" ? supervisor.Events.LastSequence : ParseAfter(after);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         CancellationToken ct = stop.Token;
         context.Response.ContentType = "application/x-ndjson";
@@ -80,9 +81,11 @@ internal static class EventStreaming
                 await body.FlushAsync(ct);
                 return;
             }
-            await body.FlushAsync(ct);
+            // Subscribed (the first MoveNextAsync registers it) before the headers go out: a client that
+            // waits for them, then reads state (`tend start --wait-ready`), misses no event in between.
             await using IAsyncEnumerator<TendEvent> events = supervisor.Events.SubscribeAsync(from, ct).GetAsyncEnumerator(ct);
             ValueTask<bool> next = events.MoveNextAsync();
+            await body.FlushAsync(ct);
             while (await next)
             {
                 await WriteLineAsync(body, events.Current, ct);

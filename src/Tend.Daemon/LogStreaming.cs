@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using Tend.Api;
 using Tend.Config;
 using Tend.Logs;
@@ -8,15 +9,15 @@ namespace Tend.Daemon;
 
 /// <summary>
 /// GET /v1/logs: the last N lines of a target's log files merged by time, then (with follow)
-/// whatever is appended, as NDJSON. Following reads the files rather than hooking the writers, so
-/// it carries on across restarts of an instance and sees exactly what is on disk; a file that
-/// shrinks (flush, rotation) is read again from its start. Following ends when the client goes
-/// away or the daemon shuts down: an open `tend logs` or `tend monit` must not hold `tend kill`
-/// up for the host's whole shutdown timeout.
+/// every line as it is read from the instances, as NDJSON. Following subscribes to each instance
+/// number's live feed (<see cref="LogFeeds"/>), which carries on across restarts and reloads; the
+/// files are read only for the history. It subscribes before reading the history, so a line written
+/// in between may show twice but is never skipped. Following ends when the client goes away or the
+/// daemon shuts down: an open `tend logs` or `tend monit` must not hold `tend kill` up for the
+/// host's whole shutdown timeout.
 /// </summary>
 internal static class LogStreaming
 {
-    private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(150);
     private static readonly byte[] s_newline = "\n"u8.ToArray();
 
     public static async Task StreamAsync(
@@ -31,46 +32,59 @@ internal static class LogStreaming
         int count = lines ?? 20;
         if (count < 0) throw new BadRequestException("lines must be 0 or more");
 
-        var followers = new List<Follower>();
+        var sources = new List<(string Path, LogFormat Format, Instance Instance, LogStream Stream)>();
         foreach (Instance inst in supervisor.Resolve(target ?? "all"))
         {
             LogFormat format = inst.Spec.Logs.Format;
-            if (wantOut) followers.Add(new Follower(inst.OutLogPath, inst.Name, inst.Number, LogStream.Out, format));
-            if (wantErr) followers.Add(new Follower(inst.ErrLogPath, inst.Name, inst.Number, LogStream.Err, format));
+            if (wantOut) sources.Add((inst.OutLogPath, format, inst, LogStream.Out));
+            if (wantErr) sources.Add((inst.ErrLogPath, format, inst, LogStream.Err));
         }
 
         context.Response.ContentType = "application/x-ndjson";
         context.Response.Headers.CacheControl = "no-cache";
         var body = context.Response.Body;
 
-        // Remember where each file ends before reading its tail: following starts there, so a
-        // line written meanwhile may show twice but is never skipped.
-        foreach (Follower f in followers) f.Offset = f.CurrentLength();
-        var history = LogReader.MergeByTime(
-            followers.Select(f => LogReader.ReadLast(f.Path, count, f.Format, f.App, f.Instance, f.Stream)), count);
-        foreach (LogLine line in history) await WriteAsync(body, line, ct);
-        await body.FlushAsync(ct);
-
-        if (follow != true) return;
+        // Subscribed before the history is read: nothing written meanwhile is lost.
+        var live = Channel.CreateBounded<LogLine>(new BoundedChannelOptions(LineFeed.SubscriberCapacity)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        var pumps = follow == true
+            ? sources.Select(s => ForwardAsync(supervisor.LogFeeds.For(s.Instance.Name, s.Instance.Number, s.Stream).SubscribeAsync(ct), live.Writer)).ToList()
+            : [];
         try
         {
-            while (!ct.IsCancellationRequested)
+            var history = LogReader.MergeByTime(
+                sources.Select(s => LogReader.ReadLast(s.Path, count, s.Format, s.Instance.Name, s.Instance.Number, s.Stream)), count);
+            foreach (LogLine line in history) await WriteAsync(body, line, ct);
+            await body.FlushAsync(ct);
+            if (follow != true) return;
+
+            while (await live.Reader.WaitToReadAsync(ct))
             {
-                bool any = false;
-                foreach (Follower f in followers)
-                {
-                    foreach (LogLine line in f.ReadNew())
-                    {
-                        await WriteAsync(body, line, ct);
-                        any = true;
-                    }
-                }
-                if (any) await body.FlushAsync(ct);
-                await Task.Delay(s_pollInterval, ct);
+                while (live.Reader.TryRead(out LogLine? line)) await WriteAsync(body, line, ct);
+                await body.FlushAsync(ct);
             }
         }
         catch (OperationCanceledException) { }
         catch (IOException) { } // the client went away
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(pumps);
+        }
+    }
+
+    private static async Task ForwardAsync(IAsyncEnumerable<LogLine> feed, ChannelWriter<LogLine> into)
+    {
+        try
+        {
+            await foreach (LogLine line in feed) into.TryWrite(line);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static async Task WriteAsync(Stream body, LogLine line, CancellationToken ct)
@@ -79,45 +93,5 @@ internal static class LogStreaming
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(dto, TendJsonContext.Default.LogLineDto);
         await body.WriteAsync(json, ct);
         await body.WriteAsync(s_newline, ct);
-    }
-
-    private sealed class Follower(string path, string app, int instance, LogStream stream, LogFormat format)
-    {
-        public string Path { get; } = path;
-        public string App { get; } = app;
-        public int Instance { get; } = instance;
-        public LogStream Stream { get; } = stream;
-        public LogFormat Format { get; } = format;
-        public long Offset { get; set; }
-
-        public long CurrentLength()
-        {
-            try { return new FileInfo(Path).Length; }
-            catch (IOException) { return 0; }
-        }
-
-        /// <summary>Complete lines appended since the last call.</summary>
-        public List<LogLine> ReadNew()
-        {
-            var result = new List<LogLine>();
-            long length = File.Exists(Path) ? CurrentLength() : 0;
-            if (length < Offset) Offset = 0; // truncated or rotated: start over on the new file
-            if (length == Offset) return result;
-            using var file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
-            file.Seek(Offset, SeekOrigin.Begin);
-            var buffer = new byte[(int)Math.Min(length - Offset, 4 * 1024 * 1024)];
-            int read = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-            int end = Array.LastIndexOf(buffer, (byte)'\n', read - 1);
-            if (end < 0) return result; // no complete line yet
-            int start = 0;
-            for (int i = 0; i <= end; i++)
-            {
-                if (buffer[i] != (byte)'\n') continue;
-                result.Add(LogReader.ParseLine(buffer.AsSpan(start, i - start), Format, App, Instance, Stream));
-                start = i + 1;
-            }
-            Offset += end + 1;
-            return result;
-        }
     }
 }

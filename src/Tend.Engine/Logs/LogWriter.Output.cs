@@ -67,7 +67,7 @@ public sealed partial class LogWriter
             data = data[(nl + 1)..];
         }
 
-        if (_mode != OutputMode.Json && _subscriberCount == 0)
+        if (_mode != OutputMode.Json && !HasListeners)
             data = CopyCompleteLines(data);
 
         while (true)
@@ -172,7 +172,7 @@ public sealed partial class LogWriter
     /// <param name="line">The line's bytes, ending with '\n' when <paramref name="hasNewline"/>.</param>
     private void EmitLine(ReadOnlySpan<byte> line, bool hasNewline, ReadOnlySpan<byte> stamp, DateTimeOffset time)
     {
-        if (_subscriberCount > 0)
+        if (HasListeners)
             Publish(hasNewline ? line[..^1] : line, time);
 
         switch (_mode)

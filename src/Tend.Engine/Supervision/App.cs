@@ -96,6 +96,9 @@ public sealed class App
     /// <summary>Where this app's instances publish their lifecycle events (the supervisor's hub).</summary>
     internal Events.EventHub? Events { get; init; }
 
+    /// <summary>Where instances' output is published live, across runs (the supervisor's feeds).</summary>
+    internal Logs.LogFeeds? LogFeeds { get; init; }
+
     /// <summary>Where instances get their NOTIFY_SOCKET (made on first use).</summary>
     internal Func<Health.NotifyHub>? NotifyHub { get; init; }
 

@@ -408,8 +408,8 @@ public sealed class Instance : IHealthSink
         LogWriter? outLog = null, errLog = null;
         try
         {
-            outLog = new LogWriter(Name, Number, LogStream.Out, OutLogPath, spec.Logs, _time, d => OnDropped(LogStream.Out, d)) { Counters = Metrics.Out };
-            errLog = new LogWriter(Name, Number, LogStream.Err, ErrLogPath, spec.Logs, _time, d => OnDropped(LogStream.Err, d)) { Counters = Metrics.Err };
+            outLog = new LogWriter(Name, Number, LogStream.Out, OutLogPath, spec.Logs, _time, d => OnDropped(LogStream.Out, d)) { Counters = Metrics.Out, Forward = _app.LogFeeds?.For(Name, Number, LogStream.Out) };
+            errLog = new LogWriter(Name, Number, LogStream.Err, ErrLogPath, spec.Logs, _time, d => OnDropped(LogStream.Err, d)) { Counters = Metrics.Err, Forward = _app.LogFeeds?.For(Name, Number, LogStream.Err) };
             if (_app.EchoOutput) { Echo(outLog, Console.Out); Echo(errLog, Console.Error); }
             outLog.Start(child.StandardOutput!);
             errLog.Start(child.StandardError!);

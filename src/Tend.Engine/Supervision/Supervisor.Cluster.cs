@@ -16,7 +16,6 @@ namespace Tend.Supervision;
 // nobody waits behind a deploy without knowing it.
 public sealed partial class Supervisor
 {
-    private static readonly TimeSpan s_rolloutPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan s_defaultReadyWait = TimeSpan.FromSeconds(90);
 
     /// <summary>`tend reload app|all`: replace every running instance, <paramref name="parallelism"/> at a time (null: the app's reload_parallelism).</summary>
@@ -194,8 +193,8 @@ public sealed partial class Supervisor
     private async Task<string?> WatchAsync(List<Instance> instances, TimeSpan period, CancellationToken ct)
     {
         var restarts = instances.ToDictionary(i => i, i => i.ToInfo().Restarts);
-        long started = _time.GetTimestamp();
-        while (_time.GetElapsedTime(started) < period)
+        // Woken by every change; the period running out without a failure is the success.
+        return await _changes.WaitAsync(() =>
         {
             foreach (Instance i in instances)
             {
@@ -203,9 +202,8 @@ public sealed partial class Supervisor
                 if (d.Restarts != restarts[i]) return $"{i.Label} restarted while watched ({d.LastRestartReason})";
                 if (d.Status != "online" || !d.Ready) return $"{i.Label} is {d.Status}{(d.Ready ? "" : ", not ready")} while watched";
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, ct).ConfigureAwait(false);
-        }
-        return null;
+            return null;
+        }, period, _time, ct).ConfigureAwait(false);
     }
 
     private List<App> AppsOf(string target, string verb)
@@ -368,22 +366,26 @@ public sealed partial class Supervisor
     private async Task<string?> WaitReadyAsync(Instance instance, CancellationToken ct)
     {
         TimeSpan limit = instance.Spec.Ready?.Timeout ?? s_defaultReadyWait;
-        long started = _time.GetTimestamp();
+        if (limit != Timeout.InfiniteTimeSpan) limit += TimeSpan.FromSeconds(5);
         int restartsBefore = instance.ToInfo().Restarts;
-        while (true)
+        string? verdict = await _changes.WaitAsync(() =>
         {
             InstanceDetail d = instance.ToDetail();
-            if (d.Status == "online" && d.Ready) return null;
+            if (d.Status == "online" && d.Ready) return "";
             bool exited = d.Restarts > restartsBefore || (d.Status == "waiting" && d.StatusReason?.StartsWith("restart after", StringComparison.Ordinal) == true);
             if (exited || d.Status is "stopped" or "errored" or "blocked")
             {
                 string why = d.RecentExits.Count > 0 ? d.RecentExits[^1].Reason + " " + DescribeExit(d.RecentExits[^1].ExitCode, d.RecentExits[^1].ExitSignal) : d.StatusReason ?? d.Status;
                 return $"{instance.Label} failed before it was ready: {why}";
             }
-            if (limit != Timeout.InfiniteTimeSpan && _time.GetElapsedTime(started) > limit + TimeSpan.FromSeconds(5))
-                return $"{instance.Label} not ready within {Units.FormatDuration(limit)}";
-            await Task.Delay(s_rolloutPoll, _time, ct).ConfigureAwait(false);
-        }
+            return null;
+        }, limit, _time, ct).ConfigureAwait(false);
+        return verdict switch
+        {
+            "" => null,
+            null => $"{instance.Label} not ready within {Units.FormatDuration(instance.Spec.Ready?.Timeout ?? s_defaultReadyWait)}",
+            _ => verdict,
+        };
     }
 }
 

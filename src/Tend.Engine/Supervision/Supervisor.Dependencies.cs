@@ -6,13 +6,10 @@ namespace Tend.Supervision;
 // waits, without holding up the command that started it, until every dependency has reached its
 // condition; if one never can, the instance is blocked with the reason and never spawned.
 //
-// The wait polls the dependency's published state on the injected TimeProvider. A subscription
-// would be quicker by a tick, but polling cannot miss a transition that happens between looking
-// and subscribing, and a tenth of a second does not matter next to a migration.
+// The wait subscribes to the supervisor's change feed and looks at the dependency again after every
+// change (taking the next change before looking, so a transition in between is never missed).
 public sealed partial class Supervisor
 {
-    private static readonly TimeSpan s_dependencyPoll = TimeSpan.FromMilliseconds(100);
-
     /// <summary>Start one instance, through the dependency gate when its app has depends_on.</summary>
     private Task StartInstanceAsync(Instance instance)
     {
@@ -39,13 +36,13 @@ public sealed partial class Supervisor
         {
             string condition = dep.Condition.ToString().ToLowerInvariant();
             EngineLog.WaitingFor(_logger, spec.Name, dep.App, condition);
-            while (true)
+            string verdict = (await _changes.WaitAsync(() => Check(dep) switch
             {
-                var (met, failure) = Check(dep);
-                if (failure is not null) return $"dependency {dep.App} ({condition}) failed: {failure}";
-                if (met) break;
-                await Task.Delay(s_dependencyPoll, _time, ct).ConfigureAwait(false);
-            }
+                (_, string failure) => $"dependency {dep.App} ({condition}) failed: {failure}",
+                (true, _) => "",
+                _ => null,
+            }, Timeout.InfiniteTimeSpan, _time, ct).ConfigureAwait(false))!;
+            if (verdict.Length > 0) return verdict;
             EngineLog.DependencyMet(_logger, spec.Name, dep.App, condition);
         }
         return null;

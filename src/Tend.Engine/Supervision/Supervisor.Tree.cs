@@ -160,7 +160,7 @@ public sealed partial class Supervisor
             _ => [],
         });
 
-    private TreeRunner NewRunner() => new(_time, _logger, () => _saver?.Request(), Events);
+    private TreeRunner NewRunner() => new(_time, _logger, OnStateChanged, Events);
 
     /// <summary>The running tree's supervisors, root first, and their statuses, for the state file.</summary>
     private (List<SupervisorSpec>? Specs, List<PersistedSupervisor>? Status) TreeSnapshot()

@@ -20,6 +20,8 @@ public sealed partial class Supervisor : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly StateSaver? _saver;
+    /// <summary>Published on every change of an app or instance; what waits for a condition subscribes here.</summary>
+    private readonly ChangeFeed _changes = new();
     private int _nextId;
     private Health.NotifyHub? _notifyHub;
     private Runtime.DotnetCounterWatcher? _dotnet;
@@ -39,6 +41,9 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     /// <summary>Every lifecycle change of every app, numbered from 1 for this run (GET /events, `tend events`).</summary>
     public Events.EventHub Events { get; }
+
+    /// <summary>Live output of every instance number, across its runs: what `tend logs -f` follows.</summary>
+    public Logs.LogFeeds LogFeeds { get; } = new();
 
     /// <summary>
     /// An instance's run loop ended for good: stopped, finished, errored or blocked. Raised on the
@@ -418,9 +423,9 @@ public sealed partial class Supervisor : IAsyncDisposable
             listenError = ex.Message;
             EngineLog.Blocked(_logger, spec.Name, 0, ex.Message);
         }
-        var app = new App(spec, configPath, Home, ids, _time, _logger, () => _saver?.Request(), listeners)
+        var app = new App(spec, configPath, Home, ids, _time, _logger, OnStateChanged, listeners)
         {
-            EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, DotnetCounters = _dotnet, ListenError = listenError, Events = Events,
+            EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, DotnetCounters = _dotnet, ListenError = listenError, Events = Events, LogFeeds = LogFeeds,
             Ended = end => InstanceEnded?.Invoke(end),
         };
         lock (_gate) _apps.Add(app);
@@ -441,6 +446,13 @@ public sealed partial class Supervisor : IAsyncDisposable
             if (app.Spec.Logs.OutFile is null) Logs.LogWriter.RotateAway(i.OutLogPath, app.Spec.Logs.MaxFiles);
             if (app.Spec.Logs.ErrFile is null) Logs.LogWriter.RotateAway(i.ErrLogPath, app.Spec.Logs.MaxFiles);
         }
+    }
+
+    /// <summary>Some app or instance changed: persist it (debounced) and wake whatever waits for a condition.</summary>
+    private void OnStateChanged()
+    {
+        _saver?.Request();
+        _changes.Publish();
     }
 
     private void PublishApp(string type, string app, string message, Dictionary<string, string>? data = null) =>

@@ -243,6 +243,10 @@ public sealed partial class CliTests : IAsyncLifetime
             await WaitForLinesAsync(2);
             Assert.NotEqual(before, (await _home.ListAsync()).Single(i => i.Name == "worker").Pid);
 
+            // A reload replaces the instance with a new one of the same number: still followed.
+            await _home.OkAsync("reload", "worker");
+            await WaitForLinesAsync(3);
+
             ProcFs.Kill(follower.Id, 2); // Ctrl-C
             await follower.WaitForExitAsync(deadline.Token);
             Assert.Equal(0, follower.ExitCode);
