@@ -19,7 +19,7 @@ namespace Tend.Cli;
 /// is where a container runtime looks for it. Events go to stderr as JSON lines.
 /// </summary>
 /// <remarks>
-/// <see cref="TendCli"/> switches off System.CommandLine's own SIGINT/SIGTERM handling for `run`
+/// <see cref="Entry.TendCli"/> switches off System.CommandLine's own SIGINT/SIGTERM handling for `run`
 /// (ProcessTerminationTimeout = null), because it would end the process two seconds after the
 /// signal, cutting the stop ladder short. We handle the signals here.
 /// </remarks>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Tend.Api;
+using Tend.Config;
 using Tend.Supervision;
 
 namespace Tend.Daemon;
@@ -90,9 +91,9 @@ internal sealed class HealthAddress
         if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
             return null;
         // The same address forms as an app's listen: (one parser for both), TCP only.
-        if (!Cluster.ListenAddress.TryParse(text, out Cluster.ListenAddress? parsed, out string? error))
+        if (!ListenAddress.TryParse(text, out ListenAddress? parsed, out string? error))
             return $"health address: {error}, or off";
-        if (parsed.Kind != Cluster.ListenKind.Tcp)
+        if (parsed.Kind != ListenKind.Tcp)
             return $"health address \"{text}\" is a unix socket path; the health listener is TCP (such as 127.0.0.1:8363), or off";
         address.EndPoint = new IPEndPoint(parsed.Host ?? IPAddress.IPv6Any, parsed.Port);
         return null;

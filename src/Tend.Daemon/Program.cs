@@ -144,7 +144,7 @@ if (health.EndPoint is not null)
     if (health.Url is not null) DaemonLog.HealthListening(logger, health.Url, token is null ? "loopback only, no token" : "bearer token required");
 }
 // After the listeners, so a slow SDK start never delays the socket `tend` is waiting for.
-IDisposable? otlp = OtlpStartup.TryStart(metrics, home, logger);
+IDisposable? otlp = OtlpStartup.TryStart(metrics.Collect, ThisAssembly.Version, home, logger);
 await app.WaitForShutdownAsync();
 // Apps are stopped by now: the last export says so.
 otlp?.Dispose();

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Tend.Api;
 using Tend.Dashboard.Tests.Support;
+using Tend.Security;
 using Tend.Tests.Support;
 using static Microsoft.Playwright.Assertions;
 

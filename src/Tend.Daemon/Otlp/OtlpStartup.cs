@@ -4,13 +4,15 @@ namespace Tend.Daemon.Otlp;
 
 /// <summary>
 /// On daemon start: read the OTLP settings, and when export is on, publish the daemon's metrics
-/// (<see cref="MeterBridge"/> over <see cref="DaemonMetrics"/>) and start the SDK. Every outcome —
+/// (<see cref="MeterBridge"/> over the daemon's one collection pass) and start the SDK. Every outcome —
 /// on, off by a bad variable, failed to start — is one line in daemon.log; none stops the daemon.
 /// </summary>
 internal static partial class OtlpStartup
 {
     /// <summary>The running export (dispose to flush and stop it), or null when export is off.</summary>
-    public static IDisposable? TryStart(DaemonMetrics metrics, string home, ILogger logger)
+    /// <param name="collect">The daemon's metrics, written as one collection pass (the same as /metrics).</param>
+    /// <param name="version">The daemon's version, for the resource and the meter.</param>
+    public static IDisposable? TryStart(Action<PrometheusWriter> collect, string version, string home, ILogger logger)
     {
         OtlpSettings? settings = OtlpSettings.Read(Environment.GetEnvironmentVariable, out OtlpConfigError? error);
         if (error is not null)
@@ -20,11 +22,11 @@ internal static partial class OtlpStartup
         }
         if (settings is null) return null;
 
-        var bridge = new MeterBridge(metrics.Collect, ThisAssembly.Version, e => Log.CollectFailed(logger, e));
+        var bridge = new MeterBridge(collect, version, e => Log.CollectFailed(logger, e));
         var diagnostics = new OtlpDiagnostics(logger, TimeProvider.System);
         try
         {
-            IDisposable export = OtlpExport.Start(bridge, settings, home, ThisAssembly.Version);
+            IDisposable export = OtlpExport.Start(bridge, settings, home, version);
             string shown = new Uri(settings.Endpoint).GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
             Log.Started(logger, shown, settings.EndpointVariable, settings.Protocol, bridge.Instruments.Count);
             return new Running(export, bridge, diagnostics);

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Tend.Config;
 using Tend.Processes;
-using Tend.Supervision;
 
 namespace Tend.Cluster;
 
@@ -152,17 +151,10 @@ internal sealed class AppListeners : IDisposable
         }
     }
 
-    /// <summary>Proxy mode: point the proxies at the instances that are ready and not draining.</summary>
-    public void UpdateBackends(IReadOnlyList<Instance> instances)
+    /// <summary>Proxy mode: point the proxies at these backends (the instances that are ready and not draining).</summary>
+    public void UpdateBackends(IReadOnlyList<ProxyBackend> backends)
     {
         if (_proxies.Count == 0) return;
-        var backends = new List<ProxyBackend>();
-        foreach (Instance i in instances)
-        {
-            if (i.ProxyPort is not int port || i.Draining) continue;
-            var info = i.ToInfo();
-            if (info.Status == "online" && info.Ready) backends.Add(new ProxyBackend(BackendName(i), new IPEndPoint(IPAddress.Loopback, port)));
-        }
         lock (_gate)
         {
             if (_disposed) return;
@@ -173,15 +165,12 @@ internal sealed class AppListeners : IDisposable
         }
     }
 
-    /// <summary>Proxy mode: wait until no connection to <paramref name="instance"/> is open (it was taken out of the set first).</summary>
-    public async Task DrainAsync(Instance instance, TimeSpan timeout)
+    /// <summary>Proxy mode: wait until no connection to the backend <paramref name="name"/> is open (it was taken out of the set first).</summary>
+    public async Task DrainAsync(string name, TimeSpan timeout)
     {
         if (_proxies.Count == 0) return;
-        await Task.WhenAll(_proxies.Select(p => p.DrainAsync(BackendName(instance), timeout))).ConfigureAwait(false);
+        await Task.WhenAll(_proxies.Select(p => p.DrainAsync(name, timeout))).ConfigureAwait(false);
     }
-
-    /// <summary>Unique per instance object: during a reload the old and the new #0 are both backends for a moment.</summary>
-    public static string BackendName(Instance instance) => $"{instance.Label}/{instance.Id}";
 
     public void Dispose()
     {

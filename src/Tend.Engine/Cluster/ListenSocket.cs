@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tend.Config;
 using Tend.Processes;
 
 namespace Tend.Cluster;

@@ -90,9 +90,9 @@ public sealed record AppSpec
     /// <summary>Apps that must reach a condition before this one starts, in the order written.</summary>
     public EquatableArray<Dependency> DependsOn { get; init; } = EquatableArray<Dependency>.Empty;
     /// <summary>How an instance shows it is ready; null means ready as soon as it is spawned.</summary>
-    public Health.ReadySpec? Ready { get; init; }
+    public ReadySpec? Ready { get; init; }
     /// <summary>A liveness probe: failing it restarts the instance.</summary>
-    public Health.ProbeSpec? Live { get; init; }
+    public ProbeSpec? Live { get; init; }
     /// <summary>systemd's WatchdogSec: the instance must send WATCHDOG=1 within each period or it is restarted.</summary>
     public TimeSpan? Watchdog { get; init; }
     /// <summary>An app without a ready instance makes the daemon's /health critical (503), not just degraded.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Tend.Health;
+using Tend.Security;
 
 namespace Tend.Config;
 
@@ -172,7 +173,7 @@ public static partial class ConfigLoader
             {
                 case "http":
                     if (!Uri.TryCreate(ProbeTarget.ForValidation(text), UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-                        reader.Error(node, field, $"\"{Api.SecretMask.MaskUrlPassword(text)}\" is not an http:// or https:// URL (a password holding / ? # or @ must be percent-encoded: %2F %3F %23 %40)");
+                        reader.Error(node, field, $"\"{SecretMask.MaskUrlPassword(text)}\" is not an http:// or https:// URL (a password holding / ? # or @ must be percent-encoded: %2F %3F %23 %40)");
                     else
                         _spec = _spec with { Kind = ProbeKind.Http, Target = text };
                     break;
@@ -217,7 +218,7 @@ public static partial class ConfigLoader
         if (target is not { } t) return;
         foreach (string listen in spec.Listen)
         {
-            if (!Cluster.ListenAddress.TryParse(listen, out var address, out _) || address.Kind != Cluster.ListenKind.Tcp) continue;
+            if (!ListenAddress.TryParse(listen, out var address, out _) || address.Kind != ListenKind.Tcp) continue;
             if (address.Port != t.Port || address.Port == 0 || !SameMachineAddress(address.Host, t.Host)) continue;
             string kind = probe.Kind == ProbeKind.Http ? "http" : "tcp";
             YNode at = readyNode is YMapping map

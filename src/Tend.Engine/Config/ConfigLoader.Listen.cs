@@ -29,13 +29,13 @@ public static partial class ConfigLoader
         {
             if (!reader.TryString(node, f, out string text)) { ok = false; continue; }
             text = text.Trim();
-            if (!Cluster.ListenAddress.TryParse(text, out Cluster.ListenAddress? address, out string? error))
+            if (!ListenAddress.TryParse(text, out ListenAddress? address, out string? error))
             {
                 reader.Error(node, f, error);
                 ok = false;
                 continue;
             }
-            if (address.Kind == Cluster.ListenKind.Tcp && address.Port == 0)
+            if (address.Kind == ListenKind.Tcp && address.Port == 0)
             {
                 reader.Error(node, f, $"'{text}': port 0 would be a different free port on every daemon start; give a fixed port");
                 ok = false;

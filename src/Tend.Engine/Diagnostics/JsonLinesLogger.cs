@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Tend.Security;
 
 namespace Tend.Diagnostics;
 
@@ -9,7 +10,7 @@ namespace Tend.Diagnostics;
 /// message, and every structured field of the event in snake_case (app, instance, pid, …), so
 /// daemon.log can be read by `jq` and by tests. Used by the daemon (daemon.log) and by `tend run`
 /// (stderr). A tiny factory of our own keeps Microsoft.Extensions.Logging out of the CLI.
-/// Secret-looking values are masked on the way out (<see cref="Api.SecretMask"/>).
+/// Secret-looking values are masked on the way out (<see cref="SecretMask"/>).
 /// </summary>
 public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
 {
@@ -63,7 +64,7 @@ public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
                     }
                 }
             }
-            if (exception is not null) json.WriteString("exception", Api.SecretMask.MaskUrlPassword(exception.ToString()));
+            if (exception is not null) json.WriteString("exception", SecretMask.MaskUrlPassword(exception.ToString()));
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
@@ -85,7 +86,7 @@ public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
     // secret, or a URL with a password in any text (a probe's http://user:pass@…, an error that
     // quotes a connection string), must not reach daemon.log whoever adds the log call.
     private static string? MaskField(string key, string? value) =>
-        value is null ? null : Api.SecretMask.IsSecretName(key) ? Api.SecretMask.Value(key, value) : Api.SecretMask.MaskUrlPassword(value);
+        value is null ? null : SecretMask.IsSecretName(key) ? SecretMask.Value(key, value) : SecretMask.MaskUrlPassword(value);
 
     private static string MaskMessage<TState>(string message, TState state)
     {
@@ -93,11 +94,11 @@ public sealed class JsonLinesLoggerFactory : ILoggerFactory, ILoggerProvider
         {
             foreach (var (key, value) in fields)
             {
-                if (key != "{OriginalFormat}" && value is string { Length: > 0 } secret && Api.SecretMask.IsSecretName(key))
-                    message = message.Replace(secret, Api.SecretMask.Mask, StringComparison.Ordinal);
+                if (key != "{OriginalFormat}" && value is string { Length: > 0 } secret && SecretMask.IsSecretName(key))
+                    message = message.Replace(secret, SecretMask.Mask, StringComparison.Ordinal);
             }
         }
-        return Api.SecretMask.MaskUrlPassword(message);
+        return SecretMask.MaskUrlPassword(message);
     }
 
     private static string LevelName(LogLevel level) => level switch

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Tend.Api;
+using Tend.Security;
 
 namespace Tend.Events;
 

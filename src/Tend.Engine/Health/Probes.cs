@@ -1,3 +1,5 @@
+using Tend.Config;
+
 namespace Tend.Health;
 
 /// <summary>Builds the <see cref="IProbe"/> a <see cref="ProbeSpec"/> describes.</summary>

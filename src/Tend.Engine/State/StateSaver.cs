@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Tend.Supervision;
 
 namespace Tend.State;
 
@@ -80,7 +79,7 @@ internal sealed class StateSaver : IAsyncDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                EngineLog.StateSaveFailed(_logger, _path, ex.Message);
+                StateLog.SaveFailed(_logger, _path, ex.Message);
                 return false;
             }
         }

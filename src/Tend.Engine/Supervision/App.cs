@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Tend.Api;
 using Tend.Config;
 using Tend.Processes;
+using Tend.Security;
 
 namespace Tend.Supervision;
 
@@ -62,8 +63,22 @@ public sealed class App
 
     internal void Changed()
     {
-        Listeners?.UpdateBackends(_instances);
+        if (Listeners is { } listeners) listeners.UpdateBackends(ProxyBackends());
         _changed();
+    }
+
+    /// <summary>Proxy mode: the instances that may take connections now (online, ready, not draining).</summary>
+    private List<Cluster.ProxyBackend> ProxyBackends()
+    {
+        var backends = new List<Cluster.ProxyBackend>();
+        foreach (Instance i in _instances)
+        {
+            if (i.ProxyPort is not int port || i.Draining) continue;
+            InstanceSnapshot now = i.Snapshot();
+            if (now.Status == InstanceStatus.Online && now.Ready)
+                backends.Add(new Cluster.ProxyBackend(i.BackendName, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port)));
+        }
+        return backends;
     }
 
     /// <summary>A new instance object for <paramref name="number"/> (not yet in <see cref="Instances"/>).</summary>
@@ -141,7 +156,7 @@ public sealed class App
         new BackoffInfo((long)Spec.Backoff.Initial.TotalMilliseconds, (long)Spec.Backoff.Max.TotalMilliseconds, Spec.Backoff.Multiplier, Spec.Backoff.Jitter),
         Spec.ReloadSignal is int reloadSignal ? Signals.Name(reloadSignal) : null);
 
-    private static string DescribeProbe(Health.ProbeSpec p) =>
+    private static string DescribeProbe(ProbeSpec p) =>
         $"{SecretMask.MaskUrlPassword(p.Describe())} (every {Units.FormatDuration(p.Interval)}, timeout {Units.FormatDuration(p.Timeout)}, " +
         $"{p.FailureThreshold} failures / {p.SuccessThreshold} successes" +
         (p.InitialDelay > TimeSpan.Zero ? $", after {Units.FormatDuration(p.InitialDelay)})" : ")");

@@ -92,9 +92,6 @@ internal static partial class EngineLog
     [LoggerMessage(3002, LogLevel.Error, "state file {Path} unreadable: {Error}")]
     public static partial void StateUnreadable(ILogger logger, string path, string error);
 
-    [LoggerMessage(3003, LogLevel.Error, "saving state to {Path} failed: {Error}")]
-    public static partial void StateSaveFailed(ILogger logger, string path, string error);
-
     [LoggerMessage(3004, LogLevel.Information, "restored {Apps} apps from {Path}")]
     public static partial void StateRestored(ILogger logger, int apps, string path);
 }

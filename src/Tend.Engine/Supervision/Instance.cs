@@ -4,6 +4,7 @@ using Tend.Config;
 using Tend.Health;
 using Tend.Logs;
 using Tend.Processes;
+using Tend.Security;
 
 namespace Tend.Supervision;
 
@@ -220,6 +221,18 @@ public sealed class Instance : IHealthSink
         lock (_gate) request = _restartRequest;
         request?.TrySetResult(reason);
     }
+
+    public InstanceSnapshot Snapshot()
+    {
+        lock (_gate)
+        {
+            return new InstanceSnapshot(Id, Name, Number, _pid, _status, _ready, _restarts, _statusReason, _lastRestartReason,
+                _lastExit, _recentExits.Count > 0 ? _recentExits.Last().Reason : null);
+        }
+    }
+
+    /// <summary>Unique per instance object: during a reload the old and the new #0 are both proxy backends for a moment.</summary>
+    internal string BackendName => $"{Label}/{Id}";
 
     public InstanceInfo ToInfo()
     {

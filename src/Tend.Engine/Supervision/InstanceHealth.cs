@@ -3,6 +3,7 @@ using Tend.Api;
 using Tend.Config;
 using Tend.Health;
 using Tend.Logs;
+using Tend.Security;
 
 namespace Tend.Supervision;
 

@@ -192,15 +192,15 @@ public sealed partial class Supervisor
     /// <summary>Null when every one of <paramref name="instances"/> stays online, ready and unrestarted for <paramref name="period"/>.</summary>
     private async Task<string?> WatchAsync(List<Instance> instances, TimeSpan period, CancellationToken ct)
     {
-        var restarts = instances.ToDictionary(i => i, i => i.ToInfo().Restarts);
+        var restarts = instances.ToDictionary(i => i, i => i.Snapshot().Restarts);
         // Woken by every change; the period running out without a failure is the success.
         return await _changes.WaitAsync(() =>
         {
             foreach (Instance i in instances)
             {
-                InstanceDetail d = i.ToDetail();
-                if (d.Restarts != restarts[i]) return $"{i.Label} restarted while watched ({d.LastRestartReason})";
-                if (d.Status != "online" || !d.Ready) return $"{i.Label} is {d.Status}{(d.Ready ? "" : ", not ready")} while watched";
+                InstanceSnapshot now = i.Snapshot();
+                if (now.Restarts != restarts[i]) return $"{i.Label} restarted while watched ({now.LastRestartReason})";
+                if (!now.IsServing) return $"{i.Label} is {now.Status.ToWire()}{(now.Ready ? "" : ", not ready")} while watched";
             }
             return null;
         }, period, _time, ct).ConfigureAwait(false);
@@ -350,7 +350,7 @@ public sealed partial class Supervisor
         {
             TimeSpan kill = instance.Spec.KillTimeout;
             TimeSpan grace = kill == Timeout.InfiniteTimeSpan || kill > s_proxyGrace ? s_proxyGrace : kill;
-            await listeners.DrainAsync(instance, grace).ConfigureAwait(false);
+            await listeners.DrainAsync(instance.BackendName, grace).ConfigureAwait(false);
         }
         await instance.StopAsync().ConfigureAwait(false);
         app.RemoveInstance(instance);
@@ -367,15 +367,15 @@ public sealed partial class Supervisor
     {
         TimeSpan limit = instance.Spec.Ready?.Timeout ?? s_defaultReadyWait;
         if (limit != Timeout.InfiniteTimeSpan) limit += TimeSpan.FromSeconds(5);
-        int restartsBefore = instance.ToInfo().Restarts;
+        int restartsBefore = instance.Snapshot().Restarts;
         string? verdict = await _changes.WaitAsync(() =>
         {
-            InstanceDetail d = instance.ToDetail();
-            if (d.Status == "online" && d.Ready) return "";
-            bool exited = d.Restarts > restartsBefore || (d.Status == "waiting" && d.StatusReason?.StartsWith("restart after", StringComparison.Ordinal) == true);
-            if (exited || d.Status is "stopped" or "errored" or "blocked")
+            InstanceSnapshot now = instance.Snapshot();
+            if (now.IsServing) return "";
+            bool exited = now.Restarts > restartsBefore || (now.Status == InstanceStatus.Waiting && now.StatusReason?.StartsWith("restart after", StringComparison.Ordinal) == true);
+            if (exited || now.IsFinal)
             {
-                string why = d.RecentExits.Count > 0 ? d.RecentExits[^1].Reason + " " + DescribeExit(d.RecentExits[^1].ExitCode, d.RecentExits[^1].ExitSignal) : d.StatusReason ?? d.Status;
+                string why = now.LastExitReason is { } reason ? reason + " " + DescribeExit(now.LastExit) : now.StatusReason ?? now.Status.ToWire();
                 return $"{instance.Label} failed before it was ready: {why}";
             }
             return null;

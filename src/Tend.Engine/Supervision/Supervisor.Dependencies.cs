@@ -52,21 +52,21 @@ public sealed partial class Supervisor
     private (bool Met, string? Failure) Check(Dependency dep)
     {
         if (Find(dep.App) is not App app) return (false, $"{dep.App} is not managed by this daemon");
-        var instances = app.Instances.Select(i => i.ToDetail()).ToList();
+        var instances = app.Instances.Select(i => i.Snapshot()).ToList();
         if (dep.Condition == DependencyCondition.Completed)
         {
             // Done when every instance stayed stopped after exiting 0. Anything final and not
             // that (a non-zero exit its policy does not retry, a crash loop given up) fails.
-            foreach (var i in instances)
+            foreach (InstanceSnapshot i in instances)
             {
                 switch (i.Status)
                 {
-                    case "stopped" when i.ExitCode == 0:
+                    case InstanceStatus.Stopped when i.LastExit is { Code: 0 }:
                         continue;
-                    case "stopped":
-                        return (false, $"{i.Name}#{i.Instance} {DescribeExit(i.ExitCode, i.ExitSignal)}");
-                    case "errored" or "blocked":
-                        return (false, $"{i.Name}#{i.Instance} is {i.Status}: {i.StatusReason}");
+                    case InstanceStatus.Stopped:
+                        return (false, $"{i.Label} {DescribeExit(i.LastExit)}");
+                    case InstanceStatus.Errored or InstanceStatus.Blocked:
+                        return (false, $"{i.Label} is {i.Status.ToWire()}: {i.StatusReason}");
                     default:
                         return (false, null);
                 }
@@ -78,23 +78,16 @@ public sealed partial class Supervisor
         // setting says (online, for an app without one). A dependency that ended up stopped,
         // errored or blocked will not get there.
         bool needReady = dep.Condition == DependencyCondition.Ready;
-        foreach (var i in instances)
+        foreach (InstanceSnapshot i in instances)
         {
-            switch (i.Status)
-            {
-                case "online" when !needReady || i.Ready:
-                    continue;
-                case "online":
-                    return (false, null);
-                case "stopped" or "errored" or "blocked":
-                    return (false, $"{i.Name}#{i.Instance} is {i.Status}" + (i.StatusReason is { } why ? $": {why}" : ""));
-                default:
-                    return (false, null);
-            }
+            if (i.Status == InstanceStatus.Online && (!needReady || i.Ready)) continue;
+            if (i.IsFinal) return (false, $"{i.Label} is {i.Status.ToWire()}" + (i.StatusReason is { } why ? $": {why}" : ""));
+            return (false, null);
         }
         return (true, null);
     }
 
-    private static string DescribeExit(int? code, string? signal) =>
-        signal is not null ? $"was killed by {signal}" : code is int c ? $"exited with code {c}" : "is stopped";
+    private static string DescribeExit(Processes.ExitStatus? exit) =>
+        exit is { Signal: int signal } ? $"was killed by {Processes.Signals.Name(signal)}"
+        : exit is { Code: int code } ? $"exited with code {code}" : "is stopped";
 }

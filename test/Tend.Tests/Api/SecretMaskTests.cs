@@ -1,4 +1,5 @@
 using Tend.Api;
+using Tend.Security;
 
 namespace Tend.Tests.Api;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Tend.Cluster;
+using Tend.Config;
 using Tend.Processes;
 using static Tend.Tests.Processes.ProcessTestSupport;
 

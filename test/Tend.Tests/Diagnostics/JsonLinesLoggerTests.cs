@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Tend.Api;
 using Tend.Diagnostics;
+using Tend.Security;
 
 namespace Tend.Tests.Diagnostics;
 

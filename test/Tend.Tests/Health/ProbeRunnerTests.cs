@@ -1,3 +1,4 @@
+using Tend.Config;
 using Tend.Health;
 using Tend.Tests.Support;
 

@@ -1,4 +1,5 @@
 using Tend.Api;
+using Tend.Security;
 using Tend.Tests.Support;
 
 namespace Tend.Tests.Integration;

@@ -1,6 +1,7 @@
 using Tend.Api;
 using Tend.Cli;
 using Tend.Cli.Commands;
+using Tend.Cli.Entry;
 
 namespace Tend.Tests.Cli.Commands;
 

@@ -1,4 +1,4 @@
-namespace Tend.Api;
+namespace Tend.Security;
 
 /// <summary>
 /// What Tend never shows: the one masking function for everything that leaves the daemon (the

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Tend.Health;
+namespace Tend.Config;
 
 /// <summary>
 /// `${NAME}` in an http or tcp probe's target, replaced per instance from the instance's

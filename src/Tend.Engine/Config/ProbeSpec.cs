@@ -1,6 +1,5 @@
-using Tend.Config;
 
-namespace Tend.Health;
+namespace Tend.Config;
 
 /// <summary>What a probe checks.</summary>
 public enum ProbeKind

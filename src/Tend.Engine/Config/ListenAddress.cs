@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Tend.Cluster;
+namespace Tend.Config;
 
 /// <summary>Where a listening socket is bound: a TCP address or a unix socket path.</summary>
 public enum ListenKind

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Tend.Cli.Commands;
 
-namespace Tend.Cli;
+namespace Tend.Cli.Entry;
 
 internal static class Program
 {

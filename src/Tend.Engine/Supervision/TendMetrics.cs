@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using Tend.Metrics;
 using Tend.Processes;
-using Tend.Supervision;
 
-namespace Tend.Metrics;
+namespace Tend.Supervision;
 
 /// <summary>
 /// Everything Tend knows, as one Prometheus exposition (docs/metrics.md lists the series). It reads

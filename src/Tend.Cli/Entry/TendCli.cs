@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using Tend.Cli.Commands;
 
-namespace Tend.Cli;
+namespace Tend.Cli.Entry;
 
 /// <summary>The command tree, and the one place that maps System.CommandLine's outcomes to tend's exit codes.</summary>
 internal static class TendCli
