@@ -38,17 +38,16 @@ internal sealed class PipeDrain : IDisposable
 
     private readonly SafeHandle _pipe;
     private readonly IPipeSink _sink;
-    private readonly EpollRegistration _registration;
+    private EpollRegistration _registration = null!;
     /// <summary>Held for a whole turn: a turn queued by <see cref="Dispose"/> waits for the one in progress.</summary>
     private readonly Lock _turn = new();
     private int _ended;
     private int _stopRequested;
 
-    private PipeDrain(SafeHandle pipe, IPipeSink sink, EpollLoop loop)
+    private PipeDrain(SafeHandle pipe, IPipeSink sink)
     {
         _pipe = pipe;
         _sink = sink;
-        _registration = loop.Watch(pipe, EpollMode.OneShot, OnReadable);
     }
 
     /// <summary>Starts draining <paramref name="pipe"/> (already O_NONBLOCK) into <paramref name="sink"/>.</summary>
@@ -58,7 +57,11 @@ internal sealed class PipeDrain : IDisposable
     {
         ArgumentNullException.ThrowIfNull(pipe);
         ArgumentNullException.ThrowIfNull(sink);
-        return new PipeDrain(pipe, sink, loop ?? EpollLoop.Shared);
+        var drain = new PipeDrain(pipe, sink);
+        // The pipe may be readable (or hung up) already, so a turn can be queued before Watch returns:
+        // the turn takes this lock first, and so sees the registration set.
+        lock (drain._turn) drain._registration = (loop ?? EpollLoop.Shared).Watch(pipe, EpollMode.OneShot, drain.OnReadable);
+        return drain;
     }
 
     private void OnReadable(EpollRegistration registration) =>
