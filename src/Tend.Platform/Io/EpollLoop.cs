@@ -116,7 +116,7 @@ internal sealed class EpollLoop : IDisposable
         }
         catch (ObjectDisposedException)
         {
-            return 9; // EBADF
+            return Interop.Sys.EBADF;
         }
     }
 
