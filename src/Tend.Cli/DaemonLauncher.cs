@@ -66,7 +66,7 @@ internal static class DaemonLauncher
             // A tool package does not keep the apphost's execute bit, and NuGet extracts a tool 0744,
             // so the owner (root, for a global install) may run it and nobody else may. access(2)
             // answers for the user we are; otherwise go through the dotnet host, which only reads the .dll.
-            if (File.Exists(apphost) && Interop.Sys.Access(apphost, Interop.Sys.X_OK) == 0) return (apphost, []);
+            if (File.Exists(apphost) && Tend.Identity.ProcessIdentity.CanExecute(apphost)) return (apphost, []);
             string dll = Path.Combine(dir, DaemonName + ".dll");
             if (File.Exists(dll)) return CommandFor(dll);
         }

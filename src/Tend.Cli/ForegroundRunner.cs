@@ -139,5 +139,5 @@ internal static class ForegroundRunner
         return engine.ExitCode;
     }
 
-    private static int NativeSignal(int pid, int signal) => Interop.Sys.Kill(pid, signal);
+    private static bool NativeSignal(int pid, int signal) => Signals.SendByPid(pid, signal);
 }

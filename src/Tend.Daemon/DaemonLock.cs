@@ -32,7 +32,7 @@ internal sealed class DaemonLock : IDisposable
             handle = File.OpenHandle(Path.Combine(home, "daemon.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (IOException) { }
-        if (handle is null || Interop.Sys.FLock((int)handle.DangerousGetHandle(), Interop.Sys.LOCK_EX | Interop.Sys.LOCK_NB) != 0)
+        if (handle is null || !Tend.Io.FileLock.TryExclusive(handle))
         {
             handle?.Dispose();
             holderPid = null;

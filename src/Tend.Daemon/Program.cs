@@ -35,7 +35,7 @@ if (HealthAddress.TryParse(healthSetting, out HealthAddress health) is string he
 }
 
 // Everything the daemon creates (socket, state, logs) is for this user only.
-Interop.Sys.Umask(0x3F /* 077 */);
+Tend.Identity.ProcessIdentity.CreateFilesPrivate();
 try { Tend.Security.HomeTrust.Ensure(home); }
 catch (Tend.Security.UntrustedHomeException ex)
 {

@@ -31,7 +31,7 @@ internal sealed class TcpAccess
         [ApiRoutes.Ping, ApiRoutes.List, ApiRoutes.Tree, ApiRoutes.History, ApiRoutes.Logs, ApiRoutes.Events, ApiRoutes.EventStream];
     private static readonly HashSet<string> s_postRoutes = [ApiRoutes.Restart, ApiRoutes.Stop, ApiRoutes.Reload, ApiRoutes.Scale];
 
-    private static readonly uint s_daemonUid = Interop.Sys.GetEUid();
+    private static readonly uint s_daemonUid = Tend.Identity.ProcessIdentity.EffectiveUserId;
 
     private readonly byte[]? _tokenHash;
 

@@ -49,4 +49,10 @@ public static class Signals
         }
         return "SIG" + number;
     }
+
+    /// <summary>
+    /// kill(2) by pid, for a process Tend did not spawn and holds no pidfd for (the foreground
+    /// engine of `tend run`); children are signalled through their pidfd (ChildProcess).
+    /// </summary>
+    public static bool SendByPid(int pid, int signal) => Interop.Sys.Kill(pid, signal) == 0;
 }
