@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Tend.Api;
 using Tend.Config;
+using Tend.Daemon.Wire;
 using Tend.Processes;
 using Tend.Supervision;
 
@@ -42,13 +43,13 @@ internal static class ApiEndpoints
                 Tend.Processes.FdBudget.InUse(), Tend.Processes.FdBudget.Limit()),
             json.PingInfo));
 
-        app.MapGet(ApiRoutes.List, (Supervisor s) => Results.Json(s.List(), json.InstanceInfoArray));
+        app.MapGet(ApiRoutes.List, (Supervisor s) => Results.Json(WireMapper.ToInfo(s.List()), json.InstanceInfoArray));
 
-        app.MapGet(ApiRoutes.Tree, (Supervisor s) => Results.Json(s.Tree(), json.TreeNodeInfo));
+        app.MapGet(ApiRoutes.Tree, (Supervisor s) => Results.Json(WireMapper.ToInfo(s.Tree()), json.TreeNodeInfo));
 
-        app.MapGet(ApiRoutes.History, (string? app, Supervisor s) => Results.Json(s.History(app), json.AppHistoryArray));
+        app.MapGet(ApiRoutes.History, (string? app, Supervisor s) => Results.Json(WireMapper.ToWire(s.History(app)), json.AppHistoryArray));
 
-        app.MapGet(ApiRoutes.App + "{target}", (string target, Supervisor s) => Results.Json(s.Describe(target), json.AppInfo));
+        app.MapGet(ApiRoutes.App + "{target}", (string target, Supervisor s) => Results.Json(WireMapper.ToInfo(s.Describe(target)), json.AppInfo));
 
         app.MapPost(ApiRoutes.Start, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
         {
@@ -60,22 +61,22 @@ internal static class ApiEndpoints
                 if (config.Tree.Supervisors.Count > 0)
                 {
                     if (body.Only is { Count: > 0 }) throw new BadRequestException("--only cannot pick apps out of a supervision tree; start the whole config");
-                    return Results.Json(await s.StartTreeAsync(config, ct), json.ActionResult);
+                    return Answer(await s.StartTreeAsync(config, ct));
                 }
                 IReadOnlyList<AppSpec> specs = body.Only is { Count: > 0 } only ? [.. config.Only(only).Apps] : [.. config.Apps];
-                return Results.Json(await s.StartAsync(specs, config.SourcePath, ct), json.ActionResult);
+                return Answer(await s.StartAsync(specs, config.SourcePath, ct));
             }
             // `tend start backend`: a supervisor of the running tree, when the word is nothing more.
             if (body.Command is [var word] && body.Instances is null && (body.Name is null || body.Name == word) && s.IsSupervisor(word))
-                return Results.Json(await s.StartSupervisorAsync(word), json.ActionResult);
+                return Answer(await s.StartSupervisorAsync(word));
             // `tend start web` / `web#1` / `all`: PM2's start of an app it already knows (stopped ones start, running ones stay).
             if (body.Command is [var target] && body.Instances is null && (body.Name is null || body.Name == target) && s.IsTarget(target))
-                return Results.Json(await s.StartTargetAsync(target, ct), json.ActionResult);
+                return Answer(await s.StartTargetAsync(target, ct));
             if (body.Command is { Count: > 0 } command)
             {
                 string name = body.Name ?? Path.GetFileName(command[0]);
                 AppSpec spec = ConfigLoader.FromCommand(name, command[0], [.. command.Skip(1)], body.Instances ?? 1, body.Cwd ?? home, env);
-                return Results.Json(await s.StartAsync([spec], null, ct), json.ActionResult);
+                return Answer(await s.StartAsync([spec], null, ct));
             }
             throw new BadRequestException("start needs config_path or command");
         });
@@ -97,7 +98,7 @@ internal static class ApiEndpoints
                 "group" => SignalScope.Group,
                 _ => throw new BadRequestException($"unknown scope \"{body.Scope}\" (main or group)"),
             };
-            return Results.Json(await s.SignalAsync(body.Target, signal, scope, ct), json.ActionResult);
+            return Answer(s.Signal(body.Target, signal, scope));
         });
 
         app.MapPost(ApiRoutes.Reload, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
@@ -106,16 +107,16 @@ internal static class ApiEndpoints
             if (string.IsNullOrWhiteSpace(body.Target)) throw new BadRequestException("target is required (an app or all)");
             if (body.Parallel is < 1) throw new BadRequestException($"--parallel must be 1 or more, not {body.Parallel}");
             var env = body.UpdateEnv ? body.Env ?? new Dictionary<string, string>() : null;
-            return Results.Json(await s.ReloadAsync(body.Target, body.Parallel, env, ct), json.ActionResult);
+            return Answer(await s.ReloadAsync(body.Target, body.Parallel, env, ct));
         });
 
         app.MapPost(ApiRoutes.Deploy, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
         {
             DeployRequest body = await ReadBody(request, json.DeployRequest, ct);
             if (string.IsNullOrWhiteSpace(body.App)) throw new BadRequestException("app is required");
-            return Results.Json(await s.DeployAsync(body.App, body.Strategy, body.Canary,
+            return Answer(await s.DeployAsync(body.App, body.Strategy, body.Canary,
                 body.WaitMs is long w ? TimeSpan.FromMilliseconds(w) : null, body.WarmupMs is long m ? TimeSpan.FromMilliseconds(m) : null,
-                body.Env ?? new Dictionary<string, string>(), ct), json.ActionResult);
+                body.Env ?? new Dictionary<string, string>(), ct));
         });
 
         app.MapPost(ApiRoutes.Scale, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
@@ -123,11 +124,11 @@ internal static class ApiEndpoints
             ScaleRequest body = await ReadBody(request, json.ScaleRequest, ct);
             if (string.IsNullOrWhiteSpace(body.App)) throw new BadRequestException("app is required");
             if ((body.Count is null) == (body.Delta is null)) throw new BadRequestException("give count (N) or delta (+N/-N)");
-            return Results.Json(await s.ScaleAsync(body.App, body.Count, body.Delta, ct), json.ActionResult);
+            return Answer(await s.ScaleAsync(body.App, body.Count, body.Delta, ct));
         });
 
-        app.MapPost(ApiRoutes.Save, (Supervisor s) => Results.Json(s.Save(), json.ActionResult));
-        app.MapPost(ApiRoutes.Resurrect, async (Supervisor s, CancellationToken ct) => Results.Json(await s.ResurrectAsync(ct), json.ActionResult));
+        app.MapPost(ApiRoutes.Save, (Supervisor s) => Answer(s.Save()));
+        app.MapPost(ApiRoutes.Resurrect, async (Supervisor s, CancellationToken ct) => Answer(await s.ResurrectAsync(ct)));
 
         app.MapPost(ApiRoutes.Kill, async (Supervisor s, IHostApplicationLifetime lifetime) =>
         {
@@ -145,15 +146,17 @@ internal static class ApiEndpoints
         app.MapGet(ApiRoutes.EventStream, EventStreaming.StreamSseAsync);
     }
 
-    private static void MapTargetAction(WebApplication app, string route, Func<Supervisor, string, CancellationToken, Task<ActionResult>> action)
+    private static void MapTargetAction(WebApplication app, string route, Func<Supervisor, string, CancellationToken, Task<CommandOutcome>> action)
     {
         app.MapPost(route, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
         {
             TargetRequest body = await ReadBody(request, TendJsonContext.Default.TargetRequest, ct);
             if (string.IsNullOrWhiteSpace(body.Target)) throw new BadRequestException("target is required (an app, app#instance, id or all)");
-            return Results.Json(await action(s, body.Target, ct), TendJsonContext.Default.ActionResult);
+            return Answer(await action(s, body.Target, ct));
         });
     }
+
+    private static IResult Answer(CommandOutcome outcome) => Results.Json(OutcomeText.ToResult(outcome), TendJsonContext.Default.ActionResult);
 
     private static async Task<T> ReadBody<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
     {

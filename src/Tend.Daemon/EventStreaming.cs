@@ -40,7 +40,7 @@ internal static class EventStreaming
 
         try
         {
-            await using IAsyncEnumerator<TendEvent> events = supervisor.Events.SubscribeAsync(from, ct).GetAsyncEnumerator(ct);
+            await using IAsyncEnumerator<Tend.Events.LifecycleEvent> events = supervisor.Events.SubscribeAsync(from, ct).GetAsyncEnumerator(ct);
             Task<bool> next = events.MoveNextAsync().AsTask();
             Task keepAlive = Task.Delay(s_keepAlive, ct);
             while (true)
@@ -77,13 +77,13 @@ internal static class EventStreaming
         {
             if (follow != true)
             {
-                foreach (TendEvent e in supervisor.Events.Snapshot(from)) await WriteLineAsync(body, e, ct);
+                foreach (Tend.Events.LifecycleEvent e in supervisor.Events.Snapshot(from)) await WriteLineAsync(body, e, ct);
                 await body.FlushAsync(ct);
                 return;
             }
             // Subscribed (the first MoveNextAsync registers it) before the headers go out: a client that
             // waits for them, then reads state (`tend start --wait-ready`), misses no event in between.
-            await using IAsyncEnumerator<TendEvent> events = supervisor.Events.SubscribeAsync(from, ct).GetAsyncEnumerator(ct);
+            await using IAsyncEnumerator<Tend.Events.LifecycleEvent> events = supervisor.Events.SubscribeAsync(from, ct).GetAsyncEnumerator(ct);
             ValueTask<bool> next = events.MoveNextAsync();
             await body.FlushAsync(ct);
             while (await next)
@@ -98,19 +98,19 @@ internal static class EventStreaming
     }
 
     /// <summary>One SSE frame. The JSON is a single line (no indentation), so one data: line carries it.</summary>
-    internal static byte[] SseFrame(TendEvent e)
+    internal static byte[] SseFrame(Tend.Events.LifecycleEvent e)
     {
         var head = new StringBuilder(64);
         // A notice outside the sequence (seq 0) carries no id: the client's Last-Event-ID stays the last real one.
         if (e.Seq > 0) head.Append("id: ").Append(e.Seq.ToString(CultureInfo.InvariantCulture)).Append('\n');
         head.Append("event: ").Append(e.Type).Append("\ndata: ");
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(e, TendJsonContext.Default.TendEvent);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(Wire.WireMapper.ToWire(e), TendJsonContext.Default.TendEvent);
         return [.. Encoding.UTF8.GetBytes(head.ToString()), .. json, (byte)'\n', (byte)'\n'];
     }
 
-    private static async Task WriteLineAsync(Stream body, TendEvent e, CancellationToken ct)
+    private static async Task WriteLineAsync(Stream body, Tend.Events.LifecycleEvent e, CancellationToken ct)
     {
-        await body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(e, TendJsonContext.Default.TendEvent), ct);
+        await body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(Wire.WireMapper.ToWire(e), TendJsonContext.Default.TendEvent), ct);
         await body.WriteAsync(s_newline, ct);
     }
 

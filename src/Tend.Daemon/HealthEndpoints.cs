@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Tend.Api;
 using Tend.Config;
+using Tend.Daemon.Wire;
 using Tend.Supervision;
 
 namespace Tend.Daemon;
@@ -38,19 +39,19 @@ internal static class HealthEndpoints
 
         app.MapGet(ApiRoutes.Health, (Supervisor s) =>
         {
-            IReadOnlyList<AppHealth> apps = s.AppsHealth();
-            string status = Supervisor.OverallHealth(apps);
-            var report = new HealthReport(status, Environment.ProcessId, ThisAssembly.Version,
-                (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, apps);
-            return Results.Json(report, json.HealthReport, statusCode: status == Supervisor.Critical ? 503 : 200);
+            IReadOnlyList<AppHealthState> apps = s.AppsHealth();
+            HealthTier tier = Supervisor.OverallHealth(apps);
+            var report = new HealthReport(tier.ToWire(), Environment.ProcessId, ThisAssembly.Version,
+                (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, [.. apps.Select(WireMapper.ToWire)]);
+            return Results.Json(report, json.HealthReport, statusCode: tier == HealthTier.Critical ? 503 : 200);
         });
 
         app.MapGet(ApiRoutes.Ready, (Supervisor s) =>
         {
-            IReadOnlyList<AppHealth> apps = s.AppsHealth();
+            IReadOnlyList<AppHealthState> apps = s.AppsHealth();
             bool ready = Supervisor.AllReady(apps);
             var report = new HealthReport(ready ? "ready" : "not ready", Environment.ProcessId, ThisAssembly.Version,
-                (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, apps);
+                (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, [.. apps.Select(WireMapper.ToWire)]);
             return Results.Json(report, json.HealthReport, statusCode: ready ? 200 : 503);
         });
 
@@ -58,9 +59,9 @@ internal static class HealthEndpoints
 
         app.MapGet(ApiRoutes.AppHealthPrefix + "{name}/health", (string name, Supervisor s) =>
         {
-            if (s.AppHealthOf(name) is not AppHealth health)
+            if (s.AppHealthOf(name) is not AppHealthState health)
                 return Results.Json(new ErrorResponse($"no app named \"{name}\"", [], 1), json.ErrorResponse, statusCode: 404);
-            return Results.Json(health, json.AppHealth, statusCode: health.Ready > 0 ? 200 : 503);
+            return Results.Json(WireMapper.ToWire(health), json.AppHealth, statusCode: health.Ready > 0 ? 200 : 503);
         });
     }
 

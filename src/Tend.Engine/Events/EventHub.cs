@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Tend.Api;
 using Tend.Security;
 
 namespace Tend.Events;
@@ -28,9 +27,9 @@ public sealed class EventHub
 
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly TendEvent[] _ring;
+    private readonly LifecycleEvent[] _ring;
     private readonly int _subscriberCapacity;
-    private readonly List<Channel<TendEvent>> _subscribers = [];
+    private readonly List<Channel<LifecycleEvent>> _subscribers = [];
     private int _start; // index of the oldest buffered event
     private int _count;
     private long _seq;
@@ -40,7 +39,7 @@ public sealed class EventHub
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(subscriberCapacity, 1);
         _time = time;
-        _ring = new TendEvent[capacity];
+        _ring = new LifecycleEvent[capacity];
         _subscriberCapacity = subscriberCapacity;
     }
 
@@ -52,7 +51,7 @@ public sealed class EventHub
 
     public int SubscriberCount { get { lock (_gate) return _subscribers.Count; } }
 
-    public TendEvent Publish(string type, string? app, int? instance, int? pid, string message, IReadOnlyDictionary<string, string>? data = null)
+    public LifecycleEvent Publish(string type, string? app, int? instance, int? pid, string message, IReadOnlyDictionary<string, string>? data = null)
     {
         // Everything on the stream leaves the daemon (tend events, /events, the dashboard): masked here, once.
         message = SecretMask.MaskUrlPassword(message);
@@ -64,7 +63,7 @@ public sealed class EventHub
         }
         lock (_gate)
         {
-            var e = new TendEvent(++_seq, _time.GetUtcNow(), type, app, instance, pid, message, data);
+            var e = new LifecycleEvent(++_seq, _time.GetUtcNow(), type, app, instance, pid, message, data);
             if (_count < _ring.Length) _ring[(_start + _count++) % _ring.Length] = e;
             else
             {
@@ -72,13 +71,13 @@ public sealed class EventHub
                 _start = (_start + 1) % _ring.Length;
             }
             // DropOldest: TryWrite always succeeds, and never waits for a reader.
-            foreach (Channel<TendEvent> subscriber in _subscribers) subscriber.Writer.TryWrite(e);
+            foreach (Channel<LifecycleEvent> subscriber in _subscribers) subscriber.Writer.TryWrite(e);
             return e;
         }
     }
 
     /// <summary>The buffered events with a sequence number above <paramref name="afterSequence"/>, oldest first.</summary>
-    public IReadOnlyList<TendEvent> Snapshot(long? afterSequence = null)
+    public IReadOnlyList<LifecycleEvent> Snapshot(long? afterSequence = null)
     {
         lock (_gate) return BufferedAfterLocked(EffectiveAfterLocked(afterSequence), out _);
     }
@@ -88,16 +87,16 @@ public sealed class EventHub
     /// ones until <paramref name="ct"/> is cancelled. An after= beyond the newest number comes from
     /// a previous daemon run (the sequence restarts with the daemon) and replays the whole buffer.
     /// </summary>
-    public async IAsyncEnumerable<TendEvent> SubscribeAsync(long? afterSequence, [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<LifecycleEvent> SubscribeAsync(long? afterSequence, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var channel = Channel.CreateBounded<TendEvent>(new BoundedChannelOptions(_subscriberCapacity)
+        var channel = Channel.CreateBounded<LifecycleEvent>(new BoundedChannelOptions(_subscriberCapacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
             SingleReader = true,
             SingleWriter = false,
             AllowSynchronousContinuations = false,
         });
-        IReadOnlyList<TendEvent> backlog;
+        IReadOnlyList<LifecycleEvent> backlog;
         long after;
         long missedBefore;
         long current;
@@ -112,12 +111,12 @@ public sealed class EventHub
         {
             // Events the client asked for that have already left the buffer.
             if (missedBefore > 0) yield return Dropped(missedBefore, after);
-            foreach (TendEvent e in backlog) yield return e;
+            foreach (LifecycleEvent e in backlog) yield return e;
             // The backlog covers everything up to `current`; the channel holds everything after.
             long last = Math.Max(after, current);
             while (await channel.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
-                while (channel.Reader.TryRead(out TendEvent? e))
+                while (channel.Reader.TryRead(out LifecycleEvent? e))
                 {
                     if (e.Seq > last + 1) yield return Dropped(e.Seq - last - 1, last);
                     yield return e;
@@ -137,20 +136,20 @@ public sealed class EventHub
         return after < 0 || after > _seq ? 0 : after;
     }
 
-    private List<TendEvent> BufferedAfterLocked(long after, out long missed)
+    private List<LifecycleEvent> BufferedAfterLocked(long after, out long missed)
     {
-        var result = new List<TendEvent>();
+        var result = new List<LifecycleEvent>();
         long oldest = _count == 0 ? _seq + 1 : _ring[_start].Seq;
         missed = Math.Max(0, oldest - after - 1);
         for (int i = 0; i < _count; i++)
         {
-            TendEvent e = _ring[(_start + i) % _ring.Length];
+            LifecycleEvent e = _ring[(_start + i) % _ring.Length];
             if (e.Seq > after) result.Add(e);
         }
         return result;
     }
 
-    private TendEvent Dropped(long count, long after) => new(
+    private LifecycleEvent Dropped(long count, long after) => new(
         0, _time.GetUtcNow(), EventTypes.EventsDropped, null, null, null,
         $"{count} events not delivered (this reader fell behind or they left the buffer); reconnect with after={after} for what is still buffered",
         new Dictionary<string, string>

@@ -19,9 +19,4 @@ public sealed record DotnetCounters(
     long ThreadPoolQueueLength,
     long LockContentions,
     long Exceptions,
-    long WorkingSetBytes)
-{
-    public Api.DotnetCountersInfo ToInfo() => new(
-        SampledAt, GcHeapBytes, Gen0Collections, Gen1Collections, Gen2Collections, Math.Round(AllocationRateBytesPerSecond),
-        AllocatedBytes, Math.Round(TimeInGcPercent, 2), ThreadPoolThreads, ThreadPoolQueueLength, LockContentions, Exceptions, WorkingSetBytes);
-}
+    long WorkingSetBytes);

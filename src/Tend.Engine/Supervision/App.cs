@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Tend.Api;
 using Tend.Config;
 using Tend.Processes;
 using Tend.Security;
@@ -139,27 +138,11 @@ public sealed class App
 
     public Task StopAsync() => Task.WhenAll(Instances.Select(i => i.StopAsync()));
 
-    public AppInfo ToInfo() => new(
-        Name, Spec.Command, [.. Spec.Args.Select(SecretMask.MaskUrlPassword)], Spec.Cwd, Spec.Instances, RestartTracker.Describe(Spec.Restart),
-        Spec.MaxRestarts, (long)Spec.MinUptime.TotalMilliseconds, (long)Spec.RestartDelay.TotalMilliseconds,
-        Signals.Name(Spec.StopSignal), (long)Spec.KillTimeout.TotalMilliseconds, [.. Spec.StopExitCodes],
-        Spec.MaxMemoryBytes, ConfigPath, SecretMask.Environment(Spec.Env), [.. Instances.Select(i => i.ToDetail())],
+    /// <summary>The app for describe: its resolved spec, where it came from, its instances with the why behind them.</summary>
+    public AppSnapshot Snapshot() => new(
+        Name, Spec, ConfigPath, [.. Instances.Select(i => i.Details())],
         Node is null ? null : [.. SupervisorPath()],
-        Spec.DependsOn.Count == 0 ? null : [.. Spec.DependsOn.Select(d => $"{d.App} ({d.Condition.ToString().ToLowerInvariant()})")],
-        Spec.Ready is { } ready ? ready.Notify ? "notify (READY=1)" : DescribeProbe(ready.Probe!) : null,
-        Spec.Ready is { Timeout: var t } ? (t == Timeout.InfiniteTimeSpan ? -1 : (long)t.TotalMilliseconds) : null,
-        Spec.Live is { } live ? DescribeProbe(live) : null,
-        Spec.Watchdog is { } watchdog ? (long)watchdog.TotalMilliseconds : null,
-        Spec.Critical,
-        Spec.Listen.Count == 0 ? null : Listeners?.Bound ?? [.. Spec.Listen],
-        Spec.Listen.Count == 0 ? null : Spec.ListenMode == ListenMode.Proxy ? "proxy" : "socket",
-        new BackoffInfo((long)Spec.Backoff.Initial.TotalMilliseconds, (long)Spec.Backoff.Max.TotalMilliseconds, Spec.Backoff.Multiplier, Spec.Backoff.Jitter),
-        Spec.ReloadSignal is int reloadSignal ? Signals.Name(reloadSignal) : null);
-
-    private static string DescribeProbe(ProbeSpec p) =>
-        $"{SecretMask.MaskUrlPassword(p.Describe())} (every {Units.FormatDuration(p.Interval)}, timeout {Units.FormatDuration(p.Timeout)}, " +
-        $"{p.FailureThreshold} failures / {p.SuccessThreshold} successes" +
-        (p.InitialDelay > TimeSpan.Zero ? $", after {Units.FormatDuration(p.InitialDelay)})" : ")");
+        Spec.Listen.Count == 0 ? null : Listeners?.Bound ?? [.. Spec.Listen]);
 
     /// <summary>The supervisors above this app, root first.</summary>
     private IEnumerable<string> SupervisorPath()

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Tend.Api;
 using Tend.Config;
 using Tend.Health;
 using Tend.Logs;
@@ -24,7 +23,7 @@ public sealed class Instance : IHealthSink
     private readonly SemaphoreSlim _commands = new(1, 1);
     private readonly Lock _gate = new();
     private readonly RestartTracker _tracker = new();
-    private readonly Queue<ExitRecord> _recentExits = new();
+    private readonly Queue<InstanceExit> _recentExits = new();
 
     private CancellationTokenSource? _stopLoop;
     private Task _loop = Task.CompletedTask;
@@ -224,44 +223,39 @@ public sealed class Instance : IHealthSink
 
     public InstanceSnapshot Snapshot()
     {
-        lock (_gate)
-        {
-            return new InstanceSnapshot(Id, Name, Number, _pid, _status, _ready, _restarts, _statusReason, _lastRestartReason,
-                _lastExit, _recentExits.Count > 0 ? _recentExits.Last().Reason : null);
-        }
+        lock (_gate) return SnapshotLocked();
     }
+
+    private InstanceSnapshot SnapshotLocked() =>
+        new(Id, Name, Number, _pid, _status, _ready, _restarts, _statusReason, _lastRestartReason,
+            _lastExit, _recentExits.Count > 0 ? _recentExits.Last().Reason : null)
+        {
+            Uptime = UptimeLocked(),
+            CpuPercent = _cpuPercent,
+            MemoryBytes = _memoryBytes,
+            StatusText = _statusText,
+        };
 
     /// <summary>Unique per instance object: during a reload the old and the new #0 are both proxy backends for a moment.</summary>
     internal string BackendName => $"{Label}/{Id}";
 
-    public InstanceInfo ToInfo()
+    /// <summary>The snapshot and the why behind it, for describe.</summary>
+    public InstanceDetails Details()
     {
         lock (_gate)
         {
-            return new InstanceInfo(Id, Name, Number, _pid, _status.ToWire(), _ready, _restarts, UptimeMsLocked(),
-                Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null, SecretMask.Text(_statusText));
-        }
-    }
-
-    public InstanceDetail ToDetail()
-    {
-        lock (_gate)
-        {
-            return new InstanceDetail(Id, Name, Number, _pid, _status.ToWire(), _ready, _restarts, UptimeMsLocked(),
-                Math.Round(_cpuPercent, 1), _memoryBytes, _lastExit?.Code, _lastExit?.Signal is int s ? Signals.Name(s) : null,
-                _startedAt, _tracker.UnstableRuns, SecretMask.Text(_statusReason), SecretMask.Text(_lastRestartReason), OutLogPath, ErrLogPath,
+            return new InstanceDetails(SnapshotLocked(), _startedAt, _tracker.UnstableRuns, OutLogPath, ErrLogPath,
                 _droppedBefore + (_outLog?.DroppedLines ?? 0) + (_errLog?.DroppedLines ?? 0),
-                [.. _recentExits.Select(e => e with { Reason = SecretMask.MaskUrlPassword(e.Reason) })],
-                SecretMask.Text(_statusText), _health?.Describe(),
-                _notify is { } n ? new NotifyInfo(n.Path, n.Accepted, n.Malformed, n.Foreign, _health?.LastWatchdogAt) : null,
-                _dotnet?.ToInfo());
+                [.. _recentExits], _health?.Describe(),
+                _notify is { } n ? new NotifyCounters(n.Path, n.Accepted, n.Malformed, n.Foreign, _health?.LastWatchdogAt) : null,
+                _dotnet);
         }
     }
 
-    private long UptimeMsLocked() =>
+    private TimeSpan UptimeLocked() =>
         _status is InstanceStatus.Online or InstanceStatus.Stopping && _pid is not null
-            ? (long)_time.GetElapsedTime(_startedTimestamp).TotalMilliseconds
-            : 0;
+            ? _time.GetElapsedTime(_startedTimestamp)
+            : TimeSpan.Zero;
 
     private async Task RunCommandAsync(Func<Task> command)
     {
@@ -545,8 +539,7 @@ public sealed class Instance : IHealthSink
             _cpuPercent = 0;
             _memoryBytes = 0;
             _dotnet = null;
-            _recentExits.Enqueue(new ExitRecord(_time.GetUtcNow(), pid, exit.Code,
-                exit.Signal is int s ? Signals.Name(s) : null, (long)uptime.TotalMilliseconds, reason));
+            _recentExits.Enqueue(new InstanceExit(_time.GetUtcNow(), pid, exit, uptime, reason));
             while (_recentExits.Count > RecentExitsKept) _recentExits.Dequeue();
         }
         _app.Changed();

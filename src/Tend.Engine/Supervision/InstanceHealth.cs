@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Tend.Api;
 using Tend.Config;
 using Tend.Health;
 using Tend.Logs;
@@ -156,9 +155,9 @@ internal sealed class InstanceHealth : IAsyncDisposable
     }
 
     /// <summary>What describe shows: the probes' last results, their recent checks, and the watchdog.</summary>
-    public IReadOnlyList<ProbeInfo> Describe()
+    public IReadOnlyList<ProbeState> Describe()
     {
-        var probes = new List<ProbeInfo>(2);
+        var probes = new List<ProbeState>(2);
         if (_readyRunner is not null) probes.Add(Describe("ready", _spec.Ready!.Probe!, _readyRunner));
         if (_liveRunner is not null) probes.Add(Describe("live", _spec.Live!, _liveRunner));
         return probes;
@@ -166,20 +165,8 @@ internal sealed class InstanceHealth : IAsyncDisposable
 
     public DateTimeOffset? LastWatchdogAt { get { lock (_gate) return _lastWatchdogAt; } }
 
-    private static ProbeInfo Describe(string role, ProbeSpec spec, ProbeRunner runner)
-    {
-        ProbeResult? last = runner.Last;
-        ProbeCheckEntry[] recent = runner.Recent();
-        var checks = new ProbeCheck[recent.Length];
-        for (int i = 0; i < recent.Length; i++)
-        {
-            ProbeCheckEntry e = recent[i];
-            checks[i] = new ProbeCheck(e.At, e.Success, Math.Round(e.Latency.TotalMilliseconds, 1), SecretMask.Text(e.Detail));
-        }
-        return new ProbeInfo(role, SecretMask.MaskUrlPassword(spec.Describe()), runner.Passing, runner.LastAt, last?.Success,
-            last is { } l ? Math.Round(l.Latency.TotalMilliseconds, 1) : null, SecretMask.Text(last?.Detail),
-            runner.ConsecutiveFailures, runner.Checks, runner.Failures, checks);
-    }
+    private static ProbeState Describe(string role, ProbeSpec spec, ProbeRunner runner) =>
+        new(role, spec, runner.Passing, runner.LastAt, runner.Last, runner.ConsecutiveFailures, runner.Checks, runner.Failures, runner.Recent());
 
     private void OnReadyProbe(ProbeRunner runner, bool passing)
     {

@@ -1,5 +1,3 @@
-using Tend.Api;
-
 namespace Tend.Supervision;
 
 /// <summary>
@@ -15,7 +13,7 @@ public sealed class ResourceHistory
     public static readonly TimeSpan Resolution = TimeSpan.FromSeconds(5);
 
     private readonly Lock _gate = new();
-    private readonly ResourcePoint[] _ring = new ResourcePoint[Capacity];
+    private readonly ResourceSample[] _ring = new ResourceSample[Capacity];
     private int _next;
     private int _count;
 
@@ -46,11 +44,11 @@ public sealed class ResourceHistory
     }
 
     /// <summary>Oldest first; the bucket still filling comes last, so a chart has a point at once.</summary>
-    public IReadOnlyList<ResourcePoint> Snapshot()
+    public IReadOnlyList<ResourceSample> Snapshot()
     {
         lock (_gate)
         {
-            var points = new List<ResourcePoint>(_count + 1);
+            var points = new List<ResourceSample>(_count + 1);
             for (int i = 0; i < _count; i++) points.Add(_ring[(_next - _count + i + Capacity) % Capacity]);
             if (_samples > 0) points.Add(Current());
             return points;
@@ -69,6 +67,16 @@ public sealed class ResourceHistory
         _samples = 0;
     }
 
-    private ResourcePoint Current() => new(
+    private ResourceSample Current() => new(
         DateTimeOffset.FromUnixTimeMilliseconds(_bucket), Math.Round(_cpuSum / _samples, 2), (long)(_memorySum / _samples), _instancesMax);
 }
+
+/// <summary>
+/// One point of an app's resource history: the mean over a bucket of <see cref="ResourceHistory.Resolution"/>
+/// of its live instances' summed CPU % (100 = one core) and resident memory, and the most instances
+/// sampled in it. Time is the bucket's start.
+/// </summary>
+public readonly record struct ResourceSample(DateTimeOffset Time, double CpuPercent, long MemoryBytes, int Instances);
+
+/// <summary>One app's recent CPU and memory, oldest point first.</summary>
+public sealed record AppResourceHistory(string Name, TimeSpan Resolution, IReadOnlyList<ResourceSample> Points);

@@ -88,7 +88,7 @@ public sealed class RestartTracker
         return TimeSpan.FromMilliseconds(Math.Max(0, ms));
     }
 
-    internal static string Describe(RestartPolicy policy) => policy switch
+    public static string Describe(RestartPolicy policy) => policy switch
     {
         RestartPolicy.Always => "always",
         RestartPolicy.OnFailure => "on-failure",

@@ -1,4 +1,3 @@
-using Tend.Api;
 using Tend.Config;
 using Tend.Processes;
 
@@ -19,10 +18,10 @@ public sealed partial class Supervisor
     private static readonly TimeSpan s_defaultReadyWait = TimeSpan.FromSeconds(90);
 
     /// <summary>`tend reload app|all`: replace every running instance, <paramref name="parallelism"/> at a time (null: the app's reload_parallelism).</summary>
-    public async Task<ActionResult> ReloadAsync(string target, int? parallelism, IReadOnlyDictionary<string, string>? updateEnv, CancellationToken ct = default)
+    public async Task<CommandOutcome> ReloadAsync(string target, int? parallelism, IReadOnlyDictionary<string, string>? updateEnv, CancellationToken ct = default)
     {
         List<App> apps = AppsOf(target, "reload");
-        var done = new List<string>();
+        var done = new List<AppReload>();
         foreach (App app in apps)
         {
             var signalled = new List<string>();
@@ -39,12 +38,10 @@ public sealed partial class Supervisor
                 }
                 await RollAsync(app, RunningOf(app), app.Spec, parallelism ?? app.Spec.ReloadParallelism, ct).ConfigureAwait(false);
             })).ConfigureAwait(false);
-            done.Add(signalled.Count > 0
-                ? $"{app.Name} in place ({Signals.Name(app.Spec.ReloadSignal!.Value)} to the main process of {string.Join(", ", signalled)})"
-                : app.Name);
+            done.Add(new AppReload(app.Name, signalled.Count > 0 ? app.Spec.ReloadSignal : null, signalled));
         }
         _saver?.Request();
-        return new ActionResult([.. apps.Select(a => a.Name)], done.Count > 0 ? $"reloaded {string.Join(", ", done)}" : "nothing to reload");
+        return new AppsReloaded(done);
     }
 
     /// <summary>reload_signal: the signal to each running instance's main process; the processes stay.</summary>
@@ -59,17 +56,18 @@ public sealed partial class Supervisor
     }
 
     /// <summary>`tend scale app N|+N|-N`: start or stop instances live; numbers stay dense, freed ones are reused.</summary>
-    public async Task<ActionResult> ScaleAsync(string appName, int? count, int? delta, CancellationToken ct = default)
+    public async Task<CommandOutcome> ScaleAsync(string appName, int? count, int? delta, CancellationToken ct = default)
     {
         App app = AppsOf(appName, "scale").Single();
-        var touched = new List<string>();
-        bool grew = false;
-        int before = 0;
+        var started = new List<string>();
+        var removed = new List<string>();
+        int before = 0, after = 0;
         await WithRolloutAsync(app, "scale", async () =>
         {
             int current = app.Instances.Select(i => i.Number).Distinct().Count();
             before = current;
             int wanted = count ?? current + (delta ?? 0);
+            after = wanted;
             if (wanted < 1) throw new RolloutRefusedException($"{app.Name} would have {wanted} instances; scale to 1 or more (tend stop {app.Name} stops it)");
             if (wanted > 1000) throw new RolloutRefusedException($"{app.Name}: {wanted} instances is more than the 1000 Tend allows");
             if (wanted > current)
@@ -80,23 +78,20 @@ public sealed partial class Supervisor
                 foreach (Instance i in added) app.AddInstance(i);
                 app.SetSpec(app.Spec with { Instances = wanted });
                 await Task.WhenAll(added.Select(StartInstanceAsync)).ConfigureAwait(false);
-                touched.AddRange(added.Select(i => i.Label));
-                grew = true;
+                started.AddRange(added.Select(i => i.Label));
             }
             else if (wanted < current)
             {
-                var removed = app.Instances.OrderByDescending(i => i.Number).Take(current - wanted).ToList();
-                await Task.WhenAll(removed.Select(i => RetireAsync(app, i))).ConfigureAwait(false);
+                var retired = app.Instances.OrderByDescending(i => i.Number).Take(current - wanted).ToList();
+                await Task.WhenAll(retired.Select(i => RetireAsync(app, i))).ConfigureAwait(false);
                 app.SetSpec(app.Spec with { Instances = wanted });
-                touched.AddRange(removed.Select(i => i.Label));
+                removed.AddRange(retired.Select(i => i.Label));
             }
             EngineLog.Scaled(_logger, app.Name, current, wanted);
             PublishApp(Tend.Events.EventTypes.Scaled, app.Name, $"scaled from {current} to {wanted} instances", new() { ["from"] = Inv(current), ["to"] = Inv(wanted) });
         }).ConfigureAwait(false);
         _saver?.Request();
-        return new ActionResult(touched, touched.Count == 0
-            ? $"{app.Name} already has {app.Instances.Count} instances"
-            : $"scaled {app.Name} from {before} to {app.Spec.Instances} instances: {(grew ? "started" : "stopped and removed")} {string.Join(", ", touched)}");
+        return new Scaled(app.Name, before, after, started, removed, app.Instances.Count);
     }
 
     private static List<Instance> RunningOf(App app) => [.. app.Instances.Where(i => i.WantedRunning).OrderBy(i => i.Number)];
@@ -109,11 +104,11 @@ public sealed partial class Supervisor
     /// Canary replaces <paramref name="canary"/> instances, watches them for <paramref name="watch"/>
     /// (still ready, no restart), then rolls the rest, or rolls the canaries back.
     /// </summary>
-    public async Task<ActionResult> DeployAsync(string appName, string strategy, int? canary, TimeSpan? watch, TimeSpan? warmup,
+    public async Task<CommandOutcome> DeployAsync(string appName, string strategy, int? canary, TimeSpan? watch, TimeSpan? warmup,
         IReadOnlyDictionary<string, string> env, CancellationToken ct = default)
     {
         App app = AppsOf(appName, "deploy").Single();
-        string message = "";
+        Deployed? deployed = null;
         await CountedAsync(app, "deploy", strategy is "blue-green" or "canary" ? strategy : "unknown", WithRolloutAsync(app, "deploy", async () =>
         {
             AppSpec spec = ReadSpec(app, env);
@@ -124,32 +119,36 @@ public sealed partial class Supervisor
             PublishApp(Tend.Events.EventTypes.DeployStarted, app.Name, $"{strategy} deploy started over {olds.Count} instances", new() { ["strategy"] = strategy, ["instances"] = Inv(olds.Count) });
             try
             {
-                message = await DeployWithAsync(app, strategy, olds, spec, canary, watch, warmup, ct).ConfigureAwait(false);
+                deployed = await DeployWithAsync(app, strategy, olds, spec, canary, watch, warmup, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is RolloutFailedException or RolloutRefusedException)
             {
                 PublishApp(Tend.Events.EventTypes.DeployFailed, app.Name, ex.Message, new() { ["strategy"] = strategy, ["reason"] = ex.Message });
                 throw;
             }
-            PublishApp(Tend.Events.EventTypes.DeployDone, app.Name, message, new() { ["strategy"] = strategy });
+            PublishApp(Tend.Events.EventTypes.DeployDone, app.Name, DeployedEventMessage(deployed!), new() { ["strategy"] = strategy });
         })).ConfigureAwait(false);
         _saver?.Request();
-        return new ActionResult([app.Name], message);
+        return deployed!;
     }
 
-    private async Task<string> DeployWithAsync(App app, string strategy, List<Instance> olds, AppSpec spec, int? canary, TimeSpan? watch, TimeSpan? warmup,
+    private static string DeployedEventMessage(Deployed d) => d.Strategy == DeployStrategy.BlueGreen
+        ? $"deployed {d.App} blue-green: {d.Instances} new instances serving, the old set stopped"
+        : $"deployed {d.App} by canary: {d.Canaries} watched for {Units.FormatDuration(d.Watch)}, then all {d.Instances} replaced";
+
+    private async Task<Deployed> DeployWithAsync(App app, string strategy, List<Instance> olds, AppSpec spec, int? canary, TimeSpan? watch, TimeSpan? warmup,
         CancellationToken ct)
     {
         switch (strategy)
         {
             case "blue-green":
                 await BlueGreenAsync(app, olds, spec, warmup ?? TimeSpan.Zero, ct).ConfigureAwait(false);
-                return $"deployed {app.Name} blue-green: {olds.Count} new instances serving, the old set stopped";
+                return new Deployed(app.Name, DeployStrategy.BlueGreen, olds.Count, 0, TimeSpan.Zero);
             case "canary":
                 int n = canary ?? 1;
                 if (n < 1 || n > olds.Count) throw new RolloutRefusedException($"--canary {n}: {app.Name} runs {olds.Count} instances; pick 1..{olds.Count}");
                 await CanaryAsync(app, olds, spec, n, watch ?? TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-                return $"deployed {app.Name} by canary: {n} watched for {Units.FormatDuration(watch ?? TimeSpan.FromSeconds(30))}, then all {olds.Count} replaced";
+                return new Deployed(app.Name, DeployStrategy.Canary, olds.Count, n, watch ?? TimeSpan.FromSeconds(30));
             default:
                 throw new RolloutRefusedException($"unknown strategy \"{strategy}\" (blue-green or canary; tend reload is the rolling one)");
         }

@@ -1,5 +1,3 @@
-using Tend.Api;
-
 namespace Tend.Supervision;
 
 // What the health endpoints tell load balancers and orchestrators. Per app, a tier from its
@@ -10,37 +8,60 @@ namespace Tend.Supervision;
 // whole machine out of rotation.
 public sealed partial class Supervisor
 {
-    public const string Healthy = "healthy", Degraded = "degraded", Critical = "critical", StoppedHealth = "stopped";
-
     /// <summary>The health of every app, in start order.</summary>
-    public IReadOnlyList<AppHealth> AppsHealth() => [.. Apps.Select(HealthOf)];
+    public IReadOnlyList<AppHealthState> AppsHealth() => [.. Apps.Select(HealthOf)];
 
     /// <summary>The health of one app by name; null if there is none.</summary>
-    public AppHealth? AppHealthOf(string name) => Find(name) is App app ? HealthOf(app) : null;
+    public AppHealthState? AppHealthOf(string name) => Find(name) is App app ? HealthOf(app) : null;
 
     /// <summary>The daemon-wide tier over <paramref name="apps"/> (see the top of this file).</summary>
-    public static string OverallHealth(IReadOnlyList<AppHealth> apps)
+    public static HealthTier OverallHealth(IReadOnlyList<AppHealthState> apps)
     {
-        if (apps.Any(a => a.Critical && a.Status == Critical)) return Critical;
-        return apps.All(a => a.Status is Healthy or StoppedHealth) ? Healthy : Degraded;
+        if (apps.Any(a => a.Critical && a.Tier == HealthTier.Critical)) return HealthTier.Critical;
+        return apps.All(a => a.Tier is HealthTier.Healthy or HealthTier.Stopped) ? HealthTier.Healthy : HealthTier.Degraded;
     }
 
     /// <summary>True when every app that should run has all its wanted instances ready (GET /ready).</summary>
-    public static bool AllReady(IReadOnlyList<AppHealth> apps) => apps.All(a => a.Ready >= a.Wanted);
+    public static bool AllReady(IReadOnlyList<AppHealthState> apps) => apps.All(a => a.Ready >= a.Wanted);
 
-    private static AppHealth HealthOf(App app)
+    private static AppHealthState HealthOf(App app)
     {
-        var instances = new List<InstanceHealthInfo>(app.Instances.Count);
+        var instances = new List<InstanceSnapshot>(app.Instances.Count);
         int wanted = 0, ready = 0;
         foreach (Instance i in app.Instances)
         {
-            InstanceInfo info = i.ToInfo();
+            InstanceSnapshot now = i.Snapshot();
             bool wants = i.WantedRunning;
             if (wants) wanted++;
-            if (wants && info.Ready) ready++;
-            instances.Add(new InstanceHealthInfo(info.Instance, info.Pid, info.Status, info.Ready, info.StatusText));
+            if (wants && now.Ready) ready++;
+            instances.Add(now);
         }
-        string status = wanted == 0 ? StoppedHealth : ready == wanted ? Healthy : ready == 0 ? Critical : Degraded;
-        return new AppHealth(app.Name, status, app.Spec.Critical, ready, wanted, instances);
+        HealthTier tier = wanted == 0 ? HealthTier.Stopped : ready == wanted ? HealthTier.Healthy : ready == 0 ? HealthTier.Critical : HealthTier.Degraded;
+        return new AppHealthState(app.Name, tier, app.Spec.Critical, ready, wanted, instances);
     }
 }
+
+/// <summary>An app's or the daemon's health tier (see Supervisor.Health.cs).</summary>
+public enum HealthTier
+{
+    Healthy,
+    Degraded,
+    Critical,
+    /// <summary>No instance should run: a deliberate stop, not an outage.</summary>
+    Stopped,
+}
+
+public static class HealthTierExtensions
+{
+    /// <summary>The lower-case name the health endpoints and the metrics use.</summary>
+    public static string ToWire(this HealthTier tier) => tier switch
+    {
+        HealthTier.Healthy => "healthy",
+        HealthTier.Degraded => "degraded",
+        HealthTier.Critical => "critical",
+        _ => "stopped",
+    };
+}
+
+/// <summary>One app's health: its tier, whether it is critical, its ready and wanted counts, its instances.</summary>
+public sealed record AppHealthState(string Name, HealthTier Tier, bool Critical, int Ready, int Wanted, IReadOnlyList<InstanceSnapshot> Instances);

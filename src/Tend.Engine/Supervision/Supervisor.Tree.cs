@@ -1,4 +1,3 @@
-using Tend.Api;
 using Tend.Config;
 using Tend.State;
 
@@ -15,13 +14,13 @@ public sealed partial class Supervisor
     private SupervisorNode? _treeRoot;
 
     /// <summary>Start a config with supervisors: replaces the running tree and any app of the same name.</summary>
-    public async Task<ActionResult> StartTreeAsync(TendConfig config, CancellationToken ct = default)
+    public async Task<CommandOutcome> StartTreeAsync(TendConfig config, CancellationToken ct = default)
     {
         await _ops.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             if (IsRunning(config))
-                return new ActionResult([], $"nothing to start (the tree of {config.SourcePath} is already running)");
+                return new TreeAlreadyRunning(config.SourcePath);
             await DropTreeAsync().ConfigureAwait(false);
             var fresh = config.Apps.Where(a => Find(a.Name) is null).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
             foreach (AppSpec spec in config.Apps)
@@ -57,7 +56,7 @@ public sealed partial class Supervisor
             _treeRoot = BuildNode(root, null, _runner, supervisors);
             SupervisorNode started = _treeRoot;
             await _runner.RunAsync(started.StartAsync).ConfigureAwait(false);
-            return new ActionResult(order, $"started {string.Join(", ", order)}");
+            return new AppsStarted(order, []);
         }
         finally { _ops.Release(); _saver?.Request(); }
     }
@@ -133,9 +132,9 @@ public sealed partial class Supervisor
     public bool IsSupervisor(string name) => FindNode(name) is not null;
 
     /// <summary>`tend start backend`: the supervisor's subtree, in order.</summary>
-    public Task<ActionResult> StartSupervisorAsync(string name) =>
+    public Task<CommandOutcome> StartSupervisorAsync(string name) =>
         FindNode(name) is { } node
-            ? OnSubtreeAsync(node, "started", n => n.StartAsync())
+            ? OnSubtreeAsync(node, InstanceVerb.Started, n => n.StartAsync())
             : throw new TargetNotFoundException($"unknown supervisor \"{name}\"");
 
     /// <summary>
@@ -143,13 +142,12 @@ public sealed partial class Supervisor
     /// runner so it never interleaves with a restart the tree is carrying out. A stopped
     /// supervisor restarts nothing until it is restarted.
     /// </summary>
-    private async Task<ActionResult> OnSubtreeAsync(SupervisorNode node, string verb, Func<SupervisorNode, Task> action)
+    private async Task<CommandOutcome> OnSubtreeAsync(SupervisorNode node, InstanceVerb verb, Func<SupervisorNode, Task> action)
     {
         TreeRunner runner = _runner!;
         await runner.RunAsync(() => action(node)).ConfigureAwait(false);
         _saver?.Request();
-        var labels = AppsInOrder(node).SelectMany(a => a.Instances).Select(i => i.Label).ToList();
-        return new ActionResult(labels, $"{verb} supervisor {node.Name} ({(labels.Count == 0 ? "no apps" : string.Join(", ", labels))})");
+        return new SubtreeActed(verb, node.Name, [.. AppsInOrder(node).SelectMany(a => a.Instances).Select(i => i.Label)]);
     }
 
     private static IEnumerable<App> AppsInOrder(SupervisorNode node) =>
@@ -189,37 +187,34 @@ public sealed partial class Supervisor
     }
 
     /// <summary>The tree as `tend tree` shows it: the root over the apps started flat, then the running tree's children.</summary>
-    public TreeNodeInfo Tree()
+    public TreeNodeSnapshot Tree()
     {
         SupervisorNode? root = _treeRoot;
         var children = Apps.Where(a => a.Node is null).Select(AppNode).ToList();
         if (root is not null) children.AddRange(root.Children.Select(ChildNode));
-        return new TreeNodeInfo(SupervisorSpec.RootName, "supervisor", "one_for_one", root?.Status ?? SupervisorNode.Running,
-            root?.Restarts ?? 0, root?.MaxRestarts, root is null ? null : (long)root.Within.TotalMilliseconds, "always", root?.FailureReason, [], [], children);
+        return new TreeNodeSnapshot(SupervisorSpec.RootName, TreeNodeKind.Supervisor, SupervisorStrategy.OneForOne, root?.Status ?? SupervisorNode.Running,
+            root?.Restarts ?? 0, root?.MaxRestarts, root?.Within, RestartPolicy.Always, root?.FailureReason, [], [], children);
     }
 
-    private static TreeNodeInfo ChildNode(TreeChild child) => child switch
+    private static TreeNodeSnapshot ChildNode(TreeChild child) => child switch
     {
         AppChild a => AppNode(a.App),
-        NodeChild n => SupervisorInfo(n.Node),
+        NodeChild n => SupervisorNodeSnapshot(n.Node),
         _ => throw new InvalidOperationException("unknown tree child"),
     };
 
-    private static TreeNodeInfo SupervisorInfo(SupervisorNode node) => new(
-        node.Name, "supervisor", Strategy(node.Spec.Strategy), node.Status, node.Restarts, node.MaxRestarts,
-        (long)node.Within.TotalMilliseconds, RestartTracker.Describe(node.Spec.Restart), node.FailureReason, [], [],
-        [.. node.Children.Select(ChildNode)]);
+    private static TreeNodeSnapshot SupervisorNodeSnapshot(SupervisorNode node) => new(
+        node.Name, TreeNodeKind.Supervisor, node.Spec.Strategy, node.Status, node.Restarts, node.MaxRestarts,
+        node.Within, node.Spec.Restart, node.FailureReason, [], [], [.. node.Children.Select(ChildNode)]);
 
-    private static TreeNodeInfo AppNode(App app)
+    private static TreeNodeSnapshot AppNode(App app)
     {
-        var infos = app.Instances.Select(i => i.ToInfo()).ToList();
-        string status = string.Join(",", infos.Select(i => i.Status).Distinct());
-        return new TreeNodeInfo(app.Name, "app", null, status, infos.Sum(i => i.Restarts), null, null,
-            RestartTracker.Describe(app.Spec.Restart), null, [.. infos.Where(i => i.Pid is not null).Select(i => i.Pid!.Value)],
-            [.. app.Spec.DependsOn.Select(d => $"{d.App} ({d.Condition.ToString().ToLowerInvariant()})")], []);
+        var instances = app.Instances.Select(i => i.Snapshot()).ToList();
+        return new TreeNodeSnapshot(app.Name, TreeNodeKind.App, null, null, instances.Sum(i => i.Restarts), null, null,
+            app.Spec.Restart, null, instances, [.. app.Spec.DependsOn], []);
     }
 
-    internal static string Strategy(SupervisorStrategy strategy) => strategy switch
+    public static string Strategy(SupervisorStrategy strategy) => strategy switch
     {
         SupervisorStrategy.OneForAll => "one_for_all",
         SupervisorStrategy.RestForOne => "rest_for_one",

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Tend.Api;
 using Tend.Config;
 using Tend.Processes;
 using Tend.State;
@@ -132,20 +131,20 @@ public sealed partial class Supervisor : IAsyncDisposable
     }
 
     /// <summary>Start (or bring in line) the apps of a config: new apps are added, changed ones replaced, stopped ones started.</summary>
-    public async Task<ActionResult> StartAsync(IReadOnlyList<AppSpec> specs, string? configPath, CancellationToken ct = default)
+    public async Task<CommandOutcome> StartAsync(IReadOnlyList<AppSpec> specs, string? configPath, CancellationToken ct = default)
     {
         await _ops.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             var affected = new List<string>();
-            var notes = new List<string>();
+            var alreadyRunning = new List<string>();
             foreach (AppSpec spec in specs)
             {
                 App? existing = Find(spec.Name);
                 if (existing is not null && existing.Spec == spec)
                 {
                     bool allRunning = existing.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored or InstanceStatus.Blocked));
-                    if (allRunning) { notes.Add($"{spec.Name} already running"); continue; }
+                    if (allRunning) { alreadyRunning.Add(spec.Name); continue; }
                     await StartAppAsync(existing).ConfigureAwait(false);
                     affected.Add(spec.Name);
                     continue;
@@ -165,31 +164,29 @@ public sealed partial class Supervisor : IAsyncDisposable
                 await StartAppAsync(app).ConfigureAwait(false);
                 affected.Add(spec.Name);
             }
-            string message = affected.Count > 0 ? $"started {string.Join(", ", affected)}" : "nothing to start";
-            if (notes.Count > 0) message += $" ({string.Join("; ", notes)})";
-            return new ActionResult(affected, message);
+            return new AppsStarted(affected, alreadyRunning);
         }
         finally { _ops.Release(); _saver?.Request(); }
     }
 
-    public async Task<ActionResult> StopAsync(string target, CancellationToken ct = default)
+    public async Task<CommandOutcome> StopAsync(string target, CancellationToken ct = default)
     {
-        ActionResult result = FindNode(target) is { } node
-            ? await OnSubtreeAsync(node, "stopped", n => n.StopAsync()).ConfigureAwait(false)
-            : await OnInstancesAsync(target, "stopped", inst => inst.StopAsync(), reverse: true, ct, withTree: true).ConfigureAwait(false);
+        CommandOutcome result = FindNode(target) is { } node
+            ? await OnSubtreeAsync(node, InstanceVerb.Stopped, n => n.StopAsync()).ConfigureAwait(false)
+            : await OnInstancesAsync(target, InstanceVerb.Stopped, inst => inst.StopAsync(), reverse: true, ct, withTree: true).ConfigureAwait(false);
         // A stopped app's port refuses connections (and a later start reopens it); see AppListeners.
         foreach (App app in Apps) app.CloseListenersIfStopped();
         return result;
     }
 
-    public Task<ActionResult> RestartAsync(string target, CancellationToken ct = default) =>
+    public Task<CommandOutcome> RestartAsync(string target, CancellationToken ct = default) =>
         FindNode(target) is { } node
-            ? OnSubtreeAsync(node, "restarted", async n => { await n.StopAsync().ConfigureAwait(false); await n.StartAsync().ConfigureAwait(false); })
-            : OnInstancesAsync(target, "restarted", inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct, withTree: true);
+            ? OnSubtreeAsync(node, InstanceVerb.Restarted, async n => { await n.StopAsync().ConfigureAwait(false); await n.StartAsync().ConfigureAwait(false); })
+            : OnInstancesAsync(target, InstanceVerb.Restarted, inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct, withTree: true);
 
     /// <summary>`tend start web`: start the instances of a known target that are not running; running ones are left alone.</summary>
-    public Task<ActionResult> StartTargetAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, "started", StartInstanceAsync, reverse: false, ct, withTree: true);
+    public Task<CommandOutcome> StartTargetAsync(string target, CancellationToken ct = default) =>
+        OnInstancesAsync(target, InstanceVerb.Started, StartInstanceAsync, reverse: false, ct, withTree: true);
 
     /// <summary>Whether <paramref name="word"/> names managed instances (an app, app#i, an id or all with apps).</summary>
     public bool IsTarget(string word)
@@ -198,25 +195,20 @@ public sealed partial class Supervisor : IAsyncDisposable
         catch (TargetNotFoundException) { return false; }
     }
 
-    public Task<ActionResult> ResetAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, "reset", inst => { inst.ResetCounters(); return Task.CompletedTask; }, reverse: false, ct);
+    public Task<CommandOutcome> ResetAsync(string target, CancellationToken ct = default) =>
+        OnInstancesAsync(target, InstanceVerb.Reset, inst => { inst.ResetCounters(); return Task.CompletedTask; }, reverse: false, ct);
 
-    public Task<ActionResult> FlushAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, "flushed", inst => { inst.FlushLogs(); return Task.CompletedTask; }, reverse: false, ct);
+    public Task<CommandOutcome> FlushAsync(string target, CancellationToken ct = default) =>
+        OnInstancesAsync(target, InstanceVerb.Flushed, inst => { inst.FlushLogs(); return Task.CompletedTask; }, reverse: false, ct);
 
-    public async Task<ActionResult> SignalAsync(string target, int signal, SignalScope scope = SignalScope.Main, CancellationToken ct = default)
+    public CommandOutcome Signal(string target, int signal, SignalScope scope = SignalScope.Main)
     {
         var instances = Resolve(target);
         var hit = instances.Where(i => i.Signal(signal, scope)).Select(i => i.Label).ToList();
-        await Task.CompletedTask.ConfigureAwait(false);
-        string whom = scope == SignalScope.Group ? "the process groups of " : "the main process of ";
-        string message = hit.Count > 0
-            ? $"sent {Signals.Name(signal)} to {whom}{string.Join(", ", hit)}"
-            : $"no running process in {target} to signal";
-        return new ActionResult(hit, message);
+        return new Signalled(target, signal, scope, hit);
     }
 
-    public async Task<ActionResult> DeleteAsync(string target, CancellationToken ct = default)
+    public async Task<CommandOutcome> DeleteAsync(string target, CancellationToken ct = default)
     {
         await _ops.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -241,7 +233,7 @@ public sealed partial class Supervisor : IAsyncDisposable
                 _runner = null;
                 _treeRoot = null;
             }
-            return new ActionResult([.. apps.Select(a => a.Name)], apps.Count > 0 ? $"deleted {string.Join(", ", apps.Select(a => a.Name))}" : "nothing to delete");
+            return new AppsDeleted([.. apps.Select(a => a.Name)]);
         }
         finally { _ops.Release(); _saver?.Request(); }
     }
@@ -268,16 +260,16 @@ public sealed partial class Supervisor : IAsyncDisposable
     }
 
     /// <summary>`tend save`: the declared state to dump.json, the previous dump kept as dump.json.bak.</summary>
-    public ActionResult Save()
+    public CommandOutcome Save()
     {
         PersistedState snapshot = Snapshot();
         var dump = snapshot with { Apps = [.. snapshot.Apps.Select(a => a with { Instances = [.. a.Instances.Select(i => i with { Pid = null, StartTime = null })] })] };
         StateFile.Write(DumpPath, dump, keepBackup: true);
-        return new ActionResult([.. dump.Apps.Select(a => a.Spec.Name)], $"saved {dump.Apps.Count} apps to {DumpPath}");
+        return new StateSaved([.. dump.Apps.Select(a => a.Spec.Name)], DumpPath);
     }
 
     /// <summary>`tend resurrect`: start what the dump declares (the backup when the dump is corrupt).</summary>
-    public async Task<ActionResult> ResurrectAsync(CancellationToken ct = default)
+    public async Task<CommandOutcome> ResurrectAsync(CancellationToken ct = default)
     {
         var problems = new List<string>();
         PersistedState? dump = StateFile.Read(DumpPath, problems);
@@ -292,48 +284,47 @@ public sealed partial class Supervisor : IAsyncDisposable
                     ? new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1)))
                     : new TreeSpec(new EquatableArray<SupervisorSpec>(tree.Skip(1))) { RootMaxRestarts = tree[0].MaxRestarts, RootWithin = tree[0].Within },
             };
-            return await StartTreeAsync(config, ct).ConfigureAwait(false);
+            return new Resurrected(await StartTreeAsync(config, ct).ConfigureAwait(false), problems);
         }
         var wanted = dump.Apps.Where(a => a.Instances.Any(i => i.WantedRunning)).ToList();
-        ActionResult result = await StartAsync([.. wanted.Select(a => a.Spec)], wanted.FirstOrDefault()?.ConfigPath, ct).ConfigureAwait(false);
-        return problems.Count > 0 ? result with { Message = result.Message + $" ({string.Join("; ", problems)})" } : result;
+        CommandOutcome started = await StartAsync([.. wanted.Select(a => a.Spec)], wanted.FirstOrDefault()?.ConfigPath, ct).ConfigureAwait(false);
+        return new Resurrected(started, problems);
     }
 
-    public InstanceInfo[] List()
+    public InstanceSnapshot[] List()
     {
         Sampler.Refresh();
-        return [.. Apps.SelectMany(a => a.Instances).Select(i => i.ToInfo())];
+        return [.. Apps.SelectMany(a => a.Instances).Select(i => i.Snapshot())];
     }
 
     /// <summary>Every app's resource history, or one app's (<paramref name="app"/>; unknown → TargetNotFoundException).</summary>
-    public AppHistory[] History(string? app = null)
+    public AppResourceHistory[] History(string? app = null)
     {
-        long resolution = (long)ResourceHistory.Resolution.TotalMilliseconds;
-        if (app is null) return [.. Apps.Select(a => new AppHistory(a.Name, resolution, a.History.Snapshot()))];
+        if (app is null) return [.. Apps.Select(a => new AppResourceHistory(a.Name, ResourceHistory.Resolution, a.History.Snapshot()))];
         App found = Find(app) ?? throw new TargetNotFoundException($"no app named \"{app}\"");
-        return [new AppHistory(found.Name, resolution, found.History.Snapshot())];
+        return [new AppResourceHistory(found.Name, ResourceHistory.Resolution, found.History.Snapshot())];
     }
 
-    public AppInfo Describe(string target)
+    /// <summary>An app (all its instances), app#i or an instance id (that instance only, under its app).</summary>
+    public AppSnapshot Describe(string target)
     {
         Sampler.Refresh();
         Target t = new(target);
         if (t.TryInstance(out string appName, out int? n) && Find(appName) is App app)
         {
-            AppInfo info = app.ToInfo();
+            AppSnapshot snapshot = app.Snapshot();
             if (n is int i)
             {
-                var picked = info.Instances.Where(x => x.Instance == i).ToList();
+                var picked = snapshot.Instances.Where(x => x.Now.Number == i).ToList();
                 if (picked.Count == 0) throw new TargetNotFoundException($"{appName} has no instance #{i} (it has {NumbersOf(app)})");
-                info = info with { Instances = picked };
+                snapshot = snapshot with { Instances = picked };
             }
-            return info;
+            return snapshot;
         }
         if (int.TryParse(target, out int id) && Apps.SelectMany(a => a.Instances).FirstOrDefault(x => x.Id == id) is Instance byId)
         {
-            App owner = Find(byId.Name)!;
-            AppInfo info = owner.ToInfo();
-            return info with { Instances = [.. info.Instances.Where(x => x.Id == id)] };
+            AppSnapshot snapshot = Find(byId.Name)!.Snapshot();
+            return snapshot with { Instances = [.. snapshot.Instances.Where(x => x.Now.Id == id)] };
         }
         throw new TargetNotFoundException($"unknown app \"{target}\"", Suggest(target));
     }
@@ -359,7 +350,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     /// Stop and restart of apps of the tree: never interleaved with a restart the tree is carrying
     /// out, or that restart could start an app the user has just stopped (see TreeRunner.ExclusiveAsync).
     /// </param>
-    private async Task<ActionResult> OnInstancesAsync(string target, string verb, Func<Instance, Task> action, bool reverse, CancellationToken ct, bool withTree = false)
+    private async Task<CommandOutcome> OnInstancesAsync(string target, InstanceVerb verb, Func<Instance, Task> action, bool reverse, CancellationToken ct, bool withTree = false)
     {
         IReadOnlyList<Instance> instances = Resolve(target);
         if (withTree && _runner is { } runner && instances.Any(i => Find(i.Name)?.Node is not null))
@@ -367,7 +358,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         return await OnResolvedAsync(instances, verb, action, reverse, ct).ConfigureAwait(false);
     }
 
-    private async Task<ActionResult> OnResolvedAsync(IReadOnlyList<Instance> instances, string verb, Func<Instance, Task> action, bool reverse, CancellationToken ct)
+    private async Task<CommandOutcome> OnResolvedAsync(IReadOnlyList<Instance> instances, InstanceVerb verb, Func<Instance, Task> action, bool reverse, CancellationToken ct)
     {
         // Apps one after another (in reverse for stop, so dependents go first), instances of one app together.
         var byApp = instances.GroupBy(i => i.Name).ToList();
@@ -378,15 +369,11 @@ public sealed partial class Supervisor : IAsyncDisposable
             await Task.WhenAll(group.Select(action)).ConfigureAwait(false);
         }
         _saver?.Request();
-        var labels = instances.Select(i => i.Label).ToList();
-        return new ActionResult(labels, $"{verb} {Summarize(instances)}");
+        return new InstancesActed(verb, [.. instances.Select(i => i.Label)]);
     }
 
     private static string NumbersOf(App app) =>
         app.Instances.Count == 0 ? "none" : string.Join(", ", app.Instances.Select(i => "#" + i.Number).Distinct());
-
-    private static string Summarize(IReadOnlyList<Instance> instances) =>
-        instances.Count == 0 ? "nothing" : string.Join(", ", instances.Select(i => i.Label));
 
     private IReadOnlyList<string> Suggest(string target)
     {

@@ -12,7 +12,7 @@ namespace Tend.Supervision;
 /// </summary>
 public static class TendMetrics
 {
-    private static readonly string[] s_healthStates = [Supervisor.Healthy, Supervisor.Degraded, Supervisor.Critical, Supervisor.StoppedHealth];
+    private static readonly HealthTier[] s_healthStates = [HealthTier.Healthy, HealthTier.Degraded, HealthTier.Critical, HealthTier.Stopped];
 
     /// <summary>Writes the engine's families; <paramref name="extra"/> adds the host's own (API requests, build info).</summary>
     public static void Collect(Supervisor supervisor, TextWriter output, Action<PrometheusWriter>? extra = null) =>
@@ -33,7 +33,7 @@ public static class TendMetrics
                 // During a reload a number has its old and its new instance: the newer one (listed
                 // last) owns the series, so no scrape ever holds two samples with the same labels.
                 if (k + 1 < instances.Count && instances[k + 1].Number == inst.Number) continue;
-                rows.Add(new Row(app.Name, inst.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), inst, inst.ToInfo(), inst.LiveSince, inst.LastExit));
+                rows.Add(new Row(app.Name, inst.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), inst, inst.Snapshot(), inst.LiveSince, inst.LastExit));
             }
         }
 
@@ -47,7 +47,7 @@ public static class TendMetrics
         extra?.Invoke(w);
     }
 
-    private readonly record struct Row(string App, string Number, Instance Instance, Api.InstanceInfo Info, DateTimeOffset? Since, ExitStatus? LastExit);
+    private readonly record struct Row(string App, string Number, Instance Instance, InstanceSnapshot Info, DateTimeOffset? Since, ExitStatus? LastExit);
 
     private static void WriteInstances(PrometheusWriter w, List<Row> rows)
     {
@@ -108,9 +108,9 @@ public static class TendMetrics
         }
 
         w.Family("tend_app_health", MetricType.Gauge, "The app's health tier as a state set: 1 for the current state (healthy, degraded, critical, stopped), 0 for the others.");
-        foreach (Api.AppHealth health in supervisor.AppsHealth())
-            foreach (string state in s_healthStates)
-                w.Sample(health.Status == state ? 1 : 0, ("app", health.Name), ("state", state));
+        foreach (AppHealthState health in supervisor.AppsHealth())
+            foreach (HealthTier state in s_healthStates)
+                w.Sample(health.Tier == state ? 1 : 0, ("app", health.Name), ("state", state.ToWire()));
     }
 
     private static void WriteLogs(PrometheusWriter w, List<Row> rows)

@@ -15,7 +15,6 @@ public sealed class LayerTests
     /// <summary>The engine's folders, lowest first. Each may use those before it, never those after.</summary>
     internal static readonly string[] EngineLayers =
     [
-        "Tend.Api",          // wire contracts, still compiled into the engine (see docs/architecture.md)
         "Tend.Security",
         "Tend.Config",
         "Tend.Health",
@@ -32,6 +31,7 @@ public sealed class LayerTests
     private static readonly Assembly s_platform = typeof(Tend.Io.EpollLoop).Assembly;
     private static readonly Assembly s_engine = typeof(Tend.Supervision.Supervisor).Assembly;
     private static readonly Assembly s_cli = typeof(Tend.Cli.CliContext).Assembly;
+    private static readonly Assembly s_protocol = typeof(Tend.Api.TendJsonContext).Assembly;
 
     [Fact]
     public void Engine_EveryFolder_HasAPlaceInTheLayers()
@@ -80,7 +80,17 @@ public sealed class LayerTests
         var refs = References(s_engine.Location);
         Assert.Contains("Tend.Platform", refs);
         Assert.DoesNotContain(refs, r => r.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
-        Assert.DoesNotContain(refs, r => r is "tend" or "tend-daemon");
+        Assert.DoesNotContain(refs, r => r is "tend" or "tend-daemon" or "Tend.Protocol");
+        // Nor its namespace by another way in: the engine speaks in snapshots and outcomes, the daemon maps them.
+        TestResult result = Types.InAssembly(s_engine).ShouldNot().HaveDependencyOnAny("Tend.Api").GetResult();
+        Assert.True(result.IsSuccessful, "the engine uses wire types: " + string.Join(", ", result.FailingTypes?.Select(t => t.FullName) ?? []));
+    }
+
+    [Fact]
+    public void Protocol_IsOnlyContracts_ReferencingNothingOfTends()
+    {
+        Assert.DoesNotContain(References(s_protocol.Location), r => r.StartsWith("Tend", StringComparison.Ordinal) || r.StartsWith("tend", StringComparison.Ordinal));
+        Assert.All(s_protocol.GetTypes().Where(t => t.IsPublic), t => Assert.Equal("Tend.Api", t.Namespace));
     }
 
     [Fact]

@@ -19,9 +19,9 @@ public sealed class EventHubTests
     public void Publish_NumbersFromOne_StampsTheProvidersTime()
     {
         var hub = new EventHub(_time);
-        TendEvent first = hub.Publish(EventTypes.Started, "web", 0, 42, "pid 42");
+        LifecycleEvent first = hub.Publish(EventTypes.Started, "web", 0, 42, "pid 42");
         _time.Advance(TimeSpan.FromSeconds(3));
-        TendEvent second = hub.Publish(EventTypes.Exited, "web", 0, 42, "exit code 1 after 3s", new Dictionary<string, string> { ["exit_code"] = "1" });
+        LifecycleEvent second = hub.Publish(EventTypes.Exited, "web", 0, 42, "exit code 1 after 3s", new Dictionary<string, string> { ["exit_code"] = "1" });
 
         Assert.Equal(1, first.Seq);
         Assert.Equal(2, second.Seq);
@@ -148,7 +148,7 @@ public sealed class EventHubTests
             go.Wait(cts.Token);
             for (int spin = 0; spin < r * 200; spin++) Thread.SpinWait(20);
             var seen = new List<long>(total);
-            await foreach (TendEvent e in hub.SubscribeAsync(null, cts.Token))
+            await foreach (LifecycleEvent e in hub.SubscribeAsync(null, cts.Token))
             {
                 seen.Add(e.Seq);
                 if (seen.Count == total) break;
@@ -173,7 +173,7 @@ public sealed class EventHubTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
         var reading = Task.Run(async () =>
         {
-            await foreach (TendEvent _ in hub.SubscribeAsync(null, stop.Token)) { }
+            await foreach (LifecycleEvent _ in hub.SubscribeAsync(null, stop.Token)) { }
         });
         await Eventually.TrueAsync(() => hub.SubscriberCount == 1, "the reader subscribed");
 
@@ -183,10 +183,10 @@ public sealed class EventHubTests
         Assert.Equal(0, hub.SubscriberCount);
     }
 
-    private static async Task<List<TendEvent>> TakeAsync(IAsyncEnumerable<TendEvent> events, int count)
+    private static async Task<List<LifecycleEvent>> TakeAsync(IAsyncEnumerable<LifecycleEvent> events, int count)
     {
-        var got = new List<TendEvent>();
-        await foreach (TendEvent e in events)
+        var got = new List<LifecycleEvent>();
+        await foreach (LifecycleEvent e in events)
         {
             got.Add(e);
             if (got.Count == count) break;

@@ -42,19 +42,19 @@ public sealed class InstanceBackoffTests : IAsyncLifetime
     {
         await _supervisor.StartAsync([Crasher(maxRestarts: 5)], null);
 
-        var waiting = await Eventually.ReturnsAsync(() => _supervisor.List().Single(), i => i.Status == "waiting", "crasher waiting");
+        var waiting = await Eventually.ReturnsAsync(() => _supervisor.List().Single(), i => i.Status == InstanceStatus.Waiting, "crasher waiting");
         Assert.Equal(0, waiting.Restarts);
-        Assert.Equal(1, waiting.ExitCode);
+        Assert.Equal(1, waiting.LastExit?.Code);
 
         // Real time passes; the fake clock does not: the ten-minute backoff has not elapsed.
         await Task.Delay(300);
-        Assert.Equal("waiting", _supervisor.List().Single().Status);
+        Assert.Equal(InstanceStatus.Waiting, _supervisor.List().Single().Status);
         Assert.Equal(0, _supervisor.List().Single().Restarts);
 
         _time.Advance(TimeSpan.FromMinutes(10));
 
         // Second crash: restarted once, and now waits twice as long.
-        await Eventually.ReturnsAsync(() => _supervisor.List().Single(), i => i.Restarts == 1 && i.Status == "waiting", "second wait");
+        await Eventually.ReturnsAsync(() => _supervisor.List().Single(), i => i.Restarts == 1 && i.Status == InstanceStatus.Waiting, "second wait");
         _time.Advance(TimeSpan.FromMinutes(19));
         await Task.Delay(300);
         Assert.Equal(1, _supervisor.List().Single().Restarts);
@@ -66,12 +66,12 @@ public sealed class InstanceBackoffTests : IAsyncLifetime
     public async Task Stop_DuringBackoff_EndsStoppedWithoutAnotherRun()
     {
         await _supervisor.StartAsync([Crasher(maxRestarts: 5)], null);
-        await Eventually.ReturnsAsync(() => _supervisor.List().Single(), i => i.Status == "waiting", "crasher waiting");
+        await Eventually.ReturnsAsync(() => _supervisor.List().Single(), i => i.Status == InstanceStatus.Waiting, "crasher waiting");
 
         await _supervisor.StopAsync("crasher").WaitAsync(TimeSpan.FromSeconds(30));
 
         var stopped = _supervisor.List().Single();
-        Assert.Equal("stopped", stopped.Status);
+        Assert.Equal(InstanceStatus.Stopped, stopped.Status);
         Assert.Equal(0, stopped.Restarts);
         Assert.Null(stopped.Pid);
     }

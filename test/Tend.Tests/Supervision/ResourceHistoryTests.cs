@@ -14,7 +14,7 @@ public sealed class ResourceHistoryTests
         history.Add(s_start.AddSeconds(1), 10, 100, 1);
         history.Add(s_start.AddSeconds(2), 30, 300, 2);
 
-        ResourcePoint point = Assert.Single(history.Snapshot());
+        ResourceSample point = Assert.Single(history.Snapshot());
         Assert.Equal(s_start, point.Time);
         Assert.Equal(20, point.CpuPercent);
         Assert.Equal(200, point.MemoryBytes);
@@ -28,7 +28,7 @@ public sealed class ResourceHistoryTests
         history.Add(s_start, 50, 1000, 1);
         history.Add(s_start.AddSeconds(60), 5, 10, 1);
 
-        IReadOnlyList<ResourcePoint> points = history.Snapshot();
+        IReadOnlyList<ResourceSample> points = history.Snapshot();
         Assert.Equal([s_start, s_start.AddSeconds(60)], points.Select(p => p.Time));
         Assert.Equal([50.0, 5.0], points.Select(p => p.CpuPercent));
     }
@@ -40,7 +40,7 @@ public sealed class ResourceHistoryTests
         int buckets = ResourceHistory.Capacity * 3;
         for (int i = 0; i < buckets; i++) history.Add(s_start + ResourceHistory.Resolution * i, i, i, 1);
 
-        IReadOnlyList<ResourcePoint> points = history.Snapshot();
+        IReadOnlyList<ResourceSample> points = history.Snapshot();
         // The full ring plus the bucket still filling.
         Assert.Equal(ResourceHistory.Capacity + 1, points.Count);
         Assert.Equal(buckets - 1, points[^1].CpuPercent);

@@ -42,7 +42,7 @@ public sealed class ResourceSamplerTests : IAsyncLifetime
     private async Task StartedAsync(AppSpec spec)
     {
         await _supervisor.StartAsync([spec], null);
-        await Eventually.ReturnsAsync(() => _supervisor.Apps.Single().Instances.Single().ToInfo(), i => i.Status == "online", "sleeper online");
+        await Eventually.ReturnsAsync(() => _supervisor.Apps.Single().Instances.Single().Snapshot(), i => i.Status == InstanceStatus.Online, "sleeper online");
     }
 
     /// <summary>Moves the clock a second at a time, giving the sampling loop a moment after each tick.</summary>
