@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Tend.Config;
 using Tend.Processes;
-using Tend.Security;
 
 namespace Tend.Supervision;
 
@@ -58,6 +57,19 @@ public sealed class App
     internal void CloseListenersIfStopped()
     {
         if (Listeners is { } listeners && Instances.All(i => !i.WantedRunning)) listeners.Close();
+    }
+
+    /// <summary>
+    /// One step of one instance's lifecycle, published once to everyone who follows it: the daemon
+    /// log, the event hub, the restart metrics, then the change (proxy backends, state saves, the
+    /// supervisor's change feed).
+    /// </summary>
+    internal void OnTransition(Instance instance, InstanceTransition transition)
+    {
+        TransitionLog.Write(_logger, transition);
+        InstanceEvents.Publish(instance, transition);
+        if (transition.CountedRestart is { } cause) instance.Metrics.CountRestart(cause);
+        Changed();
     }
 
     internal void Changed()

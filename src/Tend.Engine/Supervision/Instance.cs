@@ -3,7 +3,6 @@ using Tend.Config;
 using Tend.Health;
 using Tend.Logs;
 using Tend.Processes;
-using Tend.Security;
 
 namespace Tend.Supervision;
 
@@ -31,16 +30,12 @@ public sealed class Instance : IHealthSink
     private TaskCompletionSource<string>? _restartRequest;
     private ChildProcess? _child;
 
-    private InstanceStatus _status = InstanceStatus.Stopped;
-    private bool _ready;
+    private LifeState _life = LifeState.Initial; // what InstanceLifecycle decides; changed only through Transit
     private int? _pid;
     private ulong _startTime;
     private long _startedTimestamp;
     private DateTimeOffset? _startedAt;
-    private int _restarts;
     private ExitStatus? _lastExit;
-    private string? _statusReason;
-    private string? _lastRestartReason;
     private double _cpuPercent;
     private long _memoryBytes;
     private long _droppedBefore; // dropped lines of earlier runs; the live writers count their own
@@ -90,7 +85,7 @@ public sealed class Instance : IHealthSink
     /// <summary>What the user asked for: true after start/restart, false after stop. Persisted.</summary>
     public bool WantedRunning { get; private set; }
 
-    public InstanceStatus Status { get { lock (_gate) return _status; } }
+    public InstanceStatus Status { get { lock (_gate) return _life.Status; } }
 
     /// <summary>The pid and start time of the live child, for the state file (null when none).</summary>
     public (int Pid, ulong StartTime)? LiveProcess
@@ -126,7 +121,6 @@ public sealed class Instance : IHealthSink
         if (!_loop.IsCompleted) return;
         _app.Listeners?.EnsureOpen(); // closed by a stop of the whole app; throws if the port was taken meanwhile
         WantedRunning = true;
-        lock (_gate) { _statusReason = null; }
         _tracker.Reset();
         BeginLoop(dependencies);
         await _launched.Task.ConfigureAwait(false);
@@ -150,11 +144,9 @@ public sealed class Instance : IHealthSink
         WantedRunning = true;
         bool wasRunning = !_loop.IsCompleted;
         await EndLoopAsync().ConfigureAwait(false);
-        lock (_gate)
-        {
-            if (wasRunning || _lastExit is not null) { _restarts++; _lastRestartReason = reason; Metrics.CountRestart(reason); }
-            _statusReason = null;
-        }
+        bool ranBefore;
+        lock (_gate) ranBefore = wasRunning || _lastExit is not null;
+        Transit(new RestartCommanded(reason, ranBefore));
         _tracker.Reset();
         BeginLoop(dependencies);
         await _launched.Task.ConfigureAwait(false);
@@ -163,9 +155,8 @@ public sealed class Instance : IHealthSink
     /// <summary>Zero the restart counters (tend reset).</summary>
     public void ResetCounters()
     {
-        lock (_gate) { _restarts = 0; _droppedBefore = -(_outLog?.DroppedLines ?? 0) - (_errLog?.DroppedLines ?? 0); _recentExits.Clear(); }
+        Transit(new CountersReset(), () => { _droppedBefore = -(_outLog?.DroppedLines ?? 0) - (_errLog?.DroppedLines ?? 0); _recentExits.Clear(); });
         _tracker.Reset();
-        _app.Changed();
     }
 
     /// <summary>
@@ -190,7 +181,7 @@ public sealed class Instance : IHealthSink
         int pid;
         lock (_gate)
         {
-            if (_status != InstanceStatus.Online || _pid is null) return;
+            if (_life.Status != InstanceStatus.Online || _pid is null) return;
             pid = _pid.Value;
             _cpuPercent = cpuPercent;
             _memoryBytes = memoryBytes;
@@ -210,7 +201,7 @@ public sealed class Instance : IHealthSink
     {
         lock (_gate)
         {
-            if (_pid == pid && _status is InstanceStatus.Online or InstanceStatus.Stopping) _dotnet = counters;
+            if (_pid == pid && _life.Status is InstanceStatus.Online or InstanceStatus.Stopping) _dotnet = counters;
         }
     }
 
@@ -227,7 +218,7 @@ public sealed class Instance : IHealthSink
     }
 
     private InstanceSnapshot SnapshotLocked() =>
-        new(Id, Name, Number, _pid, _status, _ready, _restarts, _statusReason, _lastRestartReason,
+        new(Id, Name, Number, _pid, _life.Status, _life.Ready, _life.Restarts, _life.StatusReason, _life.LastRestartReason,
             _lastExit, _recentExits.Count > 0 ? _recentExits.Last().Reason : null)
         {
             Uptime = UptimeLocked(),
@@ -253,7 +244,7 @@ public sealed class Instance : IHealthSink
     }
 
     private TimeSpan UptimeLocked() =>
-        _status is InstanceStatus.Online or InstanceStatus.Stopping && _pid is not null
+        _life.Status is InstanceStatus.Online or InstanceStatus.Stopping && _pid is not null
             ? _time.GetElapsedTime(_startedTimestamp)
             : TimeSpan.Zero;
 
@@ -269,7 +260,7 @@ public sealed class Instance : IHealthSink
         _stopLoop = new CancellationTokenSource();
         _launched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var token = _stopLoop.Token;
-        lock (_gate) _status = InstanceStatus.Launching;
+        Transit(new LoopBegins(WaitsForDependencies: dependencies is not null));
         _loop = Task.Run(() => RunLoopAsync(dependencies, token));
     }
 
@@ -287,8 +278,6 @@ public sealed class Instance : IHealthSink
         {
             if (dependencies is not null)
             {
-                lock (_gate) { _status = InstanceStatus.Waiting; _statusReason = "waiting for dependencies"; }
-                _app.Changed();
                 _launched.TrySetResult();
                 string? blocked;
                 try { blocked = await dependencies(stop).ConfigureAwait(false); }
@@ -301,10 +290,9 @@ public sealed class Instance : IHealthSink
                 if (blocked is not null)
                 {
                     SetFinal(InstanceStatus.Blocked, blocked, InstanceEndKind.Blocked);
-                    EngineLog.Blocked(_logger, Name, Number, blocked);
                     return;
                 }
-                lock (_gate) { _status = InstanceStatus.Launching; _statusReason = null; }
+                Transit(new DependenciesMet());
             }
             while (!stop.IsCancellationRequested)
             {
@@ -314,10 +302,7 @@ public sealed class Instance : IHealthSink
 
                 if (outcome.InPlaceRestartReason is string why)
                 {
-                    lock (_gate) { _restarts++; _lastRestartReason = why; }
-                    Metrics.CountRestart(why);
-                    EngineLog.Restarting(_logger, Name, Number, 0, _restarts, why);
-                    this.EventRestartScheduled(TimeSpan.Zero, _restarts, why);
+                    Transit(new RestartsInPlace(why));
                     continue;
                 }
 
@@ -333,27 +318,21 @@ public sealed class Instance : IHealthSink
                 {
                     case RestartDecision.Stay stay:
                         SetFinal(InstanceStatus.Stopped, stay.Reason, InstanceEndKind.Finished);
-                        EngineLog.NotRestarted(_logger, Name, Number, "stopped", stay.Reason);
                         _app.Node?.OnInstanceEnded(_app, $"{Label} exited ({ended}) and is not restarted");
                         return;
                     case RestartDecision.GiveUp giveUp:
                         SetFinal(InstanceStatus.Errored, giveUp.Reason, InstanceEndKind.GaveUp);
-                        EngineLog.Errored(_logger, Name, Number, giveUp.Reason);
                         _app.Node?.OnInstanceEnded(_app, $"{Label} errored ({giveUp.Reason})");
                         return;
                     case RestartDecision.Restart restart:
                         string reason = ended;
-                        lock (_gate) { _status = InstanceStatus.Waiting; _statusReason = $"restart after {reason}"; }
-                        _app.Changed();
-                        EngineLog.Restarting(_logger, Name, Number, (long)restart.Delay.TotalMilliseconds, _restarts + 1, reason);
-                        this.EventRestartScheduled(restart.Delay, _restarts + 1, reason);
+                        Transit(new RestartScheduled(restart.Delay, reason));
                         if (restart.Delay > TimeSpan.Zero)
                         {
                             try { await Task.Delay(restart.Delay, _time, stop).ConfigureAwait(false); }
                             catch (OperationCanceledException) { break; }
                         }
-                        lock (_gate) { _restarts++; _lastRestartReason = reason; _status = InstanceStatus.Launching; _statusReason = null; }
-                        Metrics.CountRestart(reason);
+                        Transit(new Relaunching(reason));
                         break;
                 }
             }
@@ -362,8 +341,7 @@ public sealed class Instance : IHealthSink
         catch (Exception ex)
         {
             // The loop must never die silently: an instance nobody watches is worse than one marked errored.
-            SetFinal(InstanceStatus.Errored, "internal error: " + ex.Message, InstanceEndKind.InternalError);
-            EngineLog.Errored(_logger, Name, Number, ex.ToString());
+            SetFinal(InstanceStatus.Errored, "internal error: " + ex.Message, InstanceEndKind.InternalError, ex.ToString());
         }
         finally
         {
@@ -371,23 +349,18 @@ public sealed class Instance : IHealthSink
         }
     }
 
-    private void SetFinal(InstanceStatus status, string reason, InstanceEndKind kind)
+    private void SetFinal(InstanceStatus status, string reason, InstanceEndKind kind, string? detail = null)
     {
-        ExitStatus? lastExit;
-        lock (_gate)
+        ExitStatus? lastExit = null;
+        Transit(new LoopEnded(status, reason, kind, detail), () =>
         {
             lastExit = _lastExit;
-            _status = status;
-            _statusReason = reason;
-            _ready = false;
             _pid = null;
             _child = null;
             _cpuPercent = 0;
             _memoryBytes = 0;
             _dotnet = null;
-        }
-        _app.Changed();
-        this.EventFinal(status, reason);
+        });
         _app.OnInstanceEnded(new InstanceEnd(Name, Number, kind, lastExit, reason)
         {
             CleanExit = lastExit is { } e && (e.IsSuccess || e.Code is int code && Spec.StopExitCodes.Contains(code)),
@@ -436,17 +409,14 @@ public sealed class Instance : IHealthSink
         var health = new InstanceHealth(spec, Label, new ProbeContext(spec.Cwd, env) { Time = _time }, _time, _logger, this, Metrics);
         // Logged before the new pid is published and the starter released, so daemon.log shows
         // starts in the order they happened, and anyone who sees the pid finds its event.
-        EngineLog.Started(_logger, Name, Number, child.Pid);
-        this.EventStarted(child.Pid);
-        lock (_gate)
+        Transit(new ProcessStarted(child.Pid));
+        Transit(new CameOnline(child.Pid, health.ReadyOnSpawn), () =>
         {
             _child = child;
             _pid = child.Pid;
             _startTime = child.StartTime;
             _startedTimestamp = launchedAt;
             _startedAt = _time.GetUtcNow();
-            _status = InstanceStatus.Online;
-            _ready = health.ReadyOnSpawn;
             _statusText = null;
             _health = health;
             _failRun = failRun;
@@ -455,10 +425,7 @@ public sealed class Instance : IHealthSink
             _outLog = outLog;
             _errLog = errLog;
             _dotnet = null;
-        }
-        _published.Set();
-        _app.Changed();
-        this.EventOnline(child.Pid, health.ReadyOnSpawn);
+        }, published: _published);
         health.Start(outLog, errLog);
         int pid = child.Pid;
         Runtime.DotnetCounterSampler? dotnet = _app.DotnetCounters?.Watch(Label, pid, child.StartTime, c => OnDotnetCounters(pid, c));
@@ -482,9 +449,7 @@ public sealed class Instance : IHealthSink
             byUser = first == stopRequested;
             if (first == failRun.Task) failure = failRun.Task.Result;
             else if (!byUser) inPlace = restartRequest.Task.Result;
-            lock (_gate) { _status = InstanceStatus.Stopping; _ready = false; }
-            _app.Changed();
-            this.EventStopping(child.Pid, byUser ? "stop requested" : failure?.Reason ?? inPlace!);
+            Transit(new StopBegins(child.Pid, byUser ? "stop requested" : failure?.Reason ?? inPlace!));
             exit = await child.StopAsync(spec.StopSignal, spec.KillTimeout).ConfigureAwait(false);
             reason = byUser ? "stopped" : failure?.Reason ?? inPlace!;
         }
@@ -507,10 +472,7 @@ public sealed class Instance : IHealthSink
             _errLog = null;
         }
 
-        if (byUser) EngineLog.Stopped(_logger, Name, Number, child.Pid, exit.ToString());
-        else EngineLog.Exited(_logger, Name, Number, child.Pid, exit.ToString(), (long)uptime.TotalMilliseconds);
-        this.EventExited(child.Pid, exit, uptime, reason);
-        RecordExit(child.Pid, exit, uptime, reason);
+        Transit(new ProcessExited(child.Pid, exit, uptime, reason, byUser), () => RecordExitLocked(child.Pid, exit, uptime, reason));
         return new RunOutcome(exit, uptime, byUser, inPlace, failure);
     }
 
@@ -519,30 +481,44 @@ public sealed class Instance : IHealthSink
     private RunOutcome FailedStart(string why)
     {
         _published.Set();
-        EngineLog.SpawnFailed(_logger, Name, Number, why);
-        this.EventSpawnFailed(why);
         var failed = new ExitStatus(127, null);
-        RecordExit(0, failed, TimeSpan.Zero, "spawn failed: " + why);
+        Transit(new SpawnFailed(why), () => RecordExitLocked(0, failed, TimeSpan.Zero, "spawn failed: " + why));
         _launched.TrySetResult();
         return new RunOutcome(failed, TimeSpan.Zero, false, null);
     }
 
-    private void RecordExit(int pid, ExitStatus exit, TimeSpan uptime, string reason)
+    private void RecordExitLocked(int pid, ExitStatus exit, TimeSpan uptime, string reason)
     {
+        _lastExit = exit;
+        _pid = null;
+        _child = null;
+        _restartRequest = null;
+        _cpuPercent = 0;
+        _memoryBytes = 0;
+        _dotnet = null;
+        _recentExits.Enqueue(new InstanceExit(_time.GetUtcNow(), pid, exit, uptime, reason));
+        while (_recentExits.Count > RecentExitsKept) _recentExits.Dequeue();
+    }
+
+    /// <summary>
+    /// The one way the lifecycle moves: <see cref="InstanceLifecycle.Next"/> under the lock, together
+    /// with the fields that must change with it (<paramref name="alongside"/>), then the transition is
+    /// published once, outside the lock, to the app's observers (daemon log, events, metrics, the
+    /// change feed that proxy backends, state saves, rollouts and depends_on follow). An input that
+    /// means nothing in the current state changes and publishes nothing.
+    /// </summary>
+    private void Transit(LifeInput input, Action? alongside = null, ManualResetEventSlim? published = null)
+    {
+        InstanceTransition transition;
         lock (_gate)
         {
-            _lastExit = exit;
-            _pid = null;
-            _child = null;
-            _ready = false;
-            _restartRequest = null;
-            _cpuPercent = 0;
-            _memoryBytes = 0;
-            _dotnet = null;
-            _recentExits.Enqueue(new InstanceExit(_time.GetUtcNow(), pid, exit, uptime, reason));
-            while (_recentExits.Count > RecentExitsKept) _recentExits.Dequeue();
+            if (InstanceLifecycle.Next(_life, input) is not LifeState next) return;
+            transition = new InstanceTransition(Name, Number, _life, next, input);
+            _life = next;
+            alongside?.Invoke();
         }
-        _app.Changed();
+        published?.Set();
+        _app.OnTransition(this, transition);
     }
 
     private void OnDropped(LogStream stream, long droppedSoFar) =>
@@ -608,16 +584,7 @@ public sealed class Instance : IHealthSink
         _notify = null;
     }
 
-    void IHealthSink.OnReadyChanged(bool ready, string why)
-    {
-        lock (_gate)
-        {
-            if (_status != InstanceStatus.Online) return;
-            _ready = ready;
-        }
-        _app.Changed();
-        this.EventReadyChanged(null, ready, why);
-    }
+    void IHealthSink.OnReadyChanged(bool ready, string why) => Transit(new ReadinessChanged(ready, why));
 
     void IHealthSink.OnStatusText(string text)
     {
@@ -636,18 +603,7 @@ public sealed class Instance : IHealthSink
         _app.Changed();
     }
 
-    void IHealthSink.OnStopping()
-    {
-        lock (_gate)
-        {
-            if (_status is not (InstanceStatus.Online or InstanceStatus.Stopping)) return;
-            _status = InstanceStatus.Stopping;
-            _ready = false;
-        }
-        EngineLog.ReportsStopping(_logger, Label);
-        this.EventStopping(null, "the app reports it is stopping (STOPPING=1)");
-        _app.Changed();
-    }
+    void IHealthSink.OnStopping() => Transit(new AppReportsStopping());
 
     void IHealthSink.OnHealthFailure(RunFailure failure)
     {

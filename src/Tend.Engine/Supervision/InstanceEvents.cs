@@ -6,64 +6,84 @@ using Tend.Processes;
 namespace Tend.Supervision;
 
 /// <summary>
-/// What an instance publishes on the supervisor's <see cref="EventHub"/>, one method per event,
-/// each called next to the <see cref="EngineLog"/> line for the same moment. Kept out of
-/// Instance.cs so the run loop reads as before: one line per lifecycle point.
+/// What an instance publishes on the supervisor's <see cref="EventHub"/>: one event per lifecycle
+/// transition (<see cref="Publish(Instance, InstanceTransition)"/>), and the notices that change no
+/// state (a failing probe, a health failure, max_memory).
 /// </summary>
 internal static class InstanceEvents
 {
     private static readonly CultureInfo s_invariant = CultureInfo.InvariantCulture;
 
-    public static void EventStarted(this Instance i, int pid) =>
-        i.Publish(EventTypes.Started, pid, $"pid {pid}");
+    /// <summary>The event a transition means, if any (a loop beginning or a dependency met has none: the list shows them).</summary>
+    public static void Publish(Instance i, InstanceTransition t)
+    {
+        switch (t.Input)
+        {
+            case ProcessStarted p:
+                i.Publish(EventTypes.Started, p.Pid, $"pid {p.Pid}");
+                break;
+            case CameOnline o:
+                i.Publish(EventTypes.Online, o.Pid, o.ReadyAtOnce ? "ready at once (no ready: check)" : "waiting to be ready",
+                    new() { ["ready"] = o.ReadyAtOnce ? "true" : "false" });
+                break;
+            case SpawnFailed f:
+                i.Publish(EventTypes.SpawnFailed, null, f.Reason, new() { ["reason"] = f.Reason });
+                break;
+            case ProcessExited e:
+                Exited(i, e);
+                break;
+            case StopBegins s:
+                Stopping(i, s.Pid, s.Why);
+                break;
+            case AppReportsStopping:
+                Stopping(i, null, "the app reports it is stopping (STOPPING=1)");
+                break;
+            case RestartsInPlace r:
+                RestartScheduled(i, TimeSpan.Zero, t.After.Restarts, r.Reason);
+                break;
+            case RestartScheduled r:
+                RestartScheduled(i, r.Delay, t.After.Restarts + 1, r.Cause);
+                break;
+            case ReadinessChanged r:
+                i.Publish(r.Ready ? EventTypes.Ready : EventTypes.NotReady, null, r.Why, new() { ["why"] = r.Why });
+                break;
+            case LoopEnded e:
+                string type = e.Final switch
+                {
+                    InstanceStatus.Errored => EventTypes.Errored,
+                    InstanceStatus.Blocked => EventTypes.Blocked,
+                    _ => EventTypes.Stopped,
+                };
+                i.Publish(type, null, e.Reason, new() { ["reason"] = e.Reason });
+                break;
+        }
+    }
 
-    public static void EventOnline(this Instance i, int pid, bool ready) =>
-        i.Publish(EventTypes.Online, pid, ready ? "ready at once (no ready: check)" : "waiting to be ready",
-            new() { ["ready"] = ready ? "true" : "false" });
-
-    public static void EventSpawnFailed(this Instance i, string reason) =>
-        i.Publish(EventTypes.SpawnFailed, null, reason, new() { ["reason"] = reason });
-
-    public static void EventExited(this Instance i, int pid, ExitStatus exit, TimeSpan uptime, string reason)
+    private static void Exited(Instance i, ProcessExited e)
     {
         var data = new Dictionary<string, string>
         {
-            ["uptime_ms"] = ((long)uptime.TotalMilliseconds).ToString(s_invariant),
-            ["reason"] = reason,
+            ["uptime_ms"] = ((long)e.Uptime.TotalMilliseconds).ToString(s_invariant),
+            ["reason"] = e.Reason,
         };
-        if (exit.Code is int code) data["exit_code"] = code.ToString(s_invariant);
-        if (exit.Signal is int signal) data["signal"] = Signals.Name(signal);
+        if (e.Exit.Code is int code) data["exit_code"] = code.ToString(s_invariant);
+        if (e.Exit.Signal is int signal) data["signal"] = Signals.Name(signal);
         // To the tenth of a second past one second: "after 2.3s" reads better than "after 2.347s".
-        double ms = uptime.TotalMilliseconds < 1000 ? Math.Round(uptime.TotalMilliseconds) : Math.Round(uptime.TotalMilliseconds / 100) * 100;
-        i.Publish(EventTypes.Exited, pid, $"{exit} after {Units.FormatDuration(TimeSpan.FromMilliseconds(ms))}"
-            + (reason is "exited" ? "" : $" ({reason})"), data);
+        double ms = e.Uptime.TotalMilliseconds < 1000 ? Math.Round(e.Uptime.TotalMilliseconds) : Math.Round(e.Uptime.TotalMilliseconds / 100) * 100;
+        i.Publish(EventTypes.Exited, e.Pid, $"{e.Exit} after {Units.FormatDuration(TimeSpan.FromMilliseconds(ms))}"
+            + (e.Reason is "exited" ? "" : $" ({e.Reason})"), data);
     }
 
-    public static void EventStopping(this Instance i, int? pid, string reason) =>
+    private static void Stopping(Instance i, int? pid, string reason) =>
         i.Publish(EventTypes.Stopping, pid, reason, new() { ["reason"] = reason });
 
-    public static void EventRestartScheduled(this Instance i, TimeSpan delay, int restart, string cause) =>
+    private static void RestartScheduled(Instance i, TimeSpan delay, int restart, string cause) =>
         i.Publish(EventTypes.RestartScheduled, null, $"restart {restart} in {Units.FormatDuration(delay)} after {cause}", new()
         {
             ["delay_ms"] = ((long)delay.TotalMilliseconds).ToString(s_invariant),
             ["restart"] = restart.ToString(s_invariant),
             ["cause"] = cause,
         });
-
-    /// <summary>The loop ended: stopped, errored or blocked, and why.</summary>
-    public static void EventFinal(this Instance i, InstanceStatus status, string reason)
-    {
-        string type = status switch
-        {
-            InstanceStatus.Errored => EventTypes.Errored,
-            InstanceStatus.Blocked => EventTypes.Blocked,
-            _ => EventTypes.Stopped,
-        };
-        i.Publish(type, null, reason, new() { ["reason"] = reason });
-    }
-
-    public static void EventReadyChanged(this Instance i, int? pid, bool ready, string why) =>
-        i.Publish(ready ? EventTypes.Ready : EventTypes.NotReady, pid, why, new() { ["why"] = why });
 
     public static void EventProbeFailed(this Instance i, int? pid, string role, string check, string? detail) =>
         i.Publish(EventTypes.ProbeFailed, pid, $"{role} probe {check} failing{(detail is null ? "" : ": " + detail)}", new()

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Tend.Config;
 using Tend.Health;
 using Tend.Logs;
-using Tend.Security;
 
 namespace Tend.Supervision;
 
