@@ -105,7 +105,7 @@ public sealed class TendHostingExtensionsTests
     public async Task Host_WithWatchdogForThisPid_PingsEveryHalfIntervalUntilStopped()
     {
         using var listener = NotifySocketListener.BindPath();
-        var clock = new FakeTimeProvider();
+        var clock = new TimerWatchingClock();
         using var host = BuildHost(
             new TendEnvironment(listener.Address, WatchdogUsec: "10000000", WatchdogPid: Environment.ProcessId.ToString()),
             services => services.AddSingleton<TimeProvider>(clock));
@@ -130,7 +130,7 @@ public sealed class TendHostingExtensionsTests
     public async Task Host_WithWatchdogPidOfAnotherProcess_SendsNoWatchdog()
     {
         using var listener = NotifySocketListener.BindPath();
-        var clock = new FakeTimeProvider();
+        var clock = new TimerWatchingClock();
         using var host = BuildHost(
             new TendEnvironment(listener.Address, WatchdogUsec: "200000", WatchdogPid: "1"),
             services => services.AddSingleton<TimeProvider>(clock));

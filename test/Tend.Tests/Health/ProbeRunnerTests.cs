@@ -7,7 +7,7 @@ namespace Tend.Tests.Health;
 /// <summary>
 /// The runner on a fake clock with a scripted probe. The loop runs on its own; the test moves the clock
 /// and then waits until the loop has recorded the expected number of checks and is parked in its next
-/// delay (one pending timer), so every assertion sees a settled state and <see cref="FakeTimeProvider.NextDue"/>
+/// delay (one pending timer), so every assertion sees a settled state and <see cref="TimerWatchingClock.NextDue"/>
 /// is the delay the loop chose.
 /// </summary>
 public sealed class ProbeRunnerTests : IAsyncDisposable
@@ -16,7 +16,7 @@ public sealed class ProbeRunnerTests : IAsyncDisposable
     private static readonly ProbeResult s_ok = new(true, TimeSpan.Zero, "ok");
     private static readonly ProbeResult s_bad = new(false, TimeSpan.Zero, "bad");
 
-    private readonly FakeTimeProvider _time = new();
+    private readonly TimerWatchingClock _time = new();
     private readonly List<bool> _flips = [];
     private readonly List<ProbeRunner> _senders = [];
     private ProbeRunner? _runner;
