@@ -377,7 +377,7 @@ public sealed class Instance : IHealthSink
         Dictionary<string, string> env;
         try
         {
-            env = BuildEnvironment(spec); // may open the notify socket: a full disk or no fds fail here
+            env = InstanceEnvironment.Build(spec, Number, ProxyPort, EnsureNotifyEndpoint, hasListenFds: _app.ListenHandles.Count > 0); // may open the notify socket: a full disk or no fds fail here
             child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env) { ListenFds = _app.ListenHandles }, _time);
         }
         catch (Exception ex) when (ex is SpawnException or IOException or System.Net.Sockets.SocketException or OutOfMemoryException)
@@ -613,39 +613,4 @@ public sealed class Instance : IHealthSink
     }
 
     void IHealthSink.OnProbeFailed(string role, string check, string? detail) => this.EventProbeFailed(null, role, check, detail);
-
-    private Dictionary<string, string> BuildEnvironment(AppSpec spec)
-    {
-        var env = new Dictionary<string, string>(spec.Env, StringComparer.Ordinal)
-        {
-            ["TEND_APP"] = spec.Name,
-            ["TEND_INSTANCE"] = Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["TEND_INSTANCES"] = spec.Instances.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        if (spec.IncrementVar is { } inc)
-            env[inc.Name] = (inc.Start + Number).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (ProxyPort is int port) env["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (spec.UsesNotify && EnsureNotifyEndpoint() is { } socket)
-        {
-            env["NOTIFY_SOCKET"] = socket;
-            if (spec.Watchdog is TimeSpan watchdog)
-                env["WATCHDOG_USEC"] = ((long)(watchdog.TotalMicroseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        else
-        {
-            // Ours to give: one inherited from whoever started the daemon would point at the wrong listener.
-            env.Remove("NOTIFY_SOCKET");
-            env.Remove("WATCHDOG_USEC");
-            env.Remove("WATCHDOG_PID");
-        }
-        if (_app.ListenHandles.Count == 0)
-        {
-            // Likewise socket activation: a daemon started by systemd with sockets of its own must
-            // not make an app believe fds 3.. are listening sockets.
-            env.Remove("LISTEN_FDS");
-            env.Remove("LISTEN_PID");
-            env.Remove("LISTEN_FDNAMES");
-        }
-        return env;
-    }
 }
