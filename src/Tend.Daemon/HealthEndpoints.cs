@@ -40,7 +40,7 @@ internal static class HealthEndpoints
         app.MapGet(ApiRoutes.Health, (Supervisor s) =>
         {
             IReadOnlyList<AppHealthState> apps = s.AppsHealth();
-            HealthTier tier = Supervisor.OverallHealth(apps);
+            HealthTier tier = AppHealthReader.Overall(apps);
             var report = new HealthReport(tier.ToWire(), Environment.ProcessId, ThisAssembly.Version,
                 (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, [.. apps.Select(WireMapper.ToWire)]);
             return Results.Json(report, json.HealthReport, statusCode: tier == HealthTier.Critical ? 503 : 200);
@@ -49,7 +49,7 @@ internal static class HealthEndpoints
         app.MapGet(ApiRoutes.Ready, (Supervisor s) =>
         {
             IReadOnlyList<AppHealthState> apps = s.AppsHealth();
-            bool ready = Supervisor.AllReady(apps);
+            bool ready = AppHealthReader.AllReady(apps);
             var report = new HealthReport(ready ? "ready" : "not ready", Environment.ProcessId, ThisAssembly.Version,
                 (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds, [.. apps.Select(WireMapper.ToWire)]);
             return Results.Json(report, json.HealthReport, statusCode: ready ? 200 : 503);

@@ -22,10 +22,10 @@ public sealed partial class Supervisor
             if (IsRunning(config))
                 return new TreeAlreadyRunning(config.SourcePath);
             await DropTreeAsync().ConfigureAwait(false);
-            var fresh = config.Apps.Where(a => Find(a.Name) is null).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
+            var fresh = config.Apps.Where(a => _registry.Find(a.Name) is null).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
             foreach (AppSpec spec in config.Apps)
             {
-                if (Find(spec.Name) is not App old) continue;
+                if (_registry.Find(spec.Name) is not App old) continue;
                 EngineLog.AppReplaced(_logger, spec.Name);
                 PublishApp(Tend.Events.EventTypes.AppReplaced, spec.Name, "spec changed: replacing its instances");
                 await old.StopAsync().ConfigureAwait(false);
@@ -47,7 +47,7 @@ public sealed partial class Supervisor
             foreach (string name in order)
             {
                 AppSpec spec = specs[name];
-                App added = AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
+                App added = AddApp(spec, config.SourcePath, Enumerable.Range(0, spec.Instances).Select(_ => _registry.NextId()));
                 if (fresh.Contains(spec.Name)) StartFreshLogs(added);
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
                 PublishApp(Tend.Events.EventTypes.AppAdded, spec.Name, $"added ({spec.Instances} instances)", new() { ["instances"] = Inv(spec.Instances) });
@@ -84,7 +84,7 @@ public sealed partial class Supervisor
         List<SupervisorSpec> wanted = [config.Root, .. config.Tree.Supervisors];
         var running = _treeRoot.SelfAndDescendants().Select(n => n.Spec).ToList();
         if (!wanted.OrderBy(s => s.Name, StringComparer.Ordinal).SequenceEqual(running.OrderBy(s => s.Name, StringComparer.Ordinal))) return false;
-        return config.Apps.All(spec => Find(spec.Name) is App app && app.Node is not null && app.Spec == spec
+        return config.Apps.All(spec => _registry.Find(spec.Name) is App app && app.Node is not null && app.Spec == spec
             && app.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored or InstanceStatus.Blocked)));
     }
 
@@ -98,10 +98,10 @@ public sealed partial class Supervisor
                 if (supervisors.TryGetValue(child.Name, out SupervisorSpec? sub))
                     node.Children.Add(new NodeChild(BuildNode(sub, node, runner, supervisors)));
             }
-            else if (Find(child.Name) is App app)
+            else if (_registry.Find(child.Name) is App app)
             {
                 app.Node = node;
-                node.Children.Add(new AppChild(app, StartAppAsync));
+                node.Children.Add(new AppChild(app, _dependencies.StartAppAsync));
             }
         }
         return node;
@@ -124,7 +124,7 @@ public sealed partial class Supervisor
     /// <summary>A supervisor of the running tree by name (never an app: apps are looked up first by the callers' targets).</summary>
     private SupervisorNode? FindNode(string name)
     {
-        if (name == SupervisorSpec.RootName || Find(name) is not null) return null;
+        if (name == SupervisorSpec.RootName || _registry.Find(name) is not null) return null;
         return _treeRoot?.SelfAndDescendants().FirstOrDefault(n => n.Name == name);
     }
 

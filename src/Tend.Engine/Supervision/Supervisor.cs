@@ -6,22 +6,25 @@ using Tend.State;
 namespace Tend.Supervision;
 
 /// <summary>
-/// The root of everything the engine runs: apps in start order, each with its instances. Every
-/// structural command (start, delete, replace, resurrect) runs under <see cref="_ops"/>, so two
-/// CLIs racing never see half an app; reads take a snapshot under <see cref="_gate"/>.
-/// Every change is persisted (see <see cref="StateSaver"/>).
+/// The engine's facade: what the daemon and `tend run` call. It owns the structural commands
+/// (start, stop, delete, replace, save, resurrect), which run under <see cref="_ops"/> so two CLIs
+/// racing never see half an app, and hands the rest to collaborators with their own dependencies:
+/// the <see cref="AppRegistry"/> (apps, ids, targets), the <see cref="DependencyGate"/>
+/// (depends_on), the <see cref="RolloutCoordinator"/> (reload, scale, deploy), the supervision
+/// tree (Supervisor.Tree.cs, TreeRunner) and the <see cref="StateSaver"/> (every change persisted).
 /// </summary>
 public sealed partial class Supervisor : IAsyncDisposable
 {
     private readonly SemaphoreSlim _ops = new(1, 1);
-    private readonly Lock _gate = new();
-    private readonly List<App> _apps = [];
+    private readonly Lock _gate = new(); // the notify hub, made on first use
+    private readonly AppRegistry _registry = new();
+    private readonly DependencyGate _dependencies;
+    private readonly RolloutCoordinator _rollouts;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly StateSaver? _saver;
     /// <summary>Published on every change of an app or instance; what waits for a condition subscribes here.</summary>
     private readonly ChangeFeed _changes = new();
-    private int _nextId;
     private Health.NotifyHub? _notifyHub;
     private Runtime.DotnetCounterWatcher? _dotnet;
 
@@ -34,6 +37,8 @@ public sealed partial class Supervisor : IAsyncDisposable
         _logger = loggers.CreateLogger("tend.engine");
         if (persist) _saver = new StateSaver(StatePath, Snapshot, _logger);
         Events = new Events.EventHub(time);
+        _dependencies = new DependencyGate(_registry, _changes, time, _logger);
+        _rollouts = new RolloutCoordinator(_registry, _dependencies, _changes, Events, time, _logger, () => _saver?.Request());
         Sampler = new ResourceSampler(this, time);
         Sampler.Start();
     }
@@ -55,7 +60,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     public string DumpPath => Path.Combine(Home, "dump.json");
     internal ResourceSampler Sampler { get; }
 
-    public IReadOnlyList<App> Apps { get { lock (_gate) return [.. _apps]; } }
+    public IReadOnlyList<App> Apps => _registry.All;
 
     /// <summary>Copy every instance's output to this process's stdout/stderr (`tend run`).</summary>
     public bool EchoOutput { get; init; }
@@ -89,7 +94,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         await _ops.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            _nextId = state.NextId;
+            _registry.ContinueIdsFrom(state.NextId);
             var restored = new List<(App App, PersistedApp Saved)>();
             foreach (PersistedApp pa in state.Apps)
                 restored.Add((AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id), restoring: true), pa));
@@ -98,7 +103,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             {
                 foreach (var (inst, saved) in app.Instances.Zip(pa.Instances.OrderBy(i => i.Instance)))
                 {
-                    if (saved.WantedRunning) await StartInstanceAsync(inst).ConfigureAwait(false);
+                    if (saved.WantedRunning) await _dependencies.StartAsync(inst).ConfigureAwait(false);
                 }
             }
             foreach (var (app, _) in restored) app.CloseListenersIfStopped();
@@ -140,12 +145,12 @@ public sealed partial class Supervisor : IAsyncDisposable
             var alreadyRunning = new List<string>();
             foreach (AppSpec spec in specs)
             {
-                App? existing = Find(spec.Name);
+                App? existing = _registry.Find(spec.Name);
                 if (existing is not null && existing.Spec == spec)
                 {
                     bool allRunning = existing.Instances.All(i => i.WantedRunning && i.Status is not (InstanceStatus.Stopped or InstanceStatus.Errored or InstanceStatus.Blocked));
                     if (allRunning) { alreadyRunning.Add(spec.Name); continue; }
-                    await StartAppAsync(existing).ConfigureAwait(false);
+                    await _dependencies.StartAppAsync(existing).ConfigureAwait(false);
                     affected.Add(spec.Name);
                     continue;
                 }
@@ -157,11 +162,11 @@ public sealed partial class Supervisor : IAsyncDisposable
                     existing.Node?.Children.RemoveAll(c => c is AppChild a && a.App == existing);
                     RemoveApp(existing);
                 }
-                App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => NextId()));
+                App app = AddApp(spec, configPath, Enumerable.Range(0, spec.Instances).Select(_ => _registry.NextId()));
                 if (existing is null) StartFreshLogs(app);
                 EngineLog.AppAdded(_logger, spec.Name, spec.Instances);
                 PublishApp(Tend.Events.EventTypes.AppAdded, spec.Name, $"added ({spec.Instances} instances)", new() { ["instances"] = Inv(spec.Instances) });
-                await StartAppAsync(app).ConfigureAwait(false);
+                await _dependencies.StartAppAsync(app).ConfigureAwait(false);
                 affected.Add(spec.Name);
             }
             return new AppsStarted(affected, alreadyRunning);
@@ -182,11 +187,30 @@ public sealed partial class Supervisor : IAsyncDisposable
     public Task<CommandOutcome> RestartAsync(string target, CancellationToken ct = default) =>
         FindNode(target) is { } node
             ? OnSubtreeAsync(node, InstanceVerb.Restarted, async n => { await n.StopAsync().ConfigureAwait(false); await n.StartAsync().ConfigureAwait(false); })
-            : OnInstancesAsync(target, InstanceVerb.Restarted, inst => RestartInstanceAsync(inst, "restart requested"), reverse: false, ct, withTree: true);
+            : OnInstancesAsync(target, InstanceVerb.Restarted, inst => _dependencies.RestartAsync(inst, "restart requested"), reverse: false, ct, withTree: true);
 
     /// <summary>`tend start web`: start the instances of a known target that are not running; running ones are left alone.</summary>
     public Task<CommandOutcome> StartTargetAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, InstanceVerb.Started, StartInstanceAsync, reverse: false, ct, withTree: true);
+        OnInstancesAsync(target, InstanceVerb.Started, _dependencies.StartAsync, reverse: false, ct, withTree: true);
+
+    /// <summary>The health of every app, in start order (see <see cref="AppHealthReader"/>).</summary>
+    public IReadOnlyList<AppHealthState> AppsHealth() => [.. Apps.Select(AppHealthReader.Of)];
+
+    /// <summary>The health of one app by name; null if there is none.</summary>
+    public AppHealthState? AppHealthOf(string name) => _registry.Find(name) is App app ? AppHealthReader.Of(app) : null;
+
+    /// <summary>`tend reload app|all`: a rolling, readiness-gated replacement (see <see cref="RolloutCoordinator"/>).</summary>
+    public Task<CommandOutcome> ReloadAsync(string target, int? parallelism, IReadOnlyDictionary<string, string>? updateEnv, CancellationToken ct = default) =>
+        _rollouts.ReloadAsync(target, parallelism, updateEnv, ct);
+
+    /// <summary>`tend scale app N|+N|-N`.</summary>
+    public Task<CommandOutcome> ScaleAsync(string appName, int? count, int? delta, CancellationToken ct = default) =>
+        _rollouts.ScaleAsync(appName, count, delta, ct);
+
+    /// <summary>`tend deploy app --strategy blue-green|canary`.</summary>
+    public Task<CommandOutcome> DeployAsync(string appName, string strategy, int? canary, TimeSpan? watch, TimeSpan? warmup,
+        IReadOnlyDictionary<string, string> env, CancellationToken ct = default) =>
+        _rollouts.DeployAsync(appName, strategy, canary, watch, warmup, env, ct);
 
     /// <summary>Whether <paramref name="word"/> names managed instances (an app, app#i, an id or all with apps).</summary>
     public bool IsTarget(string word)
@@ -216,8 +240,8 @@ public sealed partial class Supervisor : IAsyncDisposable
             Target t = new(target);
             List<App> apps;
             if (t.IsAll) apps = [.. Apps];
-            else if (t.TryInstance(out _, out int? n) && n is null && Find(target) is App one) apps = [one];
-            else throw new TargetNotFoundException($"unknown app \"{target}\" (delete takes an app name or all)", Suggest(target));
+            else if (t.TryInstance(out _, out int? n) && n is null && _registry.Find(target) is App one) apps = [one];
+            else throw new TargetNotFoundException($"unknown app \"{target}\" (delete takes an app name or all)", _registry.Suggest(target));
             foreach (App app in Enumerable.Reverse(apps))
             {
                 await app.StopAsync().ConfigureAwait(false);
@@ -301,7 +325,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     public AppResourceHistory[] History(string? app = null)
     {
         if (app is null) return [.. Apps.Select(a => new AppResourceHistory(a.Name, ResourceHistory.Resolution, a.History.Snapshot()))];
-        App found = Find(app) ?? throw new TargetNotFoundException($"no app named \"{app}\"");
+        App found = _registry.Find(app) ?? throw new TargetNotFoundException($"no app named \"{app}\"");
         return [new AppResourceHistory(found.Name, ResourceHistory.Resolution, found.History.Snapshot())];
     }
 
@@ -310,41 +334,27 @@ public sealed partial class Supervisor : IAsyncDisposable
     {
         Sampler.Refresh();
         Target t = new(target);
-        if (t.TryInstance(out string appName, out int? n) && Find(appName) is App app)
+        if (t.TryInstance(out string appName, out int? n) && _registry.Find(appName) is App app)
         {
             AppSnapshot snapshot = app.Snapshot();
             if (n is int i)
             {
                 var picked = snapshot.Instances.Where(x => x.Now.Number == i).ToList();
-                if (picked.Count == 0) throw new TargetNotFoundException($"{appName} has no instance #{i} (it has {NumbersOf(app)})");
+                if (picked.Count == 0) throw new TargetNotFoundException($"{appName} has no instance #{i} (it has {AppRegistry.NumbersOf(app)})");
                 snapshot = snapshot with { Instances = picked };
             }
             return snapshot;
         }
         if (int.TryParse(target, out int id) && Apps.SelectMany(a => a.Instances).FirstOrDefault(x => x.Id == id) is Instance byId)
         {
-            AppSnapshot snapshot = Find(byId.Name)!.Snapshot();
+            AppSnapshot snapshot = _registry.Find(byId.Name)!.Snapshot();
             return snapshot with { Instances = [.. snapshot.Instances.Where(x => x.Now.Id == id)] };
         }
-        throw new TargetNotFoundException($"unknown app \"{target}\"", Suggest(target));
+        throw new TargetNotFoundException($"unknown app \"{target}\"", _registry.Suggest(target));
     }
 
     /// <summary>The instances a target names, in start order. Throws <see cref="TargetNotFoundException"/>.</summary>
-    public IReadOnlyList<Instance> Resolve(string target)
-    {
-        Target t = new(target);
-        if (t.IsAll) return [.. Apps.SelectMany(a => a.Instances)];
-        if (t.TryInstance(out string appName, out int? n) && Find(appName) is App app)
-        {
-            if (n is null) return app.Instances;
-            var picked = app.Instances.Where(x => x.Number == n.Value).ToList();
-            if (picked.Count > 0) return picked;
-            throw new TargetNotFoundException($"{appName} has no instance #{n} (it has {NumbersOf(app)})");
-        }
-        if (int.TryParse(target, out int id) && Apps.SelectMany(a => a.Instances).FirstOrDefault(x => x.Id == id) is Instance byId)
-            return [byId];
-        throw new TargetNotFoundException($"unknown target \"{target}\": not an app, app#instance, id or all", Suggest(target));
-    }
+    public IReadOnlyList<Instance> Resolve(string target) => _registry.Resolve(target);
 
     /// <param name="withTree">
     /// Stop and restart of apps of the tree: never interleaved with a restart the tree is carrying
@@ -353,7 +363,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     private async Task<CommandOutcome> OnInstancesAsync(string target, InstanceVerb verb, Func<Instance, Task> action, bool reverse, CancellationToken ct, bool withTree = false)
     {
         IReadOnlyList<Instance> instances = Resolve(target);
-        if (withTree && _runner is { } runner && instances.Any(i => Find(i.Name)?.Node is not null))
+        if (withTree && _runner is { } runner && instances.Any(i => _registry.Find(i.Name)?.Node is not null))
             return await runner.ExclusiveAsync(() => OnResolvedAsync(instances, verb, action, reverse, ct)).ConfigureAwait(false);
         return await OnResolvedAsync(instances, verb, action, reverse, ct).ConfigureAwait(false);
     }
@@ -370,27 +380,6 @@ public sealed partial class Supervisor : IAsyncDisposable
         }
         _saver?.Request();
         return new InstancesActed(verb, [.. instances.Select(i => i.Label)]);
-    }
-
-    private static string NumbersOf(App app) =>
-        app.Instances.Count == 0 ? "none" : string.Join(", ", app.Instances.Select(i => "#" + i.Number).Distinct());
-
-    private IReadOnlyList<string> Suggest(string target)
-    {
-        var names = Apps.Select(a => a.Name).ToList();
-        if (Config.Suggest.Nearest(target, names) is string best) return [$"did you mean \"{best}\"?"];
-        return names.Count > 0 ? [$"known apps: {string.Join(", ", names)}"] : ["no apps are managed; start some with `tend start tend.yaml`"];
-    }
-
-
-    private App? Find(string name)
-    {
-        lock (_gate) return _apps.FirstOrDefault(a => a.Name == name);
-    }
-
-    private int NextId()
-    {
-        lock (_gate) return _nextId++;
     }
 
     /// <param name="restoring">
@@ -415,7 +404,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, DotnetCounters = _dotnet, ListenError = listenError, Events = Events, LogFeeds = LogFeeds,
             Ended = end => InstanceEnded?.Invoke(end),
         };
-        lock (_gate) _apps.Add(app);
+        _registry.Add(app);
         _saver?.Request();
         return app;
     }
@@ -449,7 +438,7 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     private void RemoveApp(App app)
     {
-        lock (_gate) _apps.Remove(app);
+        _registry.Remove(app);
         app.Release();
         _saver?.Request();
     }
@@ -463,12 +452,10 @@ public sealed partial class Supervisor : IAsyncDisposable
     internal PersistedState Snapshot()
     {
         var (tree, treeStatus) = TreeSnapshot();
-        lock (_gate)
-        {
-            return new PersistedState(PersistedState.CurrentVersion, _nextId, [.. _apps.Select(a => new PersistedApp(
-                a.Spec, a.ConfigPath, [.. a.Instances.Select(i => new PersistedInstance(
-                    i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))], tree, treeStatus);
-        }
+        var (nextId, apps) = _registry.Read();
+        return new PersistedState(PersistedState.CurrentVersion, nextId, [.. apps.Select(a => new PersistedApp(
+            a.Spec, a.ConfigPath, [.. a.Instances.Select(i => new PersistedInstance(
+                i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))], tree, treeStatus);
     }
 
     public async ValueTask DisposeAsync()

@@ -6,16 +6,10 @@ namespace Tend.Supervision;
 // Daemon-wide: critical only when an app marked `critical: true` is critical; any other app short
 // of healthy makes it degraded, which still answers 200, so one flaky side job does not take a
 // whole machine out of rotation.
-public sealed partial class Supervisor
+public static class AppHealthReader
 {
-    /// <summary>The health of every app, in start order.</summary>
-    public IReadOnlyList<AppHealthState> AppsHealth() => [.. Apps.Select(HealthOf)];
-
-    /// <summary>The health of one app by name; null if there is none.</summary>
-    public AppHealthState? AppHealthOf(string name) => Find(name) is App app ? HealthOf(app) : null;
-
     /// <summary>The daemon-wide tier over <paramref name="apps"/> (see the top of this file).</summary>
-    public static HealthTier OverallHealth(IReadOnlyList<AppHealthState> apps)
+    public static HealthTier Overall(IReadOnlyList<AppHealthState> apps)
     {
         if (apps.Any(a => a.Critical && a.Tier == HealthTier.Critical)) return HealthTier.Critical;
         return apps.All(a => a.Tier is HealthTier.Healthy or HealthTier.Stopped) ? HealthTier.Healthy : HealthTier.Degraded;
@@ -24,7 +18,8 @@ public sealed partial class Supervisor
     /// <summary>True when every app that should run has all its wanted instances ready (GET /ready).</summary>
     public static bool AllReady(IReadOnlyList<AppHealthState> apps) => apps.All(a => a.Ready >= a.Wanted);
 
-    private static AppHealthState HealthOf(App app)
+    /// <summary>One app's tier from its instances now.</summary>
+    public static AppHealthState Of(App app)
     {
         var instances = new List<InstanceSnapshot>(app.Instances.Count);
         int wanted = 0, ready = 0;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Tend.Config;
 using Tend.Processes;
 
@@ -13,16 +14,17 @@ namespace Tend.Supervision;
 //
 // One rollout per app at a time: a second reload, deploy or scale is refused, not queued, so
 // nobody waits behind a deploy without knowing it.
-public sealed partial class Supervisor
+internal sealed class RolloutCoordinator(
+    AppRegistry apps, DependencyGate gate, ChangeFeed changes, Events.EventHub events, TimeProvider time, ILogger logger, Action saveRequested)
 {
     private static readonly TimeSpan s_defaultReadyWait = TimeSpan.FromSeconds(90);
 
     /// <summary>`tend reload app|all`: replace every running instance, <paramref name="parallelism"/> at a time (null: the app's reload_parallelism).</summary>
     public async Task<CommandOutcome> ReloadAsync(string target, int? parallelism, IReadOnlyDictionary<string, string>? updateEnv, CancellationToken ct = default)
     {
-        List<App> apps = AppsOf(target, "reload");
+        List<App> targets = apps.AppsOf(target, "reload");
         var done = new List<AppReload>();
-        foreach (App app in apps)
+        foreach (App app in targets)
         {
             var signalled = new List<string>();
             await CountedAsync(app, "reload", "rolling", WithRolloutAsync(app, "reload", async () =>
@@ -40,7 +42,7 @@ public sealed partial class Supervisor
             })).ConfigureAwait(false);
             done.Add(new AppReload(app.Name, signalled.Count > 0 ? app.Spec.ReloadSignal : null, signalled));
         }
-        _saver?.Request();
+        saveRequested();
         return new AppsReloaded(done);
     }
 
@@ -50,7 +52,7 @@ public sealed partial class Supervisor
         PublishApp(Tend.Events.EventTypes.ReloadStarted, app.Name, $"{Signals.Name(signal)} to each instance's main process (reload_signal)",
             new() { ["signal"] = Signals.Name(signal) });
         var hit = RunningOf(app).Where(i => i.Signal(signal, SignalScope.Main)).Select(i => i.Label).ToList();
-        EngineLog.ReloadDone(_logger, app.Name);
+        EngineLog.ReloadDone(logger, app.Name);
         PublishApp(Tend.Events.EventTypes.ReloadDone, app.Name, $"reloaded in place: {Signals.Name(signal)} to {string.Join(", ", hit)}");
         return hit;
     }
@@ -58,7 +60,7 @@ public sealed partial class Supervisor
     /// <summary>`tend scale app N|+N|-N`: start or stop instances live; numbers stay dense, freed ones are reused.</summary>
     public async Task<CommandOutcome> ScaleAsync(string appName, int? count, int? delta, CancellationToken ct = default)
     {
-        App app = AppsOf(appName, "scale").Single();
+        App app = apps.AppsOf(appName, "scale").Single();
         var started = new List<string>();
         var removed = new List<string>();
         int before = 0, after = 0;
@@ -74,10 +76,10 @@ public sealed partial class Supervisor
             {
                 var used = app.Instances.Select(i => i.Number).ToHashSet();
                 var numbers = Enumerable.Range(0, int.MaxValue).Where(n => !used.Contains(n)).Take(wanted - current).ToList();
-                var added = numbers.Select(n => app.NewInstance(NextId(), n)).ToList();
+                var added = numbers.Select(n => app.NewInstance(apps.NextId(), n)).ToList();
                 foreach (Instance i in added) app.AddInstance(i);
                 app.SetSpec(app.Spec with { Instances = wanted });
-                await Task.WhenAll(added.Select(StartInstanceAsync)).ConfigureAwait(false);
+                await Task.WhenAll(added.Select(gate.StartAsync)).ConfigureAwait(false);
                 started.AddRange(added.Select(i => i.Label));
             }
             else if (wanted < current)
@@ -87,10 +89,10 @@ public sealed partial class Supervisor
                 app.SetSpec(app.Spec with { Instances = wanted });
                 removed.AddRange(retired.Select(i => i.Label));
             }
-            EngineLog.Scaled(_logger, app.Name, current, wanted);
+            EngineLog.Scaled(logger, app.Name, current, wanted);
             PublishApp(Tend.Events.EventTypes.Scaled, app.Name, $"scaled from {current} to {wanted} instances", new() { ["from"] = Inv(current), ["to"] = Inv(wanted) });
         }).ConfigureAwait(false);
-        _saver?.Request();
+        saveRequested();
         return new Scaled(app.Name, before, after, started, removed, app.Instances.Count);
     }
 
@@ -107,7 +109,7 @@ public sealed partial class Supervisor
     public async Task<CommandOutcome> DeployAsync(string appName, string strategy, int? canary, TimeSpan? watch, TimeSpan? warmup,
         IReadOnlyDictionary<string, string> env, CancellationToken ct = default)
     {
-        App app = AppsOf(appName, "deploy").Single();
+        App app = apps.AppsOf(appName, "deploy").Single();
         Deployed? deployed = null;
         await CountedAsync(app, "deploy", strategy is "blue-green" or "canary" ? strategy : "unknown", WithRolloutAsync(app, "deploy", async () =>
         {
@@ -128,7 +130,7 @@ public sealed partial class Supervisor
             }
             PublishApp(Tend.Events.EventTypes.DeployDone, app.Name, DeployedEventMessage(deployed!), new() { ["strategy"] = strategy });
         })).ConfigureAwait(false);
-        _saver?.Request();
+        saveRequested();
         return deployed!;
     }
 
@@ -156,9 +158,9 @@ public sealed partial class Supervisor
 
     private async Task BlueGreenAsync(App app, List<Instance> olds, AppSpec spec, TimeSpan warmup, CancellationToken ct)
     {
-        var greens = olds.Select(old => app.NewInstance(NextId(), old.Number)).ToList();
+        var greens = olds.Select(old => app.NewInstance(apps.NextId(), old.Number)).ToList();
         foreach (Instance g in greens) { g.PinnedSpec = spec; app.AddInstance(g); }
-        await Task.WhenAll(greens.Select(StartInstanceAsync)).ConfigureAwait(false);
+        await Task.WhenAll(greens.Select(gate.StartAsync)).ConfigureAwait(false);
         string?[] failures = await Task.WhenAll(greens.Select(g => WaitReadyAsync(g, ct))).ConfigureAwait(false);
         string? failure = failures.FirstOrDefault(f => f is not null);
         if (failure is null && warmup > TimeSpan.Zero) failure = await WatchAsync(greens, warmup, ct).ConfigureAwait(false);
@@ -193,7 +195,7 @@ public sealed partial class Supervisor
     {
         var restarts = instances.ToDictionary(i => i, i => i.Snapshot().Restarts);
         // Woken by every change; the period running out without a failure is the success.
-        return await _changes.WaitAsync(() =>
+        return await changes.WaitAsync(() =>
         {
             foreach (Instance i in instances)
             {
@@ -202,14 +204,7 @@ public sealed partial class Supervisor
                 if (!now.IsServing) return $"{i.Label} is {now.Status.ToWire()}{(now.Ready ? "" : ", not ready")} while watched";
             }
             return null;
-        }, period, _time, ct).ConfigureAwait(false);
-    }
-
-    private List<App> AppsOf(string target, string verb)
-    {
-        if (new Target(target).IsAll) return [.. Apps];
-        if (Find(target) is App app) return [app];
-        throw new TargetNotFoundException($"unknown app \"{target}\" ({verb} takes an app name{(verb == "scale" ? "" : " or all")})", Suggest(target));
+        }, period, time, ct).ConfigureAwait(false);
     }
 
     /// <summary>Counts a reload or deploy by how it ended: success, failed (rolled back or abandoned), refused.</summary>
@@ -256,7 +251,7 @@ public sealed partial class Supervisor
     /// <summary>Replace the running instances of <paramref name="app"/> with ones running <paramref name="spec"/>, in batches.</summary>
     private async Task RollAsync(App app, IReadOnlyList<Instance> olds, AppSpec spec, int parallelism, CancellationToken ct)
     {
-        EngineLog.ReloadStarting(_logger, app.Name, olds.Count, parallelism);
+        EngineLog.ReloadStarting(logger, app.Name, olds.Count, parallelism);
         PublishApp(Tend.Events.EventTypes.ReloadStarted, app.Name, $"replacing {olds.Count} instances, {parallelism} at a time",
             new() { ["instances"] = Inv(olds.Count), ["parallelism"] = Inv(parallelism) });
         try
@@ -268,7 +263,7 @@ public sealed partial class Supervisor
             PublishApp(Tend.Events.EventTypes.ReloadFailed, app.Name, ex.Message, new() { ["reason"] = ex.Message });
             throw;
         }
-        EngineLog.ReloadDone(_logger, app.Name);
+        EngineLog.ReloadDone(logger, app.Name);
         PublishApp(Tend.Events.EventTypes.ReloadDone, app.Name, "reload done");
     }
 
@@ -281,7 +276,7 @@ public sealed partial class Supervisor
             {
                 // Nothing to hand over: restart in place, and go on only once it is ready again.
                 foreach (Instance old in batch) old.PinnedSpec = spec == app.Spec ? null : spec;
-                await Task.WhenAll(batch.Select(i => RestartInstanceAsync(i, "reload"))).ConfigureAwait(false);
+                await Task.WhenAll(batch.Select(i => gate.RestartAsync(i, "reload"))).ConfigureAwait(false);
                 string?[] failures = await Task.WhenAll(batch.Select(i => WaitReadyAsync(i, ct))).ConfigureAwait(false);
                 if (failures.FirstOrDefault(f => f is not null) is string failure)
                     throw new RolloutFailedException($"reload of {app.Name} stopped: {failure}");
@@ -298,13 +293,13 @@ public sealed partial class Supervisor
     /// </summary>
     private async Task ReplaceBatchAsync(App app, IReadOnlyList<Instance> batch, AppSpec spec, CancellationToken ct)
     {
-        var pairs = batch.Select(old => (Old: old, New: app.NewInstance(NextId(), old.Number))).ToList();
+        var pairs = batch.Select(old => (Old: old, New: app.NewInstance(apps.NextId(), old.Number))).ToList();
         foreach (var (_, replacement) in pairs)
         {
             if (spec != app.Spec) replacement.PinnedSpec = spec;
             app.AddInstance(replacement);
         }
-        await Task.WhenAll(pairs.Select(p => StartInstanceAsync(p.New))).ConfigureAwait(false);
+        await Task.WhenAll(pairs.Select(p => gate.StartAsync(p.New))).ConfigureAwait(false);
         string?[] failures = await Task.WhenAll(pairs.Select(p => WaitReadyAsync(p.New, ct))).ConfigureAwait(false);
 
         var retire = new List<Task>();
@@ -315,15 +310,15 @@ public sealed partial class Supervisor
             if (failures[k] is string failure)
             {
                 firstFailure ??= failure;
-                EngineLog.ReplacementFailed(_logger, replacement.Label, failure);
-                Events.Publish(Tend.Events.EventTypes.ReplacementFailed, app.Name, replacement.Number, null, $"replacement {replacement.Label} failed: {failure}", new Dictionary<string, string> { ["reason"] = failure });
+                EngineLog.ReplacementFailed(logger, replacement.Label, failure);
+                events.Publish(Tend.Events.EventTypes.ReplacementFailed, app.Name, replacement.Number, null, $"replacement {replacement.Label} failed: {failure}", new Dictionary<string, string> { ["reason"] = failure });
                 retire.Add(RetireAsync(app, replacement));
             }
             else
             {
                 int oldPid = old.LiveProcess?.Pid ?? 0, newPid = replacement.LiveProcess?.Pid ?? 0;
-                EngineLog.Replaced(_logger, old.Label, oldPid, newPid);
-                Events.Publish(Tend.Events.EventTypes.InstanceReplaced, app.Name, old.Number, newPid, $"{old.Label} replaced: pid {oldPid} → {newPid}",
+                EngineLog.Replaced(logger, old.Label, oldPid, newPid);
+                events.Publish(Tend.Events.EventTypes.InstanceReplaced, app.Name, old.Number, newPid, $"{old.Label} replaced: pid {oldPid} → {newPid}",
                     new Dictionary<string, string> { ["old_pid"] = Inv(oldPid), ["new_pid"] = Inv(newPid), ["old_id"] = Inv(old.Id), ["new_id"] = Inv(replacement.Id) });
                 retire.Add(RetireAsync(app, old));
             }
@@ -357,6 +352,11 @@ public sealed partial class Supervisor
 
     private static readonly TimeSpan s_proxyGrace = TimeSpan.FromSeconds(1);
 
+    private void PublishApp(string type, string app, string message, Dictionary<string, string>? data = null) =>
+        events.Publish(type, app, null, null, message, data);
+
+    private static string Inv(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>
     /// Null once <paramref name="instance"/> is online and ready; else why it will not be: it exited
     /// (its restart policy may already be starting it again, which a rollout does not wait for),
@@ -367,18 +367,18 @@ public sealed partial class Supervisor
         TimeSpan limit = instance.Spec.Ready?.Timeout ?? s_defaultReadyWait;
         if (limit != Timeout.InfiniteTimeSpan) limit += TimeSpan.FromSeconds(5);
         int restartsBefore = instance.Snapshot().Restarts;
-        string? verdict = await _changes.WaitAsync(() =>
+        string? verdict = await changes.WaitAsync(() =>
         {
             InstanceSnapshot now = instance.Snapshot();
             if (now.IsServing) return "";
             bool exited = now.Restarts > restartsBefore || (now.Status == InstanceStatus.Waiting && now.StatusReason?.StartsWith("restart after", StringComparison.Ordinal) == true);
             if (exited || now.IsFinal)
             {
-                string why = now.LastExitReason is { } reason ? reason + " " + DescribeExit(now.LastExit) : now.StatusReason ?? now.Status.ToWire();
+                string why = now.LastExitReason is { } reason ? reason + " " + DependencyGate.DescribeExit(now.LastExit) : now.StatusReason ?? now.Status.ToWire();
                 return $"{instance.Label} failed before it was ready: {why}";
             }
             return null;
-        }, limit, _time, ct).ConfigureAwait(false);
+        }, limit, time, ct).ConfigureAwait(false);
         return verdict switch
         {
             "" => null,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Tend.Config;
 
 namespace Tend.Supervision;
@@ -8,10 +9,10 @@ namespace Tend.Supervision;
 //
 // The wait subscribes to the supervisor's change feed and looks at the dependency again after every
 // change (taking the next change before looking, so a transition in between is never missed).
-public sealed partial class Supervisor
+internal sealed class DependencyGate(AppRegistry apps, ChangeFeed changes, TimeProvider time, ILogger logger)
 {
     /// <summary>Start one instance, through the dependency gate when its app has depends_on.</summary>
-    private Task StartInstanceAsync(Instance instance)
+    public Task StartAsync(Instance instance)
     {
         if (instance.App.ListenError is string listenError) return instance.StartAsync(_ => Task.FromResult<string?>(listenError));
         AppSpec spec = instance.Spec;
@@ -19,7 +20,7 @@ public sealed partial class Supervisor
         return instance.StartAsync(ct => WaitForDependenciesAsync(spec, ct));
     }
 
-    private Task RestartInstanceAsync(Instance instance, string reason)
+    public Task RestartAsync(Instance instance, string reason)
     {
         if (instance.App.ListenError is string listenError) return instance.RestartAsync(reason, _ => Task.FromResult<string?>(listenError));
         AppSpec spec = instance.Spec;
@@ -27,7 +28,7 @@ public sealed partial class Supervisor
         return instance.RestartAsync(reason, ct => WaitForDependenciesAsync(spec, ct));
     }
 
-    private Task StartAppAsync(App app) => Task.WhenAll(app.Instances.Select(StartInstanceAsync));
+    public Task StartAppAsync(App app) => Task.WhenAll(app.Instances.Select(StartAsync));
 
     /// <summary>Null once every dependency of <paramref name="spec"/> is met; else why it never will be.</summary>
     private async Task<string?> WaitForDependenciesAsync(AppSpec spec, CancellationToken ct)
@@ -35,15 +36,15 @@ public sealed partial class Supervisor
         foreach (Dependency dep in spec.DependsOn)
         {
             string condition = dep.Condition.ToString().ToLowerInvariant();
-            EngineLog.WaitingFor(_logger, spec.Name, dep.App, condition);
-            string verdict = (await _changes.WaitAsync(() => Check(dep) switch
+            EngineLog.WaitingFor(logger, spec.Name, dep.App, condition);
+            string verdict = (await changes.WaitAsync(() => Check(dep) switch
             {
                 (_, string failure) => $"dependency {dep.App} ({condition}) failed: {failure}",
                 (true, _) => "",
                 _ => null,
-            }, Timeout.InfiniteTimeSpan, _time, ct).ConfigureAwait(false))!;
+            }, Timeout.InfiniteTimeSpan, time, ct).ConfigureAwait(false))!;
             if (verdict.Length > 0) return verdict;
-            EngineLog.DependencyMet(_logger, spec.Name, dep.App, condition);
+            EngineLog.DependencyMet(logger, spec.Name, dep.App, condition);
         }
         return null;
     }
@@ -51,7 +52,7 @@ public sealed partial class Supervisor
     /// <summary>Whether a dependency's condition holds now, or why it cannot hold any more.</summary>
     private (bool Met, string? Failure) Check(Dependency dep)
     {
-        if (Find(dep.App) is not App app) return (false, $"{dep.App} is not managed by this daemon");
+        if (apps.Find(dep.App) is not App app) return (false, $"{dep.App} is not managed by this daemon");
         var instances = app.Instances.Select(i => i.Snapshot()).ToList();
         if (dep.Condition == DependencyCondition.Completed)
         {
@@ -87,7 +88,7 @@ public sealed partial class Supervisor
         return (true, null);
     }
 
-    private static string DescribeExit(Processes.ExitStatus? exit) =>
+    public static string DescribeExit(Processes.ExitStatus? exit) =>
         exit is { Signal: int signal } ? $"was killed by {Processes.Signals.Name(signal)}"
         : exit is { Code: int code } ? $"exited with code {code}" : "is stopped";
 }
