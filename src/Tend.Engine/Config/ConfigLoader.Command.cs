@@ -45,7 +45,7 @@ public static partial class ConfigLoader
         }
         else if (cwdExists || !argv[0].Contains('/') || Path.IsPathRooted(argv[0]))
         {
-            if (CheckExecutable(argv[0], fullCwd, baseEnvironment) is { } message) Error("command", message);
+            if (AppFieldReader.CheckExecutable(argv[0], fullCwd, baseEnvironment) is { } message) Error("command", message);
         }
 
         if (string.IsNullOrEmpty(name)) name = argv.Count > 0 ? NameFromCommand(argv[0]) : "app";

@@ -11,6 +11,12 @@ namespace Tend.Config;
 /// (<see cref="YamlTreeReader"/>), then each app is read key by key into a draft and resolved
 /// against the file system (cwd, env files, the executable) into an immutable spec. A config
 /// with any error produces no specs at all, so a bad reload never half-applies.
+/// This class is the entry and the top level; each section has its own reader, all writing to
+/// one <see cref="NodeReader"/> (errors with file, line and field) through one
+/// <see cref="ConfigFileContext"/>: <see cref="AppSectionReader"/> (an app's keys, then their
+/// resolution), <see cref="AppFieldReader"/> (the value of each key), <see cref="EnvSectionReader"/>,
+/// <see cref="HealthSectionReader"/> (ready:, live:), <see cref="ListenSectionReader"/> and
+/// <see cref="TreeSectionReader"/> (supervisors:, root:, depends_on:).
 /// </remarks>
 public static partial class ConfigLoader
 {
@@ -48,7 +54,7 @@ public static partial class ConfigLoader
         var errors = new List<ConfigError>();
         var reader = new NodeReader(path, errors);
         string fullPath = Path.GetFullPath(path);
-        var context = new FileContext(reader, Path.GetDirectoryName(fullPath)!, Path.GetDirectoryName(path) ?? "", baseEnvironment, new TreeDraft());
+        var context = new ConfigFileContext(reader, Path.GetDirectoryName(fullPath)!, Path.GetDirectoryName(path) ?? "", baseEnvironment, new TreeSectionReader.TreeDraft());
 
         YNode? root = YamlTreeReader.Read(text, path, errors);
         if (errors.Count > 0) throw new ConfigException(errors);
@@ -83,10 +89,10 @@ public static partial class ConfigLoader
                     }
                     break;
                 case "supervisors":
-                    ReadSupervisors(context, value);
+                    TreeSectionReader.ReadSupervisors(context, value);
                     break;
                 case "root":
-                    ReadRoot(context, keyNode, value);
+                    TreeSectionReader.ReadRoot(context, keyNode, value);
                     break;
             }
         }
@@ -96,7 +102,7 @@ public static partial class ConfigLoader
         }
         else
         {
-            ValidateTree(context);
+            TreeSectionReader.ValidateTree(context);
         }
 
         if (errors.Count > 0) throw new ConfigException(errors);
@@ -110,7 +116,7 @@ public static partial class ConfigLoader
         };
     }
 
-    private static void ReadApps(FileContext context, YNode value, List<AppSpec> apps)
+    private static void ReadApps(ConfigFileContext context, YNode value, List<AppSpec> apps)
     {
         NodeReader reader = context.Reader;
         if (value is YSequence)
@@ -147,7 +153,7 @@ public static partial class ConfigLoader
                 reader.Error(keyNode, field, nameError);
                 continue;
             }
-            if (ReadApp(context, name, keyNode, appNode) is { } spec) apps.Add(spec);
+            if (AppSectionReader.ReadApp(context, name, keyNode, appNode) is { } spec) apps.Add(spec);
         }
     }
 
@@ -173,12 +179,4 @@ public static partial class ConfigLoader
     // \z, not $: $ would also accept a trailing newline.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]*\z")]
     private static partial Regex AppNamePattern();
-
-    /// <summary>What every app in one file shares.</summary>
-    private sealed record FileContext(
-        NodeReader Reader,
-        string BaseDir,
-        string DisplayDir,
-        IReadOnlyDictionary<string, string> BaseEnvironment,
-        TreeDraft Tree);
 }

@@ -8,14 +8,15 @@ namespace Tend.Config;
 // ready:, live: and watchdog: of an app (issue 5). A probe is written as one kind key (http, tcp,
 // exec, log) next to Kubernetes' settings; readiness may instead be `notify: true`, the systemd
 // protocol, where the app says READY=1 itself and probe settings would mean nothing.
-public static partial class ConfigLoader
+/// <summary>ready: and live: of an app: the probe kinds, their settings and thresholds, and the checks that need the whole spec.</summary>
+internal static class HealthSectionReader
 {
-    private static readonly string[] s_probeKinds = ["http", "tcp", "exec", "log"];
-    private static readonly string[] s_probeSettings = ["initial_delay", "interval", "timeout", "failure_threshold", "success_threshold"];
-    private static readonly string[] s_readyKeys = ["notify", .. s_probeKinds, .. s_probeSettings, "ready_timeout"];
-    private static readonly string[] s_liveKeys = [.. s_probeKinds, .. s_probeSettings];
+    internal static readonly string[] s_probeKinds = ["http", "tcp", "exec", "log"];
+    internal static readonly string[] s_probeSettings = ["initial_delay", "interval", "timeout", "failure_threshold", "success_threshold"];
+    internal static readonly string[] s_readyKeys = ["notify", .. s_probeKinds, .. s_probeSettings, "ready_timeout"];
+    internal static readonly string[] s_liveKeys = [.. s_probeKinds, .. s_probeSettings];
 
-    private static readonly Dictionary<string, string> s_liveHints = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string> s_liveHints = new(StringComparer.Ordinal)
     {
         ["notify"] = "for a liveness signal over NOTIFY_SOCKET, set watchdog: (a period) on the app",
         ["ready_timeout"] = "ready_timeout belongs under ready:",
@@ -23,14 +24,14 @@ public static partial class ConfigLoader
         ["period_seconds"] = "Tend calls it interval, written as a duration such as 10s",
     };
 
-    private static readonly Dictionary<string, string> s_readyHints = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string> s_readyHints = new(StringComparer.Ordinal)
     {
         ["period"] = "Tend calls it interval",
         ["period_seconds"] = "Tend calls it interval, written as a duration such as 10s",
         ["listen_timeout"] = "Tend calls it ready_timeout",
     };
 
-    private static ReadySpec? ReadReady(NodeReader reader, YNode value, string field)
+    internal static ReadySpec? ReadReady(NodeReader reader, YNode value, string field)
     {
         if (!reader.TryMapping(value, field, "a mapping: notify: true, or one of http, tcp, exec, log with probe settings", out YMapping map))
             return null;
@@ -74,7 +75,7 @@ public static partial class ConfigLoader
         return reader.Errors.Count > errorsBefore ? null : ready;
     }
 
-    private static ProbeSpec? ReadLive(NodeReader reader, YNode value, string field)
+    internal static ProbeSpec? ReadLive(NodeReader reader, YNode value, string field)
     {
         if (!reader.TryMapping(value, field, "a mapping: one of http, tcp, exec, log with probe settings", out YMapping map))
             return null;
@@ -88,11 +89,11 @@ public static partial class ConfigLoader
         return reader.Errors.Count > errorsBefore ? null : spec;
     }
 
-    private static bool IsInfinity(YNode node) =>
+    internal static bool IsInfinity(YNode node) =>
         node is YScalar { Value: var text } && string.Equals(text, "infinity", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The keys of one probe as they are read, checked together once the mapping is done.</summary>
-    private sealed class ProbeDraft
+    internal sealed class ProbeDraft
     {
         private ProbeSpec _spec = new() { Kind = ProbeKind.Http, Target = "" };
 
@@ -157,7 +158,7 @@ public static partial class ConfigLoader
         {
             if (kind == "exec" && node is YSequence)
             {
-                List<string>? argv = ReadArgs(reader, node, field);
+                List<string>? argv = AppFieldReader.ReadArgs(reader, node, field);
                 if (argv is { Count: 0 }) reader.Error(node, field, "empty command");
                 else if (argv is not null)
                     _spec = _spec with { Kind = ProbeKind.Exec, Target = string.Join(' ', argv), Command = new EquatableArray<string>(argv) };
@@ -208,7 +209,7 @@ public static partial class ConfigLoader
     /// any instance answers (an old one, during a reload): it cannot tell whether *this* instance is
     /// ready, so a reload to a broken build would pass. Rejected, with what to use instead.
     /// </summary>
-    private static void CheckReadyNotOnSharedListen(NodeReader reader, AppSpec spec, YNode? readyNode, string field)
+    internal static void CheckReadyNotOnSharedListen(NodeReader reader, AppSpec spec, YNode? readyNode, string field)
     {
         if (spec.Ready?.Probe is not { Kind: ProbeKind.Http or ProbeKind.Tcp } probe || spec.Listen.Count == 0 || readyNode is null) return;
         if (ProbeTarget.HasVariables(probe.Target)) return; // per instance by construction
@@ -236,7 +237,7 @@ public static partial class ConfigLoader
     }
 
     /// <summary>Whether a probe's host reaches a socket bound to <paramref name="bound"/> (null: every address) on this machine.</summary>
-    private static bool SameMachineAddress(System.Net.IPAddress? bound, string host)
+    internal static bool SameMachineAddress(System.Net.IPAddress? bound, string host)
     {
         if (bound is null || bound.Equals(System.Net.IPAddress.Any) || bound.Equals(System.Net.IPAddress.IPv6Any)) return true;
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return System.Net.IPAddress.IsLoopback(bound);
@@ -244,7 +245,7 @@ public static partial class ConfigLoader
     }
 
     /// <summary>"host:port" or "[v6]:port" with a port from 1 to 65535; null if it is neither.</summary>
-    public static (string Host, int Port)? ParseHostPort(string text)
+    internal static (string Host, int Port)? ParseHostPort(string text)
     {
         int colon = text.LastIndexOf(':');
         if (colon <= 0 || colon == text.Length - 1) return null;

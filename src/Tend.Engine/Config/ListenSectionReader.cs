@@ -3,9 +3,10 @@ namespace Tend.Config;
 // listen: of an app (issue 6): the addresses the daemon opens for it. A bare port means every
 // address (dual-stack [::]), as systemd's ListenStream=8080 does; host:port and [v6]:port bind
 // one address; a path starting with / is a unix stream socket.
-public static partial class ConfigLoader
+/// <summary>listen: of an app: the addresses the daemon opens and shares with its instances.</summary>
+internal static class ListenSectionReader
 {
-    private static EquatableArray<string>? ReadListen(NodeReader reader, YNode value, string field)
+    internal static EquatableArray<string>? ReadListen(NodeReader reader, YNode value, string field)
     {
         var items = new List<(YNode Node, string Field)>();
         if (value is YSequence seq)

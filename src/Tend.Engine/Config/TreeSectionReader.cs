@@ -3,17 +3,18 @@ namespace Tend.Config;
 // The supervision tree is checked after every app and supervisor has been read, because
 // either may be declared first and children/depends_on refer across the two maps. The drafts
 // keep the nodes each reference was written at, so every error points at its own line.
-public static partial class ConfigLoader
+/// <summary>supervisors:, root: and depends_on: (the supervision tree and the start order), checked once every app is read.</summary>
+internal static class TreeSectionReader
 {
-    private static readonly string[] s_supervisorKeys =
+    internal static readonly string[] s_supervisorKeys =
         ["strategy", "max_restarts", "within", "children", "auto_shutdown", "restart", "significant"];
-    private static readonly string[] s_rootKeys = ["max_restarts", "within"];
-    private static readonly string[] s_strategies = ["one_for_one", "one_for_all", "rest_for_one"];
-    private static readonly string[] s_autoShutdowns = ["never", "any_significant", "all_significant"];
-    private static readonly string[] s_conditions = ["started", "ready", "completed"];
+    internal static readonly string[] s_rootKeys = ["max_restarts", "within"];
+    internal static readonly string[] s_strategies = ["one_for_one", "one_for_all", "rest_for_one"];
+    internal static readonly string[] s_autoShutdowns = ["never", "any_significant", "all_significant"];
+    internal static readonly string[] s_conditions = ["started", "ready", "completed"];
 
     /// <summary>Everything about the tree one file declares, with positions, for the cross checks.</summary>
-    private sealed class TreeDraft
+    internal sealed class TreeDraft
     {
         /// <summary>Every name under apps:, even of apps with errors, so one bad app does not make its references "unknown".</summary>
         public Dictionary<string, YNode> AppNames { get; } = new(StringComparer.Ordinal);
@@ -25,7 +26,7 @@ public static partial class ConfigLoader
         public TimeSpan RootWithin { get; set; } = SupervisorSpec.RootWithin;
     }
 
-    private sealed class AppTreeDraft(string name)
+    internal sealed class AppTreeDraft(string name)
     {
         public string Name { get; } = name;
         public YNode? SignificantKey { get; set; }
@@ -34,7 +35,7 @@ public static partial class ConfigLoader
         public List<(string Name, DependencyCondition Condition, YNode Node)> Dependencies { get; } = [];
     }
 
-    private sealed class SupervisorDraft(string name, YNode nameNode)
+    internal sealed class SupervisorDraft(string name, YNode nameNode)
     {
         public string Name { get; } = name;
         public YNode NameNode { get; } = nameNode;
@@ -47,7 +48,7 @@ public static partial class ConfigLoader
         public bool Significant { get; set; }
     }
 
-    private static void ReadDependsOn(NodeReader reader, YNode value, string field, List<(string, DependencyCondition, YNode)> deps)
+    internal static void ReadDependsOn(NodeReader reader, YNode value, string field, List<(string, DependencyCondition, YNode)> deps)
     {
         if (value is YSequence seq)
         {
@@ -85,7 +86,7 @@ public static partial class ConfigLoader
         }
     }
 
-    private static void AddDependency(
+    internal static void AddDependency(
         NodeReader reader, List<(string Name, DependencyCondition, YNode Node)> deps, string name, DependencyCondition condition, YNode node, string field)
     {
         int first = deps.FindIndex(d => d.Name == name);
@@ -97,7 +98,7 @@ public static partial class ConfigLoader
         deps.Add((name, condition, node));
     }
 
-    private static void ReadSupervisors(FileContext context, YNode value)
+    internal static void ReadSupervisors(ConfigFileContext context, YNode value)
     {
         NodeReader reader = context.Reader;
         if (NodeReader.IsNull(value)) return;
@@ -118,7 +119,7 @@ public static partial class ConfigLoader
                 continue;
             }
             seen.Add(name, keyNode);
-            if (ValidateName(name, "supervisor") is { } nameError)
+            if (ConfigLoader.ValidateName(name, "supervisor") is { } nameError)
             {
                 reader.Error(keyNode, field, nameError);
                 continue;
@@ -133,7 +134,7 @@ public static partial class ConfigLoader
     }
 
     /// <summary>root: { max_restarts, within }: the implicit root's intensity for its supervisors' restarts.</summary>
-    private static void ReadRoot(FileContext context, YNode keyNode, YNode value)
+    internal static void ReadRoot(ConfigFileContext context, YNode keyNode, YNode value)
     {
         NodeReader reader = context.Reader;
         context.Tree.RootKey = keyNode;
@@ -157,7 +158,7 @@ public static partial class ConfigLoader
         }
     }
 
-    private static void ReadSupervisor(FileContext context, string name, YNode nameNode, YNode node)
+    internal static void ReadSupervisor(ConfigFileContext context, string name, YNode nameNode, YNode node)
     {
         NodeReader reader = context.Reader;
         string field = "supervisors." + name;
@@ -194,7 +195,7 @@ public static partial class ConfigLoader
                     if (ReadChoice(reader, value, f, s_autoShutdowns) is int shutdown) spec = spec with { AutoShutdown = (AutoShutdown)shutdown };
                     break;
                 case "restart":
-                    if (ReadRestart(reader, value, f) is RestartPolicy policy) spec = spec with { Restart = policy };
+                    if (AppFieldReader.ReadRestart(reader, value, f) is RestartPolicy policy) spec = spec with { Restart = policy };
                     break;
                 case "significant":
                     draft.SignificantKey = keyNode;
@@ -223,7 +224,7 @@ public static partial class ConfigLoader
     }
 
     /// <summary>The index of <paramref name="value"/> in <paramref name="choices"/> ('-' and '_' alike, any case), or an error with a suggestion.</summary>
-    private static int? ReadChoice(NodeReader reader, YNode value, string field, string[] choices)
+    internal static int? ReadChoice(NodeReader reader, YNode value, string field, string[] choices)
     {
         string expected = string.Join(", ", choices[..^1]) + " or " + choices[^1];
         if (value is YScalar { IsNull: false } s)
@@ -237,7 +238,7 @@ public static partial class ConfigLoader
         return null;
     }
 
-    private static void ValidateTree(FileContext context)
+    internal static void ValidateTree(ConfigFileContext context)
     {
         NodeReader reader = context.Reader;
         TreeDraft tree = context.Tree;
@@ -335,7 +336,7 @@ public static partial class ConfigLoader
         ValidateDependencies(context, structureOk ? StartOrder(context, resolved) : null);
     }
 
-    private static void CheckSignificant(
+    internal static void CheckSignificant(
         NodeReader reader, string field, string name, YNode key, RestartPolicy restart,
         Dictionary<string, (SupervisorDraft Parent, YNode Node)> parents)
     {
@@ -356,7 +357,7 @@ public static partial class ConfigLoader
     }
 
     /// <summary>Every app, in the order the whole tree starts them: depth first, children in list order, the root first.</summary>
-    private static List<string> StartOrder(FileContext context, Dictionary<SupervisorDraft, List<ChildRef>> resolved)
+    internal static List<string> StartOrder(ConfigFileContext context, Dictionary<SupervisorDraft, List<ChildRef>> resolved)
     {
         TreeDraft tree = context.Tree;
         var placed = new HashSet<string>(resolved.Values.SelectMany(c => c).Select(c => c.Name), StringComparer.Ordinal);
@@ -372,7 +373,7 @@ public static partial class ConfigLoader
         return order;
     }
 
-    private static void ValidateDependencies(FileContext context, List<string>? startOrder)
+    internal static void ValidateDependencies(ConfigFileContext context, List<string>? startOrder)
     {
         NodeReader reader = context.Reader;
         TreeDraft tree = context.Tree;

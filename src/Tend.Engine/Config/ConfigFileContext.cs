@@ -1,0 +1,9 @@
+namespace Tend.Config;
+
+/// <summary>What every app in one config file shares: the reader its errors go to, where relative paths start, the environment apps inherit, the tree being drafted.</summary>
+internal sealed record ConfigFileContext(
+    NodeReader Reader,
+    string BaseDir,
+    string DisplayDir,
+    IReadOnlyDictionary<string, string> BaseEnvironment,
+    TreeSectionReader.TreeDraft Tree);
