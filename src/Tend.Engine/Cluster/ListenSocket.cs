@@ -98,8 +98,8 @@ public sealed class ListenSocket : IDisposable
             if (dualStack) socket.DualMode = true;
             // Not Socket.ReuseAddress: on Linux .NET also sets SO_REUSEPORT with it, which would let
             // a second daemon bind the same port and quietly take half the connections.
-            int errno = SetReuseAddress(socket);
-            if (errno != 0) throw new ListenException(address, SocketError.SocketError, "setsockopt(SO_REUSEADDR): " + Interop.Sys.StrError(errno), null);
+            if (Tend.Io.SocketOptions.SetReuseAddress(socket.SafeHandle) is string reuseError)
+                throw new ListenException(address, SocketError.SocketError, "setsockopt(SO_REUSEADDR): " + reuseError, null);
             socket.Bind(new IPEndPoint(host, address.Port));
             socket.Listen(Backlog);
             return new ListenSocket(socket, address, name);
@@ -164,14 +164,6 @@ public sealed class ListenSocket : IDisposable
             return; // let bind report it
         }
         throw new ListenException(address, SocketError.AddressAlreadyInUse, "another process is listening on it", null);
-    }
-
-    private static unsafe int SetReuseAddress(Socket socket)
-    {
-        int one = 1;
-        int fd = (int)socket.SafeHandle.DangerousGetHandle();
-        return Interop.Sys.SetSockOpt(fd, Interop.Sys.SOL_SOCKET, Interop.Sys.SO_REUSEADDR, &one, sizeof(int)) == 0
-            ? 0 : Marshal.GetLastPInvokeError();
     }
 }
 

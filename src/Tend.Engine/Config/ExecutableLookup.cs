@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Tend.Config;
 
 /// <summary>
@@ -46,5 +44,5 @@ internal static class ExecutableLookup
 
     // access(2) rather than the mode bits: it answers for this process's user and groups,
     // which is who will exec the program (root passes if any x bit is set, as exec requires).
-    private static bool IsExecutable(string path) => Interop.Sys.Access(path, Interop.Sys.X_OK) == 0;
+    private static bool IsExecutable(string path) => Tend.Identity.ProcessIdentity.CanExecute(path);
 }

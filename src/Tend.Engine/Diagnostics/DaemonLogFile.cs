@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Tend.Io;
 
 namespace Tend.Diagnostics;
 
@@ -17,15 +17,15 @@ public sealed class DaemonLogFile : Stream
     private readonly int _keep;
     private readonly bool _redirectStdio;
     private readonly Lock _gate = new();
-    private int _fd;
+    private AppendFile? _file;
     private long _size;
     private long _dropped;
     private bool _lineOpen; // a failed write left part of a line: the next write starts a new one
 
-    private DaemonLogFile(string path, int fd, long size, long maxBytes, int keep, bool redirectStdio)
+    private DaemonLogFile(string path, AppendFile file, long size, long maxBytes, int keep, bool redirectStdio)
     {
         _path = path;
-        _fd = fd;
+        _file = file;
         _size = size;
         _maxBytes = maxBytes;
         _keep = keep;
@@ -39,35 +39,30 @@ public sealed class DaemonLogFile : Stream
     /// <param name="redirectStdio">Point fds 1 and 2 at the file, now and after each rotation (a detached daemon).</param>
     public static DaemonLogFile Open(string path, long maxBytes = 10 * 1024 * 1024, int keep = 3, bool redirectStdio = false)
     {
-        int fd = OpenFd(path);
+        AppendFile file = OpenFile(path);
         long size = new FileInfo(path).Length;
-        var log = new DaemonLogFile(path, fd, size, maxBytes, keep, redirectStdio);
+        var log = new DaemonLogFile(path, file, size, maxBytes, keep, redirectStdio);
         if (redirectStdio) log.RedirectStdio();
         return log;
     }
 
-    private static int OpenFd(string path)
-    {
-        int fd = Interop.Sys.Open(path, Interop.Sys.O_WRONLY | Interop.Sys.O_CREAT | Interop.Sys.O_APPEND | Interop.Sys.O_CLOEXEC | Interop.Sys.O_NOFOLLOW, 0x180 /* 0600 */);
-        if (fd < 0) throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), path);
-        return fd;
-    }
+    private static AppendFile OpenFile(string path) => AppendFile.OpenOrCreate(path, 0x180 /* 0600 */);
 
     private void RedirectStdio()
     {
-        Interop.Sys.Dup2(_fd, 1);
-        Interop.Sys.Dup2(_fd, 2);
+        _file?.DuplicateOnto(1);
+        _file?.DuplicateOnto(2);
     }
 
-    public override unsafe void Write(ReadOnlySpan<byte> buffer)
+    public override void Write(ReadOnlySpan<byte> buffer)
     {
         lock (_gate)
         {
             if (_size > 0 && _size + buffer.Length > _maxBytes) RotateLocked();
+            if (_file is not { } file) return; // disposed
             if (_lineOpen)
             {
-                byte newline = (byte)'\n';
-                if (Interop.Sys.Write(_fd, &newline, 1) != 1)
+                if (file.WriteOnce(s_newline) != 1)
                 {
                     Interlocked.Increment(ref _dropped);
                     return;
@@ -75,39 +70,33 @@ public sealed class DaemonLogFile : Stream
                 _lineOpen = false;
                 _size++;
             }
-            fixed (byte* p = buffer)
+            long written = file.WriteOnce(buffer);
+            if (written == buffer.Length)
             {
-                nint written;
-                do written = Interop.Sys.Write(_fd, p, (nuint)buffer.Length);
-                while (written < 0 && Marshal.GetLastPInvokeError() == Interop.Sys.EINTR);
-                if (written == buffer.Length)
+                _size += written;
+                return;
+            }
+            // Full disk: O_APPEND made this a short write or none. A partial line is cut off by
+            // a newline so the next line starts clean; the line counts as dropped.
+            if (written > 0)
+            {
+                // Take the fragment back off the end (it is ours: our writes hold the lock), so
+                // the file never has half a line; if that fails, end it with a newline later.
+                long end = file.Status()?.Size ?? -1;
+                if (end < written || !file.TryTruncate(end - written))
                 {
                     _size += written;
-                    return;
+                    if (file.WriteOnce(s_newline) == 1) _size++;
+                    else _lineOpen = true;
                 }
-                // Full disk: O_APPEND made this a short write or none. A partial line is cut off by
-                // a newline so the next line starts clean; the line counts as dropped.
-                if (written > 0)
-                {
-                    // Take the fragment back off the end (it is ours: our writes hold the lock), so
-                    // the file never has half a line; if that fails, end it with a newline later.
-                    long end = FileSize(_fd);
-                    if (end < written || Interop.Sys.FTruncate(_fd, end - written) != 0)
-                    {
-                        _size += written;
-                        byte newline = (byte)'\n';
-                        if (Interop.Sys.Write(_fd, &newline, 1) == 1) _size++;
-                        else _lineOpen = true;
-                    }
-                }
-                Interlocked.Increment(ref _dropped);
             }
+            Interlocked.Increment(ref _dropped);
         }
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    private static long FileSize(int fd) => FileStatus.TryOf(fd, out FileStatus s) ? s.Size : -1;
+    private static readonly byte[] s_newline = [(byte)'\n'];
 
     private void RotateLocked()
     {
@@ -119,9 +108,9 @@ public sealed class DaemonLogFile : Stream
                 if (File.Exists($"{_path}.{i}")) File.Move($"{_path}.{i}", $"{_path}.{i + 1}", overwrite: true);
             }
             File.Move(_path, $"{_path}.1", overwrite: true);
-            int fd = OpenFd(_path);
-            Interop.Sys.Close(_fd);
-            _fd = fd;
+            AppendFile fresh = OpenFile(_path);
+            _file?.Dispose();
+            _file = fresh;
             _size = 0;
             if (_redirectStdio) RedirectStdio();
         }
@@ -146,8 +135,8 @@ public sealed class DaemonLogFile : Stream
     {
         lock (_gate)
         {
-            if (_fd >= 0) Interop.Sys.Close(_fd);
-            _fd = -1;
+            _file?.Dispose();
+            _file = null;
         }
         base.Dispose(disposing);
     }

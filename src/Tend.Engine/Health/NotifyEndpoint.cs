@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
@@ -12,16 +11,13 @@ namespace Tend.Health;
 /// </summary>
 public sealed class NotifyEndpoint : IDisposable
 {
-    /// <summary>Room for exactly one SCM_CREDENTIALS message (see the remarks on <see cref="NotifyHub"/>).</summary>
-    internal static readonly unsafe int ControlSize = Interop.Sys.CMsgSpace(sizeof(Interop.Sys.UCred));
-
     private readonly NotifyHub _hub;
     private readonly Func<int, bool> _trustSender;
     private readonly Action<NotifyMessage> _onMessage;
     private long _accepted, _malformed, _foreign;
     private int _disposed;
 
-    internal NotifyEndpoint(NotifyHub hub, string name, string path, SafeFdHandle socket,
+    internal NotifyEndpoint(NotifyHub hub, string name, string path, CredentialSocket socket,
         Func<int, bool> trustSender, Action<NotifyMessage> onMessage)
     {
         _hub = hub;
@@ -50,7 +46,7 @@ public sealed class NotifyEndpoint : IDisposable
 
     internal string Name { get; }
 
-    internal SafeFdHandle Socket { get; }
+    internal CredentialSocket Socket { get; }
 
     /// <summary>Stops listening, closes the socket and removes its file. A callback already running on
     /// the loop thread is not waited for; no datagram is read after this returns.</summary>
@@ -65,69 +61,28 @@ public sealed class NotifyEndpoint : IDisposable
     /// <summary>On the loop thread: reads datagrams until the socket is empty (or <paramref name="max"/> of them).
     /// Level-triggered epoll brings us straight back to a socket that still has datagrams, so the cap only
     /// stops one app that sends in a tight loop from starving every other descriptor.</summary>
-    internal unsafe void Drain(int max)
+    internal void Drain(int max)
     {
-        byte* buffer = stackalloc byte[NotifyHub.MaxDatagram];
-        // ulong: the control buffer must be aligned like a cmsghdr (to a size_t).
-        ulong* controlWords = stackalloc ulong[(ControlSize + 7) / 8];
-        byte* control = (byte*)controlWords;
-        bool added = false;
-        try
+        Span<byte> buffer = stackalloc byte[NotifyHub.MaxDatagram];
+        for (int i = 0; i < max && Volatile.Read(ref _disposed) == 0; i++)
         {
-            Socket.DangerousAddRef(ref added);
-        }
-        catch (ObjectDisposedException)
-        {
-            return;
-        }
-        try
-        {
-            for (int i = 0; i < max && Volatile.Read(ref _disposed) == 0; i++)
+            DatagramReceipt got = Socket.Receive(buffer);
+            switch (got.Status)
             {
-                var iov = new Interop.Sys.IoVec { Base = buffer, Len = NotifyHub.MaxDatagram };
-                var msg = new Interop.Sys.MsgHdr { Iov = &iov, IovLen = 1, Control = control, ControlLen = (nuint)ControlSize };
-                new Span<byte>(control, ControlSize).Clear();
-                nint n = Interop.Sys.RecvMsg(Socket.Fd, &msg, Interop.Sys.MSG_DONTWAIT);
-                if (n < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Interop.Sys.EINTR) continue;
-                    if (errno == Interop.Sys.EAGAIN) return;
+                case ReceiveStatus.Empty:
+                    return;
+                case ReceiveStatus.Failed:
+                    if (Volatile.Read(ref _disposed) != 0) return;
                     // Nothing else is expected of a bound datagram socket. epoll is level-triggered: staying
                     // in the set would spin on the same error.
-                    HealthLog.ReceiveFailed(_hub.Logger, Name, Interop.Sys.StrError(errno));
+                    HealthLog.ReceiveFailed(_hub.Logger, Name, got.Error ?? "unknown error");
                     Registration?.Dispose();
                     return;
-                }
-                int pid = SenderPid(control, msg.ControlLen);
-                bool truncated = (msg.Flags & Interop.Sys.MSG_TRUNC) != 0;
-                Handle(pid, new ReadOnlySpan<byte>(buffer, (int)n), truncated);
+                default:
+                    Handle(got.SenderPid, buffer[..got.Length], got.Truncated);
+                    break;
             }
         }
-        finally
-        {
-            if (added) Socket.DangerousRelease();
-        }
-    }
-
-    /// <summary>The pid in the SCM_CREDENTIALS message, or 0 if there is none (or the sender is in another
-    /// pid namespace, which the kernel reports as pid 0).</summary>
-    private static unsafe int SenderPid(byte* control, nuint controlLength)
-    {
-        int headerSize = Interop.Sys.CMsgAlign(sizeof(Interop.Sys.CMsgHdr));
-        nuint offset = 0;
-        while (offset + (nuint)sizeof(Interop.Sys.CMsgHdr) <= controlLength)
-        {
-            var header = (Interop.Sys.CMsgHdr*)(control + offset);
-            if (header->Len < (nuint)sizeof(Interop.Sys.CMsgHdr) || offset + header->Len > controlLength) break;
-            if (header->Level == Interop.Sys.SOL_SOCKET && header->Type == Interop.Sys.SCM_CREDENTIALS
-                && header->Len >= (nuint)(headerSize + sizeof(Interop.Sys.UCred)))
-            {
-                return ((Interop.Sys.UCred*)((byte*)header + headerSize))->Pid;
-            }
-            offset += (nuint)Interop.Sys.CMsgAlign((int)header->Len);
-        }
-        return 0;
     }
 
     private void Handle(int pid, ReadOnlySpan<byte> payload, bool truncated)

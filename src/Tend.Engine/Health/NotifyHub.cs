@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Tend.Io;
@@ -77,7 +76,7 @@ public sealed class NotifyHub : IDisposable
     /// <exception cref="PathTooLongException">The socket path does not fit in sockaddr_un.</exception>
     /// <exception cref="InvalidOperationException">An endpoint of that name is already registered.</exception>
     /// <exception cref="IOException">socket, bind or epoll_ctl failed.</exception>
-    public unsafe NotifyEndpoint Register(string name, Func<int, bool> trustSender, Action<NotifyMessage> onMessage)
+    public NotifyEndpoint Register(string name, Func<int, bool> trustSender, Action<NotifyMessage> onMessage)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(trustSender);
@@ -87,10 +86,10 @@ public sealed class NotifyHub : IDisposable
 
         string path = System.IO.Path.Combine(_directory, name + ".sock");
         int pathBytes = Encoding.UTF8.GetByteCount(path);
-        if (pathBytes > Interop.Sys.SunPathMaxBytes)
+        if (pathBytes > CredentialSocket.MaxPathBytes)
         {
             throw new PathTooLongException(
-                $"notify socket path {path} is {pathBytes} bytes; a unix socket path holds at most {Interop.Sys.SunPathMaxBytes}. Use a shorter directory or name.");
+                $"notify socket path {path} is {pathBytes} bytes; a unix socket path holds at most {CredentialSocket.MaxPathBytes}. Use a shorter directory or name.");
         }
 
         lock (_gate)
@@ -98,16 +97,15 @@ public sealed class NotifyHub : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_byName.ContainsKey(name)) throw new InvalidOperationException($"notify endpoint '{name}' is already registered");
 
-            SafeFdHandle socket = OpenSocket(path, pathBytes);
+            CredentialSocket socket = CredentialSocket.Bind(path);
             var endpoint = new NotifyEndpoint(this, name, path, socket, trustSender, onMessage);
             try
             {
-                endpoint.Registration = _loop.Watch(socket, EpollMode.Level, _ => endpoint.Drain(MaxDatagramsPerWakeup));
+                endpoint.Registration = _loop.Watch(socket.Handle, EpollMode.Level, _ => endpoint.Drain(MaxDatagramsPerWakeup));
             }
             catch (IOException e)
             {
                 socket.Dispose();
-                TryUnlink(path);
                 throw new IOException($"epoll_ctl {path}: {e.Message}", e);
             }
             _byName[name] = endpoint;
@@ -137,54 +135,9 @@ public sealed class NotifyHub : IDisposable
         {
             if (_byName.TryGetValue(endpoint.Name, out var current) && current == endpoint) _byName.Remove(endpoint.Name);
             endpoint.Registration?.Dispose();
-            endpoint.Socket.Dispose();
-            TryUnlink(endpoint.Path);
+            endpoint.Socket.Dispose(); // closes it and removes its file
         }
     }
 
     internal ILogger Logger => _logger;
-
-    private static unsafe SafeFdHandle OpenSocket(string path, int pathBytes)
-    {
-        int fd = Interop.Sys.Socket(Interop.Sys.AF_UNIX, Interop.Sys.SOCK_DGRAM | Interop.Sys.SOCK_NONBLOCK | Interop.Sys.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "socket for " + path);
-        var socket = new SafeFdHandle(fd);
-        try
-        {
-            // Before bind: a datagram can only arrive once the path exists, and every one of them
-            // must carry credentials.
-            int one = 1;
-            if (Interop.Sys.SetSockOpt(fd, Interop.Sys.SOL_SOCKET, Interop.Sys.SO_PASSCRED, &one, sizeof(int)) != 0)
-                throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "SO_PASSCRED on " + path);
-
-            // A socket file left by a daemon that did not exit cleanly would make bind fail with EADDRINUSE.
-            TryUnlink(path);
-
-            byte* address = stackalloc byte[Interop.Sys.SockAddrUnSize];
-            new Span<byte>(address, Interop.Sys.SockAddrUnSize).Clear();
-            *(ushort*)address = Interop.Sys.AF_UNIX;
-            Encoding.UTF8.GetBytes(path, new Span<byte>(address + Interop.Sys.SunPathOffset, pathBytes));
-            uint length = (uint)(Interop.Sys.SunPathOffset + pathBytes + 1);
-            if (Interop.Sys.Bind(fd, address, length) != 0)
-                throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "bind " + path);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
-    private static void TryUnlink(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // bind reports the real problem if the file is still in the way.
-        }
-    }
 }

@@ -29,12 +29,12 @@ public static class HomeTrust
     /// <summary>Null when <paramref name="home"/> can be trusted, else what is wrong and how to fix it.</summary>
     public static string? Problem(string home)
     {
-        uint me = Interop.Sys.GetEUid();
+        uint me = Tend.Identity.ProcessIdentity.EffectiveUserId;
         string path = Path.GetFullPath(home);
         if (!TryLstat(path, out uint owner, out int mode, out uint group)) return null; // missing: made 0700 by whoever creates it
-        if ((mode & Interop.Sys.S_IFMT) == Interop.Sys.S_IFLNK)
+        if (FileStatus.TypeOf(mode) == FileType.Symlink)
             return $"TEND_HOME {path} is a symbolic link; point TEND_HOME at the real directory";
-        if ((mode & Interop.Sys.S_IFMT) != Interop.Sys.S_IFDIR)
+        if (FileStatus.TypeOf(mode) != FileType.Directory)
             return $"TEND_HOME {path} is not a directory";
         if (owner != me)
             return $"TEND_HOME {path} is owned by {UserName(owner)}, not by you ({UserName(me)}): its socket and state could be someone else's; use your own directory, or chown {UserName(me)} {path}";
@@ -62,9 +62,9 @@ public static class HomeTrust
     public static string? SocketProblem(string socketPath)
     {
         if (!TryLstat(socketPath, out uint owner, out int mode, out _)) return null; // missing: connect says "not running"
-        if ((mode & Interop.Sys.S_IFMT) != Interop.Sys.S_IFSOCK)
+        if (FileStatus.TypeOf(mode) != FileType.Socket)
             return $"{socketPath} is not a socket; refusing to send it a request";
-        uint me = Interop.Sys.GetEUid();
+        uint me = Tend.Identity.ProcessIdentity.EffectiveUserId;
         if (owner != me && owner != 0)
             return $"{socketPath} is owned by {UserName(owner)}, not by you or root: it is not your daemon, and a request would hand it your environment";
         return null;

@@ -68,12 +68,6 @@ public static class StateFile
     /// directory (it threw on every save, so the directory was never synced). Best effort: a
     /// failure here loses nothing that the next save won't write again.
     /// </summary>
-    private static void FsyncDirectory(string dir)
-    {
-        int fd = Interop.Sys.Open(dir, Interop.Sys.O_RDONLY | Interop.Sys.O_CLOEXEC, 0);
-        if (fd < 0) return;
-        _ = Interop.Sys.FSync(fd);
-        _ = Interop.Sys.Close(fd);
-    }
+    private static void FsyncDirectory(string dir) => _ = Tend.Io.DirectorySync.TrySync(dir);
 
 }

@@ -8,5 +8,8 @@ internal static partial class Interop
     {
         [LibraryImport(Libraries.Libc, EntryPoint = "dup2", SetLastError = true)]
         internal static partial int Dup2(int oldFd, int newFd);
+
+        [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
+        internal static partial int Dup2(Io.SafeFdHandle oldFd, int newFd);
     }
 }

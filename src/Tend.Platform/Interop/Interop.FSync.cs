@@ -8,5 +8,8 @@ internal static partial class Interop
     {
         [LibraryImport(Libraries.Libc, EntryPoint = "fsync", SetLastError = true)]
         internal static partial int FSync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        internal static partial int FSync(Io.SafeFdHandle fd);
     }
 }

@@ -8,5 +8,8 @@ internal static partial class Interop
     {
         [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
         internal static partial int FTruncate(int fd, long length);
+
+        [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
+        internal static partial int FTruncate(Io.SafeFdHandle fd, long length);
     }
 }

@@ -8,5 +8,8 @@ internal static partial class Interop
     {
         [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
         internal static unsafe partial nint Write(int fd, byte* buffer, nuint count);
+
+        [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+        internal static unsafe partial nint Write(Io.SafeFdHandle fd, byte* buffer, nuint count);
     }
 }

@@ -20,7 +20,7 @@ namespace Tend.Io;
 /// after close can never be confused with an old registration. An owner disposes its registration
 /// (EPOLL_CTL_DEL) before it closes the descriptor.</para>
 /// </remarks>
-internal sealed class EpollLoop : IDisposable
+public sealed class EpollLoop : IDisposable
 {
     private const int MaxEvents = 64;
     private const ulong WakeId = 0;
@@ -176,14 +176,14 @@ internal sealed class EpollLoop : IDisposable
 
 /// <summary>How a registration fires: every time the descriptor is readable (level-triggered), or
 /// once until it is re-armed.</summary>
-internal enum EpollMode
+public enum EpollMode
 {
     Level,
     OneShot,
 }
 
 /// <summary>One descriptor watched by an <see cref="EpollLoop"/>. Dispose it before closing the descriptor.</summary>
-internal sealed class EpollRegistration : IDisposable
+public sealed class EpollRegistration : IDisposable
 {
     private readonly EpollLoop _loop;
     private readonly Action<EpollRegistration> _onReady;

@@ -7,7 +7,7 @@ namespace Tend;
 /// The one reader of struct statx (whose layout, unlike struct stat's, is the same on every
 /// architecture), for everything above that needs to know what a file is.
 /// </summary>
-internal readonly record struct FileStatus(int Mode, uint Uid, uint Gid, long Size)
+public readonly record struct FileStatus(int Mode, uint Uid, uint Gid, long Size)
 {
     private const uint Mask = Interop.Sys.STATX_TYPE | Interop.Sys.STATX_MODE | Interop.Sys.STATX_UID | Interop.Sys.STATX_GID | Interop.Sys.STATX_SIZE;
 
@@ -16,6 +16,16 @@ internal readonly record struct FileStatus(int Mode, uint Uid, uint Gid, long Si
     public bool IsDirectory => Type == Interop.Sys.S_IFDIR;
     public bool IsSymlink => Type == Interop.Sys.S_IFLNK;
     public bool IsSocket => Type == Interop.Sys.S_IFSOCK;
+
+    /// <summary>The type bits of a st_mode, named.</summary>
+    public static FileType TypeOf(int mode) => (mode & Interop.Sys.S_IFMT) switch
+    {
+        Interop.Sys.S_IFREG => FileType.Regular,
+        Interop.Sys.S_IFDIR => FileType.Directory,
+        Interop.Sys.S_IFLNK => FileType.Symlink,
+        Interop.Sys.S_IFSOCK => FileType.Socket,
+        _ => FileType.Other,
+    };
 
     /// <summary>The status of <paramref name="path"/>; with <paramref name="followLinks"/> false, of a symlink itself. False when it cannot be read (missing).</summary>
     public static unsafe bool TryOf(string path, bool followLinks, out FileStatus status)
@@ -47,4 +57,13 @@ internal readonly record struct FileStatus(int Mode, uint Uid, uint Gid, long Si
             (long)BinaryPrimitives.ReadUInt64LittleEndian(span[Interop.Sys.StatxSizeOffset..]));
         return true;
     }
+}
+
+public enum FileType
+{
+    Other,
+    Regular,
+    Directory,
+    Symlink,
+    Socket,
 }

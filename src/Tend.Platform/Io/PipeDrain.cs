@@ -5,7 +5,7 @@ namespace Tend.Io;
 
 /// <summary>What a <see cref="PipeDrain"/> hands its reader. Called on a thread-pool thread, never two at
 /// once for one pipe, so an implementation needs no lock against itself.</summary>
-internal interface IPipeSink
+public interface IPipeSink
 {
     /// <summary>One read(2) worth of bytes; the span is only valid during the call.</summary>
     void OnData(ReadOnlySpan<byte> data);
@@ -30,7 +30,7 @@ internal interface IPipeSink
 /// One turn reads at most <see cref="MaxReadsPerTurn"/> buffers before re-arming, so a child that writes
 /// without pause shares the pool with everyone else. The drain owns the handle and closes it at the end.
 /// </remarks>
-internal sealed class PipeDrain : IDisposable
+public sealed class PipeDrain : IDisposable
 {
     /// <summary>Bytes per read(2): the default Linux pipe capacity.</summary>
     public const int ReadBufferSize = 64 * 1024;

@@ -30,6 +30,6 @@ public sealed record SpawnRequest(
 /// <param name="Name">Its entry in <c>LISTEN_FDNAMES</c>: 1–255 characters, no ':' and no control characters.</param>
 public sealed record ListenFd(SafeHandle Handle, string Name)
 {
-    internal static bool IsValidName(string name) =>
+    public static bool IsValidName(string name) =>
         name.Length is > 0 and <= 255 && !name.Any(c => c == ':' || char.IsControl(c));
 }
