@@ -371,46 +371,27 @@ public sealed class Instance : IHealthSink
 
     private async Task<RunOutcome> RunOnceAsync(AppSpec spec, CancellationToken stop)
     {
-        ChildProcess child;
         long launchedAt = _time.GetTimestamp();
         _published.Reset();
+        InstanceProcess run;
         Dictionary<string, string> env;
         try
         {
             env = InstanceEnvironment.Build(spec, Number, ProxyPort, EnsureNotifyEndpoint, hasListenFds: _app.ListenHandles.Count > 0); // may open the notify socket: a full disk or no fds fail here
-            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env) { ListenFds = _app.ListenHandles }, _time);
+            run = await InstanceProcess.StartAsync(this, spec, env, this, _time, _logger, launchedAt).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SpawnException or IOException or System.Net.Sockets.SocketException or OutOfMemoryException)
+        catch (Exception ex) when (ex is FailedStartException or IOException or System.Net.Sockets.SocketException or OutOfMemoryException)
         {
             return FailedStart(ex.Message);
         }
 
-        LogWriter? outLog = null, errLog = null;
-        try
-        {
-            outLog = new LogWriter(Name, Number, LogStream.Out, OutLogPath, spec.Logs, _time, d => OnDropped(LogStream.Out, d)) { Counters = Metrics.Out, Forward = _app.LogFeeds?.For(Name, Number, LogStream.Out) };
-            errLog = new LogWriter(Name, Number, LogStream.Err, ErrLogPath, spec.Logs, _time, d => OnDropped(LogStream.Err, d)) { Counters = Metrics.Err, Forward = _app.LogFeeds?.For(Name, Number, LogStream.Err) };
-            if (_app.EchoOutput) { Echo(outLog, Console.Out); Echo(errLog, Console.Error); }
-            outLog.Start(child.StandardOutput!);
-            errLog.Start(child.StandardError!);
-        }
-        catch (Exception ex) when (ex is IOException or OutOfMemoryException or ThreadStartException or UnauthorizedAccessException)
-        {
-            // The process runs but cannot be watched (its pipes could not join the epoll set: out
-            // of fds or memory). It must not be left behind untracked: kill its group and count a failed start.
-            await child.DisposeAsync().ConfigureAwait(false);
-            if (outLog is not null) await outLog.DisposeAsync().ConfigureAwait(false);
-            if (errLog is not null) await errLog.DisposeAsync().ConfigureAwait(false);
-            return FailedStart("could not watch the new process, so it was stopped: " + ex.Message);
-        }
-
+        ChildProcess child = run.Child;
         var restartRequest = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var failRun = new TaskCompletionSource<RunFailure>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var health = new InstanceHealth(spec, Label, new ProbeContext(spec.Cwd, env) { Time = _time }, _time, _logger, this, Metrics);
         // Logged before the new pid is published and the starter released, so daemon.log shows
         // starts in the order they happened, and anyone who sees the pid finds its event.
         Transit(new ProcessStarted(child.Pid));
-        Transit(new CameOnline(child.Pid, health.ReadyOnSpawn), () =>
+        Transit(new CameOnline(child.Pid, run.Health.ReadyOnSpawn), () =>
         {
             _child = child;
             _pid = child.Pid;
@@ -418,17 +399,16 @@ public sealed class Instance : IHealthSink
             _startedTimestamp = launchedAt;
             _startedAt = _time.GetUtcNow();
             _statusText = null;
-            _health = health;
+            _health = run.Health;
             _failRun = failRun;
             _restartRequest = restartRequest;
             _overMemorySamples = 0;
-            _outLog = outLog;
-            _errLog = errLog;
+            _outLog = run.OutLog;
+            _errLog = run.ErrLog;
             _dotnet = null;
         }, published: _published);
-        health.Start(outLog, errLog);
         int pid = child.Pid;
-        Runtime.DotnetCounterSampler? dotnet = _app.DotnetCounters?.Watch(Label, pid, child.StartTime, c => OnDotnetCounters(pid, c));
+        run.StartWatching(_app.DotnetCounters, Label, c => OnDotnetCounters(pid, c));
         _launched.TrySetResult();
 
         var stopRequested = Task.Delay(Timeout.Infinite, stop);
@@ -453,21 +433,12 @@ public sealed class Instance : IHealthSink
             exit = await child.StopAsync(spec.StopSignal, spec.KillTimeout).ConfigureAwait(false);
             reason = byUser ? "stopped" : failure?.Reason ?? inPlace!;
         }
-        TimeSpan uptime = _time.GetElapsedTime(launchedAt);
+        TimeSpan uptime = run.Uptime;
         lock (_gate) { _health = null; _failRun = null; _dotnet = null; }
-        await health.DisposeAsync().ConfigureAwait(false);
-        // After the exit: the session's stream has ended with the process, so this is quick.
-        if (dotnet is not null) await dotnet.DisposeAsync().ConfigureAwait(false);
-
-        // The pipes reach EOF once every writer is gone; the group is killed on exit, so this is
-        // quick. A grandchild that left our process group may hold them open: don't wait on it forever.
-        await Task.WhenAny(Task.WhenAll(outLog.Completion, errLog.Completion), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
-        await child.DisposeAsync().ConfigureAwait(false);
-        await outLog.DisposeAsync().ConfigureAwait(false);
-        await errLog.DisposeAsync().ConfigureAwait(false);
+        long dropped = await run.CloseAsync().ConfigureAwait(false);
         lock (_gate)
         {
-            _droppedBefore += outLog.DroppedLines + errLog.DroppedLines;
+            _droppedBefore += dropped;
             _outLog = null;
             _errLog = null;
         }
@@ -521,8 +492,6 @@ public sealed class Instance : IHealthSink
         _app.OnTransition(this, transition);
     }
 
-    private void OnDropped(LogStream stream, long droppedSoFar) =>
-        EngineLog.LogLinesDropped(_logger, Name, Number, stream == LogStream.Out ? "out" : "err", droppedSoFar, "writing to the log file failed");
 
     /// <summary>`tend flush`: empty the log files, through the live writer when there is one.</summary>
     public void FlushLogs()
@@ -531,21 +500,6 @@ public sealed class Instance : IHealthSink
         lock (_gate) { outLog = _outLog; errLog = _errLog; }
         if (outLog is not null) outLog.Truncate(); else LogWriter.TruncateFiles(OutLogPath);
         if (errLog is not null) errLog.Truncate(); else LogWriter.TruncateFiles(ErrLogPath);
-    }
-
-    /// <summary>`tend run`: copy an instance's lines to our own stdout/stderr, where a container runtime collects them.</summary>
-    private void Echo(LogWriter writer, TextWriter target)
-    {
-        string prefix = Label + " | ";
-        var lines = writer.SubscribeAsync();
-        _ = Task.Run(async () =>
-        {
-            await foreach (LogLine line in lines.ConfigureAwait(false))
-            {
-                lock (target) target.WriteLine(prefix + line.Text);
-            }
-            lock (target) target.Flush();
-        });
     }
 
     /// <summary>

@@ -1,0 +1,130 @@
+using Microsoft.Extensions.Logging;
+using Tend.Config;
+using Tend.Health;
+using Tend.Logs;
+using Tend.Processes;
+
+namespace Tend.Supervision;
+
+/// <summary>A start that failed before the instance ran (the spawn, or what watching the process needs); the process, if any, is gone.</summary>
+internal sealed class FailedStartException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
+/// One spawn of an instance and everything tied to it: the process, the two log writers draining
+/// its pipes, its health checks and its .NET counter session. Started together, torn down together,
+/// so no run leaves a writer, a probe or a process behind. <see cref="Instance"/> decides when; this
+/// only carries it out.
+/// </summary>
+internal sealed class InstanceProcess
+{
+    private readonly TimeProvider _time;
+    private Runtime.DotnetCounterSampler? _dotnet;
+
+    private InstanceProcess(ChildProcess child, LogWriter outLog, LogWriter errLog, InstanceHealth health, long launchedAt, TimeProvider time)
+    {
+        Child = child;
+        OutLog = outLog;
+        ErrLog = errLog;
+        Health = health;
+        LaunchedAt = launchedAt;
+        _time = time;
+    }
+
+    public ChildProcess Child { get; }
+    public LogWriter OutLog { get; }
+    public LogWriter ErrLog { get; }
+    public InstanceHealth Health { get; }
+
+    /// <summary>The timestamp just before the spawn: the run's uptime counts from here.</summary>
+    public long LaunchedAt { get; }
+
+    /// <summary>
+    /// Spawns <paramref name="spec"/> for <paramref name="owner"/> with <paramref name="env"/> and starts
+    /// draining its output into its log files. Throws <see cref="FailedStartException"/>: a process that
+    /// runs but cannot be watched (its pipes could not join the epoll set: out of fds or memory) is killed
+    /// with its group first, never left behind untracked.
+    /// </summary>
+    public static async Task<InstanceProcess> StartAsync(Instance owner, AppSpec spec, IReadOnlyDictionary<string, string> env, IHealthSink sink,
+        TimeProvider time, ILogger logger, long launchedAt)
+    {
+        App app = owner.App;
+        ChildProcess child;
+        try
+        {
+            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env) { ListenFds = app.ListenHandles }, time);
+        }
+        catch (Exception ex) when (ex is SpawnException or IOException or OutOfMemoryException)
+        {
+            throw new FailedStartException(ex.Message, ex);
+        }
+
+        LogWriter? outLog = null, errLog = null;
+        try
+        {
+            outLog = Writer(owner, LogStream.Out, owner.OutLogPath, spec, time, logger);
+            errLog = Writer(owner, LogStream.Err, owner.ErrLogPath, spec, time, logger);
+            if (app.EchoOutput) { Echo(owner.Label, outLog, Console.Out); Echo(owner.Label, errLog, Console.Error); }
+            outLog.Start(child.StandardOutput!);
+            errLog.Start(child.StandardError!);
+        }
+        catch (Exception ex) when (ex is IOException or OutOfMemoryException or ThreadStartException or UnauthorizedAccessException)
+        {
+            await child.DisposeAsync().ConfigureAwait(false);
+            if (outLog is not null) await outLog.DisposeAsync().ConfigureAwait(false);
+            if (errLog is not null) await errLog.DisposeAsync().ConfigureAwait(false);
+            throw new FailedStartException("could not watch the new process, so it was stopped: " + ex.Message, ex);
+        }
+        var health = new InstanceHealth(spec, owner.Label, new ProbeContext(spec.Cwd, env) { Time = time }, time, logger, sink, owner.Metrics);
+        return new InstanceProcess(child, outLog, errLog, health, launchedAt, time);
+    }
+
+    private static LogWriter Writer(Instance owner, LogStream stream, string path, AppSpec spec, TimeProvider time, ILogger logger) =>
+        new(owner.Name, owner.Number, stream, path, spec.Logs, time,
+            dropped => EngineLog.LogLinesDropped(logger, owner.Name, owner.Number, stream == LogStream.Out ? "out" : "err", dropped, "writing to the log file failed"))
+        {
+            Counters = stream == LogStream.Out ? owner.Metrics.Out : owner.Metrics.Err,
+            Forward = owner.App.LogFeeds?.For(owner.Name, owner.Number, stream),
+        };
+
+    /// <summary>Once published as online: probes start reading, and a .NET process's counters are sampled.</summary>
+    public void StartWatching(Runtime.DotnetCounterWatcher? dotnet, string label, Action<Runtime.DotnetCounters> onCounters)
+    {
+        Health.Start(OutLog, ErrLog);
+        _dotnet = dotnet?.Watch(label, Child.Pid, Child.StartTime, onCounters);
+    }
+
+    /// <summary>How long the process has been up.</summary>
+    public TimeSpan Uptime => _time.GetElapsedTime(LaunchedAt);
+
+    /// <summary>
+    /// After the exit: the health checks and the counter session stop, the pipes are read to their
+    /// end (bounded: a grandchild that left the group may hold them open), then the process and the
+    /// writers are released. Returns the lines the writers could not write, for the instance's total.
+    /// </summary>
+    public async Task<long> CloseAsync()
+    {
+        await Health.DisposeAsync().ConfigureAwait(false);
+        // After the exit: the session's stream has ended with the process, so this is quick.
+        if (_dotnet is not null) await _dotnet.DisposeAsync().ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(OutLog.Completion, ErrLog.Completion), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        await Child.DisposeAsync().ConfigureAwait(false);
+        await OutLog.DisposeAsync().ConfigureAwait(false);
+        await ErrLog.DisposeAsync().ConfigureAwait(false);
+        return OutLog.DroppedLines + ErrLog.DroppedLines;
+    }
+
+    /// <summary>`tend run`: copy an instance's lines to our own stdout/stderr, where a container runtime collects them.</summary>
+    private static void Echo(string label, LogWriter writer, TextWriter target)
+    {
+        string prefix = label + " | ";
+        var lines = writer.SubscribeAsync();
+        _ = Task.Run(async () =>
+        {
+            await foreach (LogLine line in lines.ConfigureAwait(false))
+            {
+                lock (target) target.WriteLine(prefix + line.Text);
+            }
+            lock (target) target.Flush();
+        });
+    }
+}
