@@ -216,7 +216,7 @@ public sealed class HealthTests : IAsyncLifetime
                 args: [--sleep]
                 ready: {"{"} exec: "test -f {flag}", interval: 200ms {"}"}
               log:
-                run: sh -c 'sleep 1; echo "server listening on 8080"; exec sleep 600'
+                run: sh -c 'sleep 3; echo "server listening on 8080"; exec sleep 600'
                 ready: {"{"} log: 'listening on \d+' {"}"}
             """);
 
