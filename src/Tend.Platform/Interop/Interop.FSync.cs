@@ -10,6 +10,6 @@ internal static partial class Interop
         internal static partial int FSync(int fd);
 
         [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        internal static partial int FSync(Io.SafeFdHandle fd);
+        internal static partial int FSync(SafeHandle fd);
     }
 }

@@ -10,6 +10,6 @@ internal static partial class Interop
         internal static partial int FTruncate(int fd, long length);
 
         [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
-        internal static partial int FTruncate(Io.SafeFdHandle fd, long length);
+        internal static partial int FTruncate(SafeHandle fd, long length);
     }
 }

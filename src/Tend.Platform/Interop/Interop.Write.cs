@@ -10,6 +10,6 @@ internal static partial class Interop
         internal static unsafe partial nint Write(int fd, byte* buffer, nuint count);
 
         [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-        internal static unsafe partial nint Write(Io.SafeFdHandle fd, byte* buffer, nuint count);
+        internal static unsafe partial nint Write(SafeHandle fd, byte* buffer, nuint count);
     }
 }
