@@ -36,7 +36,7 @@ public static class AppHealthReader
     }
 }
 
-/// <summary>An app's or the daemon's health tier (see Supervisor.Health.cs).</summary>
+/// <summary>An app's or the daemon's health tier (see the top of this file).</summary>
 public enum HealthTier
 {
     Healthy,
