@@ -7,9 +7,6 @@ internal static partial class Interop
     internal static partial class Sys
     {
         [LibraryImport(Libraries.Libc, EntryPoint = "dup2", SetLastError = true)]
-        internal static partial int Dup2(int oldFd, int newFd);
-
-        [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
         internal static partial int Dup2(SafeHandle oldFd, int newFd);
     }
 }

@@ -7,9 +7,6 @@ internal static partial class Interop
     internal static partial class Sys
     {
         [LibraryImport(Libraries.Libc, EntryPoint = "fsync", SetLastError = true)]
-        internal static partial int FSync(int fd);
-
-        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
         internal static partial int FSync(SafeHandle fd);
     }
 }

@@ -6,10 +6,7 @@ internal static partial class Interop
 {
     internal static partial class Sys
     {
-        [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
-        internal static partial int FTruncate(int fd, long length);
-
-        [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
+        [LibraryImport(Libraries.Libc, EntryPoint = "ftruncate", SetLastError = true)]
         internal static partial int FTruncate(SafeHandle fd, long length);
     }
 }

@@ -6,10 +6,7 @@ internal static partial class Interop
 {
     internal static partial class Sys
     {
-        [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-        internal static unsafe partial nint Write(int fd, byte* buffer, nuint count);
-
-        [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+        [LibraryImport(Libraries.Libc, EntryPoint = "write", SetLastError = true)]
         internal static unsafe partial nint Write(SafeHandle fd, byte* buffer, nuint count);
     }
 }

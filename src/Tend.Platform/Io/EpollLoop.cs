@@ -126,16 +126,7 @@ public sealed class EpollLoop : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         byte one = 1;
-        bool added = false;
-        try
-        {
-            _wakeWrite.DangerousAddRef(ref added);
-            _ = Interop.Sys.Write(_wakeWrite.Fd, &one, 1);
-        }
-        finally
-        {
-            if (added) _wakeWrite.DangerousRelease();
-        }
+        _ = Interop.Sys.Write(_wakeWrite, &one, 1);
         if (!IsLoopThread) _thread.Join();
     }
 

@@ -32,7 +32,7 @@ public sealed class PipeDrainTests
     private static unsafe void Write(SafeFdHandle fd, string text)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(text);
-        fixed (byte* p = bytes) Assert.Equal(bytes.Length, (int)Interop.Sys.Write(fd.Fd, p, (nuint)bytes.Length));
+        fixed (byte* p = bytes) Assert.Equal(bytes.Length, (int)Interop.Sys.Write(fd, p, (nuint)bytes.Length));
     }
 
     [Fact]
