@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Globalization;
-using Microsoft.Win32.SafeHandles;
+using Tend.Io;
 
 namespace Tend.Processes;
 
@@ -143,22 +143,20 @@ public static class ProcStat
 
     /// <summary>Reads the stat file of <paramref name="pid"/> and returns the part after the last ')',
     /// which begins with field 3 (state). False if the process does not exist (any more).</summary>
-    private static bool TryReadStat(int pid, Span<byte> buffer, out ReadOnlySpan<byte> afterComm)
+    private static unsafe bool TryReadStat(int pid, Span<byte> buffer, out ReadOnlySpan<byte> afterComm)
     {
         afterComm = default;
-        int length;
-        try
+        // open/read/close by hand: File.OpenHandle adds an fstat and a pair of flock calls per file,
+        // and the sampler reads every process's stat file on each pass (it was half its syscalls).
+        int fd = Interop.Sys.Open($"/proc/{pid}/stat", Interop.Sys.O_RDONLY | Interop.Sys.O_CLOEXEC, 0);
+        if (fd < 0) return false; // ENOENT: no such process
+        nint length;
+        using (var handle = new SafeFdHandle(fd))
         {
-            using SafeFileHandle handle = File.OpenHandle($"/proc/{pid}/stat", FileMode.Open, FileAccess.Read);
-            length = RandomAccess.Read(handle, buffer, 0);
+            fixed (byte* p = buffer) length = Interop.Sys.Read(handle, p, (nuint)buffer.Length);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // FileNotFound/DirectoryNotFound when the pid does not exist; a plain IOException (ESRCH)
-            // when it exits between open and read.
-            return false;
-        }
-        var line = buffer[..length];
+        if (length <= 0) return false; // ESRCH: it exited between open and read
+        var line = buffer[..(int)length];
         int close = line.LastIndexOf((byte)')');
         if (close < 0 || close + 2 > line.Length) return false;
         afterComm = line[(close + 2)..];
