@@ -29,19 +29,21 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from managers import (PM2, RUN_ENV, App, Supervisord, Tend, alive, cpu_ticks,  # noqa: E402
-                      kill_pids, ours, dirty_kb, rss_kb, run)
+                      kill_pids, ours, dirty_kb, rss_kb, run, threads)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LOG_LINES = 2_000_000
 LINE_BYTES = 100
 
-QUICK = dict(list_reps=8, start_reps=5, idle_s=10, idle_settle_s=35, restart_reps=8, crash_window_s=12,
+# idle_settle_s + idle_s is at least 60: the first list after the footprint window is the "cold" call.
+QUICK = dict(list_reps=8, start_reps=5, idle_s=10, idle_settle_s=50, restart_reps=8, crash_window_s=12,
              log_reps=1, scale_reps=1, hello_reps=10, probe_s=20, probe_settle_s=5, ready_reps=5,
              wrk_s=10, wrk_warm_s=2, reloads=10)
 FULL = dict(list_reps=30, start_reps=15, idle_s=30, idle_settle_s=35, restart_reps=20, crash_window_s=150,
             log_reps=3, scale_reps=5, hello_reps=30, probe_s=60, probe_settle_s=10, ready_reps=15,
-            wrk_s=30, wrk_warm_s=5, reloads=10)
-SCENARIOS = ["fleet", "hello", "restart", "crash", "logs", "scale", "probes", "cluster"]
+            wrk_s=30, wrk_warm_s=5, reloads=10, thousand=1000)
+# "thousand" runs in the full mode (or when named with --only): a thousand sleepers per manager.
+SCENARIOS = ["fleet", "hello", "restart", "crash", "logs", "scale", "probes", "cluster", "thousand"]
 WRK_THREADS, WRK_CONNS = 2, 64
 CLUSTER_N = 2  # instances, one per core
 
@@ -218,9 +220,12 @@ class Bench:
         self.work = os.path.join(self.root, ".work", "run-" + self.run_id)
         os.makedirs(self.work, exist_ok=True)
         self.child = os.path.join(self.root, ".work", "child")
-        self.tend_exe = os.path.join(self.root, ".work/tend/tend")
+        self.tend_exe = os.path.join(self.root, ".work/tend/tend")  # native (NativeAOT): what ships
+        self.tend_jit_exe = os.path.join(self.root, ".work/tend-jit/tend")  # ReadyToRun, fleet only
+        self.spawn = os.path.join(self.root, ".work", "spawn")
         self.pm2_exe = os.path.join(self.root, ".work/pm2/node_modules/.bin/pm2")
         self.hello = os.path.join(self.root, ".work/hello/bin/Release/net10.0/hello")
+        self.hello_aot = os.path.join(self.root, ".work/hello/aot/hello")
         self.env = dict(os.environ)
         self.env[RUN_ENV] = self.run_id
         self.env.pop("TEND_HOME", None)
@@ -236,6 +241,8 @@ class Bench:
         home = os.path.join(self.work, f"{self._n:02d}-{tag}-{kind}")
         if kind == "tend":
             m = Tend(home, self.env, self.tend_exe)
+        elif kind == "tend-jit":
+            m = Tend(home, self.env, self.tend_jit_exe, name="tend-jit")
         elif kind == "pm2":
             m = PM2(home, self.env, self.pm2_exe)
         else:
@@ -283,8 +290,8 @@ class Bench:
     # --- scenario 1 + 2: CLI latency and daemon footprint, on one fleet per manager --------------
     def fleet(self):
         cfg = self.cfg
-        mgrs = [self.new(k, "fleet") for k in ("tend", "pm2", "supervisord")]
-        res_list, res_foot, res_start = {}, {}, {}
+        mgrs = [self.new(k, "fleet") for k in ("tend", "tend-jit", "pm2", "supervisord")]
+        res_list, res_foot, res_start, res_cold = {}, {}, {}, {}
         have = 0
         for m in mgrs:
             m.start_daemon()
@@ -309,11 +316,17 @@ class Bench:
                 res_foot.setdefault(k, {})[str(n)] = v
             for m in mgrs:
                 cmds = m.list_commands()
+                cold = True
                 for fmt, argv in cmds.items():
                     if argv is None:
                         res_list.setdefault(m.name, {}).setdefault(fmt, {})[str(n)] = None
                         continue
-                    run(argv, m.env, check=True)  # warm-up, not counted
+                    # The first command after the quiet spell (at least 60 s with no command) is the
+                    # cold call; the first of each format is a warm-up, not counted in the medians.
+                    dt, _ = run(argv, m.env, check=True)
+                    if cold:
+                        res_cold.setdefault(m.name, {})[str(n)] = {"format": fmt, "ms": dt * 1000}
+                        cold = False
                     ts = []
                     for _ in range(cfg["list_reps"]):
                         dt, p = run(argv, m.env)
@@ -326,11 +339,13 @@ class Bench:
                 for m in mgrs:
                     res_start[m.name] = self.start_one(m)
                     log(f"start of one app: {m.name} done")
+                res_start["spawn"] = self.spawn_one()
         for m in mgrs:
             self.close(m, "fleet")
         self.results["list"] = res_list
         self.results["footprint"] = res_foot
         self.results["start"] = res_start
+        self.results["cold"] = res_cold
 
     @staticmethod
     def sample_footprint(pids: dict[str, int], seconds: float) -> dict:
@@ -339,17 +354,20 @@ class Bench:
         c0 = {k: child_cpu_ticks(p) for k, p in pids.items()}
         rss = {k: [] for k in pids}
         dirty = {k: [] for k in pids}
+        nthreads = {k: [] for k in pids}
         start = time.monotonic()
         while time.monotonic() - start < seconds:
             for k, p in pids.items():
                 rss[k].append(rss_kb(p))
                 dirty[k].append(dirty_kb(p))
+                nthreads[k].append(threads(p))
             time.sleep(1.0)
         elapsed = time.monotonic() - start
         out = {}
         for k, p in pids.items():
             t1, c1 = cpu_ticks(p), child_cpu_ticks(p)
-            out[k] = {"rss_kb": rss[k], "dirty_kb": dirty[k], "cpu_s": (t1 - t0[k]) / CLK_TCK, "window_s": elapsed,
+            out[k] = {"rss_kb": rss[k], "dirty_kb": dirty[k], "threads": nthreads[k],
+                      "cpu_s": (t1 - t0[k]) / CLK_TCK, "window_s": elapsed,
                       "cpu_pct": 100.0 * (t1 - t0[k]) / CLK_TCK / elapsed,
                       "children_cpu_s": (c1 - c0[k]) / CLK_TCK}
         return out
@@ -375,13 +393,69 @@ class Bench:
             m.delete_app(app.name)
         return {"return_ms": ret, "running_ms": running}
 
+    def spawn_one(self):
+        """The reference for start_one: a native program that posix_spawns the child and exits."""
+        running = []
+        for rep in range(self.cfg["start_reps"] + 1):
+            mark = os.path.join(self.work, f"spawn{rep}.mark")
+            env = dict(self.env, BENCH_MARK=mark)
+            t0 = now_ns()
+            run([self.spawn, self.child, "sleep"], env, check=True)
+            got = wait_until(lambda: read_marks(mark)[0], 30, 0.001)
+            if not got:
+                raise RuntimeError("spawn: the child never ran")
+            kill_pids([got[0][0]])
+            if rep > 0:
+                running.append((got[0][1] - t0) / 1e6)
+        return {"running_ms": running}
+
     def hello_world(self):
-        ts = []
-        run([self.hello], self.env, check=True)
-        for _ in range(self.cfg["hello_reps"]):
-            dt, _ = run([self.hello], self.env, check=True)
-            ts.append(dt * 1000)
-        self.results["hello_ms"] = ts
+        for key, exe in (("hello_ms", self.hello), ("hello_aot_ms", self.hello_aot)):
+            ts = []
+            run([exe], self.env, check=True)
+            for _ in range(self.cfg["hello_reps"]):
+                dt, _ = run([exe], self.env, check=True)
+                ts.append(dt * 1000)
+            self.results[key] = ts
+
+    # --- 1,000 sleepers (full runs): start-up, footprint and list latency at scale ---------------
+    def thousand(self):
+        n = self.cfg.get("thousand", 1000)
+        out = {}
+        for kind in ("tend", "pm2", "supervisord"):
+            m = self.new(kind, "thousand")
+            try:
+                m.start_daemon()
+                mark = os.path.join(m.home, "thousand.mark")
+                names = {f"s{i:03d}" for i in range(n)}
+                t0 = time.monotonic()
+                m.start_apps(self.sleepers(m, 0, n, mark))
+                ok = wait_until(lambda: len({p for p, _ in read_marks(mark)[0]}) >= n, 600, 0.05)
+                running = time.monotonic() - t0 if ok else None
+                online = self.wait_online(m, names, timeout=600) if ok else None
+                online = time.monotonic() - t0 if online is not None else None
+                log(f"thousand: {m.name}: all running {running} s, all online {online} s")
+                if online is None:
+                    out[m.name] = {"error": f"not all {n} online within 600 s"}
+                    continue
+                time.sleep(self.cfg["idle_settle_s"] / 2)
+                foot = self.sample_footprint({m.name: m.daemon_pid()}, 10)[m.name]
+                lists = {}
+                for fmt, argv in m.list_commands().items():
+                    if argv is None:
+                        continue
+                    run(argv, m.env, timeout=120, check=True)
+                    ts = []
+                    for _ in range(5):
+                        dt, p = run(argv, m.env, timeout=120)
+                        if p.returncode not in (0, 3):
+                            raise RuntimeError(f"{argv} exited {p.returncode}")
+                        ts.append(dt * 1000)
+                    lists[fmt] = ts
+                out[m.name] = {"n": n, "running_s": running, "online_s": online, "footprint": foot, "list_ms": lists}
+            finally:
+                self.close(m, "thousand")
+        self.results["thousand"] = out
 
     # --- scenario 3: restart latency after SIGKILL -----------------------------------------------
     def restart(self):
@@ -932,7 +1006,8 @@ class Bench:
         }
 
     def main(self):
-        scenarios = self.args.only.split(",") if self.args.only else SCENARIOS
+        scenarios = self.args.only.split(",") if self.args.only else \
+            [s for s in SCENARIOS if s != "thousand" or not self.args.quick]
         unknown = [s for s in scenarios if s not in SCENARIOS]
         if unknown:
             raise SystemExit(f"bench: unknown scenario(s) {unknown}; known: {','.join(SCENARIOS)}")
@@ -942,14 +1017,20 @@ class Bench:
             t = time.monotonic()
             log(f"scenario {s}")
             {"fleet": self.fleet, "hello": self.hello_world, "restart": self.restart, "crash": self.crash,
-             "logs": self.logs, "scale": self.scale, "probes": self.probes, "cluster": self.cluster}[s]()
+             "logs": self.logs, "scale": self.scale, "probes": self.probes, "cluster": self.cluster,
+             "thousand": self.thousand}[s]()
             self.results.setdefault("durations_s", {})[s] = round(time.monotonic() - t, 1)
+            # Written after every scenario, so a failure late in a long run keeps what came before.
+            self.write_results(started)
+        log(f"results in {self.write_results(started)} ({self.results['total_s']} s)")
+
+    def write_results(self, started: float) -> str:
         self.results["total_s"] = round(time.monotonic() - started, 1)
         self.results["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
         path = self.args.out or os.path.join(self.root, ".work", "results.json")
         with open(path, "w") as f:
             json.dump(self.results, f, indent=1)
-        log(f"results in {path} ({self.results['total_s']} s)")
+        return path
 
 
 def main():

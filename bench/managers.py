@@ -103,6 +103,17 @@ def dirty_kb(pid: int) -> int | None:
     return None
 
 
+def threads(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -187,9 +198,10 @@ class Tend(Manager):
     name = "tend"
     label = "Tend"
 
-    def __init__(self, home, env, exe):
+    def __init__(self, home, env, exe, name="tend"):
         super().__init__(home, env)
         self.exe = exe
+        self.name = name  # "tend-jit": the same manager from the ReadyToRun build
         self.env["TEND_HOME"] = home
         # The health listener stays on, as by default, but on a free port: the bench runs several
         # daemons at once and the default 127.0.0.1:8363 may be taken by a Tend outside the bench.
