@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Tend.Io;
 
 namespace Tend.Cluster;
 
@@ -21,12 +22,28 @@ namespace Tend.Cluster;
 //   (its bytes wait in the kernel's receive buffer) until SetBackends announces a new set or
 //   BackendWait passes. Each set carries a TaskCompletionSource completed when it is replaced, which is
 //   what a held client awaits; there is no polling.
-// * Forwarding is two async copy loops per connection, no thread per connection. Each loop waits for
-//   data with a zero-byte receive before renting its buffer, so an idle keep-alive connection holds no
-//   buffer. End of stream on one side is passed on as Shutdown(Send) on the other (half-close); an error
-//   on either side aborts both with RST, so a truncated response is never mistaken for a complete one.
+// * Forwarding stays in the kernel: a SocketRelay splices each direction through a pipe, driven by one
+//   epoll thread that every proxied connection of the daemon shares ("Tend proxy"), so there is no copy
+//   into user space, no buffer, task or thread pool hop per request, and an idle keep-alive connection
+//   costs two pipes. End of stream on one side is passed on as shutdown(SHUT_WR) on the other
+//   (half-close); an error on either side aborts both with RST, so a truncated response is never
+//   mistaken for a complete one.
 public sealed class TcpProxy : IAsyncDisposable
 {
+    // Their own loops, not EpollLoop.Shared: a proxy under load must not delay child exits, notify
+    // datagrams and log pipes. One per core, so relaying is not held to one core; a connection stays on
+    // the loop it was given. Started with the first proxied connection; idle, they only sleep in epoll_wait.
+    private static readonly Lazy<EpollLoop[]> s_relayLoops = new(
+        () => [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(i => new EpollLoop($"Tend proxy {i}"))],
+        LazyThreadSafetyMode.ExecutionAndPublication);
+    private static int s_nextLoop;
+
+    private static EpollLoop NextRelayLoop()
+    {
+        EpollLoop[] loops = s_relayLoops.Value;
+        return loops[(uint)Interlocked.Increment(ref s_nextLoop) % (uint)loops.Length];
+    }
+
     private readonly IPEndPoint _listen;
     private readonly ILogger _logger;
     private readonly TcpProxyOptions _options;
@@ -340,7 +357,7 @@ public sealed class TcpProxy : IAsyncDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try
         {
-            await socket.ConnectAsync(backend.EndPoint, linked.Token).ConfigureAwait(false);
+            await SocketConnect.ConnectAsync(NextRelayLoop(), socket, backend.EndPoint, linked.Token).ConfigureAwait(false);
             SetNoDelay(socket);
             return socket;
         }
@@ -360,11 +377,8 @@ public sealed class TcpProxy : IAsyncDisposable
 
     private async Task ForwardAsync(Socket client, Socket backend, CancellationToken ct)
     {
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bool[] clean = await Task.WhenAll(
-            SocketPump.RunAsync(client, backend, _options.BufferSize, abort),
-            SocketPump.RunAsync(backend, client, _options.BufferSize, abort)).ConfigureAwait(false);
-        if (!clean[0] || !clean[1])
+        bool clean = await SocketRelay.RunAsync(NextRelayLoop(), client, backend, ct).ConfigureAwait(false);
+        if (!clean)
         {
             Abort(client);
             Abort(backend);

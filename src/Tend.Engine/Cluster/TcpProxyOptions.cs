@@ -20,15 +20,11 @@ public sealed record TcpProxyOptions
     /// <summary>Backends tried per round for one client; 0 means every backend in the set once.</summary>
     public int MaxConnectAttempts { get; init; }
 
-    /// <summary>Bytes per copy buffer (one per direction, rented from the shared pool while data flows).</summary>
-    public int BufferSize { get; init; } = 32 * 1024;
-
     internal void Validate()
     {
         if (Backlog < 1) throw new ArgumentOutOfRangeException(nameof(Backlog), Backlog, "must be at least 1");
         if (ConnectTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "must be positive");
         if (BackendWait < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(BackendWait), BackendWait, "must not be negative");
         if (MaxConnectAttempts < 0) throw new ArgumentOutOfRangeException(nameof(MaxConnectAttempts), MaxConnectAttempts, "must not be negative");
-        if (BufferSize is < 1024 or > 1024 * 1024) throw new ArgumentOutOfRangeException(nameof(BufferSize), BufferSize, "must be between 1 KiB and 1 MiB");
     }
 }

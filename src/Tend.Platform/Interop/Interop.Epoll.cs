@@ -8,7 +8,8 @@ internal static partial class Interop
     {
         internal const int EPOLL_CLOEXEC = 0x80000;
         internal const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
-        internal const uint EPOLLIN = 0x001, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLONESHOT = 1u << 30;
+        internal const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLRDHUP = 0x2000,
+            EPOLLONESHOT = 1u << 30, EPOLLET = 1u << 31;
 
         // struct epoll_event is declared __attribute__((packed)) on x86-64 only: 12 bytes with
         // the 64-bit data at offset 4. Elsewhere (arm64) it is naturally aligned: 16 bytes,

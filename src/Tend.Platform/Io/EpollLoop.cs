@@ -93,6 +93,36 @@ public sealed class EpollLoop : IDisposable
         return registration;
     }
 
+    /// <summary>
+    /// Calls <paramref name="onReady"/> on the loop thread while <paramref name="fd"/> is in a state
+    /// <paramref name="interest"/> names (level-triggered; with <see cref="EpollInterest.OneShot"/>,
+    /// once), and whenever it has an error or is hung up, until the registration is disposed.
+    /// <see cref="EpollRegistration.Ready"/> says what it found, during the callback;
+    /// <see cref="EpollRegistration.SetInterest"/> changes what is watched. For non-blocking sockets
+    /// (<see cref="SocketRelay"/>, <see cref="SocketConnect"/>).
+    /// </summary>
+    /// <exception cref="IOException">epoll_ctl failed (the errno says why); nothing is registered.</exception>
+    public EpollRegistration WatchSocket(SafeHandle fd, EpollInterest interest, Action<EpollRegistration> onReady)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        ArgumentNullException.ThrowIfNull(onReady);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ulong id = Interlocked.Increment(ref _nextId);
+        var registration = new EpollRegistration(this, id, fd, SocketEvents(interest), onReady);
+        _registrations[id] = registration;
+        int error = Control(Interop.Sys.EPOLL_CTL_ADD, fd, registration.Events, id);
+        if (error != 0)
+        {
+            _registrations.TryRemove(id, out _);
+            throw Interop.Sys.GetIOException(error, "epoll_ctl");
+        }
+        return registration;
+    }
+
+    // Readable includes the peer's end of stream (EPOLLRDHUP), which a reader must see as readable.
+    internal static uint SocketEvents(EpollInterest interest) =>
+        (uint)interest | ((interest & EpollInterest.Readable) != 0 ? Interop.Sys.EPOLLRDHUP : 0);
+
     internal int Rearm(EpollRegistration registration) =>
         Control(Interop.Sys.EPOLL_CTL_MOD, registration.Descriptor, registration.Events, registration.Id);
 
@@ -149,9 +179,10 @@ public sealed class EpollLoop : IDisposable
                 }
                 for (int i = 0; i < n; i++)
                 {
+                    uint ready = *(uint*)(events + (i * size));
                     ulong id = *(ulong*)(events + (i * size) + Interop.Sys.EpollEventDataOffset);
                     if (id == WakeId) return;
-                    if (_registrations.TryGetValue(id, out var registration)) registration.Fire();
+                    if (_registrations.TryGetValue(id, out var registration)) registration.Fire(ready);
                 }
             }
         }
@@ -173,6 +204,29 @@ public enum EpollMode
     OneShot,
 }
 
+/// <summary>What a socket registration watches for (epoll's own bits).</summary>
+[Flags]
+public enum EpollInterest : uint
+{
+    None = 0,
+    Readable = 0x001,
+    Writable = 0x004,
+    /// <summary>Report once, then nothing until <see cref="EpollRegistration.SetInterest"/>.</summary>
+    OneShot = 1u << 30,
+}
+
+/// <summary>The readiness an <see cref="EpollLoop"/> reported for a descriptor (epoll's own bits).</summary>
+[Flags]
+public enum EpollReady : uint
+{
+    None = 0,
+    Readable = 0x001,
+    Writable = 0x004,
+    Error = 0x008,
+    HangUp = 0x010,
+    PeerClosedWriting = 0x2000,
+}
+
 /// <summary>One descriptor watched by an <see cref="EpollLoop"/>. Dispose it before closing the descriptor.</summary>
 public sealed class EpollRegistration : IDisposable
 {
@@ -180,22 +234,47 @@ public sealed class EpollRegistration : IDisposable
     private readonly Action<EpollRegistration> _onReady;
 
     internal EpollRegistration(EpollLoop loop, ulong id, SafeHandle descriptor, EpollMode mode, Action<EpollRegistration> onReady)
+        : this(loop, id, descriptor, Interop.Sys.EPOLLIN | (mode == EpollMode.OneShot ? Interop.Sys.EPOLLONESHOT : 0), onReady)
+    {
+    }
+
+    internal EpollRegistration(EpollLoop loop, ulong id, SafeHandle descriptor, uint events, Action<EpollRegistration> onReady)
     {
         _loop = loop;
         Id = id;
         Descriptor = descriptor;
         _onReady = onReady;
-        Events = Interop.Sys.EPOLLIN | (mode == EpollMode.OneShot ? Interop.Sys.EPOLLONESHOT : 0);
+        Events = events;
     }
 
     internal ulong Id { get; }
     internal SafeHandle Descriptor { get; }
-    internal uint Events { get; }
+    internal uint Events { get; private set; }
+
+    /// <summary>
+    /// For a <see cref="EpollLoop.WatchSocket"/> registration: what to watch from now on (errors and
+    /// hang-ups are always reported). 0, or the errno of epoll_ctl.
+    /// </summary>
+    public int SetInterest(EpollInterest interest)
+    {
+        uint events = EpollLoop.SocketEvents(interest);
+        if (events == Events) return 0;
+        Events = events;
+        return _loop.Rearm(this);
+    }
+
 
     /// <summary>Arms a one-shot registration again. 0, or the errno of epoll_ctl (EBADF once closed).</summary>
     public int Rearm() => _loop.Rearm(this);
 
     public void Dispose() => _loop.Remove(this);
 
-    internal void Fire() => _onReady(this);
+    /// <summary>What the descriptor was found to be, for the callback in progress.</summary>
+    public EpollReady Ready { get; private set; }
+
+    internal void Fire(uint events)
+    {
+        Ready = (EpollReady)(events & (Interop.Sys.EPOLLIN | Interop.Sys.EPOLLOUT | Interop.Sys.EPOLLERR | Interop.Sys.EPOLLHUP | Interop.Sys.EPOLLRDHUP));
+        _onReady(this);
+    }
 }
