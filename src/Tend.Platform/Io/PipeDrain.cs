@@ -29,12 +29,20 @@ public interface IPipeSink
 /// <remarks>
 /// One turn reads at most <see cref="MaxReadsPerTurn"/> buffers before re-arming, so a child that writes
 /// without pause shares the pool with everyone else. The drain owns the handle and closes it at the end.
+/// A child writing one short line at a time would otherwise get a turn per line (a wake-up, a read, a
+/// flush to the log file and an epoll_ctl for each 100 bytes): when a turn found little and the one
+/// before it ended less than <see cref="CoalesceWindow"/> ago, the pipe is armed again only after that
+/// window, so the lines gather in the pipe (1 MiB) and the next turn reads them in large blocks. A
+/// quiet pipe is armed again at once: its next line is read as soon as it is written.
 /// </remarks>
 public sealed class PipeDrain : IDisposable
 {
     /// <summary>Bytes per read(2): the default Linux pipe capacity.</summary>
     public const int ReadBufferSize = 64 * 1024;
     private const int MaxReadsPerTurn = 16;
+    /// <summary>Below this many bytes a turn counts as "found little".</summary>
+    private const int SmallTurnBytes = 16 * 1024;
+    private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(2);
 
     private readonly SafeHandle _pipe;
     private readonly IPipeSink _sink;
@@ -43,6 +51,8 @@ public sealed class PipeDrain : IDisposable
     private readonly Lock _turn = new();
     private int _ended;
     private int _stopRequested;
+    private long _lastTurnEnded;
+    private Timer? _rearmLater;
 
     private PipeDrain(SafeHandle pipe, IPipeSink sink)
     {
@@ -78,6 +88,7 @@ public sealed class PipeDrain : IDisposable
     private unsafe void ReadTurnLocked()
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        long bytes = 0;
         try
         {
             for (int i = 0; i < MaxReadsPerTurn; i++)
@@ -106,7 +117,11 @@ public sealed class PipeDrain : IDisposable
                     if (errno == Interop.Sys.EAGAIN)
                     {
                         _sink.OnDrained();
-                        Rearm();
+                        long now = Environment.TickCount64;
+                        bool busy = bytes < SmallTurnBytes && now - _lastTurnEnded < (long)CoalesceWindow.TotalMilliseconds;
+                        _lastTurnEnded = now;
+                        if (busy) RearmLater();
+                        else Rearm();
                         return;
                     }
                     n = 0; // any other error ends the stream like EOF does
@@ -116,6 +131,7 @@ public sealed class PipeDrain : IDisposable
                     End();
                     return;
                 }
+                bytes += n;
                 _sink.OnData(buffer.AsSpan(0, (int)n));
             }
             Rearm(); // a busy pipe: let the others have the pool, then come back at once
@@ -136,9 +152,24 @@ public sealed class PipeDrain : IDisposable
         if (_registration.Rearm() != 0) End();
     }
 
+    /// <summary>Under _turn: arms the pipe again once <see cref="CoalesceWindow"/> has passed.</summary>
+    private void RearmLater()
+    {
+        _rearmLater ??= new Timer(static state =>
+        {
+            var drain = (PipeDrain)state!;
+            lock (drain._turn)
+            {
+                if (Volatile.Read(ref drain._ended) == 0 && Volatile.Read(ref drain._stopRequested) == 0) drain.Rearm();
+            }
+        }, this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _rearmLater.Change(CoalesceWindow, Timeout.InfiniteTimeSpan);
+    }
+
     private void End(Exception? fault = null)
     {
         if (Interlocked.Exchange(ref _ended, 1) != 0) return;
+        _rearmLater?.Dispose();
         _registration.Dispose();
         _pipe.Dispose();
         _sink.OnEnd(fault);

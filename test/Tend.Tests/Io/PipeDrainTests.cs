@@ -68,6 +68,32 @@ public sealed class PipeDrainTests
     }
 
     [Fact]
+    public async Task Drain_ManyShortWritesInARow_AllArriveInOrderThroughTheDelayedRearm()
+    {
+        // One short line per write(2), back to back: the drain finds little per turn and waits before it
+        // arms the pipe again (the coalescing window). A delayed re-arm that never came would stall
+        // here with the rest of the lines still in the pipe.
+        var (read, write) = Pipe();
+        var sink = new Collect();
+        using PipeDrain drain = PipeDrain.Start(read, sink);
+        var expected = new StringBuilder();
+        await Task.Run(() =>
+        {
+            for (int i = 0; i < 20_000; i++)
+            {
+                string line = $"line {i:D6} of a child that writes one line per call\n";
+                expected.Append(line);
+                Write(write, line);
+                if (i % 5_000 == 4_999) Thread.Sleep(20); // quiet spells in between: the immediate re-arm
+            }
+        });
+        write.Dispose();
+
+        Assert.Null(await sink.Ended.WaitAsync(s_limit));
+        Assert.Equal(expected.ToString(), sink.Text);
+    }
+
+    [Fact]
     public async Task Drain_ChunksArriveInOrder_UntilTheWriterCloses()
     {
         var (read, write) = Pipe();
