@@ -400,7 +400,11 @@ class Bench:
             mark = os.path.join(self.work, f"spawn{rep}.mark")
             env = dict(self.env, BENCH_MARK=mark)
             t0 = now_ns()
-            run([self.spawn, self.child, "sleep"], env, check=True)
+            # Not run(): the child inherits spawn's stdout and would hold run()'s capture pipe open.
+            p = subprocess.run([self.spawn, self.child, "sleep"], env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            if p.returncode != 0:
+                raise RuntimeError(f"spawn exited {p.returncode}")
             got = wait_until(lambda: read_marks(mark)[0], 30, 0.001)
             if not got:
                 raise RuntimeError("spawn: the child never ran")
@@ -1016,9 +1020,15 @@ class Bench:
         for s in scenarios:
             t = time.monotonic()
             log(f"scenario {s}")
-            {"fleet": self.fleet, "hello": self.hello_world, "restart": self.restart, "crash": self.crash,
-             "logs": self.logs, "scale": self.scale, "probes": self.probes, "cluster": self.cluster,
-             "thousand": self.thousand}[s]()
+            try:
+                {"fleet": self.fleet, "hello": self.hello_world, "restart": self.restart, "crash": self.crash,
+                 "logs": self.logs, "scale": self.scale, "probes": self.probes, "cluster": self.cluster,
+                 "thousand": self.thousand}[s]()
+            except Exception:  # noqa: BLE001 - one broken scenario must not cost the others
+                log(f"scenario {s} failed:\n{traceback.format_exc()}")
+                self.results.setdefault("failed_scenarios", []).append(s)
+                for m in list(self.managers):
+                    self.close(m, s)
             self.results.setdefault("durations_s", {})[s] = round(time.monotonic() - t, 1)
             # Written after every scenario, so a failure late in a long run keeps what came before.
             self.write_results(started)

@@ -682,6 +682,15 @@ plot {cols}
                "process\": the established TCP connections each server process held half-way through the run "
                "(in proxy mode, the daemon's connections to the instance).")
         self.w()
+        if ref and "tend-proxy" in T and T["tend-proxy"].get("manager_cpu_pct") is not None:
+            px = T["tend-proxy"]
+            us = px["manager_cpu_pct"] / 100 / px["rps"] * 1e6 if px["rps"] else None
+            self.w(f"In proxy mode the daemon spent {f(us, ' µs', 1)} of CPU per request "
+                   f"({f(px['manager_cpu_pct'], ' %', 0)} of a core at {f(px['rps'], ' req/s', 0)}).")
+            self.w()
+            self.targets.append(("cluster: Tend proxy mode ≥ 70 % of N processes on SO_REUSEPORT",
+                                 f"{f(px['rps'], ' req/s', 0)} vs {f(ref, ' req/s', 0)} = {f(100 * px['rps'] / ref, ' %', 0)}; "
+                                 f"daemon CPU {f(us, ' µs', 1)} per request", px["rps"] >= 0.7 * ref))
         if ref and "tend-socket" in T:
             s = T["tend-socket"]["rps"]
             self.targets.append(("cluster: Tend socket mode within 5 % of N processes on SO_REUSEPORT",
