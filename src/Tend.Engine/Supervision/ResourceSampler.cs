@@ -3,13 +3,14 @@ using Tend.Processes;
 namespace Tend.Supervision;
 
 /// <summary>
-/// One pass over /proc summing CPU time and resident memory per process group (an instance's group
-/// is the instance and everything it forked); each online instance gets its share.
+/// One pass over the daemon's descendants in /proc (following each process's children, never the
+/// whole machine) summing CPU time and resident memory per process group (an instance's group is the
+/// instance and everything it forked); each online instance gets its share.
 ///
 /// How often: every second while somebody is looking (a list, describe, monit or the dashboard in the
 /// last <see cref="WatchWindow"/>) or while an instance has a max_memory limit, which is enforced from
-/// these samples; otherwise every <see cref="IdleInterval"/>. A pass costs a read of every process's
-/// stat file, so with 100 instances sampling every second was most of an idle daemon's CPU, and
+/// these samples; otherwise every <see cref="IdleInterval"/>. A pass costs two reads per managed
+/// process (its stat and children files), so with 100 instances sampling every second was most of an idle daemon's CPU, and
 /// nobody reads those figures while nobody looks. A reader that finds the last pass older than a
 /// second asks for one first (<see cref="Refresh"/>), so `tend list` after a quiet spell is still
 /// current. With no live instance a tick does nothing. The same pass feeds each

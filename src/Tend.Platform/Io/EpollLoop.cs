@@ -76,22 +76,8 @@ public sealed class EpollLoop : IDisposable
     /// <see cref="EpollMode.OneShot"/>, once per <see cref="EpollRegistration.Rearm"/>.
     /// </summary>
     /// <exception cref="IOException">epoll_ctl failed (the errno says why); nothing is registered.</exception>
-    public EpollRegistration Watch(SafeHandle fd, EpollMode mode, Action<EpollRegistration> onReady)
-    {
-        ArgumentNullException.ThrowIfNull(fd);
-        ArgumentNullException.ThrowIfNull(onReady);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        ulong id = Interlocked.Increment(ref _nextId);
-        var registration = new EpollRegistration(this, id, fd, mode, onReady);
-        _registrations[id] = registration;
-        int error = Control(Interop.Sys.EPOLL_CTL_ADD, fd, registration.Events, id);
-        if (error != 0)
-        {
-            _registrations.TryRemove(id, out _);
-            throw Interop.Sys.GetIOException(error, "epoll_ctl");
-        }
-        return registration;
-    }
+    public EpollRegistration Watch(SafeHandle fd, EpollMode mode, Action<EpollRegistration> onReady) =>
+        Add(fd, EpollRegistration.LevelEvents(mode), onReady);
 
     /// <summary>
     /// Calls <paramref name="onReady"/> on the loop thread while <paramref name="fd"/> is in a state
@@ -102,13 +88,16 @@ public sealed class EpollLoop : IDisposable
     /// (<see cref="SocketRelay"/>, <see cref="SocketConnect"/>).
     /// </summary>
     /// <exception cref="IOException">epoll_ctl failed (the errno says why); nothing is registered.</exception>
-    public EpollRegistration WatchSocket(SafeHandle fd, EpollInterest interest, Action<EpollRegistration> onReady)
+    public EpollRegistration WatchSocket(SafeHandle fd, EpollInterest interest, Action<EpollRegistration> onReady) =>
+        Add(fd, SocketEvents(interest), onReady);
+
+    private EpollRegistration Add(SafeHandle fd, uint events, Action<EpollRegistration> onReady)
     {
         ArgumentNullException.ThrowIfNull(fd);
         ArgumentNullException.ThrowIfNull(onReady);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ulong id = Interlocked.Increment(ref _nextId);
-        var registration = new EpollRegistration(this, id, fd, SocketEvents(interest), onReady);
+        var registration = new EpollRegistration(this, id, fd, events, onReady);
         _registrations[id] = registration;
         int error = Control(Interop.Sys.EPOLL_CTL_ADD, fd, registration.Events, id);
         if (error != 0)
@@ -233,10 +222,8 @@ public sealed class EpollRegistration : IDisposable
     private readonly EpollLoop _loop;
     private readonly Action<EpollRegistration> _onReady;
 
-    internal EpollRegistration(EpollLoop loop, ulong id, SafeHandle descriptor, EpollMode mode, Action<EpollRegistration> onReady)
-        : this(loop, id, descriptor, Interop.Sys.EPOLLIN | (mode == EpollMode.OneShot ? Interop.Sys.EPOLLONESHOT : 0), onReady)
-    {
-    }
+    internal static uint LevelEvents(EpollMode mode) =>
+        Interop.Sys.EPOLLIN | (mode == EpollMode.OneShot ? Interop.Sys.EPOLLONESHOT : 0);
 
     internal EpollRegistration(EpollLoop loop, ulong id, SafeHandle descriptor, uint events, Action<EpollRegistration> onReady)
     {

@@ -74,34 +74,103 @@ public static class ProcStat
         return !IsDead(GetField(fields, FieldState));
     }
 
-    /// <summary>Scans /proc once and sums usage per process group (keyed by pgid). Zombies are skipped;
-    /// processes that vanish during the scan are simply not counted.</summary>
+    /// <summary>
+    /// Sums usage per process group (keyed by pgid) over the descendants of this process: every
+    /// process Tend started, their children, and orphans reparented to it as a subreaper. Found by
+    /// following /proc/PID/task/TID/children from here down, not by reading every process of the
+    /// machine: on a host with thousands of processes the pass costs what Tend manages, not what
+    /// the host runs. Zombies are skipped; processes that vanish during the walk are not counted.
+    /// </summary>
     public static IReadOnlyDictionary<int, GroupUsage> SampleGroups()
     {
         var result = new Dictionary<int, GroupUsage>();
+        foreach (ProcessSample p in Descendants(Environment.ProcessId))
+        {
+            result.TryGetValue(p.Pgid, out var sum);
+            result[p.Pgid] = new GroupUsage(sum.RssBytes + p.RssBytes, sum.CpuTicks + p.CpuTicks, sum.Processes + 1);
+        }
+        return result;
+    }
+
+    /// <summary>One live descendant, as its stat file read it.</summary>
+    internal readonly record struct ProcessSample(int Pid, int Pgid, long RssBytes, long CpuTicks);
+
+    /// <summary>The live (non-zombie) descendants of <paramref name="root"/>, not itself, depth first.</summary>
+    internal static List<ProcessSample> Descendants(int root)
+    {
+        var found = new List<ProcessSample>();
         long pageSize = Environment.SystemPageSize;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(StatBufferSize);
+        var pending = new Stack<int>();
         try
         {
-            foreach (string dir in Directory.EnumerateDirectories("/proc"))
+            AddChildren(root, threads: 0, pending, buffer);
+            while (pending.TryPop(out int pid))
             {
-                if (!int.TryParse(Path.GetFileName(dir.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-                    continue;
                 if (!TryReadStat(pid, buffer, out var fields)) continue;
                 if (IsDead(GetField(fields, FieldState))) continue;
-
-                int pgid = (int)ParseLong(fields, FieldPgid);
-                long rss = ParseLong(fields, FieldRss) * pageSize;
-                long cpu = ParseLong(fields, FieldUtime) + ParseLong(fields, FieldStime);
-                result.TryGetValue(pgid, out var sum);
-                result[pgid] = new GroupUsage(sum.RssBytes + rss, sum.CpuTicks + cpu, sum.Processes + 1);
+                found.Add(new ProcessSample(pid, (int)ParseLong(fields, FieldPgid),
+                    ParseLong(fields, FieldRss) * pageSize, ParseLong(fields, FieldUtime) + ParseLong(fields, FieldStime)));
+                AddChildren(pid, ParseLong(fields, FieldThreads), pending, buffer); // last: it reuses the buffer
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        return result;
+        return found;
+    }
+
+    /// <summary>Pushes the children of every thread of <paramref name="pid"/>. A child belongs to the
+    /// thread that forked it, so a process with one thread needs one file and others a listing.</summary>
+    private static void AddChildren(int pid, long threads, Stack<int> into, byte[] buffer)
+    {
+        if (threads == 1)
+        {
+            ReadChildren($"/proc/{pid}/task/{pid}/children", into, buffer);
+            return;
+        }
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+                ReadChildren(task + "/children", into, buffer);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The process exited meanwhile: nothing below it to count.
+        }
+    }
+
+    /// <summary>Reads a children file ("pid pid pid ") into <paramref name="into"/>.</summary>
+    private static unsafe void ReadChildren(string path, Stack<int> into, byte[] buffer)
+    {
+        int fd = Interop.Sys.Open(path, Interop.Sys.O_RDONLY | Interop.Sys.O_CLOEXEC, 0);
+        if (fd < 0) return;
+        using var handle = new SafeFdHandle(fd);
+        int filled = 0;
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = buffer) n = Interop.Sys.Read(handle, p + filled, (nuint)(buffer.Length - filled));
+            if (n <= 0) break;
+            filled += (int)n;
+            // A full buffer: take the complete numbers, keep the partial last one for the next read.
+            int end = filled == buffer.Length ? buffer.AsSpan(0, filled).LastIndexOf((byte)' ') + 1 : filled;
+            if (end <= 0) break; // one number longer than the buffer: not a pid
+            Parse(buffer.AsSpan(0, end), into);
+            buffer.AsSpan(end, filled - end).CopyTo(buffer);
+            filled -= end;
+        }
+        if (filled > 0) Parse(buffer.AsSpan(0, filled), into);
+
+        static void Parse(ReadOnlySpan<byte> text, Stack<int> into)
+        {
+            foreach (Range range in text.Split((byte)' '))
+            {
+                if (int.TryParse(text[range].TrimEnd((byte)'\n'), NumberStyles.None, CultureInfo.InvariantCulture, out int child))
+                    into.Push(child);
+            }
+        }
     }
 
     /// <summary>

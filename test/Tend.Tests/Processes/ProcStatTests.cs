@@ -1,3 +1,4 @@
+using System.Globalization;
 using Tend.Processes;
 using static Tend.Tests.Processes.ProcessTestSupport;
 
@@ -102,6 +103,33 @@ public sealed class ProcStatTests
 
         Assert.Equal(1, usage.Processes);
         Assert.True(usage.CpuTicks >= 0);
+    }
+
+    [Fact]
+    public async Task Descendants_ChildAndGrandchild_AreFoundAndOurOwnParentIsNot()
+    {
+        string pidFile = Path.Combine(Path.GetTempPath(), "tend-gc-" + Guid.NewGuid().ToString("N"));
+        (int Pid, ulong StartTime) grandchild = default;
+        try
+        {
+            await using var child = ChildProcess.Start(TestChild("--grandchild", pidFile));
+            grandchild = await WaitForGrandchildAsync(pidFile, child.Pid);
+
+            var pids = ProcStat.Descendants(Environment.ProcessId).Select(p => p.Pid).ToList();
+
+            Assert.Contains(child.Pid, pids);
+            Assert.Contains(grandchild.Pid, pids);
+            // The walk goes down from us, not over all of /proc: an ancestor (and pid 1) is never counted.
+            int parent = int.Parse(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("PPid:", StringComparison.Ordinal))[5..].Trim(), CultureInfo.InvariantCulture);
+            Assert.DoesNotContain(parent, pids);
+            Assert.DoesNotContain(1, pids);
+            Assert.DoesNotContain(Environment.ProcessId, pids);
+        }
+        finally
+        {
+            await KillIfAliveAsync(grandchild.Pid, grandchild.StartTime);
+            File.Delete(pidFile);
+        }
     }
 
     [Fact]
