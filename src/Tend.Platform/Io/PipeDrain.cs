@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.Runtime.InteropServices;
 
@@ -33,7 +34,9 @@ public interface IPipeSink
 /// flush to the log file and an epoll_ctl for each 100 bytes): when a turn found little and the one
 /// before it ended less than <see cref="CoalesceWindow"/> ago, the pipe is armed again only after that
 /// window, so the lines gather in the pipe (1 MiB) and the next turn reads them in large blocks. A
-/// quiet pipe is armed again at once: its next line is read as soon as it is written.
+/// quiet pipe is armed again at once: its next line is read as soon as it is written. So is a pipe
+/// whose writer is fast (what the turn found, at the rate it came, would fill a quarter of the pipe
+/// within the window): waiting would block it on a full pipe, where reading at once keeps up.
 /// </remarks>
 public sealed class PipeDrain : IDisposable
 {
@@ -53,6 +56,8 @@ public sealed class PipeDrain : IDisposable
     private int _stopRequested;
     private long _lastTurnEnded;
     private Timer? _rearmLater;
+    /// <summary>What may gather in the pipe during a coalescing window: a quarter of its capacity.</summary>
+    private int _coalesceBytes;
 
     private PipeDrain(SafeHandle pipe, IPipeSink sink)
     {
@@ -68,6 +73,8 @@ public sealed class PipeDrain : IDisposable
         ArgumentNullException.ThrowIfNull(pipe);
         ArgumentNullException.ThrowIfNull(sink);
         var drain = new PipeDrain(pipe, sink);
+        int capacity = Interop.Sys.Fcntl(pipe, Interop.Sys.F_GETPIPE_SZ, 0);
+        drain._coalesceBytes = (capacity > 0 ? capacity : ReadBufferSize) / 4;
         // The pipe may be readable (or hung up) already, so a turn can be queued before Watch returns:
         // the turn takes this lock first, and so sees the registration set.
         lock (drain._turn) drain._registration = (loop ?? EpollLoop.Shared).Watch(pipe, EpollMode.OneShot, drain.OnReadable);
@@ -117,10 +124,14 @@ public sealed class PipeDrain : IDisposable
                     if (errno == Interop.Sys.EAGAIN)
                     {
                         _sink.OnDrained();
-                        long now = Environment.TickCount64;
-                        bool busy = bytes < SmallTurnBytes && now - _lastTurnEnded < (long)CoalesceWindow.TotalMilliseconds;
+                        long now = Stopwatch.GetTimestamp();
+                        double since = (now - _lastTurnEnded) / (double)Stopwatch.Frequency;
                         _lastTurnEnded = now;
-                        if (busy) RearmLater();
+                        // Small, soon after the last turn, and from a writer slow enough that a window's
+                        // worth of its output fits: wait. (bytes arrived in about `since` seconds.)
+                        bool coalesce = bytes < SmallTurnBytes && since < CoalesceWindow.TotalSeconds
+                            && bytes * CoalesceWindow.TotalSeconds < _coalesceBytes * Math.Max(since, 10e-6);
+                        if (coalesce) RearmLater();
                         else Rearm();
                         return;
                     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Tend.Io;
 
@@ -70,9 +71,9 @@ public sealed class PipeDrainTests
     [Fact]
     public async Task Drain_ManyShortWritesInARow_AllArriveInOrderThroughTheDelayedRearm()
     {
-        // One short line per write(2), back to back: the drain finds little per turn and waits before it
-        // arms the pipe again (the coalescing window). A delayed re-arm that never came would stall
-        // here with the rest of the lines still in the pipe.
+        // One short line per write(2), about every 20 µs (a few MB/s, slow enough for a quarter of the
+        // pipe to take a 2 ms window's worth): the drain finds little per turn and waits before it arms
+        // the pipe again. A delayed re-arm that never came would stall here with lines still in the pipe.
         var (read, write) = Pipe();
         var sink = new Collect();
         using PipeDrain drain = PipeDrain.Start(read, sink);
@@ -84,9 +85,11 @@ public sealed class PipeDrainTests
                 string line = $"line {i:D6} of a child that writes one line per call\n";
                 expected.Append(line);
                 Write(write, line);
+                long until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 50_000;
+                while (Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
                 if (i % 5_000 == 4_999) Thread.Sleep(20); // quiet spells in between: the immediate re-arm
             }
-        });
+        }).WaitAsync(s_limit);
         write.Dispose();
 
         Assert.Null(await sink.Ended.WaitAsync(s_limit));
