@@ -8,7 +8,7 @@ namespace Tend.Processes;
 /// <see cref="Reserve"/> free under RLIMIT_NOFILE, it is refused as a failed start with a clear
 /// reason instead of taking the last descriptors the daemon needs to accept a CLI connection,
 /// write its state or start a thread (once: an OutOfMemoryException at Thread.Start killed the
-/// daemon and leaked a child). Counting /proc/self/fd costs a directory read per spawn.
+/// daemon and leaked a child). Counting /proc/self/fd costs a directory read per spawn (no stat per entry).
 /// </summary>
 public static class FdBudget
 {
@@ -35,10 +35,32 @@ public static class FdBudget
         return null;
     }
 
-    public static int InUse()
+    /// <summary>
+    /// Open descriptors of this process: the entries of /proc/self/fd, read with readdir alone.
+    /// Directory.EnumerateFileSystemEntries also stat()s every entry (they are symlinks), and with a
+    /// thousand instances (some 4,000 descriptors) that made each spawn cost 8,000 syscalls and the
+    /// start of all of them quadratic: 32 s for 1,000 sleepers.
+    /// </summary>
+    public static unsafe int InUse()
     {
-        try { return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count(); }
-        catch (IOException) { return 0; }
+        nint dir = Interop.Sys.OpenDir("/proc/self/fd");
+        if (dir == 0) return 0;
+        try
+        {
+            int count = 0;
+            for (nint entry = Interop.Sys.ReadDir(dir); entry != 0; entry = Interop.Sys.ReadDir(dir))
+            {
+                byte* name = (byte*)entry + Interop.Sys.DirentNameOffset;
+                if (name[0] == (byte)'.' && (name[1] == 0 || (name[1] == (byte)'.' && name[2] == 0))) continue;
+                count++;
+            }
+            // The descriptor opendir itself holds is one of them.
+            return Math.Max(0, count - 1);
+        }
+        finally
+        {
+            Interop.Sys.CloseDir(dir);
+        }
     }
 
     /// <summary>Null when a spawn may go ahead; else why not, naming the limit and how to raise it.</summary>
