@@ -33,6 +33,9 @@ public sealed class SocketRelay
     private EpollRegistration? _watchB;
     private CancellationTokenRegistration _cancel;
     private bool _finished;
+    // Hung up: shut both ways. epoll reports that on every wait whatever the interest, so such a socket
+    // is switched off (one-shot, nothing armed) and what is left in it is read as the other side takes it.
+    private bool _aHungUp, _bHungUp;
 
     private SocketRelay(Socket a, Socket b)
     {
@@ -113,20 +116,39 @@ public sealed class SocketRelay
                 ok = outOfX.Fill(x.SafeHandle) && outOfX.Flush(y.SafeHandle);
             if (ok && (ready & (EpollReady.Writable | EpollReady.HangUp)) != 0)
                 ok = intoX.Flush(x.SafeHandle);
-            // Hung up (both ways shut, or reset) while bytes toward it may still come: they cannot be delivered.
-            if (ok && (ready & EpollReady.HangUp) != 0 && !intoX.Ended) ok = false;
+            if (ok && (ready & EpollReady.HangUp) != 0)
+            {
+                // Hung up (both ways shut, or reset) while bytes toward it may still come: they cannot be delivered.
+                if (!intoX.Ended) ok = false;
+                else if (fromA) _aHungUp = true;
+                else _bHungUp = true;
+            }
+            ok = ok && DrainHungUp(_aToB, _a, _b, _aHungUp) && DrainHungUp(_bToA, _b, _a, _bHungUp);
 
             if (!ok) Finish(clean: false);
             else if (_aToB.Ended && _bToA.Ended) Finish(clean: true);
-            else ok = Watch(_watchA!, _aToB, _bToA) && Watch(_watchB!, _bToA, _aToB);
+            else ok = Watch(_watchA!, _aToB, _bToA, _aHungUp) && Watch(_watchB!, _bToA, _aToB, _bHungUp);
             if (!ok && !_finished) Finish(clean: false);
         }
     }
 
-    private static bool Watch(EpollRegistration registration, Direction outgoing, Direction incoming)
+    /// <summary>A hung-up source needs no event to be read: move what it still holds while the other side takes it.</summary>
+    private static bool DrainHungUp(Direction d, Socket from, Socket to, bool hungUp)
     {
-        EpollInterest interest = (outgoing.CanRead ? EpollInterest.Readable : EpollInterest.None)
-            | (incoming.InPipe > 0 ? EpollInterest.Writable : EpollInterest.None);
+        while (hungUp && d.CanRead)
+        {
+            if (!d.Fill(from.SafeHandle)) return false;
+            if (d.InPipe == 0 && !d.SourceEnded) return true; // nothing there after all (EAGAIN)
+            if (!d.Flush(to.SafeHandle)) return false;
+        }
+        return true;
+    }
+
+    private static bool Watch(EpollRegistration registration, Direction outgoing, Direction incoming, bool hungUp)
+    {
+        EpollInterest interest = hungUp
+            ? EpollInterest.OneShot
+            : (outgoing.CanRead ? EpollInterest.Readable : EpollInterest.None) | (incoming.InPipe > 0 ? EpollInterest.Writable : EpollInterest.None);
         return registration.SetInterest(interest) == 0;
     }
 

@@ -98,6 +98,53 @@ public sealed class SocketRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task Relay_ClientHangsUpWhileTheServerIsNotReading_NoSpinAndEverythingArrivesLater()
+    {
+        (Socket client, Socket a, Socket b, Socket server) = await TwoPairsAsync();
+        using (client) using (a) using (b) using (server)
+        {
+            // Small buffers toward the server, so that what the client sends stays queued on the relay's side.
+            b.SendBufferSize = 16 * 1024;
+            server.ReceiveBufferSize = 16 * 1024;
+            Task<bool> relay = SocketRelay.RunAsync(_loop, a, b, CancellationToken.None);
+            // The server ends its side first, so the relay shuts down its writing to the client; the
+            // client then sends more than the way to the server holds and closes: the relay's socket is
+            // hung up (shut both ways) with bytes still queued that the server is not reading yet.
+            server.Shutdown(SocketShutdown.Send);
+            Assert.Empty(await ReadToEndAsync(client));
+            byte[] up = RandomNumberGenerator.GetBytes(1 << 20);
+            Task send = SendAllAsync(client, up).ContinueWith(_ => client.Shutdown(SocketShutdown.Send), TaskScheduler.Default);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+
+            // epoll reports a hung-up socket on every wait: a relay that kept listening would spin its loop.
+            long cpuBefore = LoopThreadCpuTicks();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            long spent = LoopThreadCpuTicks() - cpuBefore;
+            Assert.True(spent < 50, $"the relay loop used {spent} clock ticks in one second while waiting");
+
+            Assert.Equal(up, await ReadToEndAsync(server));
+            await send.WaitAsync(s_limit);
+            Assert.True(await relay.WaitAsync(s_limit));
+        }
+    }
+
+    /// <summary>utime + stime of this test's loop thread ("relay test"), in clock ticks.</summary>
+    private static long LoopThreadCpuTicks()
+    {
+        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            string comm;
+            try { comm = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'); }
+            catch (IOException) { continue; }
+            if (comm != "relay test") continue;
+            string stat = File.ReadAllText(Path.Combine(task, "stat"));
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        throw new InvalidOperationException("no thread named 'relay test'");
+    }
+
+    [Fact]
     public async Task Relay_OneSideResets_EndsUncleanSoTheOwnerCanResetTheOther()
     {
         (Socket client, Socket a, Socket b, Socket server) = await TwoPairsAsync();
