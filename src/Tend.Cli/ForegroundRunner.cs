@@ -66,7 +66,7 @@ internal static class ForegroundRunner
         using var cancel = ct.Register(() => stopRequested.TrySetResult());
 
         using var loggers = new JsonLinesLoggerFactory(Console.OpenStandardError());
-        var supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = true };
+        var supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = true, Cgroups = Tend.Isolation.CgroupTree.FromEnvironment(home, Environment.GetEnvironmentVariable) };
         await using (supervisor.ConfigureAwait(false))
         {
             // Subscribed before anything starts, so no end is missed: a one-shot job can be over

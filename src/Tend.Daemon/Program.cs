@@ -118,8 +118,13 @@ builder.WebHost.ConfigureKestrel(k =>
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TendJsonContext.Default));
 
+// A cgroup per instance (docs/isolation.md): what an app starts cannot outlive it.
+var cgroups = Tend.Isolation.CgroupTree.FromEnvironment(home, Environment.GetEnvironmentVariable);
+foreach (string note in cgroups.Notes) DaemonLog.CgroupNote(logger, cgroups.Mode.ToString(), note);
+
 await using var supervisor = new Supervisor(home, TimeProvider.System, loggers)
 {
+    Cgroups = cgroups,
     DotnetCounters = Tend.Runtime.DotnetCounterOptions.FromEnvironment(Environment.GetEnvironmentVariable),
 };
 builder.Services.AddSingleton(supervisor);
@@ -178,6 +183,9 @@ internal static partial class DaemonLog
 
     [LoggerMessage(2105, LogLevel.Error, "health endpoints off: cannot listen on {Address}: {Error}")]
     public static partial void HealthUnavailable(ILogger logger, string address, string error);
+
+    [LoggerMessage(2106, LogLevel.Information, "cgroups ({Mode}): {Note}")]
+    public static partial void CgroupNote(ILogger logger, string mode, string note);
 
     [LoggerMessage(2103, LogLevel.Information, "daemon pid {Pid} exiting")]
     public static partial void Exiting(ILogger logger, int pid);

@@ -12,6 +12,7 @@ internal static class AppSectionReader
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes",
         "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
         "critical", "listen", "listen_mode", "reload_parallelism", "reload_signal",
+        .. IsolationSectionReader.s_keys,
     ];
 
     /// <summary>Keys PM2 users (or readers of the roadmap) will write, answered with a hint instead of a typo guess.</summary>
@@ -29,6 +30,9 @@ internal static class AppSectionReader
         ["listen_timeout"] = "Tend calls it ready_timeout, under ready:",
         ["wait_ready"] = "set ready: { notify: true } (or a probe) and Tend waits for it",
         ["health"] = "Tend splits it into ready: (taken out of rotation) and live: (restarted)",
+        ["uid"] = "Tend calls it user (a name or a numeric id)",
+        ["gid"] = "Tend calls it group (a name or a numeric id)",
+        ["memory_limit"] = "put it under resources:, as resources: { memory_max: 512M }",
     };
 
     private const string NoCommandMessage = "no command; set run (a command line) or cmd (a program, with args)";
@@ -55,6 +59,7 @@ internal static class AppSectionReader
         public YNode? BackoffNode { get; set; }
         public YNode? ListenModeNode { get; set; }
         public YNode? ReadyNode { get; set; }
+        public IsolationSectionReader.Draft Isolation { get; } = new();
     }
 
     internal static AppSpec? ReadApp(ConfigFileContext context, string name, YNode nameNode, YNode node)
@@ -207,6 +212,9 @@ internal static class AppSectionReader
                 case "reload_parallelism":
                     if (reader.TryInt(value, f, 1, 1000, out int parallelism)) spec = spec with { ReloadParallelism = parallelism };
                     break;
+                default:
+                    IsolationSectionReader.Read(reader, key, value, f, draft.Isolation);
+                    break;
             }
         }
         tree.Restart = spec.Restart;
@@ -259,6 +267,10 @@ internal static class AppSectionReader
             EnvSectionReader.ApplyEnvFile(context, envFile, node, field + ".env_file", env);
         }
         foreach (var (key, value) in draft.Env) env[key] = value;
+        // What the config itself set (env:, env_file:), as opposed to what came from the caller's environment.
+        var setByConfig = new HashSet<string>(draft.Env.Select(e => e.Key), StringComparer.Ordinal);
+        setByConfig.UnionWith(env.Where(e => !context.BaseEnvironment.TryGetValue(e.Key, out string? b) || b != e.Value).Select(e => e.Key));
+        IsolationSpec isolation = IsolationSectionReader.Resolve(reader, field, draft.Isolation, env, setByConfig);
 
         string command = "";
         List<string> args = [];
@@ -350,6 +362,7 @@ internal static class AppSectionReader
             Shell = draft.Shell && draft.RunNode is not null,
             Cwd = cwd,
             Env = new EquatableDictionary(env),
+            Isolation = isolation,
         };
         // What no program can be started with, wherever it came from (an env_file, the caller's
         // environment): refused here, with the app's line, rather than failing at launch.

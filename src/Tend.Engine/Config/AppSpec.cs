@@ -104,6 +104,9 @@ public sealed record AppSpec
     /// <summary>How many instances `tend reload` replaces at once.</summary>
     public int ReloadParallelism { get; init; } = 1;
 
+    /// <summary>User, groups, umask, rlimits, privileges and cgroup limits (docs/config.md#isolation).</summary>
+    public IsolationSpec Isolation { get; init; } = IsolationSpec.None;
+
     /// <summary>The instance gets a NOTIFY_SOCKET: it signals readiness or keeps a watchdog fed through it.</summary>
     public bool UsesNotify => Ready?.Notify == true || Watchdog is not null;
 }

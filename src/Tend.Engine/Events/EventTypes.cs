@@ -20,6 +20,7 @@ public static class EventTypes
     public const string ProbeFailed = "probe_failed";
     public const string HealthFailed = "health_failed";
     public const string MemoryLimit = "memory_limit";
+    public const string Oom = "oom";
     // Apps, reloads, deploys, scaling.
     public const string AppAdded = "app_added";
     public const string AppDeleted = "app_deleted";

@@ -48,6 +48,11 @@ public sealed class NotifyHub : IDisposable
     private readonly Dictionary<string, NotifyEndpoint> _byName = new(StringComparer.Ordinal);
     private bool _disposed;
 
+    /// <summary>A prefix for abstract names unique to this daemon's directory (two daemons never collide).</summary>
+    private string AbstractPrefix => _abstractPrefix ??= Convert.ToHexStringLower(
+        System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(_directory)))[..12];
+    private string? _abstractPrefix;
+
     /// <summary>Creates <paramref name="directory"/> (mode 0700) if it does not exist. Sockets are
     /// watched on <paramref name="loop"/>, the process's shared loop unless a test brings its own.</summary>
     public NotifyHub(string directory, ILogger logger) : this(directory, logger, EpollLoop.Shared)
@@ -76,7 +81,10 @@ public sealed class NotifyHub : IDisposable
     /// <exception cref="PathTooLongException">The socket path does not fit in sockaddr_un.</exception>
     /// <exception cref="InvalidOperationException">An endpoint of that name is already registered.</exception>
     /// <exception cref="IOException">socket, bind or epoll_ctl failed.</exception>
-    public NotifyEndpoint Register(string name, Func<int, bool> trustSender, Action<NotifyMessage> onMessage)
+    /// <param name="anyUser">The instance runs as another user, who cannot reach a socket inside TEND_HOME:
+    /// bind in the abstract namespace instead ("@tend-…/name"), which has no file permissions. Who may
+    /// send is still decided per datagram by <paramref name="trustSender"/> from its kernel-checked credentials.</param>
+    public NotifyEndpoint Register(string name, Func<int, bool> trustSender, Action<NotifyMessage> onMessage, bool anyUser = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(trustSender);
@@ -84,7 +92,7 @@ public sealed class NotifyHub : IDisposable
         if (name is "." or ".." || name.Contains('/') || name.Contains('\0'))
             throw new ArgumentException($"'{name}' is not a valid notify endpoint name (a file name without '/')", nameof(name));
 
-        string path = System.IO.Path.Combine(_directory, name + ".sock");
+        string path = anyUser ? $"@tend-{AbstractPrefix}/{name}" : System.IO.Path.Combine(_directory, name + ".sock");
         int pathBytes = Encoding.UTF8.GetByteCount(path);
         if (pathBytes > CredentialSocket.MaxPathBytes)
         {

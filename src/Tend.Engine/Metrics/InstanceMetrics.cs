@@ -110,6 +110,7 @@ public static class RestartCause
                 case "watchdog": return "watchdog";
                 case "ready_timeout": return "ready_timeout";
                 case "max_memory": return "max_memory";
+                case "oom": return "oom";
             }
         }
         return reason switch

@@ -128,6 +128,9 @@ public sealed class App
     /// <summary>Where instances get their NOTIFY_SOCKET (made on first use).</summary>
     internal Func<Health.NotifyHub>? NotifyHub { get; init; }
 
+    /// <summary>The daemon's cgroup subtree, where each instance gets a cgroup; null or mode None: process groups only.</summary>
+    internal Isolation.CgroupTree? Cgroups { get; init; }
+
     /// <summary>Reads .NET instances' runtime counters; null when the host turned that off (`tend run`).</summary>
     internal Runtime.DotnetCounterWatcher? DotnetCounters { get; init; }
 

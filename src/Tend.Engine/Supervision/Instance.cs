@@ -386,6 +386,8 @@ public sealed class Instance : IHealthSink
         }
 
         ChildProcess child = run.Child;
+        // The cgroup's OOM count before this run: a run that dies by SIGKILL while it went up was the kernel's OOM killer.
+        long oomBefore = child.Cgroup?.OomKills() ?? 0;
         var restartRequest = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var failRun = new TaskCompletionSource<RunFailure>(TaskCreationOptions.RunContinuationsAsynchronously);
         // Logged before the new pid is published and the starter released, so daemon.log shows
@@ -423,6 +425,13 @@ public sealed class Instance : IHealthSink
         {
             exit = await child.Exited.ConfigureAwait(false);
             reason = "exited";
+            if (exit.Signal == Signals.SIGKILL && child.Cgroup?.OomKills() > oomBefore)
+            {
+                long? limit = spec.Isolation.Resources.MemoryMax;
+                failure = new RunFailure($"oom: killed by the kernel's OOM killer{(limit is long l ? $" at memory_max {l / (1024 * 1024)} MiB" : "")}", false);
+                reason = failure.Reason;
+                this.EventOom(child.Pid, limit);
+            }
         }
         else
         {
@@ -512,7 +521,7 @@ public sealed class Instance : IHealthSink
         if (_notify is not null) return _notify.Path;
         if (_app.NotifyHub is not { } hub) return null;
         string name = $"{Id}.{Interlocked.Increment(ref s_notifyGeneration)}";
-        _notify = hub().Register(name, IsOwnProcess, OnNotify);
+        _notify = hub().Register(name, IsOwnProcess, OnNotify, anyUser: Spec.Isolation.Uid is not null || Spec.Isolation.Gid is not null);
         return _notify.Path;
     }
 

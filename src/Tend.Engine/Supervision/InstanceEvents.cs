@@ -108,6 +108,10 @@ internal static class InstanceEvents
             ["limit_bytes"] = limitBytes.ToString(s_invariant),
         });
 
+    public static void EventOom(this Instance i, int pid, long? limitBytes) =>
+        i.Publish(EventTypes.Oom, pid, "killed by the kernel's OOM killer" + (limitBytes is long l ? $" (memory_max {l} bytes)" : ""),
+            limitBytes is long limit ? new() { ["limit_bytes"] = limit.ToString(s_invariant) } : null);
+
     private static void Publish(this Instance i, string type, int? pid, string message, Dictionary<string, string>? data = null) =>
         i.App.Events?.Publish(type, i.Name, i.Number, pid ?? i.LiveProcess?.Pid, message, data);
 }

@@ -51,9 +51,17 @@ internal sealed class InstanceProcess
         ChildProcess child;
         try
         {
-            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env) { ListenFds = app.ListenHandles }, time);
+            Isolation.InstanceCgroup? cgroup = PrepareCgroup(owner, spec);
+            child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env)
+            {
+                ListenFds = app.ListenHandles,
+                Isolation = spec.Isolation.ForSpawn(),
+                Cgroup = cgroup,
+                // Without a cgroup, what marks this instance's processes should one escape its group.
+                EscapeMarkers = cgroup is null ? [$"TEND_APP={owner.Name}", $"TEND_INSTANCE={owner.Number}"] : [],
+            }, time);
         }
-        catch (Exception ex) when (ex is SpawnException or IOException or OutOfMemoryException)
+        catch (Exception ex) when (ex is SpawnException or IOException or OutOfMemoryException or UnauthorizedAccessException)
         {
             throw new FailedStartException(ex.Message, ex);
         }
@@ -76,6 +84,37 @@ internal sealed class InstanceProcess
         }
         var health = new InstanceHealth(spec, owner.Label, new ProbeContext(spec.Cwd, env) { Time = time }, time, logger, sink, owner.Metrics);
         return new InstanceProcess(child, outLog, errLog, health, launchedAt, time);
+    }
+
+    /// <summary>
+    /// The instance's cgroup, created and given the app's resources: limits, or null when the daemon
+    /// has no cgroup tree. Resources that cannot be enforced here fail the start (as systemd fails a
+    /// unit whose User= cannot be applied) rather than running the app without its limits.
+    /// </summary>
+    private static Isolation.InstanceCgroup? PrepareCgroup(Instance owner, AppSpec spec)
+    {
+        Isolation.CgroupTree? tree = owner.App.Cgroups;
+        Isolation.CgroupResources resources = spec.Isolation.Resources;
+        if (tree is null || tree.Mode == Isolation.CgroupMode.None)
+        {
+            if (resources.IsEmpty) return null;
+            throw new IOException("resources: cannot be enforced: " + (tree is null ? "this host runs apps without cgroups" : string.Join("; ", tree.Notes)) + " (see tend doctor)");
+        }
+        foreach (string controller in resources.Controllers())
+        {
+            if (!tree.CanLimit(controller))
+                throw new IOException($"resources: the {controller} controller is not available to Tend here: " + string.Join("; ", tree.Notes) + " (see tend doctor)");
+        }
+        Isolation.InstanceCgroup cgroup = tree.Instance($"{owner.Name}.{owner.Number}")!;
+        try
+        {
+            cgroup.Prepare(resources);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"cgroup {cgroup.Directory}: {e.Message}", e);
+        }
+        return cgroup;
     }
 
     private static LogWriter Writer(Instance owner, LogStream stream, string path, AppSpec spec, TimeProvider time, ILogger logger) =>

@@ -77,6 +77,9 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     internal Runtime.DotnetCounterWatcher? DotnetCounterWatcher => _dotnet;
 
+    /// <summary>Where instances get their cgroups (the daemon opens it; docs/isolation.md). Null: process groups only.</summary>
+    public Isolation.CgroupTree? Cgroups { get; init; }
+
     /// <summary>
     /// Restore the declared state after a daemon (re)start. Instances the previous daemon left
     /// running are stopped first, then everything that should run is started fresh: their pipes
@@ -402,6 +405,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         var app = new App(spec, configPath, Home, ids, _time, _logger, OnStateChanged, listeners)
         {
             EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, DotnetCounters = _dotnet, ListenError = listenError, Events = Events, LogFeeds = LogFeeds,
+            Cgroups = Cgroups,
             Ended = end => InstanceEnded?.Invoke(end),
         };
         _registry.Add(app);
@@ -464,5 +468,6 @@ public sealed partial class Supervisor : IAsyncDisposable
         if (_saver is not null) await _saver.DisposeAsync().ConfigureAwait(false);
         foreach (App app in Apps) app.Release();
         _notifyHub?.Dispose();
+        Cgroups?.RemoveIfEmpty();
     }
 }

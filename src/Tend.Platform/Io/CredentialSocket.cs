@@ -41,7 +41,9 @@ public sealed class CredentialSocket : IDisposable
     /// <summary>For the epoll set.</summary>
     public SafeFdHandle Handle { get; }
 
-    /// <summary>Creates the socket, asks for credentials, then binds it at <paramref name="path"/> (a stale file there is removed first). Throws IOException.</summary>
+    /// <summary>Creates the socket, asks for credentials, then binds it at <paramref name="path"/> (a stale file there is removed first).
+    /// A path starting with '@' names a socket in the abstract namespace, as NOTIFY_SOCKET writes it: no file, no
+    /// file permissions (so a process of any user can reach it; the credentials of each datagram say who sent it). Throws IOException.</summary>
     public static unsafe CredentialSocket Bind(string path)
     {
         int pathBytes = Encoding.UTF8.GetByteCount(path);
@@ -57,14 +59,17 @@ public sealed class CredentialSocket : IDisposable
             if (Interop.Sys.SetSockOpt(fd, Interop.Sys.SOL_SOCKET, Interop.Sys.SO_PASSCRED, &one, sizeof(int)) != 0)
                 throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "SO_PASSCRED on " + path);
 
+            bool isAbstract = path.StartsWith('@');
             // A socket file left by a process that did not exit cleanly would make bind fail with EADDRINUSE.
-            TryUnlink(path);
+            if (!isAbstract) TryUnlink(path);
 
             byte* address = stackalloc byte[Interop.Sys.SockAddrUnSize];
             new Span<byte>(address, Interop.Sys.SockAddrUnSize).Clear();
             *(ushort*)address = Interop.Sys.AF_UNIX;
+            // Abstract: sun_path starts with a NUL, and the name is exactly the bytes after it (no terminator).
             Encoding.UTF8.GetBytes(path, new Span<byte>(address + Interop.Sys.SunPathOffset, pathBytes));
-            uint length = (uint)(Interop.Sys.SunPathOffset + pathBytes + 1);
+            if (isAbstract) address[Interop.Sys.SunPathOffset] = 0;
+            uint length = (uint)(Interop.Sys.SunPathOffset + pathBytes + (isAbstract ? 0 : 1));
             if (Interop.Sys.Bind(fd, address, length) != 0)
                 throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "bind " + path);
             return new CredentialSocket(handle, path);
@@ -140,7 +145,7 @@ public sealed class CredentialSocket : IDisposable
     public void Dispose()
     {
         Handle.Dispose();
-        TryUnlink(Path);
+        if (!Path.StartsWith('@')) TryUnlink(Path);
     }
 
     private static void TryUnlink(string path)

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Tend.Io;
+using Tend.Isolation;
 
 namespace Tend.Processes;
 
@@ -58,14 +59,14 @@ public sealed partial class ChildProcess
         string path = ResolveExecutable(request);
         int listenCount = request.ListenFds.Count;
         NativeStringArray argv, envp;
-        if (listenCount == 0)
+        if (!request.NeedsPrelude)
         {
             argv = new NativeStringArray([request.FileName, .. request.Arguments]);
             envp = new NativeStringArray(request.Environment.Select(FormatVariable));
         }
         else
         {
-            (path, string[] wrapped) = WrapForSocketActivation(request, path);
+            (path, string[] wrapped) = Prelude(request, path);
             argv = new NativeStringArray(wrapped);
             envp = new NativeStringArray([]);
         }
@@ -165,6 +166,8 @@ public sealed partial class ChildProcess
                 child = new ChildProcess(pid, new SafeFdHandle(fd), isOurChild: true, timeProvider ?? TimeProvider.System,
                     OpenReadEnd(stdoutPipe[0]), OpenReadEnd(stderrPipe[0]))
                 {
+                    Cgroup = request.Cgroup,
+                    EscapeMarkers = request.EscapeMarkers,
                     // Unreaped until the watcher sees it, so its /proc entry exists even if it exited.
                     StartTime = ProcStat.ReadStartTime(pid) ?? 0,
                 };
@@ -242,37 +245,106 @@ public sealed partial class ChildProcess
         throw new SpawnException(name, firstError, "searched PATH");
     }
 
-    /// <summary>The shell and env(1) command line that starts the program with LISTEN_PID set to its
-    /// own pid (see the top of this file); returns the file to execute (the shell) and its argv.</summary>
-    private static (string Path, string[] Argv) WrapForSocketActivation(SpawnRequest request, string resolved)
+    /// <summary>
+    /// The prelude that runs before the program (see the top of this file): /bin/sh sets the umask,
+    /// writes itself into the instance's cgroups and learns its own pid for LISTEN_PID, then execs
+    /// env -i (the exact environment), prlimit (resource limits, set while still root) and setpriv
+    /// (groups, user, no_new_privs, capabilities), which execs the program. Every step is an exec,
+    /// so the pid we hold is the program's from the first to the last. Returns the file to execute
+    /// (the shell) and its argv.
+    /// </summary>
+    private static (string Path, string[] Argv) Prelude(SpawnRequest request, string resolved)
     {
         const string Shell = "/bin/sh";
         string env = File.Exists("/usr/bin/env") ? "/usr/bin/env" : "/bin/env";
         foreach (string helper in new[] { Shell, env })
         {
             int errno = CheckExecutable(helper);
-            if (errno != 0) throw new SpawnException(request.FileName, errno, $"{helper} is needed to pass listening sockets");
+            if (errno != 0) throw new SpawnException(request.FileName, errno, $"{helper} is needed to start the program");
         }
+        ProcessIsolation? isolation = request.Isolation;
 
         // env searches the PATH of the environment it builds, which is the child's. Without a PATH
         // there, ResolveExecutable searched the daemon's, so hand env the file it found instead.
         string program = request.FileName.Contains('/') || request.Environment.ContainsKey("PATH") ? request.FileName : resolved;
         // env would take a word with '=' for one more variable.
         if (program.Contains('='))
-            throw new SpawnException(request.FileName, Interop.Sys.EINVAL, "a program whose name contains '=' cannot take listening sockets");
+            throw new SpawnException(request.FileName, Interop.Sys.EINVAL, "a program whose name contains '=' cannot be started through env(1)");
 
-        var argv = new List<string> { Shell, "-c", $"exec {env} -i -- \"LISTEN_PID=$$\" \"$@\"", "tend-listen" };
+        var script = new StringBuilder();
+        if (isolation?.Umask is int umask) script.Append("umask ").Append(Convert.ToString(umask, 8).PadLeft(4, '0')).Append(" && ");
+        foreach (string procs in request.Cgroup?.ProcsFiles ?? [])
+            script.Append("echo 0 >").Append(ShellQuote(procs)).Append(" && ");
+        script.Append("exec ").Append(env).Append(" -i -- ");
+        if (request.ListenFds.Count > 0) script.Append("\"LISTEN_PID=$$\" ");
+        script.Append("\"$@\" || { echo \"tend-exec: could not set the umask or join the instance's cgroup\" >&2; exit 126; }");
+
+        var argv = new List<string> { Shell, "-c", script.ToString(), "tend-exec" };
         foreach (var variable in request.Environment)
         {
-            if (variable.Key is "LISTEN_PID" or "LISTEN_FDS" or "LISTEN_FDNAMES") continue;
+            if (request.ListenFds.Count > 0 && variable.Key is "LISTEN_PID" or "LISTEN_FDS" or "LISTEN_FDNAMES") continue;
             argv.Add(FormatVariable(variable));
         }
-        argv.Add("LISTEN_FDS=" + request.ListenFds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        argv.Add("LISTEN_FDNAMES=" + string.Join(':', request.ListenFds.Select(fd => fd.Name)));
+        if (request.ListenFds.Count > 0)
+        {
+            argv.Add("LISTEN_FDS=" + request.ListenFds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            argv.Add("LISTEN_FDNAMES=" + string.Join(':', request.ListenFds.Select(fd => fd.Name)));
+        }
+        if (isolation is { Limits.Count: > 0 })
+        {
+            argv.Add(Helper(request, "prlimit", "to set resource limits (limits:)"));
+            foreach (ResourceLimit limit in isolation.Limits)
+            {
+                if (!ResourceLimit.Names.Contains(limit.Name))
+                    throw new ArgumentException($"'{limit.Name}' is not a resource limit", nameof(request));
+                argv.Add($"--{limit.Name}={LimitValue(limit.Soft)}:{LimitValue(limit.Hard)}");
+            }
+            argv.Add("--");
+        }
+        if (isolation is { ChangesCredentials: true })
+        {
+            argv.Add(Helper(request, "setpriv", "to switch user, groups or capabilities"));
+            if (isolation.Gid is uint gid) argv.Add(FormattableString.Invariant($"--regid={gid}"));
+            if (isolation.Uid is uint uid) argv.Add(FormattableString.Invariant($"--reuid={uid}"));
+            if (isolation.Groups is { } groups)
+                argv.Add(groups.Count == 0 ? "--clear-groups" : "--groups=" + string.Join(',', groups.Select(g => g.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            else if (isolation.Uid is not null || isolation.Gid is not null)
+                argv.Add("--keep-groups");
+            if (isolation.NoNewPrivileges) argv.Add("--nnp");
+            if (isolation.Capabilities is { } caps)
+            {
+                foreach (string cap in caps)
+                {
+                    if (!Capabilities.Names.Contains(cap)) throw new ArgumentException($"'{cap}' is not a capability", nameof(request));
+                }
+                string set = string.Concat(caps.Select(c => ",+" + c));
+                argv.Add("--inh-caps=-all" + set);
+                argv.Add("--ambient-caps=-all" + set);
+                argv.Add("--bounding-set=-all" + set);
+            }
+            argv.Add("--");
+        }
         argv.Add(program);
         argv.AddRange(request.Arguments);
         return (Shell, argv.ToArray());
     }
+
+    /// <summary>A util-linux helper of the prelude, by absolute path (env -i leaves no PATH to search).</summary>
+    private static string Helper(SpawnRequest request, string name, string purpose)
+    {
+        foreach (string dir in new[] { "/usr/bin", "/bin", "/usr/sbin", "/sbin" })
+        {
+            string candidate = Path.Join(dir, name);
+            if (CheckExecutable(candidate) == 0) return candidate;
+        }
+        throw new SpawnException(request.FileName, Interop.Sys.ENOENT, $"{name} (util-linux) is needed {purpose}");
+    }
+
+    private static string LimitValue(ulong value) =>
+        value == ResourceLimit.Infinity ? "unlimited" : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A word for sh: single quotes, with each ' written as '\''.</summary>
+    private static string ShellQuote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>Copies each listening socket to a descriptor >= 3 + n, close-on-exec, for the file
     /// actions to dup2 into place. Close-on-exec keeps the copies out of any other child spawned

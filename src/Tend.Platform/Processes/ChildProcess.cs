@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Tend.Io;
+using Tend.Isolation;
 
 namespace Tend.Processes;
 
@@ -57,6 +58,12 @@ public sealed partial class ChildProcess : IAsyncDisposable
     }
 
     public int Pid { get; }
+
+    /// <summary>The cgroup every process of this child lives in, when it was started in one.</summary>
+    public InstanceCgroup? Cgroup { get; private init; }
+
+    /// <summary>Without a cgroup: the environment entries that mark this child's escaped processes (see <see cref="SpawnRequest.EscapeMarkers"/>).</summary>
+    internal IReadOnlyList<string> EscapeMarkers { get; private init; } = [];
 
     /// <summary>Start time in clock ticks since boot (field 22 of /proc/&lt;pid&gt;/stat). Together with
     /// <see cref="Pid"/> it identifies the process across pid reuse; persist both, never the pid alone.</summary>
@@ -144,7 +151,39 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     /// <summary>SIGKILL to whatever is left of the process group, ignoring an empty group. Runs
     /// automatically when the leader exits (after kill_timeout, during a graceful stop).</summary>
-    public void KillGroupLeftovers() => Interop.Sys.Kill(-Pid, Signals.SIGKILL);
+    public void KillGroupLeftovers()
+    {
+        Interop.Sys.Kill(-Pid, Signals.SIGKILL);
+        KillEscaped();
+    }
+
+    /// <summary>
+    /// SIGKILL to what left the process group: with a cgroup, everything in it (nothing can leave
+    /// a cgroup on its own); without, the leader's descendants in other groups (while it lives to
+    /// be their ancestor) and the daemon's orphans that carry this child's <see cref="EscapeMarkers"/>.
+    /// </summary>
+    private void KillEscaped()
+    {
+        if (Cgroup is not null)
+        {
+            Cgroup.Kill();
+            return;
+        }
+        if (EscapeMarkers.Count == 0) return;
+        foreach (var process in ProcStat.Descendants(Pid))
+        {
+            if (process.Pgid != Pid) Interop.Sys.Kill(process.Pid, Signals.SIGKILL);
+        }
+        foreach (int orphan in ProcStat.MarkedOrphans(EscapeMarkers, IsHeld)) Interop.Sys.Kill(orphan, Signals.SIGKILL);
+    }
+
+    /// <summary>Whether anything of this child is still alive besides its (zombie) leader.</summary>
+    private bool LeftoversRemain()
+    {
+        if (Cgroup is not null) return Cgroup.IsPopulated();
+        return ProcStat.GroupHasOtherMembers(Pid, except: Pid) ||
+            (EscapeMarkers.Count > 0 && ProcStat.MarkedOrphans(EscapeMarkers, IsHeld).Count > 0);
+    }
 
     /// <summary>
     /// The stop ladder: <paramref name="signal"/> to the process group, up to <paramref name="killTimeout"/>
@@ -208,6 +247,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
     {
         _draining = false;
         if (!SignalGroup(Signals.SIGKILL)) Signal(Signals.SIGKILL);
+        KillEscaped();
     }
 
     /// <summary>How long leftovers of a group get to die after SIGKILL before we stop waiting for them
@@ -239,7 +279,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         try
         {
             long killedAt = _draining ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            while (ProcStat.GroupHasOtherMembers(Pid, except: Pid))
+            while (LeftoversRemain())
             {
                 if (!_draining)
                 {

@@ -174,6 +174,52 @@ public static class ProcStat
     }
 
     /// <summary>
+    /// This process's children that no ChildProcess holds (<paramref name="isHeld"/>) and whose
+    /// environment has every entry of <paramref name="markers"/> ("NAME=value"): as a subreaper, the
+    /// daemon inherits what an instance's processes orphan, and the environment they inherited says
+    /// whose they were. Zombies are left out (the reaper collects them).
+    /// </summary>
+    internal static List<int> MarkedOrphans(IReadOnlyList<string> markers, Func<int, bool> isHeld)
+    {
+        var found = new List<int>();
+        var children = new Stack<int>();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(StatBufferSize);
+        try
+        {
+            AddChildren(Environment.ProcessId, threads: 0, children, buffer);
+            while (children.TryPop(out int pid))
+            {
+                if (isHeld(pid)) continue;
+                if (!TryReadStat(pid, buffer, out var fields) || IsDead(GetField(fields, FieldState))) continue;
+                byte[] environ;
+                try
+                {
+                    environ = File.ReadAllBytes($"/proc/{pid}/environ");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    continue;
+                }
+                if (markers.All(m => HasEntry(environ, m))) found.Add(pid);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return found;
+
+        static bool HasEntry(ReadOnlySpan<byte> environ, string entry)
+        {
+            foreach (Range range in environ.Split((byte)0))
+            {
+                if (System.Text.Encoding.UTF8.GetString(environ[range]) == entry) return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Whether process group <paramref name="pgid"/> has a member other than <paramref name="except"/>
     /// (its leader, while we hold its zombie). A zombie member counts only while its parent is us: we
     /// reap it (as a subreaper) and until then it still "exists" for kill(pid, 0), which is how

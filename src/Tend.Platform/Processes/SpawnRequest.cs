@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Tend.Isolation;
 
 namespace Tend.Processes;
 
@@ -23,6 +24,25 @@ public sealed record SpawnRequest(
     /// own pid) set in its environment, replacing any values <see cref="Environment"/> has for them.
     /// The handles stay owned by the caller; the child gets copies.</summary>
     public IReadOnlyList<ListenFd> ListenFds { get; init; } = [];
+
+    /// <summary>User, groups, umask, rlimits, no_new_privs and capabilities to put the child into
+    /// before its program starts; null runs it as the daemon runs.</summary>
+    public ProcessIsolation? Isolation { get; init; }
+
+    /// <summary>The cgroup the child joins before its program starts (prepared by the caller). Then
+    /// killing and "is it gone" cover every process it ever starts, not just its process group.</summary>
+    public InstanceCgroup? Cgroup { get; init; }
+
+    /// <summary>
+    /// Without a cgroup: environment entries ("TEND_APP=web") that mark the instance's processes.
+    /// A process that left the group and lost its parent is re-parented to the daemon (a subreaper);
+    /// one carrying all of these is killed with the instance.
+    /// </summary>
+    public IReadOnlyList<string> EscapeMarkers { get; init; } = [];
+
+    /// <summary>True when the child needs the spawn prelude (see ChildProcess): a shell that learns its
+    /// own pid, joins cgroups and sets the umask, then env, prlimit and setpriv.</summary>
+    internal bool NeedsPrelude => ListenFds.Count > 0 || Isolation is not null || Cgroup is not null;
 }
 
 /// <summary>One descriptor passed by socket activation.</summary>

@@ -1,0 +1,194 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Tend.Isolation;
+
+/// <summary>
+/// The cgroup subtree one daemon owns: <c>tend-&lt;id&gt;</c> under the daemon's own cgroup (or under
+/// <c>TEND_CGROUP_ROOT</c>) in each hierarchy it uses, with one leaf per instance. The id comes from
+/// TEND_HOME, so two daemons never share a subtree and a daemon that restarts finds its instances'
+/// cgroups where it left them.
+/// </summary>
+public sealed class CgroupTree
+{
+    /// <summary>Controllers an instance's limits can use.</summary>
+    private readonly Dictionary<string, string> _controllers;
+
+    private CgroupTree(CgroupMode mode, string? membership, bool membershipIsV2, Dictionary<string, string> controllers, string name, IReadOnlyList<string> notes)
+    {
+        Mode = mode;
+        MembershipDirectory = membership;
+        _membershipIsV2 = membershipIsV2;
+        _controllers = controllers;
+        Name = name;
+        Notes = notes;
+    }
+
+    private readonly bool _membershipIsV2;
+
+    /// <summary>What is in force: <see cref="CgroupMode.None"/> means process groups and the subreaper only.</summary>
+    public CgroupMode Mode { get; }
+
+    /// <summary>The subtree's directory in the hierarchy that holds every instance (the v2 tree, or the v1 freezer).</summary>
+    public string? MembershipDirectory { get; }
+
+    /// <summary>The subtree's name (tend-&lt;id&gt;).</summary>
+    public string Name { get; }
+
+    /// <summary>Controllers limits can be applied with, and where each lives.</summary>
+    public IReadOnlyDictionary<string, string> Controllers => _controllers;
+
+    /// <summary>What could not be set up, in words (empty when everything could).</summary>
+    public IReadOnlyList<string> Notes { get; }
+
+    /// <summary>A tree that uses no cgroups (the fallback, or TEND_CGROUP=off).</summary>
+    public static CgroupTree Disabled(string reason) => new(CgroupMode.None, null, false, [], "", [reason]);
+
+    /// <summary>
+    /// Creates (or finds) the subtree for the daemon of <paramref name="home"/>. Never throws: what
+    /// cannot be created is left out and said in <see cref="Notes"/>, and with no writable
+    /// hierarchy at all the tree is <see cref="CgroupMode.None"/>.
+    /// </summary>
+    /// <param name="root">A cgroup path (as in /proc/self/cgroup) to build under instead of our own cgroup; null for our own.</param>
+    public static CgroupTree Open(CgroupLayout layout, string home, string? root = null)
+    {
+        string name = "tend-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(home))))[..10];
+        var notes = new List<string>();
+        var controllers = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        string? Base(string key, string? own)
+        {
+            if (own is null) return null;
+            if (root is not null && layout.MountPoints.TryGetValue(key, out string? mount))
+                return Path.Join(mount, root.Trim('/'), name);
+            return Path.Join(own, name);
+        }
+
+        string? membership = null;
+        bool membershipIsV2 = false;
+        if (Base("", layout.UnifiedDirectory) is { } v2)
+        {
+            if (TryCreate(v2, out string? error) && File.Exists(Path.Join(v2, "cgroup.events")))
+            {
+                membership = v2;
+                membershipIsV2 = true;
+            }
+            else notes.Add($"cgroup v2 tree: {error ?? "no cgroup.events"}");
+        }
+        if (membership is null && Base("freezer", layout.V1Directories.GetValueOrDefault("freezer")) is { } freezer)
+        {
+            if (TryCreate(freezer, out string? error)) membership = freezer;
+            else notes.Add($"cgroup v1 freezer: {error}");
+        }
+        if (membership is null)
+        {
+            notes.Add("no writable cgroup tree: instances are contained by process groups and the daemon as their subreaper");
+            return new CgroupTree(CgroupMode.None, null, false, controllers, name, notes);
+        }
+
+        foreach (string controller in new[] { "memory", "pids", "cpu" })
+        {
+            if (membershipIsV2 && layout.UnifiedControllers.Contains(controller))
+            {
+                // v2: a controller reaches a cgroup only when its parent enables it for its children.
+                string? error = EnableV2(layout.UnifiedDirectory!, membership, controller);
+                if (error is null) controllers[controller] = membership;
+                else notes.Add($"{controller} controller: {error}");
+            }
+            else if (Base(controller, layout.V1Directories.GetValueOrDefault(controller)) is { } v1)
+            {
+                if (TryCreate(v1, out string? error)) controllers[controller] = v1;
+                else notes.Add($"{controller} controller (v1): {error}");
+            }
+            else
+            {
+                notes.Add($"{controller} controller: not available on this host");
+            }
+        }
+        CgroupMode mode = !membershipIsV2 ? CgroupMode.Legacy
+            : layout.Mode == CgroupMode.Unified ? CgroupMode.Unified : CgroupMode.Hybrid;
+        return new CgroupTree(mode, membership, membershipIsV2, controllers, name, notes);
+    }
+
+    /// <summary>
+    /// The tree for the daemon of <paramref name="home"/> as the environment asks: <c>TEND_CGROUP=off</c>
+    /// turns cgroups off (process groups and the subreaper only); <c>TEND_CGROUP_ROOT=/path</c> builds
+    /// under that cgroup instead of the daemon's own.
+    /// </summary>
+    public static CgroupTree FromEnvironment(string home, Func<string, string?> getenv)
+    {
+        string? setting = getenv("TEND_CGROUP");
+        if (setting is not null && setting.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no")
+            return Disabled("turned off (TEND_CGROUP=off)");
+        string? root = getenv("TEND_CGROUP_ROOT");
+        return Open(CgroupLayout.Detect(), home, string.IsNullOrWhiteSpace(root) ? null : root);
+    }
+
+    /// <summary>The cgroup of one instance (not created until <see cref="InstanceCgroup.Prepare"/>).</summary>
+    public InstanceCgroup? Instance(string leaf)
+    {
+        if (MembershipDirectory is null) return null;
+        if (leaf.Length == 0 || leaf.Contains('/') || leaf is "." or ".." || leaf.StartsWith("cgroup.", StringComparison.Ordinal))
+            throw new ArgumentException($"'{leaf}' cannot name a cgroup", nameof(leaf));
+        var limits = _controllers.Where(c => c.Value != MembershipDirectory)
+            .ToDictionary(c => c.Key, c => Path.Join(c.Value, leaf), StringComparer.Ordinal);
+        var inMembership = _controllers.Where(c => c.Value == MembershipDirectory).Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+        return new InstanceCgroup(Path.Join(MembershipDirectory, leaf), _membershipIsV2, limits, inMembership);
+    }
+
+    /// <summary>Whether limits using <paramref name="controller"/> can be enforced here.</summary>
+    public bool CanLimit(string controller) => _controllers.ContainsKey(controller);
+
+    /// <summary>Removes the subtree's directories if nothing runs in them any more (after the last instance stopped).</summary>
+    public void RemoveIfEmpty()
+    {
+        foreach (string dir in _controllers.Values.Append(MembershipDirectory).OfType<string>().Distinct())
+        {
+            try
+            {
+                foreach (string leaf in Directory.EnumerateDirectories(dir)) InstanceCgroup.TryRemove(leaf);
+                Directory.Delete(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Still populated (apps kept running across a daemon restart) or already gone.
+            }
+        }
+    }
+
+    private static bool TryCreate(string dir, out string? error)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+            // A directory we cannot write into is as good as none (cgroupfs mounted read-only, or not ours).
+            using (File.OpenHandle(Path.Join(dir, "cgroup.procs"), FileMode.Open, FileAccess.Write)) { }
+            error = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>Enables <paramref name="controller"/> from our own cgroup down to the subtree.</summary>
+    private static string? EnableV2(string own, string subtree, string controller)
+    {
+        try
+        {
+            string ownControl = Path.Join(own, "cgroup.subtree_control");
+            if (!File.ReadAllText(ownControl).Split(' ', '\n').Contains(controller))
+                InstanceCgroup.Write(ownControl, "+" + controller);
+            InstanceCgroup.Write(Path.Join(subtree, "cgroup.subtree_control"), "+" + controller);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // EBUSY: our own cgroup has processes (this daemon) and is not the root; v2 allows
+            // controllers only for cgroups whose processes sit in leaves (the delegation rules).
+            return e.Message + " (run the daemon in a leaf cgroup of a delegated subtree: systemd's Delegate=yes)";
+        }
+    }
+}

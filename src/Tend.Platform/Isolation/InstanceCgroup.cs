@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Text;
+
+namespace Tend.Isolation;
+
+/// <summary>
+/// The cgroup of one instance: every process the instance ever starts lands here (a child joins it
+/// before its program runs), and no process can leave it on its own, whatever it does with
+/// sessions, process groups or double forks. Killing the cgroup therefore kills all of it, and an
+/// empty cgroup proves the instance is gone.
+/// </summary>
+public sealed class InstanceCgroup
+{
+    private readonly bool _v2;
+    private readonly IReadOnlyDictionary<string, string> _limitDirs;
+    private readonly IReadOnlySet<string> _inMembership;
+
+    internal InstanceCgroup(string directory, bool v2, IReadOnlyDictionary<string, string> limitDirs, IReadOnlySet<string> inMembership)
+    {
+        Directory = directory;
+        _v2 = v2;
+        _limitDirs = limitDirs;
+        _inMembership = inMembership;
+    }
+
+    /// <summary>The instance's directory in the hierarchy that holds all its processes.</summary>
+    public string Directory { get; }
+
+    /// <summary>The cgroup.procs files a new process writes itself into, membership first.</summary>
+    public IReadOnlyList<string> ProcsFiles { get; private set; } = [];
+
+    /// <summary>
+    /// Creates the instance's cgroups and applies <paramref name="resources"/> (a limit left out is
+    /// reset to unlimited, so a reload that drops one takes effect). Throws IOException when a
+    /// directory or a limit cannot be written.
+    /// </summary>
+    public void Prepare(CgroupResources resources)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var procs = new List<string> { Path.Join(Directory, "cgroup.procs") };
+        var needed = resources.Controllers().ToHashSet(StringComparer.Ordinal);
+        foreach (var (controller, dir) in _limitDirs)
+        {
+            // A v1 hierarchy is joined when its limit is set, or still there from an earlier run
+            // (then its limit is reset rather than left behind).
+            if (!needed.Contains(controller) && !System.IO.Directory.Exists(dir)) continue;
+            System.IO.Directory.CreateDirectory(dir);
+            procs.Add(Path.Join(dir, "cgroup.procs"));
+        }
+        foreach (string controller in new[] { "memory", "pids", "cpu" })
+        {
+            if (_inMembership.Contains(controller)) ApplyV2(controller, Directory, resources);
+            else if (_limitDirs.TryGetValue(controller, out string? dir) && System.IO.Directory.Exists(dir)) ApplyV1(controller, dir, resources);
+        }
+        ProcsFiles = procs;
+    }
+
+    /// <summary>SIGKILL to every process in the cgroup: cgroup.kill on v2; on v1 the freezer stops
+    /// them all first, so none can fork a new one between the listing and the kill.</summary>
+    public void Kill()
+    {
+        if (_v2)
+        {
+            string kill = Path.Join(Directory, "cgroup.kill");
+            if (File.Exists(kill))
+            {
+                TryWrite(kill, "1");
+                return;
+            }
+            // Before Linux 5.14: freeze, kill what is listed, thaw.
+            TryWrite(Path.Join(Directory, "cgroup.freeze"), "1");
+            KillListed();
+            TryWrite(Path.Join(Directory, "cgroup.freeze"), "0");
+            return;
+        }
+        string state = Path.Join(Directory, "freezer.state");
+        TryWrite(state, "FROZEN");
+        for (int i = 0; i < 100 && TryRead(state)?.Trim() == "FREEZING"; i++) Thread.Sleep(2);
+        KillListed();
+        TryWrite(state, "THAWED");
+    }
+
+    /// <summary>Whether any process is still in the cgroup (zombies do not count: they hold nothing).</summary>
+    public bool IsPopulated()
+    {
+        if (_v2)
+        {
+            string? events = TryRead(Path.Join(Directory, "cgroup.events"));
+            return events is not null && events.Contains("populated 1", StringComparison.Ordinal);
+        }
+        string? procs = TryRead(Path.Join(Directory, "cgroup.procs"));
+        return !string.IsNullOrWhiteSpace(procs);
+    }
+
+    /// <summary>The file whose changes tell that <see cref="IsPopulated"/> may have changed (v2's
+    /// cgroup.events, watchable with inotify); null on v1, which has no such file.</summary>
+    public string? EventsFile => _v2 ? Path.Join(Directory, "cgroup.events") : null;
+
+    /// <summary>How many times the kernel's OOM killer has killed a process of this cgroup (memory.events
+    /// on v2, memory.oom_control on v1); 0 without a memory cgroup.</summary>
+    public long OomKills()
+    {
+        string? text = _inMembership.Contains("memory") ? TryRead(Path.Join(Directory, "memory.events"))
+            : _limitDirs.TryGetValue("memory", out string? dir) ? TryRead(Path.Join(dir, "memory.oom_control"))
+            : null;
+        return text is null ? 0 : Field(text, "oom_kill") ?? 0;
+    }
+
+    /// <summary>Memory charged to the cgroup in bytes, or null without a memory cgroup.</summary>
+    public long? MemoryBytes()
+    {
+        string? text = _inMembership.Contains("memory") ? TryRead(Path.Join(Directory, "memory.current"))
+            : _limitDirs.TryGetValue("memory", out string? dir) ? TryRead(Path.Join(dir, "memory.usage_in_bytes"))
+            : null;
+        return long.TryParse(text?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
+    }
+
+    /// <summary>CPU time used by everything that ever ran in the cgroup, from v2's cpu.stat (present without the cpu controller); null on v1.</summary>
+    public TimeSpan? CpuTime()
+    {
+        if (!_v2) return null;
+        string? text = TryRead(Path.Join(Directory, "cpu.stat"));
+        return text is not null && Field(text, "usage_usec") is long usec ? TimeSpan.FromMicroseconds(usec) : null;
+    }
+
+    /// <summary>Removes the instance's cgroups (they must be empty; a populated one is left alone).</summary>
+    public void Remove()
+    {
+        foreach (string dir in _limitDirs.Values.Append(Directory)) TryRemove(dir);
+    }
+
+    internal static void TryRemove(string dir)
+    {
+        try
+        {
+            System.IO.Directory.Delete(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Busy (still populated) or gone.
+        }
+    }
+
+    private void KillListed()
+    {
+        foreach (string line in (TryRead(Path.Join(Directory, "cgroup.procs")) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && pid > 1)
+                Interop.Sys.Kill(pid, 9);
+        }
+    }
+
+    private static void ApplyV2(string controller, string dir, CgroupResources r)
+    {
+        switch (controller)
+        {
+            case "memory":
+                Write(Path.Join(dir, "memory.max"), r.MemoryMax?.ToString(CultureInfo.InvariantCulture) ?? "max");
+                Write(Path.Join(dir, "memory.high"), r.MemoryHigh?.ToString(CultureInfo.InvariantCulture) ?? "max");
+                break;
+            case "pids":
+                Write(Path.Join(dir, "pids.max"), r.PidsMax?.ToString(CultureInfo.InvariantCulture) ?? "max");
+                break;
+            case "cpu":
+                Write(Path.Join(dir, "cpu.max"), r.CpuMax is double cores ? $"{Quota(cores)} {Period}" : $"max {Period}");
+                break;
+        }
+    }
+
+    private static void ApplyV1(string controller, string dir, CgroupResources r)
+    {
+        switch (controller)
+        {
+            case "memory":
+                Write(Path.Join(dir, "memory.limit_in_bytes"), r.MemoryMax?.ToString(CultureInfo.InvariantCulture) ?? "-1");
+                Write(Path.Join(dir, "memory.soft_limit_in_bytes"), r.MemoryHigh?.ToString(CultureInfo.InvariantCulture) ?? "-1");
+                break;
+            case "pids":
+                Write(Path.Join(dir, "pids.max"), r.PidsMax?.ToString(CultureInfo.InvariantCulture) ?? "max");
+                break;
+            case "cpu":
+                Write(Path.Join(dir, "cpu.cfs_period_us"), Period.ToString(CultureInfo.InvariantCulture));
+                Write(Path.Join(dir, "cpu.cfs_quota_us"), r.CpuMax is double cores ? Quota(cores).ToString(CultureInfo.InvariantCulture) : "-1");
+                break;
+        }
+    }
+
+    /// <summary>The scheduler period for a CPU quota, as systemd uses: 100 ms.</summary>
+    private const long Period = 100_000;
+
+    private static long Quota(double cores) => Math.Max(1000, (long)Math.Round(cores * Period));
+
+    private static long? Field(string text, string name)
+    {
+        foreach (string line in text.Split('\n'))
+        {
+            if (line.StartsWith(name + " ", StringComparison.Ordinal) &&
+                long.TryParse(line.AsSpan(name.Length + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long value))
+                return value;
+        }
+        return null;
+    }
+
+    /// <summary>Writes a cgroup file: one write(2) of the whole value, no O_TRUNC, no O_CREAT.</summary>
+    internal static void Write(string path, string value)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
+        RandomAccess.Write(handle, Encoding.ASCII.GetBytes(value), 0);
+    }
+
+    private static void TryWrite(string path, string value)
+    {
+        try
+        {
+            Write(path, value);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone already (removed), or not supported: the caller checks the outcome by emptiness.
+        }
+    }
+
+    private static string? TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
