@@ -35,19 +35,22 @@ internal static class ForegroundRunner
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
 
+        string home = ApiRoutes.ResolveHome();
+        // Before the config: resources: it cannot enforce are config errors, with their lines.
+        var cgroups = Tend.Isolation.CgroupTree.FromEnvironment(home, Environment.GetEnvironmentVariable);
         TendConfig config;
         try
         {
-            config = ConfigLoader.Load(Path.GetFullPath(configPath), env);
+            config = ConfigLoader.Load(Path.GetFullPath(configPath), env, cgroups);
         }
         catch (ConfigException ex)
         {
+            cgroups.RemoveIfEmpty();
             Console.Error.WriteLine("error: invalid config");
             foreach (ConfigError error in ex.Errors) Console.Error.WriteLine("  " + error);
             return 2;
         }
 
-        string home = ApiRoutes.ResolveHome();
         try { Security.HomeTrust.Ensure(home); }
         catch (Security.UntrustedHomeException ex)
         {
@@ -66,7 +69,7 @@ internal static class ForegroundRunner
         using var cancel = ct.Register(() => stopRequested.TrySetResult());
 
         using var loggers = new JsonLinesLoggerFactory(Console.OpenStandardError());
-        var supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = true, Cgroups = Tend.Isolation.CgroupTree.FromEnvironment(home, Environment.GetEnvironmentVariable) };
+        var supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = true, Cgroups = cgroups };
         await using (supervisor.ConfigureAwait(false))
         {
             // Subscribed before anything starts, so no end is missed: a one-shot job can be over

@@ -57,7 +57,7 @@ internal static class ApiEndpoints
             var env = body.Env ?? new Dictionary<string, string>();
             if (body.ConfigPath is string path)
             {
-                TendConfig config = ConfigLoader.Load(path, env);
+                TendConfig config = ConfigLoader.Load(path, env, s.Cgroups);
                 if (config.Tree.Supervisors.Count > 0)
                 {
                     if (body.Only is { Count: > 0 }) throw new BadRequestException("--only cannot pick apps out of a supervision tree; start the whole config");

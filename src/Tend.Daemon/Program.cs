@@ -132,10 +132,12 @@ var metrics = new DaemonMetrics(supervisor);
 builder.Services.AddSingleton(metrics);
 builder.Services.AddSingleton(health);
 builder.Services.AddSingleton(new TcpAccess(token));
+builder.Services.AddSingleton(new DaemonHost(cgroups, subreaper));
 builder.Services.AddHostedService<ShutdownService>();
 
 var app = builder.Build();
 app.MapTendApi(home);
+app.MapDoctor();
 
 await supervisor.RestoreAsync();
 await app.StartAsync();

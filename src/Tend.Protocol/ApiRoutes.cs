@@ -4,6 +4,8 @@ namespace Tend.Api;
 public static class ApiRoutes
 {
     public const string Ping = "/v1/ping";
+    /// <summary>GET: <see cref="DoctorReport"/>, what this host and daemon can enforce.</summary>
+    public const string Doctor = "/v1/doctor";
     public const string List = "/v1/list";
     /// <summary>GET: the supervision tree (tend tree).</summary>
     public const string Tree = "/v1/tree";

@@ -148,7 +148,26 @@ public sealed record AppInfo(
     IReadOnlyList<string>? Listen = null,
     string? ListenMode = null,
     BackoffInfo? Backoff = null,
-    string? ReloadSignal = null);
+    string? ReloadSignal = null,
+    IsolationInfo? Isolation = null);
+
+/// <summary>Who an app runs as, with what limits, and how its processes are contained (docs/isolation.md).</summary>
+/// <param name="Containment">"a cgroup per instance (…)" or "process group per instance, the daemon as subreaper (no cgroups)".</param>
+/// <param name="Cgroup">The instances' cgroup directories, "{instance}" standing for the number; null without cgroups.</param>
+/// <param name="Limits">rlimits as "nofile=1024:4096".</param>
+/// <param name="Resources">cgroup limits as "memory_max=52428800".</param>
+public sealed record IsolationInfo(
+    string Containment,
+    string? Cgroup,
+    string? User,
+    uint? Uid,
+    uint? Gid,
+    IReadOnlyList<uint>? Groups,
+    string? Umask,
+    IReadOnlyList<string>? Limits,
+    bool NoNewPrivs,
+    IReadOnlyList<string>? Capabilities,
+    IReadOnlyList<string>? Resources);
 
 /// <summary>The restart backoff of an app: initial × multiplier^(n−1), capped at max, ± jitter (a fraction).</summary>
 public sealed record BackoffInfo(long InitialMs, long MaxMs, double Multiplier, double Jitter);
@@ -241,6 +260,37 @@ public sealed record ResourcePoint(DateTimeOffset Time, double CpuPercent, long 
 /// <summary>GET /v1/history[?app=NAME]: each app's recent CPU and memory, oldest point first.</summary>
 public sealed record AppHistory(string Name, long ResolutionMs, IReadOnlyList<ResourcePoint> Points);
 
+/// <summary>
+/// GET /v1/doctor: what this host and this daemon can enforce (docs/isolation.md#doctor). Ok is false
+/// when an app asks for something that cannot be enforced here; Checks are the same facts as lines
+/// for people (status ok, warn, fail or info).
+/// </summary>
+public sealed record DoctorReport(
+    bool Ok,
+    string CgroupMode,
+    string? CgroupDirectory,
+    IReadOnlyList<string> CgroupControllers,
+    bool CgroupKill,
+    IReadOnlyList<string> CgroupNotes,
+    bool Subreaper,
+    bool Pidfd,
+    uint DaemonUid,
+    bool CanSwitchUsers,
+    long? FdLimit,
+    int FdsInUse,
+    int FdsNeeded,
+    string? HealthUrl,
+    string? HealthError,
+    bool TokenConfigured,
+    IReadOnlyList<DoctorProblem> Problems,
+    IReadOnlyList<DoctorCheck> Checks);
+
+/// <summary>An app's setting that cannot be honoured here.</summary>
+public sealed record DoctorProblem(string App, string Field, string Message);
+
+/// <summary>One line of `tend doctor`.</summary>
+public sealed record DoctorCheck(string Name, string Status, string Detail);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
@@ -258,6 +308,7 @@ public sealed record AppHistory(string Name, long ResolutionMs, IReadOnlyList<Re
 [JsonSerializable(typeof(ActionResult))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(PingInfo))]
+[JsonSerializable(typeof(DoctorReport))]
 [JsonSerializable(typeof(LogLineDto))]
 [JsonSerializable(typeof(TreeNodeInfo))]
 [JsonSerializable(typeof(AppHealth))]

@@ -34,6 +34,7 @@ internal static class TendCli
             new ResurrectCommand(context),
             new KillCommand(context),
             new PingCommand(context),
+            new DoctorCommand(context),
             new VersionCommand(context),
             new DaemonCommand(context),
             new RunCommand(context),

@@ -35,6 +35,23 @@ internal static class DescribeText
         Pair(text, "kill timeout", app.KillTimeoutMs < 0 ? "infinity" : Format.Duration(app.KillTimeoutMs));
         Pair(text, "stop exit codes", app.StopExitCodes.Count == 0 ? "-" : string.Join(", ", app.StopExitCodes));
         Pair(text, "max memory", app.MaxMemoryBytes is { } max ? Format.Memory(max) : "-");
+        if (app.Isolation is { } iso)
+        {
+            if (iso.User is not null || iso.Gid is not null)
+            {
+                string who = iso.User is { } user ? $"{user} (uid {iso.Uid})" : "the daemon's user";
+                if (iso.Gid is uint gid) who += $", gid {gid}";
+                if (iso.Groups is { } groups) who += groups.Count == 0 ? ", no supplementary groups" : $", groups {string.Join(",", groups)}";
+                Pair(text, "user", who);
+            }
+            if (iso.Umask is { } umask) Pair(text, "umask", umask);
+            if (iso.Limits is { Count: > 0 } limits) Pair(text, "limits", string.Join(", ", limits));
+            if (iso.NoNewPrivs) Pair(text, "no_new_privs", "yes");
+            if (iso.Capabilities is { } caps) Pair(text, "capabilities", caps.Count == 0 ? "none" : string.Join(", ", caps));
+            if (iso.Resources is { Count: > 0 } resources) Pair(text, "resources", string.Join(", ", resources));
+            Pair(text, "containment", iso.Containment);
+            if (iso.Cgroup is { } cgroup) Pair(text, "cgroup", cgroup);
+        }
         Pair(text, "ready", app.Ready is { } ready
             ? ready + (app.ReadyTimeoutMs is long t ? ", ready_timeout " + (t < 0 ? "infinity" : Format.Duration(t)) : "")
             : "on spawn");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Tend.Api;
 using Tend.Config;
 using Tend.Events;
@@ -66,7 +67,23 @@ internal static class WireMapper
             a.Listen,
             spec.Listen.Count == 0 ? null : spec.ListenMode == ListenMode.Proxy ? "proxy" : "socket",
             new BackoffInfo(Ms(spec.Backoff.Initial), Ms(spec.Backoff.Max), spec.Backoff.Multiplier, spec.Backoff.Jitter),
-            spec.ReloadSignal is int reloadSignal ? Signals.Name(reloadSignal) : null);
+            spec.ReloadSignal is int reloadSignal ? Signals.Name(reloadSignal) : null,
+            ToInfo(spec.Isolation, a.Containment));
+    }
+
+    private static IsolationInfo ToInfo(IsolationSpec i, Containment c)
+    {
+        static string Limit(ulong v) => v == Isolation.ResourceLimit.Infinity ? "infinity" : v.ToString(CultureInfo.InvariantCulture);
+        var resources = new List<string>();
+        if (i.Resources.MemoryMax is long max) resources.Add(FormattableString.Invariant($"memory_max={max}"));
+        if (i.Resources.MemoryHigh is long high) resources.Add(FormattableString.Invariant($"memory_high={high}"));
+        if (i.Resources.CpuMax is double cpu) resources.Add(FormattableString.Invariant($"cpu_max={cpu}"));
+        if (i.Resources.PidsMax is long pids) resources.Add(FormattableString.Invariant($"pids_max={pids}"));
+        return new IsolationInfo(c.Describe(), c.InstanceCgroups, i.UserName, i.Uid, i.Gid, i.Groups is { } g ? [.. g] : null,
+            i.Umask is int u ? "0" + Convert.ToString(u, 8).PadLeft(3, '0') : null,
+            i.Limits.Count == 0 ? null : [.. i.Limits.Select(l => l.Soft == l.Hard ? $"{l.Name}={Limit(l.Soft)}" : $"{l.Name}={Limit(l.Soft)}:{Limit(l.Hard)}")],
+            i.NoNewPrivileges, i.Capabilities is { } caps ? [.. caps.Select(c => "CAP_" + c.ToUpperInvariant())] : null,
+            resources.Count == 0 ? null : resources);
     }
 
     public static AppHealth ToWire(AppHealthState h) => new(

@@ -270,7 +270,8 @@ internal static class AppSectionReader
         // What the config itself set (env:, env_file:), as opposed to what came from the caller's environment.
         var setByConfig = new HashSet<string>(draft.Env.Select(e => e.Key), StringComparer.Ordinal);
         setByConfig.UnionWith(env.Where(e => !context.BaseEnvironment.TryGetValue(e.Key, out string? b) || b != e.Value).Select(e => e.Key));
-        IsolationSpec isolation = IsolationSectionReader.Resolve(reader, field, draft.Isolation, env, setByConfig);
+        IsolationSpec isolation = IsolationSectionReader.Resolve(reader, field, draft.Isolation, env, setByConfig,
+            cwd, draft.CwdNode ?? draft.Isolation.User?.Node ?? nameNode, context.Cgroups);
 
         string command = "";
         List<string> args = [];

@@ -6,4 +6,8 @@ internal sealed record ConfigFileContext(
     string BaseDir,
     string DisplayDir,
     IReadOnlyDictionary<string, string> BaseEnvironment,
-    TreeSectionReader.TreeDraft Tree);
+    TreeSectionReader.TreeDraft Tree)
+{
+    /// <summary>The cgroup tree of the daemon that will run the apps; resources: it cannot enforce are errors. Null: not checked.</summary>
+    public Isolation.CgroupTree? Cgroups { get; init; }
+}

@@ -25,8 +25,9 @@ public static partial class ConfigLoader
 
     /// <summary>Reads and validates the config file at <paramref name="path"/>.</summary>
     /// <param name="baseEnvironment">The environment apps inherit (the CLI's, like PM2); env_file and env override it.</param>
+    /// <param name="cgroups">The daemon's cgroup tree: resources: it cannot enforce are errors. Null: not checked.</param>
     /// <exception cref="ConfigException">The file is missing, unreadable or invalid.</exception>
-    public static TendConfig Load(string path, IReadOnlyDictionary<string, string> baseEnvironment)
+    public static TendConfig Load(string path, IReadOnlyDictionary<string, string> baseEnvironment, Isolation.CgroupTree? cgroups = null)
     {
         string text;
         try
@@ -41,7 +42,7 @@ public static partial class ConfigLoader
         {
             throw new ConfigException([new ConfigError(path, 0, 0, "", "cannot read config file: " + e.Message)]);
         }
-        return Parse(text, path, baseEnvironment);
+        return Parse(text, path, baseEnvironment, cgroups);
     }
 
     /// <summary>
@@ -49,12 +50,15 @@ public static partial class ConfigLoader
     /// name that path, and relative paths (cwd, env_file, logs) resolve against its directory.
     /// </summary>
     /// <exception cref="ConfigException">The text is invalid.</exception>
-    public static TendConfig Parse(string text, string path, IReadOnlyDictionary<string, string> baseEnvironment)
+    public static TendConfig Parse(string text, string path, IReadOnlyDictionary<string, string> baseEnvironment, Isolation.CgroupTree? cgroups = null)
     {
         var errors = new List<ConfigError>();
         var reader = new NodeReader(path, errors);
         string fullPath = Path.GetFullPath(path);
-        var context = new ConfigFileContext(reader, Path.GetDirectoryName(fullPath)!, Path.GetDirectoryName(path) ?? "", baseEnvironment, new TreeSectionReader.TreeDraft());
+        var context = new ConfigFileContext(reader, Path.GetDirectoryName(fullPath)!, Path.GetDirectoryName(path) ?? "", baseEnvironment, new TreeSectionReader.TreeDraft())
+        {
+            Cgroups = cgroups,
+        };
 
         YNode? root = YamlTreeReader.Read(text, path, errors);
         if (errors.Count > 0) throw new ConfigException(errors);

@@ -20,6 +20,7 @@ internal static class IsolationSectionReader
         public YNode? SupplementaryNode { get; set; }
         public YNode? CapabilitiesNode { get; set; }
         public YNode? ResourcesNode { get; set; }
+        public Dictionary<string, YNode> ResourceKeys { get; } = new(StringComparer.Ordinal);
         public IsolationSpec Spec { get; set; } = IsolationSpec.None;
     }
 
@@ -75,7 +76,7 @@ internal static class IsolationSectionReader
             }
             case "resources":
                 draft.ResourcesNode = value;
-                if (ReadResources(reader, value, field) is { } resources) draft.Spec = draft.Spec with { Resources = resources };
+                if (ReadResources(reader, value, field, draft.ResourceKeys) is { } resources) draft.Spec = draft.Spec with { Resources = resources };
                 break;
         }
     }
@@ -85,9 +86,21 @@ internal static class IsolationSectionReader
     /// honour: only root may switch users or hand out capabilities. Returns the spec, with the
     /// user's HOME, USER, LOGNAME and SHELL put into <paramref name="env"/> where the config did not set them.
     /// </summary>
-    internal static IsolationSpec Resolve(NodeReader reader, string field, Draft draft, Dictionary<string, string> env, ISet<string> setByConfig)
+    internal static IsolationSpec Resolve(NodeReader reader, string field, Draft draft, Dictionary<string, string> env, ISet<string> setByConfig,
+        string cwd, YNode cwdNode, CgroupTree? cgroups)
     {
         IsolationSpec spec = draft.Spec;
+        if (cgroups is not null)
+        {
+            // Refused at load, with the line, rather than an app that fails every start.
+            foreach (var (key, keyNode) in draft.ResourceKeys)
+            {
+                string controller = key switch { "memory_max" or "memory_high" => "memory", "cpu_max" => "cpu", _ => "pids" };
+                if (cgroups.CanLimit(controller)) continue;
+                string why = cgroups.Mode == CgroupMode.None ? "this daemon runs apps without cgroups" : $"the {controller} controller is not available to this daemon";
+                reader.Error(keyNode, field + ".resources." + key, $"cannot be enforced: {why} ({string.Join("; ", cgroups.Notes)}); see tend doctor");
+            }
+        }
         uint euid = ProcessIdentity.EffectiveUserId;
         bool switches = draft.User is not null || draft.Group is not null || draft.SupplementaryGroups is not null;
         if (switches && euid != 0)
@@ -150,6 +163,15 @@ internal static class IsolationSectionReader
             uint gid = spec.Gid!.Value;
             uint[] groups = user is not null ? UserAccounts.GroupsOf(user.Name, gid) : [gid];
             spec = spec with { Groups = new EquatableArray<uint>(groups) };
+        }
+
+        // The working directory is entered as the app's user, as systemd's WorkingDirectory= is:
+        // one it cannot reach is refused here rather than failing at every start.
+        if (spec.Uid is uint runUid && Directory.Exists(cwd) &&
+            HostSupport.FirstDirectoryNotEnterable(cwd, runUid, spec.Gid ?? runUid, spec.Groups is { } gs ? [.. gs] : []) is { } blocked)
+        {
+            reader.Error(cwdNode, field + ".cwd",
+                $"user {spec.UserName} cannot enter {blocked} (no search permission), so it cannot run in {cwd}; set cwd: to a directory it can reach, or open the path to it (chmod o+x)");
         }
 
         if (user is not null)
@@ -241,14 +263,15 @@ internal static class IsolationSectionReader
         return false;
     }
 
-    private static CgroupResources? ReadResources(NodeReader reader, YNode value, string field)
+    private static CgroupResources? ReadResources(NodeReader reader, YNode value, string field, Dictionary<string, YNode> keys)
     {
         if (!reader.TryMapping(value, field, "a mapping with memory_max, memory_high, cpu_max, pids_max", out YMapping map)) return null;
         var r = CgroupResources.None;
         bool ok = true;
-        foreach (var (key, _, node) in reader.Entries(map, field, s_resourceKeys))
+        foreach (var (key, keyNode, node) in reader.Entries(map, field, s_resourceKeys))
         {
             string f = field + "." + key;
+            keys[key] = keyNode;
             switch (key)
             {
                 case "memory_max":

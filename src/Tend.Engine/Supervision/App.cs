@@ -157,7 +157,12 @@ public sealed class App
     public AppSnapshot Snapshot() => new(
         Name, Spec, ConfigPath, [.. Instances.Select(i => i.Details())],
         Node is null ? null : [.. SupervisorPath()],
-        Spec.Listen.Count == 0 ? null : Listeners?.Bound ?? [.. Spec.Listen]);
+        Spec.Listen.Count == 0 ? null : Listeners?.Bound ?? [.. Spec.Listen])
+    {
+        Containment = Cgroups is { Mode: not Isolation.CgroupMode.None, MembershipDirectory: { } dir }
+            ? new Containment(Cgroups.Mode, Path.Join(dir, Name + ".{instance}"))
+            : Containment.ProcessGroups,
+    };
 
     /// <summary>The supervisors above this app, root first.</summary>
     private IEnumerable<string> SupervisorPath()

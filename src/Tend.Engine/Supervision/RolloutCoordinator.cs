@@ -240,7 +240,7 @@ internal sealed class RolloutCoordinator(
     {
         if (app.ConfigPath is null)
             throw new RolloutRefusedException($"{app.Name} was started from a command, not a config file; there is nothing to re-read (delete and start it again)");
-        TendConfig config = ConfigLoader.Load(app.ConfigPath, env);
+        TendConfig config = ConfigLoader.Load(app.ConfigPath, env, app.Cgroups);
         AppSpec spec = config.Apps.FirstOrDefault(a => a.Name == app.Name)
             ?? throw new RolloutRefusedException($"{app.ConfigPath} no longer declares {app.Name}");
         if (!spec.Listen.SequenceEqual(app.Spec.Listen) || spec.ListenMode != app.Spec.ListenMode)

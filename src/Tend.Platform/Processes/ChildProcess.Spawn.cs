@@ -330,15 +330,8 @@ public sealed partial class ChildProcess
     }
 
     /// <summary>A util-linux helper of the prelude, by absolute path (env -i leaves no PATH to search).</summary>
-    private static string Helper(SpawnRequest request, string name, string purpose)
-    {
-        foreach (string dir in new[] { "/usr/bin", "/bin", "/usr/sbin", "/sbin" })
-        {
-            string candidate = Path.Join(dir, name);
-            if (CheckExecutable(candidate) == 0) return candidate;
-        }
-        throw new SpawnException(request.FileName, Interop.Sys.ENOENT, $"{name} (util-linux) is needed {purpose}");
-    }
+    private static string Helper(SpawnRequest request, string name, string purpose) =>
+        HostSupport.FindTool(name) ?? throw new SpawnException(request.FileName, Interop.Sys.ENOENT, $"{name} (util-linux) is needed {purpose}");
 
     private static string LimitValue(ulong value) =>
         value == ResourceLimit.Infinity ? "unlimited" : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
