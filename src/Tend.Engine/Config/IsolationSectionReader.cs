@@ -69,7 +69,7 @@ internal static class IsolationSectionReader
                     string itemField = value is YSequence ? $"{field}[{i}]" : field;
                     if (!reader.TryString(items[i], itemField, out string text)) continue;
                     if (Tend.Isolation.Capabilities.Normalize(text) is { } cap) { if (!caps.Contains(cap)) caps.Add(cap); }
-                    else reader.Error(items[i], itemField, $"\"{text}\" is not a Linux capability (like CAP_NET_BIND_SERVICE){Suggest.DidYouMean(text.ToLowerInvariant().Replace("cap_", ""), Tend.Isolation.Capabilities.Names)}");
+                    else reader.Error(items[i], itemField, $"\"{text}\" is not a Linux capability (like CAP_NET_BIND_SERVICE){SuggestCapability(text)}");
                 }
                 draft.Spec = draft.Spec with { Capabilities = new EquatableArray<string>(caps) };
                 break;
@@ -186,6 +186,17 @@ internal static class IsolationSectionReader
             Default("SHELL", user.Shell.Length > 0 ? user.Shell : "/bin/sh");
         }
         return spec;
+    }
+
+    /// <summary>A close name, or the one capability the text begins ("CAP_NET_BIND" → net_bind_service).</summary>
+    private static string SuggestCapability(string text)
+    {
+        string typed = text.Trim().ToLowerInvariant();
+        if (typed.StartsWith("cap_", StringComparison.Ordinal)) typed = typed[4..];
+        string close = Suggest.DidYouMean(typed, Tend.Isolation.Capabilities.Names);
+        if (close.Length > 0 || typed.Length < 3) return close;
+        var prefixed = Tend.Isolation.Capabilities.Names.Where(n => n.StartsWith(typed, StringComparison.Ordinal)).ToList();
+        return prefixed.Count == 1 ? $"; did you mean \"{prefixed[0]}\"?" : "";
     }
 
     private static string? ReadName(NodeReader reader, YNode value, string field)

@@ -55,6 +55,18 @@ public static partial class ProcFs
         return files;
     }
 
+    /// <summary>The process group of <paramref name="pid"/> (field 5 of its stat), or null once it is gone.</summary>
+    public static int? ProcessGroup(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { return null; }
+    }
+
     public static void Kill(int pid, int signal = 9)
     {
         _ = Native.kill(pid, signal);

@@ -163,6 +163,8 @@ public sealed class TendHome : IAsyncDisposable
             foreach (int p in left) ProcFs.Kill(p, 9);
             await Task.Delay(100);
         }
+        // The daemon removes its cgroup subtree when it exits; one killed by a test leaves it behind.
+        Tend.Isolation.CgroupTree.Open(Tend.Isolation.CgroupLayout.Detect(), Dir).RemoveIfEmpty();
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
