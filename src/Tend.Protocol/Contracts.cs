@@ -153,7 +153,7 @@ public sealed record AppInfo(
 
 /// <summary>Who an app runs as, with what limits, and how its processes are contained (docs/isolation.md).</summary>
 /// <param name="Containment">"a cgroup per instance (…)" or "process group per instance, the daemon as subreaper (no cgroups)".</param>
-/// <param name="Cgroup">The instances' cgroup directories, "{instance}" standing for the number; null without cgroups.</param>
+/// <param name="Cgroup">The instances' cgroup directories, "{instance}" standing for the number and "{id}" for the instance's id; null without cgroups.</param>
 /// <param name="Limits">rlimits as "nofile=1024:4096".</param>
 /// <param name="Resources">cgroup limits as "memory_max=52428800".</param>
 public sealed record IsolationInfo(

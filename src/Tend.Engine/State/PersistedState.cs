@@ -36,7 +36,8 @@ public sealed record PersistedState(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     WriteIndented = true,
     UseStringEnumConverter = true,
-    Converters = [typeof(StringArrayConverter), typeof(IntArrayConverter), typeof(EnvConverter), typeof(DependencyArrayConverter), typeof(ChildRefArrayConverter)])]
+    Converters = [typeof(StringArrayConverter), typeof(IntArrayConverter), typeof(UIntArrayConverter), typeof(ResourceLimitArrayConverter),
+        typeof(EnvConverter), typeof(DependencyArrayConverter), typeof(ChildRefArrayConverter)])]
 [JsonSerializable(typeof(PersistedState))]
 internal sealed partial class StateJsonContext : JsonSerializerContext;
 
@@ -73,6 +74,68 @@ internal sealed class IntArrayConverter : JsonConverter<EquatableArray<int>>
     {
         writer.WriteStartArray();
         foreach (int i in value) writer.WriteNumberValue(i);
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>Group ids.</summary>
+internal sealed class UIntArrayConverter : JsonConverter<EquatableArray<uint>>
+{
+    public override EquatableArray<uint> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var items = new List<uint>();
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected an array of numbers");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) items.Add(reader.GetUInt32());
+        return new EquatableArray<uint>(items);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EquatableArray<uint> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (uint i in value) writer.WriteNumberValue(i);
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>limits: as [{"name": "nofile", "soft": 1024, "hard": 4096}] (infinity is 18446744073709551615, RLIM_INFINITY).</summary>
+internal sealed class ResourceLimitArrayConverter : JsonConverter<EquatableArray<Isolation.ResourceLimit>>
+{
+    public override EquatableArray<Isolation.ResourceLimit> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var items = new List<Isolation.ResourceLimit>();
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected an array of limits");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("expected a limit object");
+            string? name = null;
+            ulong soft = 0, hard = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                string? key = reader.GetString();
+                reader.Read();
+                switch (key)
+                {
+                    case "name": name = reader.GetString(); break;
+                    case "soft": soft = reader.GetUInt64(); break;
+                    case "hard": hard = reader.GetUInt64(); break;
+                }
+            }
+            items.Add(new Isolation.ResourceLimit(name ?? throw new JsonException("a limit without a name"), soft, hard));
+        }
+        return new EquatableArray<Isolation.ResourceLimit>(items);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EquatableArray<Isolation.ResourceLimit> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (Isolation.ResourceLimit l in value)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", l.Name);
+            writer.WriteNumber("soft", l.Soft);
+            writer.WriteNumber("hard", l.Hard);
+            writer.WriteEndObject();
+        }
         writer.WriteEndArray();
     }
 }

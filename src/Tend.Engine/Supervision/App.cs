@@ -160,7 +160,7 @@ public sealed class App
         Spec.Listen.Count == 0 ? null : Listeners?.Bound ?? [.. Spec.Listen])
     {
         Containment = Cgroups is { Mode: not Isolation.CgroupMode.None, MembershipDirectory: { } dir }
-            ? new Containment(Cgroups.Mode, Path.Join(dir, Name + ".{instance}"))
+            ? new Containment(Cgroups.Mode, Path.Join(dir, Name + ".{instance}.{id}"))
             : Containment.ProcessGroups,
     };
 

@@ -94,4 +94,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(3004, LogLevel.Information, "restored {Apps} apps from {Path}")]
     public static partial void StateRestored(ILogger logger, int apps, string path);
+
+    [LoggerMessage(1090, LogLevel.Warning, "killed what the last daemon's apps left running in {Cgroup}")]
+    public static partial void CgroupLeftoversKilled(ILogger logger, string cgroup);
 }

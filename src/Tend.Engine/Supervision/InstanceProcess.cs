@@ -105,7 +105,9 @@ internal sealed class InstanceProcess
             if (!tree.CanLimit(controller))
                 throw new IOException($"resources: the {controller} controller is not available to Tend here: " + string.Join("; ", tree.Notes) + " (see tend doctor)");
         }
-        Isolation.InstanceCgroup cgroup = tree.Instance($"{owner.Name}.{owner.Number}")!;
+        // Named by the instance's id too: during a reload the old and the new instance #0 run side by
+        // side, and killing the old one's cgroup must not touch the new one.
+        Isolation.InstanceCgroup cgroup = tree.Instance(LeafName(owner.Name, owner.Number, owner.Id))!;
         try
         {
             cgroup.Prepare(resources);
@@ -116,6 +118,9 @@ internal sealed class InstanceProcess
         }
         return cgroup;
     }
+
+    /// <summary>An instance's cgroup: app.number.id (ids are never reused by a daemon, nor across its restarts).</summary>
+    internal static string LeafName(string app, int number, int id) => $"{app}.{number}.{id}";
 
     private static LogWriter Writer(Instance owner, LogStream stream, string path, AppSpec spec, TimeProvider time, ILogger logger) =>
         new(owner.Name, owner.Number, stream, path, spec.Logs, time,
@@ -147,6 +152,8 @@ internal sealed class InstanceProcess
         if (_dotnet is not null) await _dotnet.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAny(Task.WhenAll(OutLog.Completion, ErrLog.Completion), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         await Child.DisposeAsync().ConfigureAwait(false);
+        // Empty now (the exit completed only once it was): the next run creates it again.
+        Child.Cgroup?.Remove();
         await OutLog.DisposeAsync().ConfigureAwait(false);
         await ErrLog.DisposeAsync().ConfigureAwait(false);
         return OutLog.DroppedLines + ErrLog.DroppedLines;

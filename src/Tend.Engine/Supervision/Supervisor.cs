@@ -123,13 +123,17 @@ public sealed partial class Supervisor : IAsyncDisposable
             foreach (PersistedInstance inst in app.Instances)
             {
                 if (inst.Pid is not int pid || inst.StartTime is not ulong start) continue;
-                ChildProcess? orphan = ChildProcess.Adopt(pid, start);
+                ChildProcess? orphan = ChildProcess.Adopt(pid, start, cgroup: Cgroups?.Instance(InstanceProcess.LeafName(app.Spec.Name, inst.Instance, inst.Id)));
                 if (orphan is null) continue;
                 EngineLog.OrphanStopping(_logger, app.Spec.Name, inst.Instance, pid);
                 stops.Add(StopOrphanAsync(orphan, app.Spec, ct));
             }
         }
         await Task.WhenAll(stops).ConfigureAwait(false);
+        // Whatever else the last daemon's apps left in their cgroups (an escaped helper, an
+        // instance whose pid was never saved): nothing of it may outlive that daemon either.
+        if (Cgroups is { } cgroups)
+            foreach (string leaf in cgroups.KillLeftovers(TimeSpan.FromSeconds(5))) EngineLog.CgroupLeftoversKilled(_logger, leaf);
     }
 
     private static async Task StopOrphanAsync(ChildProcess orphan, AppSpec spec, CancellationToken ct)

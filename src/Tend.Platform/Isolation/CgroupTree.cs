@@ -136,6 +136,35 @@ public sealed class CgroupTree
         return new InstanceCgroup(Path.Join(MembershipDirectory, leaf), _membershipIsV2, limits, inMembership);
     }
 
+    /// <summary>
+    /// Kills whatever still runs in the subtree's instance cgroups (a daemon that died, by SIGKILL or a
+    /// power cut, left its apps running there) and waits, bounded, for them to empty. Returns the
+    /// leaves that held processes.
+    /// </summary>
+    public IReadOnlyList<string> KillLeftovers(TimeSpan bound)
+    {
+        if (MembershipDirectory is null) return [];
+        var killed = new List<InstanceCgroup>();
+        try
+        {
+            foreach (string dir in Directory.EnumerateDirectories(MembershipDirectory))
+            {
+                InstanceCgroup leaf = Instance(Path.GetFileName(dir))!;
+                if (!leaf.IsPopulated()) continue;
+                leaf.Kill();
+                killed.Add(leaf);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The subtree went away meanwhile: nothing left to kill.
+        }
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (killed.Any(k => k.IsPopulated()) && System.Diagnostics.Stopwatch.GetElapsedTime(start) < bound) Thread.Sleep(10);
+        foreach (InstanceCgroup leaf in killed) leaf.Remove();
+        return [.. killed.Select(k => k.Directory)];
+    }
+
     /// <summary>Whether limits using <paramref name="controller"/> can be enforced here.</summary>
     public bool CanLimit(string controller) => _controllers.ContainsKey(controller);
 

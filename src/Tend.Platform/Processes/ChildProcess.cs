@@ -86,7 +86,8 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     /// <summary>Opens a process left running by a previous daemon. Returns null if <paramref name="pid"/> no
     /// longer exists or now belongs to a different process (its start time differs).</summary>
-    public static ChildProcess? Adopt(int pid, ulong startTime, TimeProvider? timeProvider = null)
+    /// <param name="cgroup">The instance's cgroup, when it ran in one: stopping then kills all of it and waits for it to empty.</param>
+    public static ChildProcess? Adopt(int pid, ulong startTime, TimeProvider? timeProvider = null, InstanceCgroup? cgroup = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(pid, 1);
         int fd = Interop.Sys.PidFdOpen(pid);
@@ -108,6 +109,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         var process = new ChildProcess(pid, pidFd, isOurChild: false, timeProvider ?? TimeProvider.System, null, null)
         {
             StartTime = startTime,
+            Cgroup = cgroup,
         };
         // Held even though it is (normally) not our child: if we are a subreaper it may have been
         // reparented to us, and then the watcher must be the one to reap it. If another

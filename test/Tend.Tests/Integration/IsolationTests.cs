@@ -81,6 +81,26 @@ public sealed class IsolationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DaemonKilled_TheNextDaemonKillsWhatItsAppsLeftInTheirCgroups()
+    {
+        string pidFile = Path.Combine(_home.Dir, "escapee.pid");
+        await _home.OkAsync("start", EscapingApp(pidFile, "esc"));
+        int grandchild = await GrandchildAsync(pidFile);
+        int main = (await _home.ListAsync()).Single().Pid!.Value;
+
+        // A power cut, as far as the daemon is concerned: it dies, its apps run on.
+        ProcFs.Kill(_home.DaemonPid!.Value);
+        await Eventually.TrueAsync(() => !ProcFs.IsRunning(_home.DaemonPid ?? 0), "the daemon gone");
+        Assert.True(ProcFs.IsRunning(grandchild));
+
+        // The next daemon stops the old run and kills what else it left, then starts the app afresh.
+        int restarted = (await _home.WaitForAsync(l => l.Single().Pid is int p && p != main, "esc running again")).Single().Pid!.Value;
+        Assert.False(ProcFs.IsRunning(main));
+        Assert.False(ProcFs.IsRunning(grandchild), $"the escapee {grandchild} of the dead daemon's app survived the next daemon's start");
+        Assert.True(ProcFs.IsRunning(restarted));
+    }
+
+    [Fact]
     public async Task AsNobody_WithGroupsLimitsNoNewPrivsAndACapability_ProcShowsExactlyThat()
     {
         UserAccount nobody = UserAccounts.FindUser("nobody")!;

@@ -35,6 +35,37 @@ public sealed class StateFileTests : IDisposable
         Assert.Empty(problems);
         Assert.Equal(spec, Assert.Single(read!.Apps).Spec);
     }
+
+    [Fact]
+    public void WriteRead_SpecWithIsolation_RoundTrips()
+    {
+        // A daemon that could not read these back came up with no apps at all.
+        var spec = new AppSpec
+        {
+            Name = "db",
+            Command = "postgres",
+            Args = EquatableArray<string>.Empty,
+            Cwd = "/srv",
+            Env = EquatableDictionary.Empty,
+            Isolation = new IsolationSpec
+            {
+                UserName = "postgres", Uid = 101, Gid = 104, Groups = new[] { 104u, 103u }, Home = "/var/lib/postgresql", Shell = "/bin/bash",
+                Umask = 0x17, NoNewPrivileges = true, Capabilities = new[] { "net_bind_service" },
+                Limits = new[] { new Tend.Isolation.ResourceLimit("nofile", 1024, 4096), new Tend.Isolation.ResourceLimit("core", ulong.MaxValue, ulong.MaxValue) },
+                Resources = new Tend.Isolation.CgroupResources(50L << 20, null, 1.5, 20),
+            },
+        };
+        var state = new PersistedState(PersistedState.CurrentVersion, 1, [new PersistedApp(spec, null, [new PersistedInstance(0, 0, true, null, null)])]);
+        string path = Path.Combine(_dir, "state.json");
+
+        StateFile.Write(path, state, keepBackup: false);
+        var problems = new List<string>();
+        PersistedState? read = StateFile.Read(path, problems);
+
+        Assert.Empty(problems);
+        Assert.Equal(spec, Assert.Single(read!.Apps).Spec);
+    }
+
     [Fact]
     public void Write_SyncsTheDirectory_WithoutAnExceptionOnTheWay()
     {
