@@ -96,6 +96,10 @@ public sealed class InstanceCgroup
     /// cgroup.events, watchable with inotify); null on v1, which has no such file.</summary>
     public string? EventsFile => _v2 ? Path.Join(Directory, "cgroup.events") : null;
 
+    /// <summary>Completes at the next change of the cgroup's populated state; null when that cannot be
+    /// told (v1, no inotify): then the caller looks again after a while. Ask before looking.</summary>
+    public Task? NextChange() => EventsFile is { } events ? CgroupEvents.NextChange(events) : null;
+
     /// <summary>How many times the kernel's OOM killer has killed a process of this cgroup (memory.events
     /// on v2, memory.oom_control on v1); 0 without a memory cgroup.</summary>
     public long OomKills()
@@ -126,6 +130,7 @@ public sealed class InstanceCgroup
     /// <summary>Removes the instance's cgroups (they must be empty; a populated one is left alone).</summary>
     public void Remove()
     {
+        if (EventsFile is { } events) CgroupEvents.Forget(events);
         foreach (string dir in _limitDirs.Values.Append(Directory)) TryRemove(dir);
     }
 

@@ -256,8 +256,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// (a process stuck in uninterruptible sleep, on a dead NFS server say, cannot be waited out).</summary>
     private static readonly TimeSpan s_leftoverBound = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often the group is looked at while it empties. There is no event for "a process
-    /// group became empty" without a cgroup of our own (cgroup.events), so this one wait polls.</summary>
+    /// <summary>How often the group is looked at while it empties when nothing tells: there is no
+    /// event for "a process group became empty", nor for a v1 cgroup. A v2 cgroup's cgroup.events
+    /// does tell (see <see cref="Isolation.CgroupEvents"/>), and then nothing polls.</summary>
     private static readonly TimeSpan s_leftoverPoll = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
@@ -281,17 +282,31 @@ public sealed partial class ChildProcess : IAsyncDisposable
         try
         {
             long killedAt = _draining ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            while (LeftoversRemain())
+            while (true)
             {
+                // With a v2 cgroup the kernel says when it empties (cgroup.events): ask before
+                // looking, so a change in between is not missed. Without one, look again in a while.
+                Task? change = Cgroup?.NextChange();
+                if (!LeftoversRemain()) break;
+                TimeSpan wait = s_leftoverPoll;
                 if (!_draining)
                 {
                     if (killedAt == 0) killedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                     KillGroupLeftovers();
-                    if (System.Diagnostics.Stopwatch.GetElapsedTime(killedAt) > s_leftoverBound) break;
+                    TimeSpan left = s_leftoverBound - System.Diagnostics.Stopwatch.GetElapsedTime(killedAt);
+                    if (left <= TimeSpan.Zero) break;
+                    wait = left;
+                }
+                else if (change is not null)
+                {
+                    // Draining: the group has until kill_timeout, after which StopAsync kills it (and
+                    // the cgroup's emptying wakes us).
+                    wait = Timeout.InfiniteTimeSpan;
                 }
                 // Real time, not _timeProvider: this waits on the kernel, and a fake clock in a test
                 // would never let it end.
-                await Task.Delay(s_leftoverPoll).ConfigureAwait(false);
+                if (change is null) await Task.Delay(s_leftoverPoll).ConfigureAwait(false);
+                else await Task.WhenAny(change, Task.Delay(wait)).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

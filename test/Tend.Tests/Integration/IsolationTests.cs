@@ -22,15 +22,15 @@ public sealed class IsolationTests : IAsyncLifetime
     private static readonly Dictionary<string, string> s_noCgroups = new() { ["TEND_CGROUP"] = "off" };
 
     /// <summary>A script that leaves a grandchild in a session of its own (setsid, its parent gone: a
-    /// double fork), writes the grandchild's pid to $1, then runs as the app's main process (or
-    /// exits with $2 after a moment, when given).</summary>
+    /// double fork), writes the grandchild's pid to $1, then runs as the app's main process (or,
+    /// when $2 is given, exits with it once the test creates $1.go).</summary>
     private string EscapingApp(string pidFile, string name, string restart = "always", int? exitCode = null) => _home.WriteConfig($"""
         apps:
           {name}:
             cmd: /bin/sh
             args: [{_home.WriteConfig("""
                 setsid sh -c 'sleep 600 & echo $! > "$1"' escapee "$1"
-                if [ -n "$2" ]; then sleep 0.5; exit "$2"; fi
+                if [ -n "$2" ]; then while [ ! -e "$1.go" ]; do sleep 0.05; done; exit "$2"; fi
                 exec sleep 600
                 """, "escape.sh")}, {pidFile}{(exitCode is int c ? $", \"{c}\"" : "")}]
             restart: {restart}
@@ -62,6 +62,7 @@ public sealed class IsolationTests : IAsyncLifetime
         string pidFile = Path.Combine(_home.Dir, "escapee.pid");
         await _home.RunAsync(["start", EscapingApp(pidFile, "esc", restart: "never", exitCode: 3)], cgroups ? null : s_noCgroups);
         int grandchild = await GrandchildAsync(pidFile);
+        File.WriteAllText(pidFile + ".go", "");
 
         await _home.WaitForAsync(l => l.Single() is { Status: "stopped", ExitCode: 3 }, "the parent exited with 3");
         Assert.False(ProcFs.IsRunning(grandchild), $"the escaped grandchild {grandchild} outlived its crashed parent (cgroups: {cgroups})");

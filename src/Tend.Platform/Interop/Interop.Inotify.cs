@@ -1,0 +1,24 @@
+using System.Runtime.InteropServices;
+
+namespace Tend;
+
+internal static partial class Interop
+{
+    internal static partial class Sys
+    {
+        internal const int IN_NONBLOCK = 0x800, IN_CLOEXEC = 0x80000;
+        internal const uint IN_MODIFY = 0x2, IN_IGNORED = 0x8000;
+
+        /// <summary>struct inotify_event: wd, mask, cookie, len, then len bytes of name.</summary>
+        internal const int InotifyEventHeaderSize = 16;
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "inotify_init1", SetLastError = true)]
+        internal static partial int InotifyInit1(int flags);
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "inotify_add_watch", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        internal static partial int InotifyAddWatch(SafeHandle fd, string path, uint mask);
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "inotify_rm_watch", SetLastError = true)]
+        internal static partial int InotifyRmWatch(SafeHandle fd, int wd);
+    }
+}
