@@ -93,6 +93,12 @@ public sealed class Instance : IHealthSink
         get { lock (_gate) return _pid is int pid ? (pid, _startTime) : null; }
     }
 
+    /// <summary>The live child's cgroup, when it runs in one: where its exact CPU and memory figures are.</summary>
+    internal Isolation.InstanceCgroup? LiveCgroup
+    {
+        get { lock (_gate) return _child?.Cgroup; }
+    }
+
     /// <summary>The spec this instance runs: its app's, unless a canary deploy pinned a newer one to it.</summary>
     public AppSpec Spec => PinnedSpec ?? _app.Spec;
     public string OutLogPath => LogPaths.Resolve(Spec.Logs, LogStream.Out, Name, Number, _app.Home, Spec.Cwd);

@@ -104,14 +104,34 @@ internal sealed class ResourceSampler : IAsyncDisposable
             _previous.Clear();
             return;
         }
-        IReadOnlyDictionary<int, GroupUsage> groups = ProcStat.SampleGroups();
+        // A cgroup has the exact figures of everything the instance runs (an escaped process
+        // too), in two small files; /proc is walked only for instances whose cgroup lacks them
+        // (no cgroups, or memory not accounted there) and only once per pass.
+        IReadOnlyDictionary<int, GroupUsage>? groups = null;
         long now = _time.GetTimestamp();
         var seen = new HashSet<int>();
         var totals = new Dictionary<App, (double Cpu, long Memory, int Count)>();
         foreach (Instance inst in live)
         {
             if (inst.LiveProcess is not { Pid: int pid }) continue;
-            if (!groups.TryGetValue(pid, out GroupUsage usage)) continue;
+            Isolation.InstanceCgroup? cgroup = inst.LiveCgroup;
+            TimeSpan? cgroupCpu = cgroup?.CpuTime();
+            long? cgroupMemory = cgroup?.ResidentBytes();
+            GroupUsage usage;
+            if (cgroupCpu is TimeSpan cpuTime && cgroupMemory is long memory)
+            {
+                usage = new GroupUsage(memory, (long)(cpuTime.TotalSeconds * ProcStat.ClockTicksPerSecond), 0);
+            }
+            else
+            {
+                groups ??= ProcStat.SampleGroups();
+                if (!groups.TryGetValue(pid, out GroupUsage fromProc)) continue;
+                usage = fromProc with
+                {
+                    CpuTicks = cgroupCpu is TimeSpan c ? (long)(c.TotalSeconds * ProcStat.ClockTicksPerSecond) : fromProc.CpuTicks,
+                    RssBytes = cgroupMemory ?? fromProc.RssBytes,
+                };
+            }
             seen.Add(pid);
             double cpu = 0;
             if (_previous.TryGetValue(pid, out var prev))

@@ -42,8 +42,9 @@ public sealed class InstanceCgroup
         foreach (var (controller, dir) in _limitDirs)
         {
             // A v1 hierarchy is joined when its limit is set, or still there from an earlier run
-            // (then its limit is reset rather than left behind).
-            if (!needed.Contains(controller) && !System.IO.Directory.Exists(dir)) continue;
+            // (then its limit is reset rather than left behind); memory always, for the
+            // instance's exact resident memory (ResidentBytes).
+            if (!needed.Contains(controller) && controller != "memory" && !System.IO.Directory.Exists(dir)) continue;
             System.IO.Directory.CreateDirectory(dir);
             procs.Add(Path.Join(dir, "cgroup.procs"));
         }
@@ -110,13 +111,25 @@ public sealed class InstanceCgroup
         return text is null ? 0 : Field(text, "oom_kill") ?? 0;
     }
 
-    /// <summary>Memory charged to the cgroup in bytes, or null without a memory cgroup.</summary>
-    public long? MemoryBytes()
+    /// <summary>
+    /// Resident memory of the cgroup's processes, counted once however many share a page: anonymous
+    /// memory plus mapped file pages (memory.stat's anon + file_mapped on v2, total_rss +
+    /// total_mapped_file on v1), which is what RSS means, without the page cache that
+    /// memory.current also holds. Null without a memory cgroup.
+    /// </summary>
+    public long? ResidentBytes()
     {
-        string? text = _inMembership.Contains("memory") ? TryRead(Path.Join(Directory, "memory.current"))
-            : _limitDirs.TryGetValue("memory", out string? dir) ? TryRead(Path.Join(dir, "memory.usage_in_bytes"))
-            : null;
-        return long.TryParse(text?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) ? bytes : null;
+        if (_inMembership.Contains("memory"))
+        {
+            string? stat = TryRead(Path.Join(Directory, "memory.stat"));
+            return stat is not null && Field(stat, "anon") is long anon ? anon + (Field(stat, "file_mapped") ?? 0) : null;
+        }
+        if (_limitDirs.TryGetValue("memory", out string? dir))
+        {
+            string? stat = TryRead(Path.Join(dir, "memory.stat"));
+            return stat is not null && Field(stat, "total_rss") is long rss ? rss + (Field(stat, "total_mapped_file") ?? 0) : null;
+        }
+        return null;
     }
 
     /// <summary>CPU time used by everything that ever ran in the cgroup, from v2's cpu.stat (present without the cpu controller); null on v1.</summary>

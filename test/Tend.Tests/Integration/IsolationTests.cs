@@ -82,6 +82,25 @@ public sealed class IsolationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Figures_ComeFromTheCgroup_SoAnEscapedProcessCounts()
+    {
+        // The main process sleeps; a grandchild in a session of its own holds 64 MiB and burns CPU.
+        string config = _home.WriteConfig($$"""
+            apps:
+              busy:
+                cmd: /bin/sh
+                args: [-c, 'setsid {{TendHome.Child}} --alloc 64 --sleep & setsid sh -c "while :; do :; done" & exec sleep 600']
+            """);
+        await _home.OkAsync("start", config);
+        var busy = await _home.WaitForAsync(l => l.Single().MemoryBytes > 64L << 20, "the escaped grandchild's memory counted for the instance");
+        int main = busy.Single().Pid!.Value;
+        Assert.True(ProcFs.ReadRssBytes(main) < 16L << 20, "the main process itself is small");
+        await Eventually.TrueAsync(() => MetricsAsync().Result.Split('\n')
+            .Any(l => l.StartsWith("tend_instance_cpu_seconds_total{app=\"busy\"") && double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0.5),
+            "the escaped busy loop's CPU counted for the instance");
+    }
+
+    [Fact]
     public async Task DaemonKilled_TheNextDaemonKillsWhatItsAppsLeftInTheirCgroups()
     {
         string pidFile = Path.Combine(_home.Dir, "escapee.pid");

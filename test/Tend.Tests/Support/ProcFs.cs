@@ -55,6 +55,17 @@ public static partial class ProcFs
         return files;
     }
 
+    /// <summary>VmRSS of <paramref name="pid"/> in bytes (0 once it is gone).</summary>
+    public static long ReadRssBytes(int pid)
+    {
+        try
+        {
+            string line = File.ReadAllLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)) ?? "VmRSS: 0 kB";
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException) { return 0; }
+    }
+
     /// <summary>The process group of <paramref name="pid"/> (field 5 of its stat), or null once it is gone.</summary>
     public static int? ProcessGroup(int pid)
     {
