@@ -42,7 +42,7 @@ public sealed class ExecProbe : IProbe
         ChildProcess child;
         try
         {
-            child = ChildProcess.Start(new SpawnRequest(_argv[0], _argv[1..], _context.Cwd, _context.Environment), time);
+            child = ChildProcess.Start(new SpawnRequest(_argv[0], _argv[1..], _context.Cwd, _context.Environment) { Isolation = _context.Isolation }, time);
         }
         catch (Exception e) when (e is SpawnException or ArgumentException)
         {

@@ -551,7 +551,13 @@ public sealed class Instance : IHealthSink
     {
         _notify?.Dispose();
         _notify = null;
+        // Stopped by now: its cgroup is empty and goes with it (one still populated is left alone).
+        Cgroup?.Remove();
     }
+
+    /// <summary>This instance's cgroup, made at its first start and kept across its restarts (so a
+    /// restart does not pay for removing and creating it); removed with the instance.</summary>
+    internal Isolation.InstanceCgroup? Cgroup { get; set; }
 
     void IHealthSink.OnReadyChanged(bool ready, string why) => Transit(new ReadinessChanged(ready, why));
 

@@ -82,7 +82,7 @@ internal sealed class InstanceProcess
             if (errLog is not null) await errLog.DisposeAsync().ConfigureAwait(false);
             throw new FailedStartException("could not watch the new process, so it was stopped: " + ex.Message, ex);
         }
-        var health = new InstanceHealth(spec, owner.Label, new ProbeContext(spec.Cwd, env) { Time = time }, time, logger, sink, owner.Metrics);
+        var health = new InstanceHealth(spec, owner.Label, new ProbeContext(spec.Cwd, env) { Time = time, Isolation = spec.Isolation.ForSpawn() }, time, logger, sink, owner.Metrics);
         return new InstanceProcess(child, outLog, errLog, health, launchedAt, time);
     }
 
@@ -107,7 +107,7 @@ internal sealed class InstanceProcess
         }
         // Named by the instance's id too: during a reload the old and the new instance #0 run side by
         // side, and killing the old one's cgroup must not touch the new one.
-        Isolation.InstanceCgroup cgroup = tree.Instance(LeafName(owner.Name, owner.Number, owner.Id))!;
+        Isolation.InstanceCgroup cgroup = owner.Cgroup ??= tree.Instance(LeafName(owner.Name, owner.Number, owner.Id))!;
         try
         {
             cgroup.Prepare(resources);
@@ -152,8 +152,6 @@ internal sealed class InstanceProcess
         if (_dotnet is not null) await _dotnet.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAny(Task.WhenAll(OutLog.Completion, ErrLog.Completion), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         await Child.DisposeAsync().ConfigureAwait(false);
-        // Empty now (the exit completed only once it was): the next run creates it again.
-        Child.Cgroup?.Remove();
         await OutLog.DisposeAsync().ConfigureAwait(false);
         await ErrLog.DisposeAsync().ConfigureAwait(false);
         return OutLog.DroppedLines + ErrLog.DroppedLines;

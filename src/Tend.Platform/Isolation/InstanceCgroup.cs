@@ -36,6 +36,9 @@ public sealed class InstanceCgroup
     /// </summary>
     public void Prepare(CgroupResources resources)
     {
+        // Again for a restart: the directories are there and the limits written, unless the spec
+        // changed (or someone removed them meanwhile).
+        if (resources == _applied && System.IO.Directory.Exists(Directory)) return;
         System.IO.Directory.CreateDirectory(Directory);
         var procs = new List<string> { Path.Join(Directory, "cgroup.procs") };
         var needed = resources.Controllers().ToHashSet(StringComparer.Ordinal);
@@ -54,7 +57,10 @@ public sealed class InstanceCgroup
             else if (_limitDirs.TryGetValue(controller, out string? dir) && System.IO.Directory.Exists(dir)) ApplyV1(controller, dir, resources);
         }
         ProcsFiles = procs;
+        _applied = resources;
     }
+
+    private CgroupResources? _applied;
 
     /// <summary>SIGKILL to every process in the cgroup: cgroup.kill on v2; on v1 the freezer stops
     /// them all first, so none can fork a new one between the listing and the kill.</summary>
@@ -143,6 +149,7 @@ public sealed class InstanceCgroup
     /// <summary>Removes the instance's cgroups (they must be empty; a populated one is left alone).</summary>
     public void Remove()
     {
+        _applied = null;
         if (EventsFile is { } events) CgroupEvents.Forget(events);
         foreach (string dir in _limitDirs.Values.Append(Directory)) TryRemove(dir);
     }

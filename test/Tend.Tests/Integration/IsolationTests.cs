@@ -169,6 +169,45 @@ public sealed class IsolationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cgroups_KeptAcrossRestarts_RemovedWithTheirInstances()
+    {
+        await _home.OkAsync("start", _home.WriteConfig("apps:\n  web:\n    run: sleep 600\n    instances: 2\n"));
+        var listed = await _home.WaitForAsync(l => l.All(i => i.Pid is not null), "both running");
+        string pattern = (await _home.DescribeAsync("web")).Isolation!.Cgroup!;
+        string Leaf(int number) => pattern.Replace("{instance}", number.ToString()).Replace("{id}", listed.Single(i => i.Instance == number).Id.ToString());
+        Assert.True(Directory.Exists(Leaf(0)) && Directory.Exists(Leaf(1)), pattern);
+        Assert.Contains($"{listed[0].Pid}", File.ReadAllText(Path.Combine(Leaf(listed[0].Instance), "cgroup.procs")));
+
+        await _home.OkAsync("restart", "web#0");
+        await _home.WaitForAsync(l => l.Single(i => i.Instance == 0) is { Pid: int p } && p != listed.Single(i => i.Instance == 0).Pid, "web#0 restarted");
+        Assert.True(Directory.Exists(Leaf(0)));
+
+        await _home.OkAsync("scale", "web", "1");
+        Assert.False(Directory.Exists(Leaf(1)), "the scaled-away instance's cgroup is left behind");
+        await _home.OkAsync("delete", "web");
+        Assert.False(Directory.Exists(Leaf(0)), "the deleted app's cgroup is left behind");
+    }
+
+    [Fact]
+    public async Task ExecProbe_RunsAsTheAppsUser()
+    {
+        // Ready only if the check runs as nobody: a probe must not have more rights than its app.
+        uint uid = UserAccounts.FindUser("nobody")!.Uid;
+        string config = _home.WriteConfig($$"""
+            apps:
+              web:
+                run: sleep 600
+                cwd: /tmp
+                user: nobody
+                ready:
+                  exec: [/bin/sh, -c, 'test "$(id -u)" = {{uid}}']
+                  interval: 200ms
+            """);
+        await _home.OkAsync("start", config);
+        await _home.WaitForAsync(l => l.Single().Ready, "ready by a check run as nobody");
+    }
+
+    [Fact]
     public async Task MemoryMax_AChildThatAllocatesPastIt_IsKilledRecordedAsOomAndRestarted()
     {
         // dash holds a command substitution's output in memory: 200 MB of it against a 50 MiB limit.

@@ -25,15 +25,19 @@ public sealed class StateFileTests : IDisposable
             Significant = true,
             DependsOn = new Dependency[] { new("db", DependencyCondition.Ready), new("migrate", DependencyCondition.Completed) },
         };
+        Assert.Equal(spec, RoundTrip(spec));
+    }
+
+    /// <summary>Writes a state holding <paramref name="spec"/> and reads it back; no problem may be reported.</summary>
+    private AppSpec RoundTrip(AppSpec spec)
+    {
         var state = new PersistedState(PersistedState.CurrentVersion, 1, [new PersistedApp(spec, "/srv/tend.yaml", [new PersistedInstance(0, 0, true, null, null)])]);
         string path = Path.Combine(_dir, "state.json");
-
         StateFile.Write(path, state, keepBackup: false);
         var problems = new List<string>();
         PersistedState? read = StateFile.Read(path, problems);
-
         Assert.Empty(problems);
-        Assert.Equal(spec, Assert.Single(read!.Apps).Spec);
+        return Assert.Single(read!.Apps).Spec;
     }
 
     [Fact]
@@ -55,15 +59,7 @@ public sealed class StateFileTests : IDisposable
                 Resources = new Tend.Isolation.CgroupResources(50L << 20, null, 1.5, 20),
             },
         };
-        var state = new PersistedState(PersistedState.CurrentVersion, 1, [new PersistedApp(spec, null, [new PersistedInstance(0, 0, true, null, null)])]);
-        string path = Path.Combine(_dir, "state.json");
-
-        StateFile.Write(path, state, keepBackup: false);
-        var problems = new List<string>();
-        PersistedState? read = StateFile.Read(path, problems);
-
-        Assert.Empty(problems);
-        Assert.Equal(spec, Assert.Single(read!.Apps).Spec);
+        Assert.Equal(spec, RoundTrip(spec));
     }
 
     [Fact]
