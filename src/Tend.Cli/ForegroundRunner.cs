@@ -54,6 +54,7 @@ internal static class ForegroundRunner
         try { Security.HomeTrust.Ensure(home); }
         catch (Security.UntrustedHomeException ex)
         {
+            cgroups.RemoveIfEmpty();
             Console.Error.WriteLine("error: " + ex.Message);
             return 2;
         }

@@ -86,12 +86,15 @@ public sealed class CgroupTree
             return new CgroupTree(CgroupMode.None, null, false, controllers, name, notes);
         }
 
+        string parent = Path.GetDirectoryName(membership)!;
+        if (membershipIsV2 && layout.Mode == CgroupMode.Unified && root is null && layout.MountPoints.TryGetValue("", out string? mountRoot))
+            MoveIntoLeafIfNeeded(parent, mountRoot, notes);
         foreach (string controller in new[] { "memory", "pids", "cpu" })
         {
             if (membershipIsV2 && layout.UnifiedControllers.Contains(controller))
             {
                 // v2: a controller reaches a cgroup only when its parent enables it for its children.
-                string? error = EnableV2(layout.UnifiedDirectory!, membership, controller);
+                string? error = EnableV2(parent, membership, controller);
                 if (error is null) controllers[controller] = membership;
                 else notes.Add($"{controller} controller: {error}");
             }
@@ -199,6 +202,40 @@ public sealed class CgroupTree
         {
             error = e.Message;
             return false;
+        }
+    }
+
+    /// <summary>
+    /// cgroup v2's "no internal processes" rule: a cgroup (other than the root) that holds processes
+    /// cannot enable controllers for its children. Under systemd with <c>Delegate=yes</c> the daemon
+    /// starts in its unit's cgroup, so it moves itself into a leaf of it (<c>daemon</c>), as systemd's
+    /// delegation documentation asks, and the unit's cgroup can then pass memory, pids and cpu to the
+    /// instances. Nothing is moved when the controllers can already be enabled, or at the root.
+    /// </summary>
+    private static void MoveIntoLeafIfNeeded(string own, string mountRoot, List<string> notes)
+    {
+        if (Path.TrimEndingDirectorySeparator(own) == Path.TrimEndingDirectorySeparator(mountRoot)) return;
+        try
+        {
+            string control = Path.Join(own, "cgroup.subtree_control");
+            if (File.ReadAllText(control).Split(' ', '\n').Contains("memory")) return;
+            try
+            {
+                InstanceCgroup.Write(control, "+memory");
+                return;
+            }
+            catch (IOException)
+            {
+                // EBUSY: we (and maybe others) are in it; move ourselves out below.
+            }
+            string leaf = Path.Join(own, "daemon");
+            Directory.CreateDirectory(leaf);
+            InstanceCgroup.Write(Path.Join(leaf, "cgroup.procs"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            notes.Add($"moved the daemon into {leaf}, so that {own} may hand controllers to the instances (cgroup v2 allows them only below cgroups without processes)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            notes.Add($"could not move the daemon into a leaf of {own}: {e.Message}");
         }
     }
 
