@@ -111,10 +111,12 @@ public sealed class InstanceCgroup
     /// on v2, memory.oom_control on v1); 0 without a memory cgroup.</summary>
     public long OomKills()
     {
-        string? text = _inMembership.Contains("memory") ? TryRead(Path.Join(Directory, "memory.events"))
-            : _limitDirs.TryGetValue("memory", out string? dir) ? TryRead(Path.Join(dir, "memory.oom_control"))
+        string? file = _inMembership.Contains("memory") ? Path.Join(Directory, "memory.events")
+            : _limitDirs.TryGetValue("memory", out string? dir) ? Path.Join(dir, "memory.oom_control")
             : null;
-        return text is null ? 0 : Field(text, "oom_kill") ?? 0;
+        if (file is null) return 0;
+        Span<byte> buffer = stackalloc byte[StatBufferSize];
+        return Field(ReadSmall(file, buffer), "oom_kill"u8) ?? 0;
     }
 
     /// <summary>
@@ -246,17 +248,6 @@ public sealed class InstanceCgroup
     private const long Period = 100_000;
 
     private static long Quota(double cores) => Math.Max(1000, (long)Math.Round(cores * Period));
-
-    private static long? Field(string text, string name)
-    {
-        foreach (string line in text.Split('\n'))
-        {
-            if (line.StartsWith(name + " ", StringComparison.Ordinal) &&
-                long.TryParse(line.AsSpan(name.Length + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long value))
-                return value;
-        }
-        return null;
-    }
 
     /// <summary>Writes a cgroup file: one write(2) of the whole value, no O_TRUNC, no O_CREAT.</summary>
     internal static void Write(string path, string value)
