@@ -29,6 +29,7 @@ internal static class ApiEndpoints
             catch (ConfigException ex) { await WriteError(context, 422, "invalid config", [.. ex.Errors.Select(e => e.ToString())], 2); }
             catch (BadRequestException ex) { await WriteError(context, 400, ex.Message, [], 2); }
             catch (RolloutRefusedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
+            catch (SaveRefusedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
             catch (RolloutFailedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
             catch (Tend.Cluster.ListenFailedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
             catch (BadHttpRequestException ex) { await WriteError(context, 400, "bad request: " + ex.Message, [], 2); }
@@ -127,11 +128,12 @@ internal static class ApiEndpoints
             return Answer(await s.ScaleAsync(body.App, body.Count, body.Delta, ct));
         });
 
-        app.MapPost(ApiRoutes.Save, (Supervisor s) => Answer(s.Save()));
+        app.MapPost(ApiRoutes.Save, (bool? force, Supervisor s) => Answer(s.Save(force ?? false)));
         app.MapPost(ApiRoutes.Resurrect, async (Supervisor s, CancellationToken ct) => Answer(await s.ResurrectAsync(ct)));
 
-        app.MapPost(ApiRoutes.Kill, async (Supervisor s, IHostApplicationLifetime lifetime) =>
+        app.MapPost(ApiRoutes.Kill, async (Supervisor s, IHostApplicationLifetime lifetime, ServiceManagerLink serviceManager) =>
         {
+            serviceManager.Stopping();
             // Stop the apps before answering, so `tend kill` returning means they are gone;
             // the daemon itself exits right after the answer is sent.
             await s.ShutdownAsync();

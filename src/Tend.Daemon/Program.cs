@@ -83,6 +83,9 @@ using var loggers = new JsonLinesLoggerFactory(daemonLog);
 var logger = loggers.CreateLogger("tend.daemon");
 DaemonLog.Starting(logger, Environment.ProcessId, home, ThisAssembly.Version);
 
+// Under systemd (Type=notify) or anything else that set NOTIFY_SOCKET: READY=1, STOPPING=1, WATCHDOG=1.
+using var serviceManager = new ServiceManagerLink(Environment.GetEnvironmentVariable, logger);
+
 if (health.CheckBindable() is string bindError) DaemonLog.HealthUnavailable(logger, healthSetting, bindError);
 
 // A child subreaper, as systemd is for its units: a process an app leaves behind (a daemonizing
@@ -133,6 +136,7 @@ builder.Services.AddSingleton(metrics);
 builder.Services.AddSingleton(health);
 builder.Services.AddSingleton(new TcpAccess(token));
 builder.Services.AddSingleton(new DaemonHost(cgroups, subreaper));
+builder.Services.AddSingleton(serviceManager);
 builder.Services.AddHostedService<ShutdownService>();
 
 var app = builder.Build();
@@ -152,6 +156,8 @@ if (health.EndPoint is not null)
 }
 // After the listeners, so a slow SDK start never delays the socket `tend` is waiting for.
 IDisposable? otlp = OtlpStartup.TryStart(metrics.Collect, ThisAssembly.Version, home, logger);
+// The declared apps are restored and the socket answers: what `systemctl start` waits for.
+serviceManager.Ready(supervisor);
 await app.WaitForShutdownAsync();
 // Apps are stopped by now: the last export says so.
 otlp?.Dispose();
@@ -166,10 +172,14 @@ internal static class ThisAssembly
 }
 
 /// <summary>On SIGTERM/SIGINT (or `tend kill`), stop every app gracefully, in reverse start order, before the host exits.</summary>
-internal sealed class ShutdownService(Supervisor supervisor) : IHostedService
+internal sealed class ShutdownService(Supervisor supervisor, ServiceManagerLink serviceManager) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    public Task StopAsync(CancellationToken cancellationToken) => supervisor.ShutdownAsync();
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        serviceManager.Stopping();
+        return supervisor.ShutdownAsync();
+    }
 }
 
 internal static partial class DaemonLog

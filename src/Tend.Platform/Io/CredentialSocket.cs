@@ -46,8 +46,8 @@ public sealed class CredentialSocket : IDisposable
     /// file permissions (so a process of any user can reach it; the credentials of each datagram say who sent it). Throws IOException.</summary>
     public static unsafe CredentialSocket Bind(string path)
     {
-        int pathBytes = Encoding.UTF8.GetByteCount(path);
-        if (pathBytes > MaxPathBytes) throw new PathTooLongException($"{path} is {pathBytes} bytes; a unix socket path holds at most {MaxPathBytes}");
+        if (Encoding.UTF8.GetByteCount(path) is int pathBytes && pathBytes > MaxPathBytes)
+            throw new PathTooLongException($"{path} is {pathBytes} bytes; a unix socket path holds at most {MaxPathBytes}");
         int fd = Interop.Sys.Socket(Interop.Sys.AF_UNIX, Interop.Sys.SOCK_DGRAM | Interop.Sys.SOCK_NONBLOCK | Interop.Sys.SOCK_CLOEXEC, 0);
         if (fd < 0) throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "socket for " + path);
         var handle = new SafeFdHandle(fd);
@@ -59,17 +59,11 @@ public sealed class CredentialSocket : IDisposable
             if (Interop.Sys.SetSockOpt(fd, Interop.Sys.SOL_SOCKET, Interop.Sys.SO_PASSCRED, &one, sizeof(int)) != 0)
                 throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "SO_PASSCRED on " + path);
 
-            bool isAbstract = path.StartsWith('@');
             // A socket file left by a process that did not exit cleanly would make bind fail with EADDRINUSE.
-            if (!isAbstract) TryUnlink(path);
+            if (!path.StartsWith('@')) TryUnlink(path);
 
             byte* address = stackalloc byte[Interop.Sys.SockAddrUnSize];
-            new Span<byte>(address, Interop.Sys.SockAddrUnSize).Clear();
-            *(ushort*)address = Interop.Sys.AF_UNIX;
-            // Abstract: sun_path starts with a NUL, and the name is exactly the bytes after it (no terminator).
-            Encoding.UTF8.GetBytes(path, new Span<byte>(address + Interop.Sys.SunPathOffset, pathBytes));
-            if (isAbstract) address[Interop.Sys.SunPathOffset] = 0;
-            uint length = (uint)(Interop.Sys.SunPathOffset + pathBytes + (isAbstract ? 0 : 1));
+            uint length = UnixAddress.Write(path, address);
             if (Interop.Sys.Bind(fd, address, length) != 0)
                 throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "bind " + path);
             return new CredentialSocket(handle, path);
@@ -79,6 +73,21 @@ public sealed class CredentialSocket : IDisposable
             handle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A socket bound earlier, by this process before it replaced its image or by a previous daemon,
+    /// and handed over (execve, or a service manager's descriptor store): made non-blocking and
+    /// close-on-exec again, with credentials asked for as <see cref="Bind"/> does. Takes the handle.
+    /// </summary>
+    public static unsafe CredentialSocket Adopt(SafeFdHandle handle, string path)
+    {
+        int one = 1;
+        if (Interop.Sys.SetSockOpt(handle.Fd, Interop.Sys.SOL_SOCKET, Interop.Sys.SO_PASSCRED, &one, sizeof(int)) != 0)
+            throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "SO_PASSCRED on " + path);
+        Descriptors.MakeNonBlocking(handle);
+        Descriptors.SetCloseOnExec(handle, true);
+        return new CredentialSocket(handle, path);
     }
 
     /// <summary>One recvmsg(2) into <paramref name="buffer"/>, never blocking; retried on EINTR.</summary>
