@@ -4,8 +4,13 @@ using Tend.Config;
 
 namespace Tend.State;
 
-/// <summary>One instance as the state file records it: whether it should run, and the live child if any.</summary>
-public sealed record PersistedInstance(int Id, int Instance, bool WantedRunning, int? Pid, ulong? StartTime);
+/// <summary>
+/// One instance as the state file records it: whether it should run, and the live child if any. With
+/// the child, what a daemon adopting it carries over (docs/upgrade.md): its restart count, whether it
+/// was ready, and since when it runs. Null in files written before they were kept, and in dumps.
+/// </summary>
+public sealed record PersistedInstance(int Id, int Instance, bool WantedRunning, int? Pid, ulong? StartTime,
+    int? Restarts = null, bool? Ready = null, DateTimeOffset? StartedAt = null);
 
 public sealed record PersistedApp(AppSpec Spec, string? ConfigPath, IReadOnlyList<PersistedInstance> Instances);
 

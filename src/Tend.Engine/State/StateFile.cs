@@ -29,8 +29,10 @@ public static class StateFile
             try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
-        if (keepBackup && File.Exists(path)) File.Copy(path, path + ".bak", overwrite: true);
-        File.Move(tmp, path, overwrite: true);
+        // With a backup: the current file is hard-linked as "<name>.bak", then the new one renamed over
+        // it (File.Replace on Linux), so there is always a complete file at the path.
+        if (keepBackup && File.Exists(path)) File.Replace(tmp, path, path + ".bak", ignoreMetadataErrors: true);
+        else File.Move(tmp, path, overwrite: true);
         FsyncDirectory(dir);
     }
 

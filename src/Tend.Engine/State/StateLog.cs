@@ -7,4 +7,7 @@ internal static partial class StateLog
 {
     [LoggerMessage(3003, LogLevel.Error, "saving state to {Path} failed: {Error}")]
     public static partial void SaveFailed(ILogger logger, string path, string error);
+
+    [LoggerMessage(3004, LogLevel.Warning, "not writing an empty list over {Path}, which declares {What}: only `tend delete` empties it")]
+    public static partial void EmptyKept(ILogger logger, string path, string what);
 }

@@ -17,14 +17,36 @@ internal sealed class StateSaver : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly Lock _writeLock = new();
+    // Apps in the file on disk: -1 while unknown (a file this daemon has not read or written).
+    private int _appsOnDisk;
+    private volatile bool _emptyAllowed;
+    private bool _emptyRefusalLogged;
+    // The apps of the last write: state.json.bak is rotated only when they change, so it holds the
+    // previous list of apps rather than the same list with the pids before the last restart.
+    private string? _lastApps;
 
     public StateSaver(string path, Func<PersistedState> snapshot, ILogger logger)
     {
         _path = path;
         _snapshot = snapshot;
         _logger = logger;
+        _appsOnDisk = File.Exists(path) || File.Exists(path + ".bak") ? -1 : 0;
         _loop = Task.Run(LoopAsync);
     }
+
+    /// <summary>What the daemon read at start: how many apps the file on disk declares.</summary>
+    public void OnDiskHas(int apps)
+    {
+        lock (_writeLock) _appsOnDisk = apps;
+    }
+
+    /// <summary>
+    /// An explicit `tend delete` emptied the list: the next save may write it empty. Otherwise an empty
+    /// list never replaces a file that declares apps (or one this daemon could not read): a daemon that
+    /// came up with nothing, through a wrong home or a corrupt file, must not erase what boot restores
+    /// (PM2's dump overwritten with [] at reboot).
+    /// </summary>
+    public void AllowEmpty() => _emptyAllowed = true;
 
     public void Request()
     {
@@ -74,7 +96,18 @@ internal sealed class StateSaver : IAsyncDisposable
         {
             try
             {
-                StateFile.Write(_path, _snapshot(), keepBackup: false);
+                PersistedState state = _snapshot();
+                if (state.Apps.Count == 0 && _appsOnDisk != 0 && !_emptyAllowed)
+                {
+                    if (!_emptyRefusalLogged) StateLog.EmptyKept(_logger, _path, _appsOnDisk < 0 ? "apps this daemon did not read" : $"{_appsOnDisk} apps");
+                    _emptyRefusalLogged = true;
+                    return true;
+                }
+                string apps = string.Join('\n', state.Apps.Select(a => a.Spec.Name));
+                StateFile.Write(_path, state, keepBackup: apps != _lastApps);
+                _lastApps = apps;
+                _appsOnDisk = state.Apps.Count;
+                if (state.Apps.Count > 0) { _emptyAllowed = false; _emptyRefusalLogged = false; }
                 return true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -93,6 +93,17 @@ public sealed class Instance : IHealthSink
         get { lock (_gate) return _pid is int pid ? (pid, _startTime) : null; }
     }
 
+    /// <summary>The instance as state.json records it: with a live child, what a daemon adopting it carries over.</summary>
+    internal State.PersistedInstance Persisted()
+    {
+        lock (_gate)
+        {
+            return _pid is int pid
+                ? new(Id, Number, WantedRunning, pid, _startTime, _life.Restarts, _life.Ready, _startedAt)
+                : new(Id, Number, WantedRunning, null, null, _life.Restarts);
+        }
+    }
+
     /// <summary>The live child's cgroup, when it runs in one: where its exact CPU and memory figures are.</summary>
     internal Isolation.InstanceCgroup? LiveCgroup
     {

@@ -92,6 +92,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         PersistedState? state = StateFile.Read(StatePath, problems);
         foreach (string p in problems) EngineLog.StateUnreadable(_logger, StatePath, p);
         if (state is null) return;
+        _saver?.OnDiskHas(state.Apps.Count);
 
         await StopOrphansAsync(state, ct).ConfigureAwait(false);
         await _ops.WaitAsync(ct).ConfigureAwait(false);
@@ -264,6 +265,7 @@ public sealed partial class Supervisor : IAsyncDisposable
                 _runner = null;
                 _treeRoot = null;
             }
+            if (Apps.Count == 0) _saver?.AllowEmpty();
             return new AppsDeleted([.. apps.Select(a => a.Name)]);
         }
         finally { _ops.Release(); _saver?.Request(); }
@@ -290,11 +292,17 @@ public sealed partial class Supervisor : IAsyncDisposable
         finally { _ops.Release(); }
     }
 
-    /// <summary>`tend save`: the declared state to dump.json, the previous dump kept as dump.json.bak.</summary>
-    public CommandOutcome Save()
+    /// <summary>
+    /// `tend save`: the declared state to dump.json, the previous dump kept as dump.json.bak. An empty
+    /// list does not replace a dump that declares apps unless <paramref name="force"/> says so.
+    /// </summary>
+    public CommandOutcome Save(bool force = false)
     {
         PersistedState snapshot = Snapshot();
-        var dump = snapshot with { Apps = [.. snapshot.Apps.Select(a => a with { Instances = [.. a.Instances.Select(i => i with { Pid = null, StartTime = null })] })] };
+        var dump = snapshot with { Apps = [.. snapshot.Apps.Select(a => a with { Instances = [.. a.Instances.Select(i => i with { Pid = null, StartTime = null, Restarts = null, Ready = null, StartedAt = null })] })] };
+        if (dump.Apps.Count == 0 && !force && StateFile.Read(DumpPath, []) is { Apps.Count: > 0 } previous)
+            throw new SaveRefusedException(
+                $"nothing is declared, and {DumpPath} lists {previous.Apps.Count} apps ({string.Join(", ", previous.Apps.Select(a => a.Spec.Name))}): not replacing it with an empty list; `tend save --force` does");
         StateFile.Write(DumpPath, dump, keepBackup: true);
         return new StateSaved([.. dump.Apps.Select(a => a.Spec.Name)], DumpPath);
     }
@@ -462,8 +470,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         var (tree, treeStatus) = TreeSnapshot();
         var (nextId, apps) = _registry.Read();
         return new PersistedState(PersistedState.CurrentVersion, nextId, [.. apps.Select(a => new PersistedApp(
-            a.Spec, a.ConfigPath, [.. a.Instances.Select(i => new PersistedInstance(
-                i.Id, i.Number, i.WantedRunning, i.LiveProcess?.Pid, i.LiveProcess?.StartTime))]))], tree, treeStatus);
+            a.Spec, a.ConfigPath, [.. a.Instances.Select(i => i.Persisted())]))], tree, treeStatus);
     }
 
     public async ValueTask DisposeAsync()

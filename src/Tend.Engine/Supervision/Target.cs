@@ -23,3 +23,6 @@ public sealed class TargetNotFoundException(string message, IReadOnlyList<string
 {
     public IReadOnlyList<string> Details { get; } = details ?? [];
 }
+
+/// <summary>`tend save` would replace a dump that declares apps with an empty one; `--force` does.</summary>
+public sealed class SaveRefusedException(string message) : Exception(message);
