@@ -14,6 +14,7 @@ using Tend.Supervision;
 string home = ApiRoutes.ResolveHome();
 bool detached = false;
 string? tokenFile = null;
+string? socketGroupName = Environment.GetEnvironmentVariable("TEND_SOCKET_GROUP") is { Length: > 0 } groupFromEnv ? groupFromEnv : null;
 string healthSetting = Environment.GetEnvironmentVariable("TEND_HEALTH") is { Length: > 0 } fromEnv ? fromEnv : ApiRoutes.DefaultHealthAddress;
 string healthSource = healthSetting == ApiRoutes.DefaultHealthAddress ? "default" : "TEND_HEALTH";
 for (int i = 0; i < args.Length; i++)
@@ -22,15 +23,23 @@ for (int i = 0; i < args.Length; i++)
     else if (args[i] == "--detached") detached = true;
     else if (args[i] == "--health" && i + 1 < args.Length) { healthSetting = args[++i]; healthSource = "--health"; }
     else if (args[i] == "--token-file" && i + 1 < args.Length) tokenFile = Path.GetFullPath(args[++i]);
+    else if (args[i] == "--socket-group" && i + 1 < args.Length) socketGroupName = args[++i];
     else
     {
-        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached] [--health HOST:PORT|off] [--token-file PATH])");
+        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached] [--health HOST:PORT|off] [--token-file PATH] [--socket-group GROUP])");
         return 2;
     }
 }
 if (HealthAddress.TryParse(healthSetting, out HealthAddress health) is string healthError)
 {
     Console.Error.WriteLine($"tend-daemon: {healthSource}: {healthError}");
+    return 2;
+}
+
+Tend.Isolation.GroupAccount? socketGroup = null;
+if (socketGroupName is not null && (socketGroup = Tend.Isolation.UserAccounts.FindGroup(socketGroupName)) is null)
+{
+    Console.Error.WriteLine($"tend-daemon: --socket-group: no group \"{socketGroupName}\" on this machine");
     return 2;
 }
 
@@ -146,6 +155,8 @@ app.MapDoctor();
 await supervisor.RestoreAsync();
 await app.StartAsync();
 DaemonLog.Listening(logger, socketPath);
+if (socketGroup is not null && SocketAccess.OpenToGroup(home, socketPath, socketGroup) is string accessProblem)
+    DaemonLog.SocketGroupProblem(logger, socketGroup.Name, accessProblem);
 if (health.EndPoint is not null)
 {
     // With port 0 the kernel chose; read back what Kestrel bound.
@@ -198,6 +209,9 @@ internal static partial class DaemonLog
 
     [LoggerMessage(2106, LogLevel.Information, "cgroups ({Mode}): {Note}")]
     public static partial void CgroupNote(ILogger logger, string mode, string note);
+
+    [LoggerMessage(2107, LogLevel.Warning, "socket_group {Group}: {Problem}")]
+    public static partial void SocketGroupProblem(ILogger logger, string group, string problem);
 
     [LoggerMessage(2103, LogLevel.Information, "daemon pid {Pid} exiting")]
     public static partial void Exiting(ILogger logger, int pid);

@@ -37,6 +37,8 @@ internal static class TendCli
             new DoctorCommand(context),
             new VersionCommand(context),
             new DaemonCommand(context),
+            new StartupCommand(context),
+            new UnstartupCommand(context),
             new RunCommand(context),
         };
         return root;
