@@ -131,7 +131,7 @@ internal sealed class DaemonClient : IDisposable
         }
         // Before anything is sent: a request carries our environment, and a home or socket another
         // user controls would hand it to them (HomeTrust).
-        if ((Security.HomeTrust.Problem(_home) ?? Security.HomeTrust.SocketProblem(_socketPath)) is { } untrusted)
+        if ((Security.HomeTrust.Problem(_home, rootMayOwn: true) ?? Security.HomeTrust.SocketProblem(_socketPath)) is { } untrusted)
             throw new CliException(untrusted, 2);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

@@ -158,7 +158,17 @@ internal static class ApiEndpoints
         });
     }
 
-    private static IResult Answer(CommandOutcome outcome) => Results.Json(OutcomeText.ToResult(outcome), TendJsonContext.Default.ActionResult);
+    private static IResult Answer(CommandOutcome outcome) => new Answered(OutcomeText.ToResult(outcome));
+
+    /// <summary>The answer, and its sentence left for the audit record (<see cref="AuditRecorder"/>).</summary>
+    private sealed class Answered(ActionResult result) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Items[AuditRecorder.AnswerKey] = result.Message;
+            return Results.Json(result, TendJsonContext.Default.ActionResult).ExecuteAsync(context);
+        }
+    }
 
     private static async Task<T> ReadBody<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
     {
@@ -169,6 +179,7 @@ internal static class ApiEndpoints
     private static Task WriteError(HttpContext context, int status, string error, IReadOnlyList<string> details, int exitCode)
     {
         context.Response.StatusCode = status;
+        context.Items[AuditRecorder.AnswerKey] = error + (details.Count > 0 ? ": " + string.Join("; ", details) : "");
         return context.Response.WriteAsJsonAsync(new ErrorResponse(error, details, exitCode), TendJsonContext.Default.ErrorResponse);
     }
 }

@@ -140,16 +140,23 @@ await using var supervisor = new Supervisor(home, TimeProvider.System, loggers)
     DotnetCounters = Tend.Runtime.DotnetCounterOptions.FromEnvironment(Environment.GetEnvironmentVariable),
 };
 builder.Services.AddSingleton(supervisor);
+// audit.log: who changed what (docs/audit.md). Disposed before the supervisor, whose events it follows.
+await using var audit = new AuditRecorder(Tend.Audit.AuditTrail.Open(home, TimeProvider.System, loggers.CreateLogger("tend.audit")), supervisor.Events);
+builder.Services.AddSingleton(audit);
 var metrics = new DaemonMetrics(supervisor);
 builder.Services.AddSingleton(metrics);
 builder.Services.AddSingleton(health);
-builder.Services.AddSingleton(new TcpAccess(token));
+var tcpAccess = new TcpAccess(token);
+builder.Services.AddSingleton(tcpAccess);
 builder.Services.AddSingleton(new DaemonHost(cgroups, subreaper));
 builder.Services.AddSingleton(serviceManager);
 builder.Services.AddHostedService<ShutdownService>();
 
 var app = builder.Build();
+// Outermost: the record sees the answer's final status, refusals and errors included.
+app.Use((context, next) => audit.InvokeAsync(context, () => next(context), tcpAccess));
 app.MapTendApi(home);
+app.MapAudit();
 app.MapDoctor();
 
 await supervisor.RestoreAsync();

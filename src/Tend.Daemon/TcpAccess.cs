@@ -42,6 +42,9 @@ internal sealed class TcpAccess
 
     public bool HasToken => _tokenHash is not null;
 
+    /// <summary>What the audit trail records for the token: the first 6 bytes of its SHA-256, never the token.</summary>
+    public string? TokenId => _tokenHash is null ? null : "sha256:" + Convert.ToHexStringLower(_tokenHash.AsSpan(0, 6));
+
     /// <summary>A refusal: status code and the JSON error to send.</summary>
     public sealed record Refusal(int Status, string Error);
 

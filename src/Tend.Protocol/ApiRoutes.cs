@@ -30,6 +30,9 @@ public static class ApiRoutes
     public const string Resurrect = "/v1/resurrect";
     /// <summary>Stop every app, then the daemon exits.</summary>
     public const string Kill = "/v1/kill";
+    public const string Audit = "/v1/audit";
+    public const string AuditVerify = "/v1/audit/verify";
+    public const string Upgrade = "/v1/daemon/upgrade";
     /// <summary>GET ?target=all&amp;lines=20&amp;follow=true&amp;stream=out|err|both → application/x-ndjson of LogLineDto.</summary>
     public const string Logs = "/v1/logs";
     /// <summary>GET ?after=SEQ&amp;follow=true → application/x-ndjson of TendEvent (what `tend events` reads).</summary>

@@ -211,6 +211,22 @@ public sealed record ErrorResponse(string Error, IReadOnlyList<string> Details, 
 public sealed record PingInfo(int Pid, string Version, string Home, long UptimeMs, string? HealthUrl = null, string? HealthError = null,
     int? FdsInUse = null, long? FdLimit = null);
 
+/// <summary>Who acted, in an audit record: Kind is "user" (over the unix socket, SO_PEERCRED), "token" (over TCP) or "system" (Tend itself).</summary>
+public sealed record AuditActorDto(string Kind, uint? Uid = null, uint? Gid = null, int? Pid = null, string? User = null, string? Exe = null,
+    string? TokenId = null, string? Peer = null);
+
+/// <summary>GET /v1/audit, `tend audit --json`: one record of $TEND_HOME/audit.log.</summary>
+public sealed record AuditRecordDto(long Seq, DateTimeOffset Time, AuditActorDto Actor, string Action, string? Target, string Outcome, string? Detail, string Hash);
+
+/// <summary>GET /v1/audit/verify, `tend audit verify`: the chain checked over every file, oldest first.</summary>
+public sealed record AuditVerifyResult(bool Ok, long Records, long? FirstSeq, long? LastSeq, IReadOnlyList<string> Problems, IReadOnlyList<string> Files);
+
+/// <summary>POST /v1/daemon/upgrade: the daemon to become (the CLI's own, unless given), and its arguments (the .dll for the dotnet host).</summary>
+public sealed record UpgradeRequest(string Program, IReadOnlyList<string> Args);
+
+/// <summary>The answer to an upgrade request, sent before the hand-over begins.</summary>
+public sealed record UpgradeAnswer(int Pid, string FromVersion, int Instances, string Message);
+
 /// <summary>One line of GET /v1/logs (application/x-ndjson), and of `tend logs --json`.</summary>
 public sealed record LogLineDto(DateTimeOffset? Time, string App, int Instance, string Stream, string Text);
 
@@ -315,4 +331,8 @@ public sealed record DoctorCheck(string Name, string Status, string Detail);
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(TendEvent))]
 [JsonSerializable(typeof(AppHistory[]))]
+[JsonSerializable(typeof(AuditRecordDto[]))]
+[JsonSerializable(typeof(AuditVerifyResult))]
+[JsonSerializable(typeof(UpgradeRequest))]
+[JsonSerializable(typeof(UpgradeAnswer))]
 public sealed partial class TendJsonContext : JsonSerializerContext;

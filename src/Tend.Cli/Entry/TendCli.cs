@@ -38,6 +38,7 @@ internal static class TendCli
             new VersionCommand(context),
             new DaemonCommand(context),
             new StartupCommand(context),
+            new AuditCommand(context),
             new UnstartupCommand(context),
             new RunCommand(context),
         };

@@ -26,8 +26,13 @@ public static class HomeTrust
         if (Problem(home) is { } problem) throw new UntrustedHomeException(problem);
     }
 
-    /// <summary>Null when <paramref name="home"/> can be trusted, else what is wrong and how to fix it.</summary>
-    public static string? Problem(string home)
+    /// <summary>
+    /// Null when <paramref name="home"/> can be trusted, else what is wrong and how to fix it. With
+    /// <paramref name="rootMayOwn"/> (a client about to speak to a daemon), a home owned by root is
+    /// trusted too: an operator of a root daemon's socket_group (docs/audit.md) talks to it there,
+    /// and root could do anything to us anyway.
+    /// </summary>
+    public static string? Problem(string home, bool rootMayOwn = false)
     {
         uint me = Tend.Identity.ProcessIdentity.EffectiveUserId;
         string path = Path.GetFullPath(home);
@@ -36,7 +41,7 @@ public static class HomeTrust
             return $"TEND_HOME {path} is a symbolic link; point TEND_HOME at the real directory";
         if (FileStatus.TypeOf(mode) != FileType.Directory)
             return $"TEND_HOME {path} is not a directory";
-        if (owner != me)
+        if (owner != me && !(rootMayOwn && owner == 0))
             return $"TEND_HOME {path} is owned by {UserName(owner)}, not by you ({UserName(me)}): its socket and state could be someone else's; use your own directory, or chown {UserName(me)} {path}";
         if ((mode & OtherWrite) != 0 || ((mode & GroupWrite) != 0 && !IsPrivateGroup(group, owner)))
             return $"TEND_HOME {path} is writable by other users (mode {Octal(mode)}): they could plant files the daemon trusts; fix it with chmod 700 {path}";

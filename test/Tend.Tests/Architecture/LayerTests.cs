@@ -16,6 +16,7 @@ public sealed class LayerTests
     internal static readonly string[] EngineLayers =
     [
         "Tend.Security",
+        "Tend.Audit",
         "Tend.Config",
         "Tend.Health",
         "Tend.Runtime",
