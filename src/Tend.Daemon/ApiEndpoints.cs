@@ -141,6 +141,22 @@ internal static class ApiEndpoints
             return Results.Json(new ActionResult([], "stopped all apps; daemon exiting"), json.ActionResult);
         });
 
+        app.MapPost(ApiRoutes.Upgrade, async (HttpRequest request, HttpContext context, Supervisor s, DaemonUpgrade upgrade, CancellationToken ct) =>
+        {
+            UpgradeRequest body = await ReadBody(request, json.UpgradeRequest, ct);
+            if (DaemonUpgrade.Check(body) is string problem) throw new BadRequestException("upgrade: " + problem);
+            int running = s.List().Count(i => i.Pid is not null);
+            // The answer goes out first: the hand-over replaces this process, connection and all.
+            context.Response.OnCompleted(() =>
+            {
+                Task.Run(() => upgrade.RunAsync(body)).ConfigureAwait(false);
+                return Task.CompletedTask;
+            });
+            context.Items[AuditRecorder.AnswerKey] = $"handing over {running} running instances to {body.Program}";
+            return Results.Json(new UpgradeAnswer(Environment.ProcessId, ThisAssembly.Version, running,
+                $"handing over {running} running instances to {body.Program} in this process (pid {Environment.ProcessId})"), json.UpgradeAnswer);
+        });
+
         app.MapGet(ApiRoutes.Logs, LogStreaming.StreamAsync);
         app.MapGet(ApiRoutes.Events, EventStreaming.StreamNdjsonAsync);
         // On the socket only: over TCP the dashboard reads /v1/events (TcpAccess's allowlist), since

@@ -20,18 +20,27 @@ internal sealed class DaemonLock : IDisposable
         _pidPath = pidPath;
     }
 
-    /// <summary>Take the lock, or return null with the pid of the daemon that holds it.</summary>
-    public static DaemonLock? TryAcquire(string home, out int? holderPid)
+    /// <summary>The locked file, kept open across execve by an upgrade so the lock is never let go.</summary>
+    public SafeHandle Handle => _lockFile;
+
+    /// <summary>
+    /// Take the lock, or return null with the pid of the daemon that holds it. <paramref name="inherited"/>:
+    /// the lock file as the image this process replaced held it (an upgrade); its lock is ours already.
+    /// </summary>
+    public static DaemonLock? TryAcquire(string home, out int? holderPid, SafeHandle? inherited = null)
     {
         string pidPath = Path.Combine(home, "daemon.pid");
-        SafeHandle? handle = null;
-        try
+        SafeHandle? handle = inherited;
+        if (handle is null)
         {
-            // .NET may take a shared flock here itself; against a live daemon's exclusive one
-            // that open fails, which means the same as our own flock failing.
-            handle = File.OpenHandle(Path.Combine(home, "daemon.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            try
+            {
+                // .NET may take a shared flock here itself; against a live daemon's exclusive one
+                // that open fails, which means the same as our own flock failing.
+                handle = File.OpenHandle(Path.Combine(home, "daemon.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (IOException) { }
         }
-        catch (IOException) { }
         if (handle is null || !Tend.Io.FileLock.TryExclusive(handle))
         {
             handle?.Dispose();

@@ -11,6 +11,10 @@ using Tend.Supervision;
 // stdio on /dev/null), or by hand / by systemd in the foreground. Serves the control API on
 // $TEND_HOME/tend.sock and logs events as JSON lines to $TEND_HOME/daemon.log.
 
+// What the previous daemon handed over, first: an upgrade's image kept its pipes, sockets and lock
+// open for us (TEND_FDS), or systemd kept them in its store across a crash (LISTEN_FDS).
+using var inherited = Tend.Io.InheritedDescriptors.FromEnvironment(Environment.GetEnvironmentVariable, Environment.ProcessId);
+string[] startArgs = args;
 string home = ApiRoutes.ResolveHome();
 bool detached = false;
 string? tokenFile = null;
@@ -76,7 +80,7 @@ if (TcpAccess.ReadToken(tokenFile, out string? token) is string tokenError)
     return 2;
 }
 
-using DaemonLock? daemonLock = DaemonLock.TryAcquire(home, out int? holder);
+using DaemonLock? daemonLock = DaemonLock.TryAcquire(home, out int? holder, inherited.Take("lock"));
 if (daemonLock is null)
 {
     Console.Error.WriteLine($"tend-daemon: a daemon is already running for {home} (pid {holder?.ToString() ?? "unknown"})");
@@ -91,6 +95,8 @@ await using var _ = daemonLog;
 using var loggers = new JsonLinesLoggerFactory(daemonLog);
 var logger = loggers.CreateLogger("tend.daemon");
 DaemonLog.Starting(logger, Environment.ProcessId, home, ThisAssembly.Version);
+if (inherited.Count > 0) UpgradeLog.Inherited(logger, inherited.Source, inherited.Count);
+foreach (string problem in inherited.Problems) UpgradeLog.InheritedProblem(logger, problem);
 
 // Under systemd (Type=notify) or anything else that set NOTIFY_SOCKET: READY=1, STOPPING=1, WATCHDOG=1.
 using var serviceManager = new ServiceManagerLink(Environment.GetEnvironmentVariable, logger);
@@ -137,6 +143,7 @@ foreach (string note in cgroups.Notes) DaemonLog.CgroupNote(logger, cgroups.Mode
 await using var supervisor = new Supervisor(home, TimeProvider.System, loggers)
 {
     Cgroups = cgroups,
+    Inherited = inherited,
     DotnetCounters = Tend.Runtime.DotnetCounterOptions.FromEnvironment(Environment.GetEnvironmentVariable),
 };
 builder.Services.AddSingleton(supervisor);
@@ -150,6 +157,7 @@ var tcpAccess = new TcpAccess(token);
 builder.Services.AddSingleton(tcpAccess);
 builder.Services.AddSingleton(new DaemonHost(cgroups, subreaper));
 builder.Services.AddSingleton(serviceManager);
+builder.Services.AddSingleton(new DaemonUpgrade(supervisor, daemonLock, new DaemonStart(startArgs), loggers.CreateLogger("tend.upgrade")));
 builder.Services.AddHostedService<ShutdownService>();
 
 var app = builder.Build();

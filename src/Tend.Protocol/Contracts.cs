@@ -49,7 +49,8 @@ public sealed record InstanceDetail(
     string? StatusText = null,
     IReadOnlyList<ProbeInfo>? Probes = null,
     NotifyInfo? Notify = null,
-    DotnetCountersInfo? Dotnet = null);
+    DotnetCountersInfo? Dotnet = null,
+    string? DaemonRestart = null);
 
 /// <summary>
 /// A .NET instance's runtime counters, read by the daemon over the diagnostics IPC (docs/metrics.md,

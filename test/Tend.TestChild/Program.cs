@@ -186,6 +186,23 @@ if (Has("--churn"))
     }
 }
 
+// --tick MS: "tick N" on stdout every MS milliseconds, numbered from 1, for as long as it runs: a
+// test that replaces the daemon meanwhile checks that no number is missing from the log.
+Thread? ticker = null;
+if (Get("--tick") is { } tickText)
+{
+    int every = int.Parse(tickText);
+    ticker = new Thread(() =>
+    {
+        for (long n = 1; ; n++)
+        {
+            Write($"tick {n}\n");
+            Thread.Sleep(every);
+        }
+    }) { IsBackground = true, Name = "tick" };
+    ticker.Start();
+}
+
 byte[]? hog = null;
 if (Get("--alloc") is { } mb)
 {

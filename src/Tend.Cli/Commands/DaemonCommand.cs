@@ -9,6 +9,7 @@ internal sealed class DaemonCommand : TendCommand
     public DaemonCommand(CliContext context) : base("daemon", "Start the daemon if it is not running, and print its pid.", context)
     {
         Subcommands.Add(new DaemonRunCommand(context));
+        Subcommands.Add(new UpgradeCommand(context));
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)

@@ -92,6 +92,7 @@ internal static class DescribeText
         Pair(text, "status reason", i.StatusReason ?? "-");
         Pair(text, "restart reason", i.LastRestartReason ?? "-");
         Pair(text, "started at", i.StartedAt is { } started ? Format.Timestamp(started, zone) : "-");
+        if (i.DaemonRestart is { } carried) Pair(text, "daemon restart", carried);
         Pair(text, "out log", i.OutLog);
         Pair(text, "err log", i.ErrLog);
         Pair(text, "dropped lines", i.DroppedLines.ToString(s_inv));

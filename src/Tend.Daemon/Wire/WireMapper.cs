@@ -36,7 +36,8 @@ internal static class WireMapper
             SecretMask.Text(s.StatusText),
             d.Probes is null ? null : [.. d.Probes.Select(ToInfo)],
             d.Notify is { } n ? new NotifyInfo(n.Socket, n.Accepted, n.Malformed, n.Foreign, n.LastWatchdogAt) : null,
-            d.Dotnet is { } c ? ToInfo(c) : null);
+            d.Dotnet is { } c ? ToInfo(c) : null,
+            d.DaemonRestart);
     }
 
     public static DotnetCountersInfo ToInfo(DotnetCounters c) => new(

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -43,12 +44,25 @@ internal sealed class AppListeners : IDisposable
     public IReadOnlyList<string> Bound { get; private set; } = [];
 
     /// <summary>Opens every address of <paramref name="spec"/>; all or none (a failure closes what was opened and throws).</summary>
-    public static AppListeners? Open(AppSpec spec, ILogger logger)
+    /// <param name="inherited">Sockets the previous daemon handed over, by <see cref="HandOverName"/>: adopted instead of bound.</param>
+    public static AppListeners? Open(AppSpec spec, ILogger logger, Func<string, SafeHandle?>? inherited = null)
     {
         if (spec.Listen.Count == 0) return null;
-        var listeners = new AppListeners(spec.ListenMode) { _spec = spec, _logger = logger };
+        var listeners = new AppListeners(spec.ListenMode) { _spec = spec, _logger = logger, _inherited = inherited };
         listeners.OpenAll([.. spec.Listen.Select(ListenAddress.Parse)]);
+        listeners._inherited = null; // a later reopen binds afresh
         return listeners;
+    }
+
+    private Func<string, SafeHandle?>? _inherited;
+
+    /// <summary>The name the k-th socket of an app is handed to the next daemon under.</summary>
+    public static string HandOverName(string app, int k) => $"listen.{app}.{k}";
+
+    /// <summary>Socket mode: the listening sockets to hand to the next daemon, by name. Proxy mode's are bound again by it.</summary>
+    public IReadOnlyList<(string Name, SafeHandle Handle)> HandOverHandles()
+    {
+        lock (_gate) return [.. _sockets.Select((s, k) => (HandOverName(_spec.Name, k), s.Handle))];
     }
 
     /// <summary>Binds every address, all or none; records the ports really bound (port 0) for a reopen.</summary>
@@ -60,7 +74,9 @@ internal sealed class AppListeners : IDisposable
             {
                 if (_spec.ListenMode == ListenMode.Socket)
                 {
-                    _sockets.Add(ListenSocket.Open(address, _spec.Name));
+                    _sockets.Add(_inherited?.Invoke(HandOverName(_spec.Name, _sockets.Count)) is { } handed
+                        ? ListenSocket.Adopt(handed, address, _spec.Name)
+                        : ListenSocket.Open(address, _spec.Name));
                 }
                 else
                 {

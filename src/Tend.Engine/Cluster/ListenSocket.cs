@@ -71,6 +71,17 @@ public sealed class ListenSocket : IDisposable
         };
     }
 
+    /// <summary>
+    /// A listening socket the previous daemon bound and handed over (docs/upgrade.md): the same socket the
+    /// running instances accept on, so not one connection is refused across the hand-over. Takes the handle.
+    /// </summary>
+    public static ListenSocket Adopt(SafeHandle handle, ListenAddress address, string name)
+    {
+        var socket = new Socket(new SafeSocketHandle(handle.DangerousGetHandle(), ownsHandle: true));
+        handle.SetHandleAsInvalid(); // the Socket owns the descriptor now
+        return new ListenSocket(socket, address, name);
+    }
+
     public void Dispose() => _socket.Dispose();
 
     public override string ToString() => $"{Name} on {Address}";

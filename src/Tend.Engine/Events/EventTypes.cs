@@ -9,6 +9,7 @@ public static class EventTypes
     public const string Exited = "exited";
     // An instance's status.
     public const string Online = "online";
+    public const string Adopted = "adopted";
     public const string Ready = "ready";
     public const string NotReady = "not_ready";
     public const string Stopping = "stopping";

@@ -104,8 +104,37 @@ public sealed class NotifyHub : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_byName.ContainsKey(name)) throw new InvalidOperationException($"notify endpoint '{name}' is already registered");
+            return AddLocked(name, CredentialSocket.Bind(path), trustSender, onMessage);
+        }
+    }
 
-            CredentialSocket socket = CredentialSocket.Bind(path);
+    /// <summary>
+    /// Takes over a notify socket the previous daemon bound (handed over, docs/upgrade.md): same path,
+    /// so the app's NOTIFY_SOCKET keeps working. Takes the handle.
+    /// </summary>
+    public NotifyEndpoint Adopt(SafeFdHandle handle, Func<int, bool> trustSender, Action<NotifyMessage> onMessage)
+    {
+        CredentialSocket socket;
+        try { socket = CredentialSocket.Adopt(handle); }
+        catch { handle.Dispose(); throw; }
+        string name = socket.Path[(socket.Path.LastIndexOf('/') + 1)..];
+        if (name.EndsWith(".sock", StringComparison.Ordinal)) name = name[..^5];
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_byName.ContainsKey(name))
+            {
+                socket.Dispose();
+                throw new InvalidOperationException($"notify endpoint '{name}' is already registered");
+            }
+            return AddLocked(name, socket, trustSender, onMessage);
+        }
+    }
+
+    private NotifyEndpoint AddLocked(string name, CredentialSocket socket, Func<int, bool> trustSender, Action<NotifyMessage> onMessage)
+    {
+        string path = socket.Path;
+        {
             var endpoint = new NotifyEndpoint(this, name, path, socket, trustSender, onMessage);
             try
             {

@@ -227,6 +227,28 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable, IPipeSink
         }
     }
 
+    /// <summary>
+    /// For a hand-over to the next daemon: stops reading the pipe (what is not read stays in it, for the
+    /// next daemon to read), writes out everything read so far, a line without its newline yet
+    /// included, and returns the pipe, still open and still this writer's.
+    /// </summary>
+    public SafeHandle? PauseForHandOver()
+    {
+        SafeHandle? pipe = _drain?.Pause();
+        lock (_sync)
+        {
+            if (!_closed)
+            {
+                FinishCarryLocked();
+                FlushLocked(release: true);
+            }
+        }
+        return pipe;
+    }
+
+    /// <summary>A hand-over that did not happen: read the pipe again.</summary>
+    public void ResumeAfterHandOver() => _drain?.Resume();
+
     /// <summary>Writes out buffered lines now (the writer also does this by itself).</summary>
     public void Flush()
     {

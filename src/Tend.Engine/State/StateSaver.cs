@@ -24,6 +24,7 @@ internal sealed class StateSaver : IAsyncDisposable
     // The apps of the last write: state.json.bak is rotated only when they change, so it holds the
     // previous list of apps rather than the same list with the pids before the last restart.
     private string? _lastApps;
+    private bool _frozen; // under _writeLock: a hand-over wrote the last state; nothing after it
 
     public StateSaver(string path, Func<PersistedState> snapshot, ILogger logger)
     {
@@ -56,6 +57,25 @@ internal sealed class StateSaver : IAsyncDisposable
         if (_dirty.CurrentCount > 0) return;
         try { _dirty.Release(); }
         catch (SemaphoreFullException) { }
+    }
+
+    /// <summary>
+    /// Hand-over: write the state now, and nothing more until <see cref="Unfreeze"/>: the next daemon
+    /// reads exactly this. False when it could not be written.
+    /// </summary>
+    public bool Freeze()
+    {
+        lock (_writeLock)
+        {
+            bool written = WriteNow();
+            _frozen = written;
+            return written;
+        }
+    }
+
+    public void Unfreeze()
+    {
+        lock (_writeLock) _frozen = false;
     }
 
     /// <summary>Write the current state now (shutdown).</summary>
@@ -94,6 +114,7 @@ internal sealed class StateSaver : IAsyncDisposable
     {
         lock (_writeLock)
         {
+            if (_frozen) return true;
             try
             {
                 PersistedState state = _snapshot();

@@ -11,6 +11,15 @@ internal static partial class EngineLog
     [LoggerMessage(1001, LogLevel.Information, "{App}#{Instance} started pid {Pid}")]
     public static partial void Started(ILogger logger, string app, int instance, int pid);
 
+    [LoggerMessage(1091, LogLevel.Information, "{App}#{Instance} pid {Pid} adopted from the previous daemon ({How})")]
+    public static partial void Adopted(ILogger logger, string app, int instance, int pid, string how);
+
+    [LoggerMessage(1092, LogLevel.Warning, "{App}#{Instance} pid {Pid} could not be adopted ({Why}): stopping it and starting afresh")]
+    public static partial void AdoptFailed(ILogger logger, string app, int instance, int pid, string why);
+
+    [LoggerMessage(1093, LogLevel.Information, "handing over {Instances} running instances and {Descriptors} descriptors to the next daemon")]
+    public static partial void HandingOver(ILogger logger, int instances, int descriptors);
+
     [LoggerMessage(1002, LogLevel.Warning, "{App}#{Instance} pid {Pid} exited: {Exit} after {UptimeMs} ms")]
     public static partial void Exited(ILogger logger, string app, int instance, int pid, string exit, long uptimeMs);
 

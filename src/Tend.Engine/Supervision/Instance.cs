@@ -47,6 +47,9 @@ public sealed class Instance : IHealthSink
     private InstanceHealth? _health;
     private TaskCompletionSource<RunFailure>? _failRun;
     private NotifyEndpoint? _notify;
+    private CarriedRun? _carried; // set by AdoptAsync, taken by the loop's first run
+    private string? _origin; // how the live run came to this daemon, when it was not spawned by it
+    private volatile bool _handingOver; // the daemon is handing over: health verdicts wait for the next one
     private Runtime.DotnetCounters? _dotnet; // the live run's last .NET counter snapshot
     // Reset while a spawn is between posix_spawn and the new pid being published. A child can send
     // READY=1 before posix_spawn has even returned to us; the notify thread waits for the pid
@@ -142,6 +145,65 @@ public sealed class Instance : IHealthSink
         BeginLoop(dependencies);
         await _launched.Task.ConfigureAwait(false);
     });
+
+    /// <summary>
+    /// Take over a run of the previous daemon (docs/upgrade.md): the loop begins with the carried
+    /// process instead of a spawn, and goes on as if it had started it (restarts, stops, health).
+    /// </summary>
+    internal Task AdoptAsync(CarriedRun carried) => RunCommandAsync(async () =>
+    {
+        if (!_loop.IsCompleted) return;
+        WantedRunning = true;
+        _tracker.Reset();
+        _carried = carried;
+        BeginLoop();
+        await _launched.Task.ConfigureAwait(false);
+    });
+
+    /// <summary>
+    /// Hand-over to the next daemon: stop reading the pipes (what is not read stays for the next
+    /// daemon) and hold health verdicts. The pipes and the notify socket to hand over; nothing when
+    /// no process runs.
+    /// </summary>
+    internal IReadOnlyList<(string Name, System.Runtime.InteropServices.SafeHandle Handle)> PauseForHandOver()
+    {
+        LogWriter? outLog, errLog;
+        lock (_gate)
+        {
+            if (_pid is null || _outLog is null || _errLog is null) return NotifyHandOver();
+            outLog = _outLog;
+            errLog = _errLog;
+        }
+        _handingOver = true;
+        var handles = new List<(string, System.Runtime.InteropServices.SafeHandle)>();
+        if (outLog.PauseForHandOver() is { } o) handles.Add(($"out.{Id}", o));
+        if (errLog.PauseForHandOver() is { } e) handles.Add(($"err.{Id}", e));
+        handles.AddRange(NotifyHandOver());
+        return handles;
+    }
+
+    private IReadOnlyList<(string, System.Runtime.InteropServices.SafeHandle)> NotifyHandOver() =>
+        _notify is { } n ? [($"notify.{Id}", n.Socket.Handle)] : [];
+
+    /// <summary>A hand-over that did not happen: read the pipes again.</summary>
+    internal void ResumeAfterHandOver()
+    {
+        LogWriter? outLog, errLog;
+        lock (_gate) { outLog = _outLog; errLog = _errLog; }
+        outLog?.ResumeAfterHandOver();
+        errLog?.ResumeAfterHandOver();
+        _handingOver = false;
+    }
+
+    /// <summary>The previous daemon's notify socket for this instance, taken over so the app's NOTIFY_SOCKET keeps working.</summary>
+    internal void AdoptNotifySocket(Io.SafeFdHandle handle)
+    {
+        if (_notify is not null || _app.NotifyHub is not { } hub) { handle.Dispose(); return; }
+        _notify = hub().Adopt(handle, IsOwnProcess, OnNotify);
+    }
+
+    /// <summary>Why the live run was not spawned by this daemon, for describe; set when the daemon restarted.</summary>
+    internal string? Origin { get { lock (_gate) return _origin; } set { lock (_gate) _origin = value; } }
 
     public Task StopAsync() => RunCommandAsync(async () =>
     {
@@ -256,7 +318,7 @@ public sealed class Instance : IHealthSink
                 _droppedBefore + (_outLog?.DroppedLines ?? 0) + (_errLog?.DroppedLines ?? 0),
                 [.. _recentExits], _health?.Describe(),
                 _notify is { } n ? new NotifyCounters(n.Path, n.Accepted, n.Malformed, n.Foreign, _health?.LastWatchdogAt) : null,
-                _dotnet);
+                _dotnet, _origin);
         }
     }
 
@@ -388,17 +450,27 @@ public sealed class Instance : IHealthSink
 
     private async Task<RunOutcome> RunOnceAsync(AppSpec spec, CancellationToken stop)
     {
+        CarriedRun? carried = Interlocked.Exchange(ref _carried, null);
         long launchedAt = _time.GetTimestamp();
+        if (carried?.StartedAt is DateTimeOffset since && _time.GetUtcNow() - since is { Ticks: > 0 } age)
+            launchedAt -= (long)(age.TotalSeconds * _time.TimestampFrequency); // uptime goes on from the previous daemon's
         _published.Reset();
         InstanceProcess run;
         Dictionary<string, string> env;
         try
         {
             env = InstanceEnvironment.Build(spec, Number, ProxyPort, EnsureNotifyEndpoint, hasListenFds: _app.ListenHandles.Count > 0); // may open the notify socket: a full disk or no fds fail here
-            run = await InstanceProcess.StartAsync(this, spec, env, this, _time, _logger, launchedAt).ConfigureAwait(false);
+            run = carried is null
+                ? await InstanceProcess.StartAsync(this, spec, env, this, _time, _logger, launchedAt).ConfigureAwait(false)
+                : InstanceProcess.Adopt(this, spec, env, carried, this, _time, _logger, launchedAt);
         }
         catch (Exception ex) when (ex is FailedStartException or IOException or System.Net.Sockets.SocketException or OutOfMemoryException)
         {
+            if (carried is not null)
+            {
+                EngineLog.AdoptFailed(_logger, Name, Number, carried.Child.Pid, ex.Message);
+                await using (carried.Child.ConfigureAwait(false)) await carried.Child.StopAsync(spec.StopSignal, spec.KillTimeout).ConfigureAwait(false);
+            }
             return FailedStart(ex.Message);
         }
 
@@ -409,14 +481,18 @@ public sealed class Instance : IHealthSink
         var failRun = new TaskCompletionSource<RunFailure>(TaskCreationOptions.RunContinuationsAsynchronously);
         // Logged before the new pid is published and the starter released, so daemon.log shows
         // starts in the order they happened, and anyone who sees the pid finds its event.
-        Transit(new ProcessStarted(child.Pid));
-        Transit(new CameOnline(child.Pid, run.Health.ReadyOnSpawn), () =>
+        if (carried is null) Transit(new ProcessStarted(child.Pid));
+        LifeInput online = carried is null
+            ? new CameOnline(child.Pid, run.Health.ReadyOnSpawn)
+            : new Adopted(child.Pid, carried.Restarts, carried.Ready && spec.Ready is not null || run.Health.ReadyOnSpawn, carried.How);
+        Transit(online, () =>
         {
             _child = child;
             _pid = child.Pid;
             _startTime = child.StartTime;
             _startedTimestamp = launchedAt;
-            _startedAt = _time.GetUtcNow();
+            _startedAt = carried?.StartedAt ?? _time.GetUtcNow();
+            if (carried is not null) _origin = $"adopted from the previous daemon ({carried.How}): pid, pipes and counters carried over";
             _statusText = null;
             _health = run.Health;
             _failRun = failRun;
@@ -593,6 +669,7 @@ public sealed class Instance : IHealthSink
 
     void IHealthSink.OnHealthFailure(RunFailure failure)
     {
+        if (_handingOver) return; // the next daemon checks again
         TaskCompletionSource<RunFailure>? failRun;
         lock (_gate) failRun = _failRun;
         if (failRun?.TrySetResult(failure) == true) this.EventHealthFailed(null, failure.Reason);

@@ -26,6 +26,14 @@ internal static class InstanceEvents
                 i.Publish(EventTypes.Online, o.Pid, o.ReadyAtOnce ? "ready at once (no ready: check)" : "waiting to be ready",
                     new() { ["ready"] = o.ReadyAtOnce ? "true" : "false" });
                 break;
+            case Adopted a:
+                i.Publish(EventTypes.Adopted, a.Pid, $"pid {a.Pid} carried over from the previous daemon ({a.How})", new()
+                {
+                    ["how"] = a.How,
+                    ["ready"] = a.Ready ? "true" : "false",
+                    ["restarts"] = a.Restarts.ToString(s_invariant),
+                });
+                break;
             case SpawnFailed f:
                 i.Publish(EventTypes.SpawnFailed, null, f.Reason, new() { ["reason"] = f.Reason });
                 break;

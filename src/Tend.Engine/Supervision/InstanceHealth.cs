@@ -89,7 +89,9 @@ internal sealed class InstanceHealth : IAsyncDisposable
     public bool ReadyOnSpawn => _spec.Ready is null;
 
     /// <summary>Begin checking. <paramref name="outLog"/> and <paramref name="errLog"/> feed log probes.</summary>
-    public void Start(LogWriter outLog, LogWriter errLog)
+    /// <param name="alreadyReady">A process adopted from the previous daemon that was ready there: it is
+    /// ready now, without waiting for a READY=1 it sent long ago or a first probe pass.</param>
+    public void Start(LogWriter outLog, LogWriter errLog, bool alreadyReady = false)
     {
         if (_readyLog is not null || _liveLog is not null)
         {
@@ -98,7 +100,12 @@ internal sealed class InstanceHealth : IAsyncDisposable
         }
         lock (_gate)
         {
-            if (_spec.Ready is { } ready)
+            if (_spec.Ready is not null && alreadyReady)
+            {
+                _ready = true;
+                ArmWatchdogLocked();
+            }
+            else if (_spec.Ready is { } ready)
             {
                 if (ready.Timeout != Timeout.InfiniteTimeSpan)
                 {
@@ -112,8 +119,8 @@ internal sealed class InstanceHealth : IAsyncDisposable
                 ArmWatchdogLocked();
             }
         }
-        _readyRunner?.Start();
-        if (_spec.Ready is null) StartLiveness();
+        if (!alreadyReady) _readyRunner?.Start();
+        if (_spec.Ready is null || alreadyReady) StartLiveness();
     }
 
     private void StartLiveness()

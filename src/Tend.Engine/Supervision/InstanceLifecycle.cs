@@ -30,6 +30,12 @@ public sealed record ProcessStarted(int Pid) : LifeInput;
 /// <summary>The new process is published: online, ready at once when the app has no ready: check.</summary>
 public sealed record CameOnline(int Pid, bool ReadyAtOnce) : LifeInput;
 
+/// <summary>
+/// A process the previous daemon ran, taken over with its pipes (an upgrade, or a restart after a crash
+/// with the descriptors kept): online at once, with the readiness and restart count it had.
+/// </summary>
+public sealed record Adopted(int Pid, int Restarts, bool Ready, string How) : LifeInput;
+
 /// <summary>The spawn, or what a run needs around it, failed: a run of length zero.</summary>
 public sealed record SpawnFailed(string Reason) : LifeInput;
 
@@ -63,7 +69,7 @@ public sealed record InstanceTransition(string App, int Number, LifeState Before
     public string Label => $"{App}#{Number}";
 
     /// <summary>The restart counter moved up: a restart to count in the metrics, by its cause.</summary>
-    public string? CountedRestart => After.Restarts > Before.Restarts ? After.LastRestartReason : null;
+    public string? CountedRestart => Input is not Adopted && After.Restarts > Before.Restarts ? After.LastRestartReason : null;
 }
 
 /// <summary>
@@ -86,6 +92,7 @@ public static class InstanceLifecycle
         CountersReset => s with { Restarts = 0 },
         ProcessStarted => s.Status == InstanceStatus.Launching ? s : null,
         CameOnline o => s.Status == InstanceStatus.Launching ? s with { Status = InstanceStatus.Online, Ready = o.ReadyAtOnce } : null,
+        Adopted a => s.Status == InstanceStatus.Launching ? s with { Status = InstanceStatus.Online, Ready = a.Ready, Restarts = a.Restarts } : null,
         SpawnFailed => s.Status == InstanceStatus.Launching ? s : null,
         ReadinessChanged r => s.Status == InstanceStatus.Online ? s with { Ready = r.Ready } : null,
         StopBegins => s.Status is InstanceStatus.Online or InstanceStatus.Stopping ? s with { Status = InstanceStatus.Stopping, Ready = false } : null,

@@ -6,6 +6,13 @@ using Tend.Processes;
 
 namespace Tend.Supervision;
 
+/// <summary>
+/// What a new daemon takes over of a run the previous one started (docs/upgrade.md): the process
+/// (adopted by pid and start time), the read ends of its stdout and stderr pipes, and what it was.
+/// </summary>
+/// <param name="How">"upgrade" (the same process replaced its image) or "crash" (the descriptors came from the service manager's store).</param>
+internal sealed record CarriedRun(ChildProcess Child, Io.SafeFdHandle Out, Io.SafeFdHandle Err, int Restarts, bool Ready, DateTimeOffset? StartedAt, string How);
+
 /// <summary>A start that failed before the instance ran (the spawn, or what watching the process needs); the process, if any, is gone.</summary>
 internal sealed class FailedStartException(string message, Exception inner) : Exception(message, inner);
 
@@ -87,6 +94,39 @@ internal sealed class InstanceProcess
     }
 
     /// <summary>
+    /// A run carried over from the previous daemon (docs/upgrade.md): the process it ran, adopted by
+    /// pid and start time, and the read ends of its pipes, which the writers go on reading from where
+    /// the old daemon stopped. Nothing is spawned. Throws <see cref="FailedStartException"/> when the
+    /// pipes cannot be watched; the caller then stops the process.
+    /// </summary>
+    public static InstanceProcess Adopt(Instance owner, AppSpec spec, IReadOnlyDictionary<string, string> env, CarriedRun carried, IHealthSink sink,
+        TimeProvider time, ILogger logger, long launchedAt)
+    {
+        LogWriter? outLog = null, errLog = null;
+        try
+        {
+            Io.Descriptors.MakeNonBlocking(carried.Out);
+            Io.Descriptors.MakeNonBlocking(carried.Err);
+            outLog = Writer(owner, LogStream.Out, owner.OutLogPath, spec, time, logger);
+            errLog = Writer(owner, LogStream.Err, owner.ErrLogPath, spec, time, logger);
+            if (owner.App.EchoOutput) { Echo(owner.Label, outLog, Console.Out); Echo(owner.Label, errLog, Console.Error); }
+            outLog.Start(carried.Out);
+            errLog.Start(carried.Err);
+        }
+        catch (Exception ex) when (ex is IOException or OutOfMemoryException or UnauthorizedAccessException)
+        {
+            outLog?.Dispose();
+            errLog?.Dispose();
+            throw new FailedStartException("could not read the adopted process's pipes: " + ex.Message, ex);
+        }
+        var health = new InstanceHealth(spec, owner.Label, new ProbeContext(spec.Cwd, env) { Time = time, Isolation = spec.Isolation.ForSpawn() }, time, logger, sink, owner.Metrics);
+        return new InstanceProcess(carried.Child, outLog, errLog, health, launchedAt, time) { AlreadyReady = carried.Ready };
+    }
+
+    /// <summary>An adopted run that was ready under the previous daemon: its health starts ready.</summary>
+    private bool AlreadyReady { get; init; }
+
+    /// <summary>
     /// The instance's cgroup, created and given the app's resources: limits, or null when the daemon
     /// has no cgroup tree. Resources that cannot be enforced here fail the start (as systemd fails a
     /// unit whose User= cannot be applied) rather than running the app without its limits.
@@ -133,7 +173,7 @@ internal sealed class InstanceProcess
     /// <summary>Once published as online: probes start reading, and a .NET process's counters are sampled.</summary>
     public void StartWatching(Runtime.DotnetCounterWatcher? dotnet, string label, Action<Runtime.DotnetCounters> onCounters)
     {
-        Health.Start(OutLog, ErrLog);
+        Health.Start(OutLog, ErrLog, AlreadyReady);
         _dotnet = dotnet?.Watch(label, Child.Pid, Child.StartTime, onCounters);
     }
 

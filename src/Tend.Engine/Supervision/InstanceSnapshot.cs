@@ -61,4 +61,5 @@ public sealed record InstanceDetails(
     IReadOnlyList<InstanceExit> RecentExits,
     IReadOnlyList<ProbeState>? Probes,
     NotifyCounters? Notify,
-    Runtime.DotnetCounters? Dotnet);
+    Runtime.DotnetCounters? Dotnet,
+    string? DaemonRestart = null);

@@ -81,6 +81,13 @@ public sealed partial class Supervisor : IAsyncDisposable
     public Isolation.CgroupTree? Cgroups { get; init; }
 
     /// <summary>
+    /// What the previous daemon handed over (docs/upgrade.md): its instances' pipes and notify sockets
+    /// and its apps' listening sockets, by name. <see cref="RestoreAsync"/> adopts the runs they belong
+    /// to instead of restarting them, and closes what nobody took.
+    /// </summary>
+    public Io.InheritedDescriptors? Inherited { get; init; }
+
+    /// <summary>
     /// Restore the declared state after a daemon (re)start. Instances the previous daemon left
     /// running are stopped first, then everything that should run is started fresh: their pipes
     /// died with the old daemon, so adopting them would mean losing their output (and a write
@@ -91,10 +98,15 @@ public sealed partial class Supervisor : IAsyncDisposable
         var problems = new List<string>();
         PersistedState? state = StateFile.Read(StatePath, problems);
         foreach (string p in problems) EngineLog.StateUnreadable(_logger, StatePath, p);
-        if (state is null) return;
+        if (state is null)
+        {
+            Inherited?.Dispose();
+            return;
+        }
         _saver?.OnDiskHas(state.Apps.Count);
 
-        await StopOrphansAsync(state, ct).ConfigureAwait(false);
+        Dictionary<int, CarriedRun> carried = TakeCarriedRuns(state);
+        var stopped = await StopOrphansAsync(state, carried, ct).ConfigureAwait(false);
         await _ops.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -107,34 +119,130 @@ public sealed partial class Supervisor : IAsyncDisposable
             {
                 foreach (var (inst, saved) in app.Instances.Zip(pa.Instances.OrderBy(i => i.Instance)))
                 {
+                    if (Inherited?.Take($"notify.{inst.Id}") is { } notify) inst.AdoptNotifySocket(notify);
+                    if (carried.TryGetValue(inst.Id, out CarriedRun? run))
+                    {
+                        inst.Cgroup = run.Child.Cgroup;
+                        await inst.AdoptAsync(run).ConfigureAwait(false);
+                        continue;
+                    }
+                    if (stopped.Contains(inst.Id))
+                        inst.Origin = "started afresh: the previous daemon ended without handing its pipes over, so its process was stopped (docs/upgrade.md)";
                     if (saved.WantedRunning) await _dependencies.StartAsync(inst).ConfigureAwait(false);
                 }
             }
             foreach (var (app, _) in restored) app.CloseListenersIfStopped();
             EngineLog.StateRestored(_logger, state.Apps.Count, StatePath);
         }
-        finally { _ops.Release(); }
+        finally
+        {
+            _ops.Release();
+            Inherited?.Dispose(); // whatever nobody took
+        }
     }
 
-    private async Task StopOrphansAsync(PersistedState state, CancellationToken ct)
+    /// <summary>
+    /// The runs the previous daemon handed over: a live process (pid and start time as state.json has
+    /// them) whose stdout and stderr pipes came with the inherited descriptors. A process without its
+    /// pipes cannot be adopted (its output would be lost, and it would die of SIGPIPE): it is stopped.
+    /// </summary>
+    private Dictionary<int, CarriedRun> TakeCarriedRuns(PersistedState state)
     {
-        var stops = new List<Task>();
+        var carried = new Dictionary<int, CarriedRun>();
+        if (Inherited is not { Count: > 0 } inherited) return carried;
         foreach (PersistedApp app in state.Apps)
         {
             foreach (PersistedInstance inst in app.Instances)
             {
+                if (inst.Pid is not int pid || inst.StartTime is not ulong start || !inst.WantedRunning) continue;
+                Io.SafeFdHandle? output = inherited.Take($"out.{inst.Id}"), error = inherited.Take($"err.{inst.Id}");
+                ChildProcess? child = null;
+                if (output is not null && error is not null)
+                {
+                    try { child = ChildProcess.Adopt(pid, start, cgroup: Cgroups?.Instance(InstanceProcess.LeafName(app.Spec.Name, inst.Instance, inst.Id))); }
+                    catch (SpawnException ex) { EngineLog.AdoptFailed(_logger, app.Spec.Name, inst.Instance, pid, ex.Message); }
+                }
+                if (child is null)
+                {
+                    output?.Dispose();
+                    error?.Dispose();
+                    continue;
+                }
+                carried[inst.Id] = new CarriedRun(child, output!, error!, inst.Restarts ?? 0, inst.Ready ?? false, inst.StartedAt, inherited.Source);
+            }
+        }
+        return carried;
+    }
+
+    /// <summary>
+    /// Hand-over to the next daemon (`tend daemon upgrade`, docs/upgrade.md): commands wait, every
+    /// live run stops reading its pipes (what it writes meanwhile waits in them), the state is written
+    /// one last time, and the descriptors to keep open across execve are returned by name. Until
+    /// <see cref="HandOver.Abandon"/>, nothing else changes.
+    /// </summary>
+    public async Task<HandOver> HandOverAsync(CancellationToken ct = default)
+    {
+        await _ops.WaitAsync(ct).ConfigureAwait(false);
+        var paused = new List<Instance>();
+        try
+        {
+            var handles = new List<(string Name, System.Runtime.InteropServices.SafeHandle Handle)>();
+            int running = 0;
+            foreach (App app in Apps)
+            {
+                foreach (Instance inst in app.Instances)
+                {
+                    paused.Add(inst);
+                    var own = inst.PauseForHandOver();
+                    if (own.Any(h => h.Name.StartsWith("out.", StringComparison.Ordinal))) running++;
+                    handles.AddRange(own);
+                }
+                if (app.Listeners is { } listeners) handles.AddRange(listeners.HandOverHandles());
+            }
+            if (_saver is not null && !_saver.Freeze()) throw new IOException($"could not write {StatePath}; the hand-over would lose the state");
+            EngineLog.HandingOver(_logger, running, handles.Count);
+            return new HandOver(handles, running, () =>
+            {
+                foreach (Instance inst in paused) inst.ResumeAfterHandOver();
+                _saver?.Unfreeze();
+                _ops.Release();
+            });
+        }
+        catch
+        {
+            foreach (Instance inst in paused) inst.ResumeAfterHandOver();
+            _ops.Release();
+            throw;
+        }
+    }
+
+    private async Task<HashSet<int>> StopOrphansAsync(PersistedState state, Dictionary<int, CarriedRun> carried, CancellationToken ct)
+    {
+        var stops = new List<Task>();
+        var stopped = new HashSet<int>();
+        foreach (PersistedApp app in state.Apps)
+        {
+            foreach (PersistedInstance inst in app.Instances)
+            {
+                if (carried.ContainsKey(inst.Id)) continue;
                 if (inst.Pid is not int pid || inst.StartTime is not ulong start) continue;
                 ChildProcess? orphan = ChildProcess.Adopt(pid, start, cgroup: Cgroups?.Instance(InstanceProcess.LeafName(app.Spec.Name, inst.Instance, inst.Id)));
                 if (orphan is null) continue;
                 EngineLog.OrphanStopping(_logger, app.Spec.Name, inst.Instance, pid);
+                stopped.Add(inst.Id);
                 stops.Add(StopOrphanAsync(orphan, app.Spec, ct));
             }
         }
         await Task.WhenAll(stops).ConfigureAwait(false);
         // Whatever else the last daemon's apps left in their cgroups (an escaped helper, an
-        // instance whose pid was never saved): nothing of it may outlive that daemon either.
+        // instance whose pid was never saved): nothing of it may outlive that daemon either. The
+        // cgroups of adopted runs are theirs and stay.
         if (Cgroups is { } cgroups)
-            foreach (string leaf in cgroups.KillLeftovers(TimeSpan.FromSeconds(5))) EngineLog.CgroupLeftoversKilled(_logger, leaf);
+        {
+            var keep = carried.Values.Select(c => c.Child.Cgroup?.Directory).OfType<string>().Select(Path.GetFileName).OfType<string>().ToHashSet();
+            foreach (string leaf in cgroups.KillLeftovers(TimeSpan.FromSeconds(5), keep)) EngineLog.CgroupLeftoversKilled(_logger, leaf);
+        }
+        return stopped;
     }
 
     private static async Task StopOrphanAsync(ChildProcess orphan, AppSpec spec, CancellationToken ct)
@@ -142,6 +250,9 @@ public sealed partial class Supervisor : IAsyncDisposable
         await using (orphan.ConfigureAwait(false))
             await orphan.StopAsync(spec.StopSignal, spec.KillTimeout, ct).ConfigureAwait(false);
     }
+
+    /// <summary>What <see cref="HandOverAsync"/> prepared: the descriptors to keep across execve, and the way back if it does not happen.</summary>
+    public sealed record HandOver(IReadOnlyList<(string Name, System.Runtime.InteropServices.SafeHandle Handle)> Descriptors, int Instances, Action Abandon);
 
     /// <summary>Start (or bring in line) the apps of a config: new apps are added, changed ones replaced, stopped ones started.</summary>
     public async Task<CommandOutcome> StartAsync(IReadOnlyList<AppSpec> specs, string? configPath, CancellationToken ct = default)
@@ -408,7 +519,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         // Opened before the app exists, so a port in use fails the command and leaves nothing half made.
         Cluster.AppListeners? listeners = null;
         string? listenError = null;
-        try { listeners = Cluster.AppListeners.Open(spec, _logger); }
+        try { listeners = Cluster.AppListeners.Open(spec, _logger, restoring ? name => Inherited?.Take(name) : null); }
         catch (Cluster.ListenFailedException ex) when (restoring)
         {
             listenError = ex.Message;

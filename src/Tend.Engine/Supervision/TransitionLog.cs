@@ -12,6 +12,9 @@ internal static class TransitionLog
             case ProcessStarted p:
                 EngineLog.Started(logger, t.App, t.Number, p.Pid);
                 break;
+            case Adopted a:
+                EngineLog.Adopted(logger, t.App, t.Number, a.Pid, a.How);
+                break;
             case SpawnFailed f:
                 EngineLog.SpawnFailed(logger, t.App, t.Number, f.Reason);
                 break;

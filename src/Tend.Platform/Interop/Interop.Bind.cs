@@ -12,5 +12,8 @@ internal static partial class Interop
 
         [LibraryImport(Libraries.Libc, EntryPoint = "bind", SetLastError = true)]
         internal static unsafe partial int Bind(int fd, byte* addr, uint addrLen);
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "getsockname", SetLastError = true)]
+        internal static unsafe partial int GetSockName(int fd, byte* addr, uint* addrLen);
     }
 }

@@ -80,14 +80,30 @@ public sealed class CredentialSocket : IDisposable
     /// and handed over (execve, or a service manager's descriptor store): made non-blocking and
     /// close-on-exec again, with credentials asked for as <see cref="Bind"/> does. Takes the handle.
     /// </summary>
-    public static unsafe CredentialSocket Adopt(SafeFdHandle handle, string path)
+    public static unsafe CredentialSocket Adopt(SafeFdHandle handle)
     {
+        string path = BoundPath(handle);
         int one = 1;
         if (Interop.Sys.SetSockOpt(handle.Fd, Interop.Sys.SOL_SOCKET, Interop.Sys.SO_PASSCRED, &one, sizeof(int)) != 0)
             throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "SO_PASSCRED on " + path);
         Descriptors.MakeNonBlocking(handle);
         Descriptors.SetCloseOnExec(handle, true);
         return new CredentialSocket(handle, path);
+    }
+
+    /// <summary>The address a socket is bound to, as <see cref="Bind"/> takes it ('@' for the abstract namespace).</summary>
+    private static unsafe string BoundPath(SafeFdHandle handle)
+    {
+        byte* address = stackalloc byte[Interop.Sys.SockAddrUnSize];
+        uint length = (uint)Interop.Sys.SockAddrUnSize;
+        if (Interop.Sys.GetSockName(handle.Fd, address, &length) != 0)
+            throw Interop.Sys.GetIOException(Marshal.GetLastPInvokeError(), "getsockname");
+        int pathBytes = (int)length - Interop.Sys.SunPathOffset;
+        if (pathBytes <= 0) throw new IOException("the inherited notify socket is not bound");
+        var name = new ReadOnlySpan<byte>(address + Interop.Sys.SunPathOffset, pathBytes);
+        if (name[0] == 0) return "@" + Encoding.UTF8.GetString(name[1..]);
+        int nul = name.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(nul >= 0 ? name[..nul] : name);
     }
 
     /// <summary>One recvmsg(2) into <paramref name="buffer"/>, never blocking; retried on EINTR.</summary>

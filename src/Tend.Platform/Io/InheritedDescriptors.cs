@@ -23,6 +23,9 @@ public sealed class InheritedDescriptors : IDisposable
 
     public int Count => _byName.Values.Sum(q => q.Count);
 
+    /// <summary>Where they came from: "upgrade" (an image this process replaced), "crash" (a service manager's store, after the daemon died), or "none".</summary>
+    public string Source { get; private set; } = "none";
+
     /// <summary>Problems met while reading (a number that is not open, a malformed entry); nothing is thrown.</summary>
     public List<string> Problems { get; } = [];
 
@@ -35,6 +38,7 @@ public sealed class InheritedDescriptors : IDisposable
         {
             string[] names = (env("LISTEN_FDNAMES") ?? "").Split(':');
             for (int i = 0; i < count; i++) found.Add(i < names.Length && names[i].Length > 0 ? names[i] : "unknown", 3 + i);
+            found.Source = "crash";
         }
         if (env(HandoverVariable) is { Length: > 0 } handover)
         {
@@ -45,6 +49,7 @@ public sealed class InheritedDescriptors : IDisposable
                     found.Problems.Add($"{HandoverVariable}: malformed entry \"{entry}\"");
                 else found.Add(entry[..eq], fd);
             }
+            found.Source = "upgrade";
         }
         foreach (string name in new[] { "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", HandoverVariable })
             Environment.SetEnvironmentVariable(name, null);

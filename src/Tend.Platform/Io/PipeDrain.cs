@@ -54,6 +54,7 @@ public sealed class PipeDrain : IDisposable
     private readonly Lock _turn = new();
     private int _ended;
     private int _stopRequested;
+    private bool _paused; // under _turn
     private long _lastTurnEnded;
     private Timer? _rearmLater;
     /// <summary>What may gather in the pipe during a coalescing window: a quarter of its capacity.</summary>
@@ -88,7 +89,33 @@ public sealed class PipeDrain : IDisposable
     {
         lock (_turn)
         {
-            if (Volatile.Read(ref _ended) == 0) ReadTurnLocked();
+            if (Volatile.Read(ref _ended) == 0 && !_paused) ReadTurnLocked();
+        }
+    }
+
+    /// <summary>
+    /// Stops reading without closing: once this returns, no turn is running and none will read until
+    /// <see cref="Resume"/>, so every byte not yet read stays in the pipe. How a daemon hands a live
+    /// pipe to its next version (the handle returned is still the drain's; only keep it open across execve).
+    /// </summary>
+    public SafeHandle Pause()
+    {
+        lock (_turn)
+        {
+            _paused = true;
+            _rearmLater?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        return _pipe;
+    }
+
+    /// <summary>Reads again after <see cref="Pause"/> (a hand-over that did not happen).</summary>
+    public void Resume()
+    {
+        lock (_turn)
+        {
+            if (!_paused) return;
+            _paused = false;
+            if (Volatile.Read(ref _ended) == 0) Rearm();
         }
     }
 
@@ -171,7 +198,7 @@ public sealed class PipeDrain : IDisposable
             var drain = (PipeDrain)state!;
             lock (drain._turn)
             {
-                if (Volatile.Read(ref drain._ended) == 0 && Volatile.Read(ref drain._stopRequested) == 0) drain.Rearm();
+                if (Volatile.Read(ref drain._ended) == 0 && Volatile.Read(ref drain._stopRequested) == 0 && !drain._paused) drain.Rearm();
             }
         }, this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _rearmLater.Change(CoalesceWindow, Timeout.InfiniteTimeSpan);

@@ -142,9 +142,9 @@ public sealed class CgroupTree
     /// <summary>
     /// Kills whatever still runs in the subtree's instance cgroups (a daemon that died, by SIGKILL or a
     /// power cut, left its apps running there) and waits, bounded, for them to empty. Returns the
-    /// leaves that held processes.
+    /// leaves that held processes. Leaves named in <paramref name="keep"/> (runs a new daemon adopted) are left alone.
     /// </summary>
-    public IReadOnlyList<string> KillLeftovers(TimeSpan bound)
+    public IReadOnlyList<string> KillLeftovers(TimeSpan bound, IReadOnlySet<string>? keep = null)
     {
         if (MembershipDirectory is null) return [];
         var killed = new List<InstanceCgroup>();
@@ -152,6 +152,7 @@ public sealed class CgroupTree
         {
             foreach (string dir in Directory.EnumerateDirectories(MembershipDirectory))
             {
+                if (keep?.Contains(Path.GetFileName(dir)) == true) continue;
                 InstanceCgroup leaf = Instance(Path.GetFileName(dir))!;
                 if (!leaf.IsPopulated()) continue;
                 leaf.Kill();

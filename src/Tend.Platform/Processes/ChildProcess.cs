@@ -106,7 +106,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
             pidFd.Dispose();
             return null;
         }
-        var process = new ChildProcess(pid, pidFd, isOurChild: false, timeProvider ?? TimeProvider.System, null, null)
+        // Still our child when this process replaced its image (execve keeps the children): then its
+        // exit status can be reaped as for one we started. After a crash of the daemon it is not.
+        bool ours = ProcStat.ReadParentPid(pid) == Environment.ProcessId;
+        var process = new ChildProcess(pid, pidFd, isOurChild: ours, timeProvider ?? TimeProvider.System, null, null)
         {
             StartTime = startTime,
             Cgroup = cgroup,

@@ -44,6 +44,14 @@ public static class ProcStat
         return int.TryParse(GetField(fields, FieldPgid), NumberStyles.None, CultureInfo.InvariantCulture, out int pgid) ? pgid : null;
     }
 
+    /// <summary>The parent of <paramref name="pid"/> (field 4), or null if there is no such process.</summary>
+    public static int? ReadParentPid(int pid)
+    {
+        Span<byte> buffer = stackalloc byte[StatBufferSize];
+        if (!TryReadStat(pid, buffer, out var fields)) return null;
+        return int.TryParse(GetField(fields, FieldPpid), NumberStyles.None, CultureInfo.InvariantCulture, out int ppid) ? ppid : null;
+    }
+
     /// <summary>The number of threads of <paramref name="pid"/> (field 20), or null if there is no such process.</summary>
     public static long? ReadThreads(int pid)
     {

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Tend.Tests.Support;
+
+namespace Tend.Tests.Integration;
+
+/// <summary>
+/// Upgrading Tend without restarting the apps (docs/upgrade.md): `tend daemon upgrade` under load keeps
+/// every pid, fails no request and loses no log line; the adopted runs are supervised as before.
+/// A daemon killed without anyone holding its descriptors falls back to the documented restart.
+/// </summary>
+public sealed partial class UpgradeTests : IAsyncLifetime
+{
+    private readonly TendHome _home = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    [GeneratedRegex(@"tick (\d+)$")]
+    private static partial Regex Tick();
+
+    /// <summary>The tick numbers in a log file, in file order.</summary>
+    private static List<long> Ticks(string path) =>
+        [.. File.ReadLines(path).Select(l => Tick().Match(l)).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value))];
+
+    /// <summary>Each run of the process counts from 1 again; within the last run, no number may be missing.</summary>
+    private static void AssertNoTickMissing(string path)
+    {
+        List<long> ticks = Ticks(path);
+        List<long> lastRun = ticks[ticks.LastIndexOf(1)..];
+        Assert.True(lastRun.Count > 10, $"{path}: only {lastRun.Count} ticks in the last run");
+        Assert.Equal(Enumerable.Range(1, lastRun.Count).Select(i => (long)i), lastRun);
+    }
+
+    [Fact]
+    public async Task Upgrade_UnderLoad_SamePids_NoFailedRequest_NoLostLine_CountersAndReadinessCarriedOver()
+    {
+        int port = FreePorts.Next();
+        await _home.OkAsync("start", _home.WriteConfig($$"""
+            apps:
+              web:
+                cmd: {{TendHome.Child}}
+                args: [--serve-fd3, --tick, "5"]
+                instances: 2
+                listen: 127.0.0.1:{{port}}
+              notifier:
+                cmd: {{TendHome.Child}}
+                args: [--notify-ready-after, 100ms, --tick, "5"]
+                ready: { notify: true, ready_timeout: 3s }
+            """));
+        await _home.WaitForAsync(l => l.Count(i => i.Status == "online" && i.Ready) == 3, "3 online and ready");
+        await _home.OkAsync("restart", "notifier"); // a restart count to carry over
+        var before = await _home.WaitForAsync(l => l.Count(i => i.Status == "online" && i.Ready) == 3, "3 ready again");
+        int daemon = _home.DaemonPid!.Value;
+
+        using var load = new CancellationTokenSource();
+        long ok = 0, failed = 0;
+        var failures = new List<string>();
+        Task loop = Task.Run(async () =>
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            while (!load.IsCancellationRequested)
+            {
+                try
+                {
+                    using var response = await http.GetAsync($"http://127.0.0.1:{port}/");
+                    if (response.IsSuccessStatusCode) Interlocked.Increment(ref ok);
+                    else { Interlocked.Increment(ref failed); lock (failures) failures.Add(response.StatusCode.ToString()); }
+                }
+                catch (HttpRequestException e) { Interlocked.Increment(ref failed); lock (failures) failures.Add(e.Message); }
+            }
+        });
+        await Eventually.TrueAsync(() => Interlocked.Read(ref ok) > 20, "the load loop gets answers");
+
+        CliResult upgrade = await _home.RunAsync("daemon", "upgrade");
+        Assert.True(upgrade.ExitCode == 0, upgrade.ToString());
+        Assert.Contains("3 of 3 running instances carried over with their pids, none restarted", upgrade.Stdout);
+        long okAtUpgrade = Interlocked.Read(ref ok);
+        await Eventually.TrueAsync(() => Interlocked.Read(ref ok) > okAtUpgrade + 20, "answers after the upgrade");
+        // Past the notifier's ready timeout (3 s): it was ready before and is not judged again for a READY=1 it sent long ago.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        load.Cancel();
+        await loop;
+
+        Assert.Equal(daemon, _home.DaemonPid);
+        var after = await _home.ListAsync();
+        Assert.Equal(before.Select(i => (i.Id, i.Pid, i.Restarts, i.Ready, i.Status)), after.Select(i => (i.Id, i.Pid, i.Restarts, i.Ready, i.Status)));
+        Assert.Equal(1, after.Single(i => i.Name == "notifier").Restarts);
+        Assert.True(failed == 0, $"{failed} failed requests of {ok + failed}: {string.Join("; ", failures.Take(5))}");
+
+        // Every tick of every app, in order, none missing: including those written while no daemon read.
+        foreach (string log in new[] { "web-0.out.log", "web-1.out.log", "notifier-0.out.log" })
+            AssertNoTickMissing(Path.Combine(_home.LogsDir, log));
+        string daemonLog = File.ReadAllText(Path.Combine(_home.Dir, "daemon.log"));
+        Assert.Contains("adopted from the previous daemon (upgrade)", daemonLog);
+
+        AppInfoCheck(await _home.DescribeAsync("web"));
+
+        // The adopted runs are supervised as before: a crash of one is seen, with its exit status, and restarted.
+        int victim = after.First(i => i.Name == "web").Pid!.Value;
+        ProcFs.Kill(victim, 9);
+        var restarted = await _home.WaitForAsync(l => l.Any(i => i.Name == "web" && i.Pid is int p && p != victim && i.Status == "online"), "the killed instance restarted");
+        var describe = await _home.DescribeAsync("web");
+        Assert.Contains(describe.Instances.SelectMany(i => i.RecentExits), e => e.Pid == victim && e.ExitSignal == "SIGKILL");
+        await _home.OkAsync("stop", "all");
+        Assert.All(after, i => Assert.False(ProcFs.IsRunning(i.Pid!.Value), $"{i.Name}#{i.Instance} pid {i.Pid} still runs after stop"));
+    }
+
+    private static void AppInfoCheck(Tend.Api.AppInfo web) =>
+        Assert.All(web.Instances, i => Assert.Contains("adopted from the previous daemon (upgrade)", i.DaemonRestart));
+
+    [Fact]
+    public async Task Sigkill_WithNothingHoldingTheDescriptors_RestartsTheApps_AndDescribeSaysWhy()
+    {
+        await _home.OkAsync("start", _home.WriteConfig($"""
+            apps:
+              worker:
+                cmd: {TendHome.Child}
+                args: [--tick, "5"]
+            """));
+        var before = await _home.WaitForAsync(l => l.Any(i => i.Status == "online"), "worker online");
+        ProcFs.Kill(_home.DaemonPid!.Value, 9);
+        var after = await _home.WaitForAsync(l => l.Any(i => i.Status == "online" && i.Pid != before[0].Pid), "worker started afresh");
+        Assert.False(ProcFs.IsRunning(before[0].Pid!.Value));
+        var worker = await _home.DescribeAsync("worker");
+        Assert.Contains("started afresh: the previous daemon ended without handing its pipes over", worker.Instances[0].DaemonRestart);
+    }
+}
