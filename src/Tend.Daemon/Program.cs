@@ -144,6 +144,7 @@ await using var supervisor = new Supervisor(home, TimeProvider.System, loggers)
 {
     Cgroups = cgroups,
     Inherited = inherited,
+    DescriptorStore = ServiceManagerStore.For(serviceManager, Environment.GetEnvironmentVariable, logger),
     DotnetCounters = Tend.Runtime.DotnetCounterOptions.FromEnvironment(Environment.GetEnvironmentVariable),
 };
 builder.Services.AddSingleton(supervisor);

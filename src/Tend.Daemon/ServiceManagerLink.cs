@@ -95,3 +95,30 @@ internal static partial class ServiceLog
     [LoggerMessage(2111, LogLevel.Warning, "could not tell the service manager {Message}: {Error}")]
     public static partial void SendFailed(ILogger logger, string message, string error);
 }
+
+/// <summary>
+/// The service manager's descriptor store (FDSTORE=1, sd_pid_notify_with_fds(3)) as the engine's
+/// <see cref="Tend.Supervision.IDescriptorStore"/>: on when the unit has one (systemd 254+ says so in
+/// $FDSTORE; the unit `tend startup` writes sets TEND_FDSTORE=1 for older ones), so that a crash of
+/// the daemon costs no app a restart: systemd passes the pipes and sockets to the next daemon.
+/// </summary>
+internal sealed class ServiceManagerStore(ServiceManagerSocket socket, ILogger logger) : Tend.Supervision.IDescriptorStore
+{
+    public static ServiceManagerStore? For(ServiceManagerLink link, Func<string, string?> env, ILogger logger)
+    {
+        if (link.Socket is not { } socket) return null;
+        bool wanted = env("TEND_FDSTORE") == "1"
+            || int.TryParse(env("FDSTORE"), NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max > 0;
+        return wanted ? new ServiceManagerStore(socket, logger) : null;
+    }
+
+    public void Keep(string name, System.Runtime.InteropServices.SafeHandle handle)
+    {
+        if (socket.Send($"FDSTORE=1\nFDNAME={name}", [handle]) is string error) ServiceLog.SendFailed(logger, "FDSTORE=1 " + name, error);
+    }
+
+    public void Forget(string name)
+    {
+        if (socket.Send($"FDSTOREREMOVE=1\nFDNAME={name}") is string error) ServiceLog.SendFailed(logger, "FDSTOREREMOVE=1 " + name, error);
+    }
+}

@@ -65,8 +65,10 @@ internal static class SystemdUnit
         b.Append("RestartSec=1\n");
         // The unit's cgroup subtree is Tend's to manage: a cgroup per instance (docs/isolation.md).
         b.Append("Delegate=yes\n");
-        // Where the daemon keeps its apps' pipes and sockets, so that a crash does not cost a restart.
+        // Where the daemon keeps its apps' pipes and sockets, so that a crash does not cost a restart
+        // (systemd before 254 does not tell the service it has a store: TEND_FDSTORE does).
         b.Append("FileDescriptorStoreMax=4096\n");
+        b.Append("Environment=TEND_FDSTORE=1\n");
         b.Append("LimitNOFILE=1048576\n");
         b.Append('\n');
         b.Append("[Install]\n");

@@ -49,6 +49,9 @@ internal sealed class StateSaver : IAsyncDisposable
     /// </summary>
     public void AllowEmpty() => _emptyAllowed = true;
 
+    /// <summary>An app was declared: from now on an empty list needs another explicit delete.</summary>
+    public void Declared() => _emptyAllowed = false;
+
     public void Request()
     {
         // Already dirty: the pending write will take the newest snapshot. (Checked first rather than
@@ -128,7 +131,7 @@ internal sealed class StateSaver : IAsyncDisposable
                 StateFile.Write(_path, state, keepBackup: apps != _lastApps);
                 _lastApps = apps;
                 _appsOnDisk = state.Apps.Count;
-                if (state.Apps.Count > 0) { _emptyAllowed = false; _emptyRefusalLogged = false; }
+                if (state.Apps.Count > 0) _emptyRefusalLogged = false;
                 return true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

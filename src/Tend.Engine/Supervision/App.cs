@@ -131,6 +131,9 @@ public sealed class App
     /// <summary>The daemon's cgroup subtree, where each instance gets a cgroup; null or mode None: process groups only.</summary>
     internal Isolation.CgroupTree? Cgroups { get; init; }
 
+    /// <summary>Where the runs' descriptors are kept so they outlive a crash of the daemon (null: nowhere).</summary>
+    internal IDescriptorStore? DescriptorStore { get; init; }
+
     /// <summary>Reads .NET instances' runtime counters; null when the host turned that off (`tend run`).</summary>
     internal Runtime.DotnetCounterWatcher? DotnetCounters { get; init; }
 

@@ -502,6 +502,12 @@ public sealed class Instance : IHealthSink
             _errLog = run.ErrLog;
             _dotnet = null;
         }, published: _published);
+        if (carried is null && _app.DescriptorStore is { } store && child.StandardOutput is { } o && child.StandardError is { } e)
+        {
+            // Kept outside the daemon, so a crash of it does not cost this run (docs/upgrade.md).
+            store.Keep($"out.{Id}", o);
+            store.Keep($"err.{Id}", e);
+        }
         int pid = child.Pid;
         run.StartWatching(_app.DotnetCounters, Label, c => OnDotnetCounters(pid, c));
         _launched.TrySetResult();
@@ -538,6 +544,8 @@ public sealed class Instance : IHealthSink
         TimeSpan uptime = run.Uptime;
         lock (_gate) { _health = null; _failRun = null; _dotnet = null; }
         long dropped = await run.CloseAsync().ConfigureAwait(false);
+        _app.DescriptorStore?.Forget($"out.{Id}");
+        _app.DescriptorStore?.Forget($"err.{Id}");
         lock (_gate)
         {
             _droppedBefore += dropped;
@@ -615,6 +623,7 @@ public sealed class Instance : IHealthSink
         if (_app.NotifyHub is not { } hub) return null;
         string name = $"{Id}.{Interlocked.Increment(ref s_notifyGeneration)}";
         _notify = hub().Register(name, IsOwnProcess, OnNotify, anyUser: Spec.Isolation.Uid is not null || Spec.Isolation.Gid is not null);
+        _app.DescriptorStore?.Keep($"notify.{Id}", _notify.Socket.Handle);
         return _notify.Path;
     }
 
@@ -636,6 +645,7 @@ public sealed class Instance : IHealthSink
     /// <summary>The app is deleted: close the notify socket.</summary>
     internal void Release()
     {
+        if (_notify is not null) _app.DescriptorStore?.Forget($"notify.{Id}");
         _notify?.Dispose();
         _notify = null;
         // Stopped by now: its cgroup is empty and goes with it (one still populated is left alone).

@@ -87,6 +87,9 @@ public sealed partial class Supervisor : IAsyncDisposable
     /// </summary>
     public Io.InheritedDescriptors? Inherited { get; init; }
 
+    /// <summary>Where runs keep their descriptors so that they outlive a crash of the daemon (docs/upgrade.md); null: nowhere.</summary>
+    public IDescriptorStore? DescriptorStore { get; init; }
+
     /// <summary>
     /// Restore the declared state after a daemon (re)start. Instances the previous daemon left
     /// running are stopped first, then everything that should run is started fresh: their pipes
@@ -137,7 +140,10 @@ public sealed partial class Supervisor : IAsyncDisposable
         finally
         {
             _ops.Release();
-            Inherited?.Dispose(); // whatever nobody took
+            // Whatever nobody took is closed, and dropped from the store that kept it.
+            if (Inherited is { } inherited && DescriptorStore is { } store)
+                foreach (string name in inherited.Names) store.Forget(name);
+            Inherited?.Dispose();
         }
     }
 
@@ -529,9 +535,14 @@ public sealed partial class Supervisor : IAsyncDisposable
         {
             EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, DotnetCounters = _dotnet, ListenError = listenError, Events = Events, LogFeeds = LogFeeds,
             Cgroups = Cgroups,
+            DescriptorStore = DescriptorStore,
             Ended = end => InstanceEnded?.Invoke(end),
         };
+        // A restored app's sockets, handed over, are in the store already.
+        if (listeners is not null && DescriptorStore is { } store && !(restoring && Inherited is { Source: not "none" }))
+            foreach (var (name, handle) in listeners.HandOverHandles()) store.Keep(name, handle);
         _registry.Add(app);
+        _saver?.Declared();
         _saver?.Request();
         return app;
     }
@@ -565,6 +576,8 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     private void RemoveApp(App app)
     {
+        if (app.Listeners is { } listeners && DescriptorStore is { } store)
+            foreach (var (name, _) in listeners.HandOverHandles()) store.Forget(name);
         _registry.Remove(app);
         app.Release();
         _saver?.Request();

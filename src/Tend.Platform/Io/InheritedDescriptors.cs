@@ -14,7 +14,7 @@ public sealed class InheritedDescriptors : IDisposable
     /// <summary>The variable a replacing image is given (see <see cref="Describe"/>).</summary>
     public const string HandoverVariable = "TEND_FDS";
 
-    private readonly Dictionary<string, Queue<SafeFdHandle>> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<SafeFdHandle>> _byName = new(StringComparer.Ordinal);
 
     public static InheritedDescriptors None => new();
 
@@ -66,13 +66,21 @@ public sealed class InheritedDescriptors : IDisposable
         var handle = new SafeFdHandle(fd);
         try { Descriptors.SetCloseOnExec(handle, true); }
         catch (IOException e) { Problems.Add($"{name}: {e.Message}"); }
-        if (!_byName.TryGetValue(name, out var queue)) _byName[name] = queue = new Queue<SafeFdHandle>();
-        queue.Enqueue(handle);
+        if (!_byName.TryGetValue(name, out var list)) _byName[name] = list = [];
+        list.Add(handle);
     }
 
-    /// <summary>The descriptor stored under <paramref name="name"/> (the first, if there are several); the caller owns it.</summary>
-    public SafeFdHandle? Take(string name) =>
-        _byName.TryGetValue(name, out var queue) && queue.TryDequeue(out var handle) ? handle : null;
+    /// <summary>
+    /// The descriptor stored under <paramref name="name"/>; the caller owns it. If there are several (a store
+    /// that missed a removal), the newest: a service manager passes them back in the order they were stored.
+    /// </summary>
+    public SafeFdHandle? Take(string name)
+    {
+        if (!_byName.TryGetValue(name, out var list) || list.Count == 0) return null;
+        SafeFdHandle newest = list[^1];
+        list.RemoveAt(list.Count - 1);
+        return newest;
+    }
 
     /// <summary>The value of <see cref="HandoverVariable"/> for descriptors kept open across execve under these names.</summary>
     public static string Describe(IEnumerable<(string Name, SafeFdHandle Fd)> fds) =>
@@ -81,7 +89,10 @@ public sealed class InheritedDescriptors : IDisposable
     /// <summary>Closes whatever was not taken.</summary>
     public void Dispose()
     {
-        foreach (var queue in _byName.Values)
-            while (queue.TryDequeue(out var handle)) handle.Dispose();
+        foreach (var list in _byName.Values)
+        {
+            foreach (SafeFdHandle handle in list) handle.Dispose();
+            list.Clear();
+        }
     }
 }

@@ -66,6 +66,8 @@ public sealed class StartupTests : IAsyncLifetime
         Assert.Contains("Type=notify", lines);
         Assert.Contains("Delegate=yes", lines);
         Assert.Contains("KillMode=process", lines);
+        Assert.Contains("FileDescriptorStoreMax=4096", lines);
+        Assert.Contains("Environment=TEND_FDSTORE=1", lines);
         Assert.Contains("User=root", lines);
         Assert.Contains("Environment=HOME=/root", lines);
         Assert.Contains("Environment=TEND_HOME=" + _home.Dir, lines);

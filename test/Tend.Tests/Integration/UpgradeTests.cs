@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Tend.Processes;
 using Tend.Tests.Support;
 
 namespace Tend.Tests.Integration;
@@ -108,6 +109,61 @@ public sealed partial class UpgradeTests : IAsyncLifetime
 
     private static void AppInfoCheck(Tend.Api.AppInfo web) =>
         Assert.All(web.Instances, i => Assert.Contains("adopted from the previous daemon (upgrade)", i.DaemonRestart));
+
+    [Fact]
+    public async Task Sigkill_UnderAServiceManagerWithAStore_TheNextDaemonAdoptsEveryRun_SamePids_NoMissingLine()
+    {
+        using var manager = new ServiceManagerStub(_home.Dir);
+        var env = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = manager.Path, ["TEND_FDSTORE"] = "1" };
+        int port = FreePorts.Next();
+        CliResult started = await _home.RunAsync(["start", _home.WriteConfig($$"""
+            apps:
+              worker:
+                cmd: {{TendHome.Child}}
+                args: [--tick, "5"]
+                instances: 2
+              web:
+                cmd: {{TendHome.Child}}
+                args: [--serve-fd3]
+                listen: 127.0.0.1:{{port}}
+            """)], env);
+        Assert.True(started.ExitCode == 0, started.ToString());
+        var before = await _home.WaitForAsync(l => l.Count(i => i.Status == "online") == 3, "3 online");
+        // Every run's pipes and the app's socket are in the service manager's store.
+        await Eventually.TrueAsync(() => before.All(i => manager.Stored.Contains($"out.{i.Id}") && manager.Stored.Contains($"err.{i.Id}"))
+            && manager.Stored.Contains("listen.web.0"), "the descriptors in the store");
+
+        int daemon = _home.DaemonPid!.Value;
+        ProcFs.Kill(daemon, 9);
+        await Eventually.TrueAsync(() => !ProcFs.IsRunning(daemon), "the daemon gone");
+        await Task.Delay(300); // the workers write on, into pipes nobody reads for now
+
+        // What systemd does after a crash: start the service again, with its store as LISTEN_FDS.
+        var daemonEnv = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables()) daemonEnv[(string)e.Key] = (string?)e.Value ?? "";
+        daemonEnv["TEND_HOME"] = _home.Dir;
+        foreach (var (k, v) in env) daemonEnv[k] = v;
+        await using ChildProcess next = ChildProcess.Start(new SpawnRequest(TestPaths.Daemon, ["--home", _home.Dir, "--detached"], _home.Dir, daemonEnv)
+        {
+            ListenFds = manager.ForNextStart(),
+            RedirectOutput = false,
+        });
+        var after = await _home.WaitForAsync(l => l.Count(i => i.Status == "online") == 3, "3 online under the next daemon");
+        Assert.Equal(next.Pid, _home.DaemonPid);
+        Assert.Equal(before.Select(i => (i.Id, i.Pid)), after.Select(i => (i.Id, i.Pid)));
+        using (var http = new HttpClient()) Assert.True((await http.GetAsync($"http://127.0.0.1:{port}/")).IsSuccessStatusCode);
+
+        // The ticks written while no daemon read waited in the pipes: none missing.
+        await Task.Delay(300);
+        foreach (string log in new[] { "worker-0.out.log", "worker-1.out.log" })
+            AssertNoTickMissing(Path.Combine(_home.LogsDir, log));
+        var worker = await _home.DescribeAsync("worker");
+        Assert.All(worker.Instances, i => Assert.Contains("adopted from the previous daemon (crash)", i.DaemonRestart));
+
+        await _home.OkAsync("kill");
+        await next.Exited;
+        Assert.All(after, i => Assert.False(ProcFs.IsRunning(i.Pid!.Value), $"{i.Name}#{i.Instance} still runs after tend kill"));
+    }
 
     [Fact]
     public async Task Sigkill_WithNothingHoldingTheDescriptors_RestartsTheApps_AndDescribeSaysWhy()

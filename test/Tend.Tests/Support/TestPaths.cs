@@ -24,4 +24,7 @@ public static class TestPaths
     public static string ClusterDemo => Path.Combine(RepoRoot, "examples", "cluster-aspnet", "bin", Configuration, "net10.0", "ClusterDemo");
 
     public static string Cli => Path.Combine(RepoRoot, "src", "Tend.Cli", "bin", Configuration, "net10.0", "tend");
+
+    /// <summary>The daemon the CLI starts: its apphost, in daemon/ beside tend.</summary>
+    public static string Daemon => Path.Combine(RepoRoot, "src", "Tend.Cli", "bin", Configuration, "net10.0", "daemon", "tend-daemon");
 }
