@@ -21,6 +21,7 @@ public sealed class InstanceLifecycleTests
         ["reset"] = new CountersReset(),
         ["started"] = new ProcessStarted(10),
         ["online"] = new CameOnline(10, false),
+        ["adopted"] = new Adopted(10, 3, true, "upgrade"),
         ["spawn-failed"] = new SpawnFailed("no such file"),
         ["ready"] = new ReadinessChanged(true, "HTTP 200"),
         ["stop"] = new StopBegins(10, "stop requested"),
@@ -43,6 +44,7 @@ public sealed class InstanceLifecycleTests
         ["reset"] =        "Launching Online    Waiting   Stopping  Stopped   Errored   Blocked",
         ["started"] =      "Launching -         -         -         -         -         -",
         ["online"] =       "Online    -         -         -         -         -         -",
+        ["adopted"] =      "Online    -         -         -         -         -         -",
         ["spawn-failed"] = "Launching -         -         -         -         -         -",
         ["ready"] =        "-         Online    -         -         -         -         -",
         ["stop"] =         "-         Stopping  -         Stopping  -         -         -",
@@ -105,6 +107,19 @@ public sealed class InstanceLifecycleTests
 
         Assert.True(InstanceLifecycle.Next(launching, new CameOnline(1, ReadyAtOnce: true))!.Value.Ready);
         Assert.False(InstanceLifecycle.Next(launching, new CameOnline(1, ReadyAtOnce: false))!.Value.Ready);
+    }
+
+    [Fact]
+    public void Adopted_CarriesReadinessAndRestarts_AndIsNotCountedAsARestart()
+    {
+        var launching = LifeState.Initial with { Status = Launching };
+
+        LifeState ready = InstanceLifecycle.Next(launching, new Adopted(7, 4, Ready: true, "upgrade"))!.Value;
+        Assert.Equal((Online, true, 4), (ready.Status, ready.Ready, ready.Restarts));
+        Assert.False(InstanceLifecycle.Next(launching, new Adopted(7, 0, Ready: false, "crash"))!.Value.Ready);
+        // The metrics count a restart when the counter moves up; an adoption only carries it over.
+        var t = new InstanceTransition("web", 0, launching, ready, new Adopted(7, 4, true, "upgrade"));
+        Assert.Null(t.CountedRestart);
     }
 
     [Fact]
