@@ -43,7 +43,7 @@ FULL = dict(list_reps=30, start_reps=15, idle_s=30, idle_settle_s=35, restart_re
             log_reps=3, scale_reps=5, hello_reps=30, probe_s=60, probe_settle_s=10, ready_reps=15,
             wrk_s=30, wrk_warm_s=5, reloads=10, thousand=1000)
 # "thousand" runs in the full mode (or when named with --only): a thousand sleepers per manager.
-SCENARIOS = ["fleet", "hello", "restart", "crash", "logs", "scale", "probes", "cluster", "thousand"]
+SCENARIOS = ["fleet", "hello", "restart", "crash", "logs", "scale", "probes", "cluster", "thousand", "upgrade"]
 WRK_THREADS, WRK_CONNS = 2, 64
 CLUSTER_N = 2  # instances, one per core
 
@@ -897,6 +897,107 @@ class Bench:
                 self.close(m, "cluster")
         self.results["cluster"] = out
 
+    # --- scenario 10: replacing the manager itself -----------------------------------------------
+    UPGRADE_COMMANDS = {"tend": ["daemon", "upgrade"], "pm2": ["update"], "supervisord": ["reload"]}
+
+    def upgrade(self):
+        """What the apps see when the manager itself is replaced, as after installing a new version:
+        Tend's `tend daemon upgrade`, PM2's `pm2 update` (what PM2 says to run after installing a new
+        PM2), supervisord's `supervisorctl reload` (its daemon restarts and re-reads its config; it has
+        no command that keeps the programs). Under wrk load on a 2-instance HTTP app (supervisord: one
+        instance, it cannot share a port) and with a child writing a numbered line every 5 ms: failed
+        requests, app pids that changed, and lines missing from the numbered log."""
+        httpd = os.path.join(self.root, ".work", "httpd")
+        httpd_js = os.path.join(self.root, "httpd.js")
+        out = {}
+        for name in ("tend", "pm2", "supervisord"):
+            m = self.new(name, "upgrade")
+            try:
+                m.start_daemon()
+                port = free_port()
+                mark = os.path.join(m.home, "upgrade.mark")
+                tick_log = os.path.join(m.home, "ticker.log")
+                ticker = App("ticker", [self.child, "tick", "5"], mark, log_file=tick_log, timestamps=False)
+                if name == "tend":
+                    web = App("web", [httpd, "fd3"], mark, tend_yaml=[f"instances: {CLUSTER_N}", f'listen: "127.0.0.1:{port}"',
+                                                                     "ready: { notify: true }"])
+                elif name == "pm2":
+                    web = App("web", [httpd_js], mark, extra_env={"PORT": str(port)},
+                              pm2={"exec_mode": "cluster", "instances": CLUSTER_N, "interpreter": "node"})
+                else:
+                    web = App("web", [httpd, "port", "env"], mark, extra_env={"PORT": str(port)})
+                m.start_apps([web, ticker])
+                if not wait_until(lambda: http_ok(port), 30, 0.05):
+                    raise RuntimeError(f"upgrade: {name}: web not serving within 30 s")
+                time.sleep(1.0)
+                before = self.pids_by_app(m)
+                w = self.start_wrk(port, 3600)
+                try:
+                    time.sleep(1.0)
+                    argv = m.ctl(*self.UPGRADE_COMMANDS[name]) if name == "supervisord" else [m.exe, *self.UPGRADE_COMMANDS[name]]
+                    dt, p = run(argv, m.env, timeout=300)
+                    back = wait_until(lambda: http_ok(port), 60, 0.02)
+                    time.sleep(1.5)
+                finally:
+                    w.send_signal(signal.SIGINT)
+                wr = self.finish_wrk(w)
+                after = self.pids_by_app(m)
+                ticks = self.ticks(tick_log)
+                out[name] = {
+                    "command": " ".join(argv[-len(self.UPGRADE_COMMANDS[name]):]), "seconds": dt, "exit_code": p.returncode,
+                    "serving_after": bool(back), "wrk": wr,
+                    "pids_before": before, "pids_after": after,
+                    "instances": sum(len(v) for v in before.values()),
+                    "restarted": sum(len(set(v) - set(after.get(k, []))) for k, v in before.items()),
+                    **ticks,
+                }
+                r = out[name]
+                log(f"upgrade: {name}: {r['restarted']} of {r['instances']} app processes replaced, "
+                    f"{wr['failed']} failed of {wr['requests']} requests, ticker runs {r['ticker_runs']}, "
+                    f"lines missing {r['ticker_missing']}, {dt:.2f} s")
+            finally:
+                self.close(m, "upgrade")
+        self.results["upgrade"] = out
+
+    @staticmethod
+    def ticks(path: str) -> dict:
+        """The ticker's numbered lines: how many runs (a restart counts from 1 again), how many numbers
+        are missing within a run, and how many lines were written in all."""
+        nums = []
+        try:
+            with open(path, errors="replace") as fh:
+                for line in fh:
+                    mt = re.search(r"tick (\d+)\s*$", line)
+                    if mt:
+                        nums.append(int(mt.group(1)))
+        except FileNotFoundError:
+            pass
+        runs, missing = (1 if nums else 0), 0
+        for a, b in zip(nums, nums[1:]):
+            if b == 1:
+                runs += 1
+            elif b > a + 1:
+                missing += b - a - 1
+        return {"ticker_runs": runs, "ticker_missing": missing, "ticker_lines": len(nums)}
+
+    def pids_by_app(self, m) -> dict[str, list[int]]:
+        if m.name.startswith("tend"):
+            rows = [(r["name"], r["pid"]) for r in self.tend_rows(m) if r["pid"]]
+        elif m.name == "pm2":
+            _, p = run([m.exe, "jlist"], m.env, check=True)
+            rows = [(r["name"], r["pid"]) for r in json.loads(p.stdout) if r["pid"]]
+        else:
+            _, p = run(m.ctl("status"), m.env)
+            rows = []
+            for line in p.stdout.decode().splitlines():
+                mt = re.search(r"pid (\d+)", line)
+                if mt:
+                    rows.append((line.split()[0], int(mt.group(1))))
+        out: dict[str, list[int]] = {}
+        for n, pid in rows:
+            out.setdefault(n, []).append(pid)
+        return {k: sorted(v) for k, v in out.items()}
+
     @staticmethod
     def brief(w: dict) -> str:
         return (f"{w['rps']:,.0f} req/s, p99 {w.get('p99_ms', float('nan')):.2f} ms, {w['failed']} failed, "
@@ -1023,7 +1124,7 @@ class Bench:
             try:
                 {"fleet": self.fleet, "hello": self.hello_world, "restart": self.restart, "crash": self.crash,
                  "logs": self.logs, "scale": self.scale, "probes": self.probes, "cluster": self.cluster,
-                 "thousand": self.thousand}[s]()
+                 "thousand": self.thousand, "upgrade": self.upgrade}[s]()
             except Exception:  # noqa: BLE001 - one broken scenario must not cost the others
                 log(f"scenario {s} failed:\n{traceback.format_exc()}")
                 self.results.setdefault("failed_scenarios", []).append(s)

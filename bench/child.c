@@ -7,6 +7,8 @@
  *   child notify [DELAY_MS [PING_MS]]  record a start, after DELAY_MS (default 0) send READY=1 to
  *                          $NOTIFY_SOCKET and record "ready pid ns", then WATCHDOG=1 every PING_MS
  *                          (default 0: never) until killed: sd_notify(3) without libsystemd
+ *   child tick MS          record a start, then write "tick N" (N from 1) to stdout every MS ms
+ *                          until killed: a gap in the numbers is a line the manager lost
  * A record is one line "pid monotonic_ns" appended (O_APPEND, one write) to $BENCH_MARK, so the
  * bench sees a start the moment the program runs, on the same clock Python's time.monotonic_ns()
  * reads, without asking the manager. spew appends "end pid ns" after its last write returned. */
@@ -97,6 +99,15 @@ int main(int argc, char **argv) {
         if (ping <= 0) { for (;;) pause(); }
         for (;;) { sleep_ms(ping); notify(fd, "WATCHDOG=1"); }
     }
+    if (strcmp(mode, "tick") == 0 && argc > 2) {
+        long every = atol(argv[2]);
+        char line[32];
+        for (long i = 1;; i++) {
+            int k = snprintf(line, sizeof line, "tick %ld\n", i);
+            if (write_all(line, (size_t)k) < 0) return 2;
+            sleep_ms(every);
+        }
+    }
     if (strcmp(mode, "spew") == 0 && argc > 3) {
         long n = atol(argv[2]);
         int block = strcmp(argv[3], "block") == 0;
@@ -116,6 +127,6 @@ int main(int argc, char **argv) {
         mark("end ");
         return 0;
     }
-    fprintf(stderr, "usage: child sleep | crash | spew N line|block | notify [DELAY_MS [PING_MS]]\n");
+    fprintf(stderr, "usage: child sleep | crash | spew N line|block | notify [DELAY_MS [PING_MS]] | tick MS\n");
     return 64;
 }

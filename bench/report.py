@@ -760,13 +760,40 @@ plot {cols}
                    f"{mp(js) if js else '—'} | {mp(tb) if tb else '—'} |")
         self.w()
 
+    def upgrade(self):
+        U = self.r["upgrade"]
+        self.w("## 10. Replacing the manager itself")
+        self.w()
+        self.w("What the apps see when the manager is replaced, as after installing a new version of it: "
+               "`tend daemon upgrade` (the daemon execs the new binary in place and hands its pipes and sockets "
+               "over), `pm2 update` (what PM2 says to run after installing a new PM2), `supervisorctl reload` "
+               "(supervisord's daemon restarts; it has no command that keeps its programs). Each runs a 2-instance "
+               "HTTP app under wrk (supervisord: one instance, it cannot share a port) and a child that writes a "
+               "numbered line every 5 ms; wrk runs from 1 s before the command to 1.5 s after the app answers again.")
+        self.w()
+        self.w("| | command | took | app processes replaced | failed requests | requests | ticker runs | lines missing within a run |")
+        self.w("|---|---|---:|---:|---:|---:|---:|---:|")
+        for k, label in MANAGERS:
+            u = U.get(k)
+            if not u:
+                continue
+            w = u["wrk"]
+            self.w(f"| {label} | `{u['command']}` | {f(u['seconds'], ' s', 2)} | {u['restarted']} of {u['instances']} | "
+                   f"{w['failed']} | {w['requests']:,} | {u['ticker_runs']} | {u['ticker_missing']} |")
+        self.w()
+        self.w("A ticker run above 1 means the manager restarted the child (its numbering starts again): what that "
+               "child wrote between the manager's last read and its death cannot be counted. Tend's figures come "
+               "with the same pids before and after, and every numbered line in the log.")
+        self.w()
+
     # ----------------------------------------------------------------------------------------
     def build(self):
         self.header()
         body_start = len(self.out)
         for key, section in (("list", self.cli), ("footprint", self.footprint), ("restart", self.restart),
                              ("crash", self.crash), ("logs", self.logs), ("scale", self.scale),
-                             ("probes", self.probes), ("cluster", self.cluster), ("thousand", self.thousand)):
+                             ("probes", self.probes), ("cluster", self.cluster), ("thousand", self.thousand),
+                             ("upgrade", self.upgrade)):
             if key in self.r:  # a run with --only has some of them
                 section()
         body = self.out[body_start:]
