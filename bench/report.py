@@ -23,7 +23,7 @@ MANAGERS = [("tend", "Tend"), ("pm2", "PM2"), ("supervisord", "supervisord")]
 # Which keys of a results file each scenario writes.
 SCENARIO_KEYS = {"fleet": ["list", "footprint", "start", "cold"], "hello": ["hello_ms", "hello_aot_ms"],
                  "restart": ["restart"], "crash": ["crash"], "logs": ["logs"], "scale": ["scale"],
-                 "probes": ["probes"], "cluster": ["cluster"], "thousand": ["thousand"]}
+                 "probes": ["probes"], "cluster": ["cluster"], "thousand": ["thousand"], "upgrade": ["upgrade"]}
 # "Tend" is the native (NativeAOT) build everywhere; the fleet scenario also runs the ReadyToRun
 # (JIT) build as "tend-jit", shown in one column for comparison.
 JIT = ("tend-jit", "Tend (JIT)")
