@@ -144,7 +144,7 @@ internal static class ApiEndpoints
         app.MapPost(ApiRoutes.Upgrade, async (HttpRequest request, HttpContext context, Supervisor s, DaemonUpgrade upgrade, CancellationToken ct) =>
         {
             UpgradeRequest body = await ReadBody(request, json.UpgradeRequest, ct);
-            if (DaemonUpgrade.Check(body) is string problem) throw new BadRequestException("upgrade: " + problem);
+            if ((DaemonUpgrade.Check(body) ?? await DaemonUpgrade.TryRunAsync(body, ct)) is string problem) throw new BadRequestException("upgrade: " + problem);
             int running = s.List().Count(i => i.Pid is not null);
             // The answer goes out first: the hand-over replaces this process, connection and all.
             context.Response.OnCompleted(() =>

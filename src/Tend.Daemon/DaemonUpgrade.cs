@@ -31,6 +31,39 @@ internal sealed class DaemonUpgrade(Supervisor supervisor, DaemonLock daemonLock
         return null;
     }
 
+    /// <summary>
+    /// Runs the new daemon with --check (it prints its version and exits 0) before anything is handed
+    /// over: a binary that cannot start is refused while this daemon still holds every pipe. Null when it
+    /// ran; else why not.
+    /// </summary>
+    public static async Task<string?> TryRunAsync(UpgradeRequest request, CancellationToken ct)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(request.Program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in request.Args) info.ArgumentList.Add(arg);
+        info.ArgumentList.Add("--check");
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(info)!;
+            Task<string> stdout = process.StandardOutput.ReadToEndAsync(ct), stderr = process.StandardError.ReadToEndAsync(ct);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            try { await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                return $"{request.Program} --check did not finish within 30 s";
+            }
+            string said = (await stdout.ConfigureAwait(false)).Trim();
+            if (process.ExitCode != 0 || !said.StartsWith("tend-daemon ", StringComparison.Ordinal))
+                return $"{request.Program} --check exited {process.ExitCode}: {((await stderr.ConfigureAwait(false)).Trim() is { Length: > 0 } e ? e : said)}";
+            return null;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return $"{request.Program}: {e.Message}";
+        }
+    }
+
     /// <summary>Once: hand over and become <paramref name="request"/>'s program. Returns only if that failed, having undone the hand-over.</summary>
     public async Task RunAsync(UpgradeRequest request)
     {

@@ -25,12 +25,20 @@ for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "--home" && i + 1 < args.Length) home = Path.GetFullPath(args[++i]);
     else if (args[i] == "--detached") detached = true;
+    else if (args[i] == "--check")
+    {
+        // `tend daemon upgrade` runs the new binary this way before it hands anything over: a daemon
+        // that cannot even start here (a missing runtime, a broken install) is refused while the old
+        // one still holds everything.
+        Console.WriteLine("tend-daemon " + ThisAssembly.Version);
+        return 0;
+    }
     else if (args[i] == "--health" && i + 1 < args.Length) { healthSetting = args[++i]; healthSource = "--health"; }
     else if (args[i] == "--token-file" && i + 1 < args.Length) tokenFile = Path.GetFullPath(args[++i]);
     else if (args[i] == "--socket-group" && i + 1 < args.Length) socketGroupName = args[++i];
     else
     {
-        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached] [--health HOST:PORT|off] [--token-file PATH] [--socket-group GROUP])");
+        Console.Error.WriteLine($"tend-daemon: unknown argument \"{args[i]}\" (usage: tend-daemon [--home DIR] [--detached] [--health HOST:PORT|off] [--token-file PATH] [--socket-group GROUP] [--check])");
         return 2;
     }
 }

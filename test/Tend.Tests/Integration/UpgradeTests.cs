@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Tend.Processes;
 using Tend.Tests.Support;
@@ -163,6 +164,35 @@ public sealed partial class UpgradeTests : IAsyncLifetime
         await _home.OkAsync("kill");
         await next.Exited;
         Assert.All(after, i => Assert.False(ProcFs.IsRunning(i.Pid!.Value), $"{i.Name}#{i.Instance} still runs after tend kill"));
+    }
+
+    [Fact]
+    public async Task Upgrade_ToADaemonThatCannotStart_IsRefusedBeforeAnythingIsHandedOver()
+    {
+        await _home.OkAsync("start", _home.WriteConfig($"""
+            apps:
+              worker:
+                cmd: {TendHome.Child}
+                args: [--tick, "5"]
+            """));
+        var before = await _home.WaitForAsync(l => l.Any(i => i.Status == "online"), "worker online");
+        int daemon = _home.DaemonPid!.Value;
+        string broken = Path.Combine(_home.Dir, "tend-daemon");
+        File.WriteAllText(broken, "#!/bin/sh\necho 'cannot find the runtime' >&2\nexit 3\n");
+        File.SetUnixFileMode(broken, (UnixFileMode)0b111_101_101);
+
+        CliResult r = await _home.RunAsync(["daemon", "upgrade"], new Dictionary<string, string> { ["TEND_DAEMON"] = broken });
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--check exited 3: cannot find the runtime", r.Stderr);
+
+        // Nothing changed: the same daemon (still up since before), the same process, its log read on.
+        Assert.Equal(daemon, _home.DaemonPid);
+        CliResult ping = await _home.OkAsync("ping", "--json");
+        Assert.True(JsonDocument.Parse(ping.Stdout).RootElement.GetProperty("uptime_ms").GetInt64() > 500);
+        var after = await _home.ListAsync();
+        Assert.Equal(before[0].Pid, after[0].Pid);
+        long ticks = Ticks(Path.Combine(_home.LogsDir, "worker-0.out.log")).Count;
+        await Eventually.TrueAsync(() => Ticks(Path.Combine(_home.LogsDir, "worker-0.out.log")).Count > ticks + 10, "the log still read");
     }
 
     [Fact]
