@@ -19,6 +19,12 @@ internal static class DaemonSpawner
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
         env["TEND_HOME"] = home;
+        // A daemon `tend` starts by itself is nobody's service: a NOTIFY_SOCKET, watchdog or socket
+        // activation in the caller's environment (a shell inside a Type=notify unit) belongs to that
+        // caller, and the daemon must not report to it or take its descriptors. `tend daemon run`
+        // (what a unit's ExecStart runs) keeps them.
+        foreach (string own in (string[])["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "FDSTORE", "TEND_FDSTORE", "TEND_FDS"])
+            env.Remove(own);
 
         // Not disposed on purpose: disposing would kill what we just started. The daemon outlives
         // us and is re-parented when we exit.

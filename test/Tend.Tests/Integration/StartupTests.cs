@@ -139,8 +139,8 @@ public sealed class StartupTests : IAsyncLifetime
 
         using var manager = new ServiceManagerStub(_home.Dir);
         var env = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = manager.Path, ["WATCHDOG_USEC"] = "400000" };
-        // The next command starts a daemon under the "service manager", which restores web.
-        Assert.Equal(0, (await _home.RunAsync(["list"], env)).ExitCode);
+        // The daemon as the unit's ExecStart runs it, under the "service manager": it restores web.
+        using var daemon = await _home.RunDaemonAsync(env);
         var messages = await manager.WaitForAsync("READY=1");
         string ready = messages.First(m => m.Split('\n').Contains("READY=1"));
         Assert.Contains("STATUS=1 apps, 1/1 instances online", ready);
@@ -151,7 +151,21 @@ public sealed class StartupTests : IAsyncLifetime
 
         await _home.OkAsync("kill");
         await manager.WaitForAsync("STOPPING=1");
+        await daemon.WaitForExitAsync();
         Assert.DoesNotContain(manager.Messages.SkipWhile(m => !m.StartsWith("STOPPING=1", StringComparison.Ordinal)).Skip(1), m => m.StartsWith("WATCHDOG=1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AutoStartedDaemon_IgnoresTheCallersNotifySocket()
+    {
+        // A `tend start` run from a shell inside some Type=notify unit: that unit's socket is not the daemon's to report to.
+        using var manager = new ServiceManagerStub(_home.Dir);
+        CliResult r = await _home.RunAsync(["start", "--name", "s", TendHome.Child, "--", "--sleep"],
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = manager.Path, ["WATCHDOG_USEC"] = "200000" });
+        Assert.True(r.ExitCode == 0, r.ToString());
+        await _home.WaitForAsync(l => l.Any(i => i.Status == "online"), "s online");
+        await Task.Delay(500);
+        Assert.Empty(manager.Messages);
     }
 
     [Fact]
@@ -182,6 +196,14 @@ public sealed class StartupTests : IAsyncLifetime
         Assert.All(after.Where(i => i.Pid is not null), i => Assert.DoesNotContain(before, b => b.Pid == i.Pid));
     }
 
+    /// <summary>`tend kill`, then until the daemon process is gone: it writes its state one last time after answering.</summary>
+    private async Task KillAndWaitAsync()
+    {
+        int pid = _home.DaemonPid!.Value;
+        await _home.OkAsync("kill");
+        await Eventually.TrueAsync(() => !ProcFs.IsRunning(pid), "the daemon gone");
+    }
+
     [Fact]
     public async Task EmptyList_NeverReplacesASavedOne_WithoutDeleteOrSaveForce()
     {
@@ -194,7 +216,7 @@ public sealed class StartupTests : IAsyncLifetime
         await _home.OkAsync("start", config);
         await _home.WaitForAsync(l => l.Any(i => i.Status == "online"), "web online");
         await _home.OkAsync("save");
-        await _home.OkAsync("kill");
+        await KillAndWaitAsync();
         string state = Path.Combine(_home.Dir, "state.json");
         byte[] saved = File.ReadAllBytes(state);
 
@@ -206,7 +228,7 @@ public sealed class StartupTests : IAsyncLifetime
         File.WriteAllBytes(state, unreadable);
         File.Delete(state + ".bak");
         Assert.Empty(await _home.ListAsync());
-        await _home.OkAsync("kill");
+        await KillAndWaitAsync();
         Assert.Equal(unreadable, File.ReadAllBytes(state));
         Assert.Contains("not writing an empty list", File.ReadAllText(Path.Combine(_home.Dir, "daemon.log")));
 
@@ -220,7 +242,7 @@ public sealed class StartupTests : IAsyncLifetime
         File.WriteAllBytes(state, saved);
         await _home.OkAsync("resurrect");
         await _home.OkAsync("delete", "all");
-        await _home.OkAsync("kill");
+        await KillAndWaitAsync();
         Assert.Empty(StateFile.Read(state, [])!.Apps);
         Assert.NotEmpty(StateFile.Read(state + ".bak", [])!.Apps);
         await _home.OkAsync("save", "--force");

@@ -117,6 +117,7 @@ public sealed partial class UpgradeTests : IAsyncLifetime
         using var manager = new ServiceManagerStub(_home.Dir);
         var env = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = manager.Path, ["TEND_FDSTORE"] = "1" };
         int port = FreePorts.Next();
+        using Process first = await _home.RunDaemonAsync(env); // as systemd's ExecStart runs it
         CliResult started = await _home.RunAsync(["start", _home.WriteConfig($$"""
             apps:
               worker:
@@ -127,7 +128,7 @@ public sealed partial class UpgradeTests : IAsyncLifetime
                 cmd: {{TendHome.Child}}
                 args: [--serve-fd3]
                 listen: 127.0.0.1:{{port}}
-            """)], env);
+            """)]);
         Assert.True(started.ExitCode == 0, started.ToString());
         var before = await _home.WaitForAsync(l => l.Count(i => i.Status == "online") == 3, "3 online");
         // Every run's pipes and the app's socket are in the service manager's store.

@@ -74,6 +74,24 @@ public sealed class TendHome : IAsyncDisposable
         return psi;
     }
 
+    /// <summary>
+    /// `tend daemon run` with this home and <paramref name="env"/>: the daemon in the foreground, as a
+    /// systemd unit runs it (its NOTIFY_SOCKET, its stored descriptors); returns once it answers.
+    /// </summary>
+    public async Task<Process> RunDaemonAsync(IDictionary<string, string> env)
+    {
+        ProcessStartInfo psi = CliStartInfo(["daemon", "run"], null);
+        psi.RedirectStandardOutput = false;
+        psi.StandardOutputEncoding = null;
+        psi.RedirectStandardError = false;
+        psi.RedirectStandardInput = false;
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        var daemon = Process.Start(psi)!;
+        await Eventually.TrueAsync(() => DaemonPid == daemon.Id && File.Exists(Path.Combine(Dir, ApiRoutes.SocketFileName)), "the daemon answering");
+        await OkAsync("ping");
+        return daemon;
+    }
+
     /// <summary>An HTTP client for the daemon's API over its unix socket (base address http://tend/), for raw requests.</summary>
     public HttpClient ApiClient()
     {
