@@ -59,10 +59,14 @@ internal sealed class AppListeners : IDisposable
     /// <summary>The name the k-th socket of an app is handed to the next daemon under.</summary>
     public static string HandOverName(string app, int k) => $"listen.{app}.{k}";
 
-    /// <summary>Socket mode: the listening sockets to hand to the next daemon, by name. Proxy mode's are bound again by it.</summary>
+    /// <summary>The listening sockets to hand to the next daemon, by name (socket mode's and proxy mode's alike).</summary>
     public IReadOnlyList<(string Name, SafeHandle Handle)> HandOverHandles()
     {
-        lock (_gate) return [.. _sockets.Select((s, k) => (HandOverName(_spec.Name, k), s.Handle))];
+        lock (_gate)
+        {
+            return [.. _sockets.Select((s, k) => (HandOverName(_spec.Name, k), s.Handle)),
+                .. _proxies.Select((p, k) => (HandOverName(_spec.Name, k), p.ListenerHandle)).Where(p => p.ListenerHandle is not null).Select(p => (p.Item1, p.ListenerHandle!))];
+        }
     }
 
     /// <summary>Binds every address, all or none; records the ports really bound (port 0) for a reopen.</summary>
@@ -82,8 +86,9 @@ internal sealed class AppListeners : IDisposable
                 {
                     var endPoint = new IPEndPoint(address.Host ?? IPAddress.IPv6Any, address.Port);
                     var proxy = new TcpProxy(endPoint, _logger);
+                    Socket? handed = _inherited?.Invoke(HandOverName(_spec.Name, _proxies.Count)) is { } h ? ListenSocket.AdoptSocket(h) : null;
                     _proxies.Add(proxy);
-                    proxy.Start();
+                    proxy.Start(handed);
                 }
             }
         }

@@ -75,11 +75,14 @@ public sealed class ListenSocket : IDisposable
     /// A listening socket the previous daemon bound and handed over (docs/upgrade.md): the same socket the
     /// running instances accept on, so not one connection is refused across the hand-over. Takes the handle.
     /// </summary>
-    public static ListenSocket Adopt(SafeHandle handle, ListenAddress address, string name)
+    public static ListenSocket Adopt(SafeHandle handle, ListenAddress address, string name) => new(AdoptSocket(handle), address, name);
+
+    /// <summary>A handed-over descriptor as a <see cref="Socket"/>, which owns it from now on.</summary>
+    internal static Socket AdoptSocket(SafeHandle handle)
     {
         var socket = new Socket(new SafeSocketHandle(handle.DangerousGetHandle(), ownsHandle: true));
-        handle.SetHandleAsInvalid(); // the Socket owns the descriptor now
-        return new ListenSocket(socket, address, name);
+        handle.SetHandleAsInvalid();
+        return socket;
     }
 
     public void Dispose() => _socket.Dispose();

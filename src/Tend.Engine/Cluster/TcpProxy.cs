@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -108,12 +109,11 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>Binds and listens (bind errors are thrown from here), then accepts in the background.</summary>
-    public void Start()
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _state) == 2, this);
-        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("the proxy is already started");
+    /// <summary>The listening socket, once started: what an upgrade hands to the next daemon.</summary>
+    public SafeHandle? ListenerHandle => _listener?.SafeHandle;
 
+    private Socket Bind()
+    {
         var listener = new Socket(_listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -123,10 +123,31 @@ public sealed class TcpProxy : IAsyncDisposable
             if (_listen.Address.Equals(IPAddress.IPv6Any)) listener.DualMode = true;
             listener.Bind(_listen);
             listener.Listen(_options.Backlog);
+            return listener;
         }
         catch
         {
             listener.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Binds and listens (bind errors are thrown from here), then accepts in the background. With
+    /// <paramref name="adopted"/>, the listening socket the previous daemon handed over is used as it is.
+    /// </summary>
+    public void Start(Socket? adopted = null)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _state) == 2, this);
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("the proxy is already started");
+
+        Socket listener;
+        try
+        {
+            listener = adopted ?? Bind();
+        }
+        catch
+        {
             Volatile.Write(ref _state, 0);
             throw;
         }

@@ -7,10 +7,11 @@ namespace Tend.State;
 /// <summary>
 /// One instance as the state file records it: whether it should run, and the live child if any. With
 /// the child, what a daemon adopting it carries over (docs/upgrade.md): its restart count, whether it
-/// was ready, and since when it runs. Null in files written before they were kept, and in dumps.
+/// was ready, since when it runs, and (listen_mode: proxy) the loopback port it listens on. Null in
+/// files written before they were kept, and in dumps.
 /// </summary>
 public sealed record PersistedInstance(int Id, int Instance, bool WantedRunning, int? Pid, ulong? StartTime,
-    int? Restarts = null, bool? Ready = null, DateTimeOffset? StartedAt = null);
+    int? Restarts = null, bool? Ready = null, DateTimeOffset? StartedAt = null, int? ProxyPort = null);
 
 public sealed record PersistedApp(AppSpec Spec, string? ConfigPath, IReadOnlyList<PersistedInstance> Instances);
 

@@ -14,8 +14,10 @@ public sealed class App
     private volatile AppSpec _spec;
     private volatile Instance[] _instances;
 
+    /// <param name="proxyPorts">listen_mode: proxy: the ports of instances adopted from the previous daemon, by id
+    /// (their processes listen there already); every other instance gets a fresh one.</param>
     internal App(AppSpec spec, string? configPath, string home, IEnumerable<int> instanceIds, TimeProvider time, ILogger logger, Action changed,
-        Cluster.AppListeners? listeners = null)
+        Cluster.AppListeners? listeners = null, IReadOnlyDictionary<int, int>? proxyPorts = null)
     {
         _spec = spec;
         ConfigPath = configPath;
@@ -24,7 +26,7 @@ public sealed class App
         _time = time;
         _logger = logger;
         Listeners = listeners;
-        _instances = [.. instanceIds.Select((id, n) => NewInstance(id, n))];
+        _instances = [.. instanceIds.Select((id, n) => NewInstance(id, n, proxyPorts?.GetValueOrDefault(id)))];
     }
 
     public string Name => _spec.Name;
@@ -93,8 +95,8 @@ public sealed class App
     }
 
     /// <summary>A new instance object for <paramref name="number"/> (not yet in <see cref="Instances"/>).</summary>
-    internal Instance NewInstance(int id, int number) =>
-        new(this, id, number, _time, _logger) { ProxyPort = Listeners?.AllocateBackendPort() };
+    internal Instance NewInstance(int id, int number, int? proxyPort = null) =>
+        new(this, id, number, _time, _logger) { ProxyPort = Listeners?.Mode == ListenMode.Proxy && proxyPort is int kept ? kept : Listeners?.AllocateBackendPort() };
 
     internal void AddInstance(Instance instance)
     {

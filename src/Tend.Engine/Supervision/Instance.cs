@@ -102,7 +102,7 @@ public sealed class Instance : IHealthSink
         lock (_gate)
         {
             return _pid is int pid
-                ? new(Id, Number, WantedRunning, pid, _startTime, _life.Restarts, _life.Ready, _startedAt)
+                ? new(Id, Number, WantedRunning, pid, _startTime, _life.Restarts, _life.Ready, _startedAt, ProxyPort)
                 : new(Id, Number, WantedRunning, null, null, _life.Restarts);
         }
     }

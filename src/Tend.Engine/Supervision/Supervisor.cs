@@ -116,7 +116,8 @@ public sealed partial class Supervisor : IAsyncDisposable
             _registry.ContinueIdsFrom(state.NextId);
             var restored = new List<(App App, PersistedApp Saved)>();
             foreach (PersistedApp pa in state.Apps)
-                restored.Add((AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id), restoring: true), pa));
+                restored.Add((AddApp(pa.Spec, pa.ConfigPath, pa.Instances.OrderBy(i => i.Instance).Select(i => i.Id), restoring: true,
+                    proxyPorts: pa.Instances.Where(i => carried.ContainsKey(i.Id) && i.ProxyPort is not null).ToDictionary(i => i.Id, i => i.ProxyPort!.Value)), pa));
             RestoreTree(state.Tree, state.TreeStatus);
             foreach (var (app, pa) in restored)
             {
@@ -416,7 +417,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     public CommandOutcome Save(bool force = false)
     {
         PersistedState snapshot = Snapshot();
-        var dump = snapshot with { Apps = [.. snapshot.Apps.Select(a => a with { Instances = [.. a.Instances.Select(i => i with { Pid = null, StartTime = null, Restarts = null, Ready = null, StartedAt = null })] })] };
+        var dump = snapshot with { Apps = [.. snapshot.Apps.Select(a => a with { Instances = [.. a.Instances.Select(i => i with { Pid = null, StartTime = null, Restarts = null, Ready = null, StartedAt = null, ProxyPort = null })] })] };
         if (dump.Apps.Count == 0 && !force && StateFile.Read(DumpPath, []) is { Apps.Count: > 0 } previous)
             throw new SaveRefusedException(
                 $"nothing is declared, and {DumpPath} lists {previous.Apps.Count} apps ({string.Join(", ", previous.Apps.Select(a => a.Spec.Name))}): not replacing it with an empty list; `tend save --force` does");
@@ -520,7 +521,7 @@ public sealed partial class Supervisor : IAsyncDisposable
     /// instances blocked, saying why; `tend delete` and `tend start` again (or a changed config)
     /// open the addresses anew.
     /// </param>
-    private App AddApp(AppSpec spec, string? configPath, IEnumerable<int> ids, bool restoring = false)
+    private App AddApp(AppSpec spec, string? configPath, IEnumerable<int> ids, bool restoring = false, IReadOnlyDictionary<int, int>? proxyPorts = null)
     {
         // Opened before the app exists, so a port in use fails the command and leaves nothing half made.
         Cluster.AppListeners? listeners = null;
@@ -531,7 +532,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             listenError = ex.Message;
             EngineLog.Blocked(_logger, spec.Name, 0, ex.Message);
         }
-        var app = new App(spec, configPath, Home, ids, _time, _logger, OnStateChanged, listeners)
+        var app = new App(spec, configPath, Home, ids, _time, _logger, OnStateChanged, listeners, proxyPorts)
         {
             EchoOutput = EchoOutput, NotifyHub = GetNotifyHub, DotnetCounters = _dotnet, ListenError = listenError, Events = Events, LogFeeds = LogFeeds,
             Cgroups = Cgroups,

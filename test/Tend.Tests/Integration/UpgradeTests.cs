@@ -168,6 +168,42 @@ public sealed partial class UpgradeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Upgrade_ProxyMode_KeepsTheListenerAndEachInstancesPort_AndServesAfterwards()
+    {
+        int port = FreePorts.Next();
+        await _home.OkAsync("start", _home.WriteConfig($$"""
+            apps:
+              web:
+                cmd: {{TendHome.Child}}
+                args: [--serve-port, env]
+                instances: 2
+                listen: 127.0.0.1:{{port}}
+                listen_mode: proxy
+                ready: { tcp: "127.0.0.1:${PORT}" }
+            """));
+        var before = await _home.WaitForAsync(l => l.Count(i => i.Status == "online" && i.Ready) == 2, "2 ready");
+        using var http = new HttpClient();
+        Assert.True((await http.GetAsync($"http://127.0.0.1:{port}/")).IsSuccessStatusCode);
+
+        CliResult upgrade = await _home.RunAsync("daemon", "upgrade");
+        Assert.True(upgrade.ExitCode == 0, upgrade.ToString());
+        var after = await _home.ListAsync();
+        Assert.Equal(before.Select(i => (i.Id, i.Pid, i.Ready)), after.Select(i => (i.Id, i.Pid, i.Ready)));
+
+        // The same listener, and each adopted instance still reached at the port it listens on: every
+        // new connection after the hand-over is answered, by both instances.
+        var pids = new HashSet<string>();
+        for (int n = 0; n < 40; n++)
+        {
+            using var fresh = new HttpClient();
+            HttpResponseMessage response = await fresh.GetAsync($"http://127.0.0.1:{port}/");
+            Assert.True(response.IsSuccessStatusCode, $"request {n} after the upgrade: {response.StatusCode}");
+            pids.Add(await response.Content.ReadAsStringAsync());
+        }
+        Assert.True(pids.Count >= 2, $"answers from {pids.Count} instance(s): {string.Join(" | ", pids)}");
+    }
+
+    [Fact]
     public async Task Upgrade_ToADaemonThatCannotStart_IsRefusedBeforeAnythingIsHandedOver()
     {
         await _home.OkAsync("start", _home.WriteConfig($"""
