@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Tend.Api;
 using Tend.Processes;
 using Tend.Tests.Support;
 
@@ -150,7 +151,13 @@ public sealed partial class UpgradeTests : IAsyncLifetime
             ListenFds = manager.ForNextStart(),
             RedirectOutput = false,
         });
-        var after = await _home.WaitForAsync(l => l.Count(i => i.Status == "online") == 3, "3 online under the next daemon");
+        // Until it answers, a `tend list` would start a daemon of its own (without the store) and race it for the home.
+        string socket = Path.Combine(_home.Dir, Tend.Api.ApiRoutes.SocketFileName);
+        await Eventually.TrueAsync(() => _home.DaemonPid == next.Pid && File.Exists(socket) || next.Exited.IsCompleted, "the next daemon listening");
+        Assert.False(next.Exited.IsCompleted, "the next daemon exited:\n" + DaemonLogTail());
+        InstanceInfo[] after;
+        try { after = await _home.WaitForAsync(l => l.Count(i => i.Status == "online") == 3, "3 online under the next daemon"); }
+        catch (TimeoutException e) { throw new TimeoutException(e.Message + "\n" + DaemonLogTail(), e); }
         Assert.Equal(next.Pid, _home.DaemonPid);
         Assert.Equal(before.Select(i => (i.Id, i.Pid)), after.Select(i => (i.Id, i.Pid)));
         using (var http = new HttpClient()) Assert.True((await http.GetAsync($"http://127.0.0.1:{port}/")).IsSuccessStatusCode);
@@ -231,6 +238,9 @@ public sealed partial class UpgradeTests : IAsyncLifetime
         long ticks = Ticks(Path.Combine(_home.LogsDir, "worker-0.out.log")).Count;
         await Eventually.TrueAsync(() => Ticks(Path.Combine(_home.LogsDir, "worker-0.out.log")).Count > ticks + 10, "the log still read");
     }
+
+    private string DaemonLogTail() =>
+        string.Join("\n", File.ReadLines(Path.Combine(_home.Dir, "daemon.log")).TakeLast(40));
 
     [Fact]
     public async Task Sigkill_WithNothingHoldingTheDescriptors_RestartsTheApps_AndDescribeSaysWhy()
