@@ -76,6 +76,19 @@ internal static class DaemonLauncher
             ["set TEND_DAEMON to the daemon's path (its apphost or its .dll)"]);
     }
 
+    /// <summary>
+    /// <see cref="LocateDaemon"/> with the program as an absolute path, for execve (which does not search
+    /// PATH): the dotnet host, when it is named bare, is looked up on <paramref name="searchPath"/>.
+    /// </summary>
+    internal static (string Program, IReadOnlyList<string> Args) LocateDaemonProgram(string? searchPath)
+    {
+        (string fileName, IReadOnlyList<string> args) = LocateDaemon();
+        if (fileName.Contains('/')) return (Path.GetFullPath(fileName), args);
+        string? found = (searchPath ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, fileName)).FirstOrDefault(File.Exists);
+        return (found ?? throw new CliException($"cannot find {fileName} on PATH", 1), args);
+    }
+
     private static (string, IReadOnlyList<string>) CommandFor(string path) =>
         path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? (DotnetHost(), [path]) : (path, []);
 

@@ -41,19 +41,15 @@ internal sealed class DaemonRunCommand : TendCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
     {
-        (string fileName, IReadOnlyList<string> args) = DaemonLauncher.LocateDaemon();
-        var argv = new List<string> { fileName };
+        var env = new Dictionary<string, string>(Context.GetEnvironment(), StringComparer.Ordinal) { ["TEND_HOME"] = Context.Home };
+        (string program, IReadOnlyList<string> args) = DaemonLauncher.LocateDaemonProgram(env.GetValueOrDefault("PATH"));
+        var argv = new List<string> { program };
         argv.AddRange(args);
         argv.AddRange(["--home", Context.Home]);
         if (parseResult.GetValue(_socketGroup) is { } group) argv.AddRange(["--socket-group", group]);
         if (parseResult.GetValue(_health) is { } health) argv.AddRange(["--health", health]);
         if (parseResult.GetValue(_tokenFile) is { } token) argv.AddRange(["--token-file", Path.GetFullPath(token)]);
-        var env = new Dictionary<string, string>(Context.GetEnvironment(), StringComparer.Ordinal) { ["TEND_HOME"] = Context.Home };
-        string program = fileName.Contains('/') ? fileName : OnPath(fileName, env.GetValueOrDefault("PATH") ?? "/usr/bin:/bin");
         string failure = Tend.Processes.ProcessImage.Replace(program, argv, env);
         throw new CliException($"cannot run the daemon: {failure}", 1);
     }
-
-    private static string OnPath(string name, string path) =>
-        path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists) ?? name;
 }

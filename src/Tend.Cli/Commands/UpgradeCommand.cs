@@ -25,8 +25,7 @@ internal sealed class UpgradeCommand : TendCommand
         PingInfo before = await client.GetAsync(ApiRoutes.Ping, TendJsonContext.Default.PingInfo, ct).ConfigureAwait(false);
         InstanceInfo[] listed = await client.GetAsync(ApiRoutes.List, TendJsonContext.Default.InstanceInfoArray, ct).ConfigureAwait(false);
 
-        (string fileName, IReadOnlyList<string> args) = DaemonLauncher.LocateDaemon();
-        string program = Path.IsPathFullyQualified(fileName) ? fileName : OnPath(fileName);
+        (string program, IReadOnlyList<string> args) = DaemonLauncher.LocateDaemonProgram(Environment.GetEnvironmentVariable("PATH"));
         var clock = Stopwatch.StartNew();
         UpgradeAnswer answer = await client.PostAsync(ApiRoutes.Upgrade, new UpgradeRequest(program, args),
             TendJsonContext.Default.UpgradeRequest, TendJsonContext.Default.UpgradeAnswer, ct).ConfigureAwait(false);
@@ -63,8 +62,4 @@ internal sealed class UpgradeCommand : TendCommand
         return changed.Count == 0 ? 0 : 1;
     }
 
-    private static string OnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists)
-        ?? throw new CliException($"cannot find {name} on PATH", 1);
 }
