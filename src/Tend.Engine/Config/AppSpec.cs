@@ -116,6 +116,9 @@ public sealed record TendConfig(string? SourcePath, EquatableArray<AppSpec> Apps
 {
     public TreeSpec Tree { get; init; } = TreeSpec.Flat;
 
+    /// <summary>The file's alert rules and channels (docs/alerts.md); the daemon keeps one set per config file.</summary>
+    public AlertsSpec Alerts { get; init; } = AlertsSpec.None;
+
     /// <summary>
     /// The implicit root: one_for_one over the apps no supervisor lists (in apps: order) and then
     /// the supervisors no supervisor lists (in supervisors: order). Its intensity counts only

@@ -10,4 +10,7 @@ internal sealed record ConfigFileContext(
 {
     /// <summary>The cgroup tree of the daemon that will run the apps; resources: it cannot enforce are errors. Null: not checked.</summary>
     public Isolation.CgroupTree? Cgroups { get; init; }
+
+    /// <summary>alerts: and channels:, checked against the apps once the whole file is read.</summary>
+    public AlertSectionReader.AlertsDraft Alerts { get; } = new();
 }

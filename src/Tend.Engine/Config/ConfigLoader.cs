@@ -16,11 +16,11 @@ namespace Tend.Config;
 /// <see cref="ConfigFileContext"/>: <see cref="AppSectionReader"/> (an app's keys, then their
 /// resolution), <see cref="AppFieldReader"/> (the value of each key), <see cref="EnvSectionReader"/>,
 /// <see cref="HealthSectionReader"/> (ready:, live:), <see cref="ListenSectionReader"/> and
-/// <see cref="TreeSectionReader"/> (supervisors:, root:, depends_on:).
+/// <see cref="TreeSectionReader"/> (supervisors:, root:, depends_on:), <see cref="AlertSectionReader"/> (alerts:, channels:).
 /// </remarks>
 public static partial class ConfigLoader
 {
-    private static readonly string[] s_topLevelKeys = ["apps", "version", "supervisors", "root"];
+    private static readonly string[] s_topLevelKeys = ["apps", "version", "supervisors", "root", "alerts", "channels"];
     private const int SupportedVersion = 1;
 
     /// <summary>Reads and validates the config file at <paramref name="path"/>.</summary>
@@ -98,6 +98,12 @@ public static partial class ConfigLoader
                 case "root":
                     TreeSectionReader.ReadRoot(context, keyNode, value);
                     break;
+                case "alerts":
+                    AlertSectionReader.ReadAlerts(context, value);
+                    break;
+                case "channels":
+                    AlertSectionReader.ReadChannels(context, value);
+                    break;
             }
         }
         if (!sawApps)
@@ -108,6 +114,7 @@ public static partial class ConfigLoader
         {
             TreeSectionReader.ValidateTree(context);
         }
+        AlertsSpec alerts = AlertSectionReader.Validate(context);
 
         if (errors.Count > 0) throw new ConfigException(errors);
         return new TendConfig(fullPath, new EquatableArray<AppSpec>(apps))
@@ -117,6 +124,7 @@ public static partial class ConfigLoader
                 RootMaxRestarts = context.Tree.RootMaxRestarts,
                 RootWithin = context.Tree.RootWithin,
             },
+            Alerts = alerts,
         };
     }
 

@@ -89,6 +89,30 @@ internal static class Units
         return ms >= 1_000 ? (ms / 1_000).ToString(CultureInfo.InvariantCulture) + "s" : ms.ToString(CultureInfo.InvariantCulture) + "ms";
     }
 
+    /// <summary>"512 B", "1.5 KiB", "200 MiB", "1.2 GiB": a size for messages.</summary>
+    public static string FormatSize(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = Math.Abs((double)bytes);
+        int unit = 0;
+        while (value >= 1000 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        string number = unit == 0 ? value.ToString("0", CultureInfo.InvariantCulture) : value.ToString(value >= 100 ? "0" : "0.#", CultureInfo.InvariantCulture);
+        return (bytes < 0 ? "-" : "") + number + " " + units[unit];
+    }
+
+    /// <summary>"45s", "5m 50s", "2h 10m", "3d 4h": a rounded span for estimates.</summary>
+    public static string FormatApproximate(TimeSpan value)
+    {
+        if (value < TimeSpan.FromMinutes(1)) return $"{Math.Max(0, (int)value.TotalSeconds)}s";
+        if (value < TimeSpan.FromHours(1)) return $"{(int)value.TotalMinutes}m {value.Seconds}s";
+        if (value < TimeSpan.FromDays(1)) return $"{(int)value.TotalHours}h {value.Minutes}m";
+        return $"{(int)value.TotalDays}d {value.Hours}h";
+    }
+
     private static bool TryReadNumber(string text, ref int i, out decimal number)
     {
         int start = i;
