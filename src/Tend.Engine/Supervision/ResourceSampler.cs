@@ -82,7 +82,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
             if (since >= IdleInterval - TimeSpan.FromMilliseconds(100)) return true;
             if (_watched && _time.GetElapsedTime(_lastWatchedAt, now) < WatchWindow) return true;
         }
-        return _owner.Apps.Any(a => a.Spec.MaxMemoryBytes is not null);
+        return _owner.SampleEverySecond || _owner.Apps.Any(a => a.Spec.MaxMemoryBytes is not null);
     }
 
     internal void SampleOnce()
@@ -102,8 +102,10 @@ internal sealed class ResourceSampler : IAsyncDisposable
         if (live.Count == 0)
         {
             _previous.Clear();
+            _owner.OnSampled(new ResourcePass(_time.GetUtcNow(), []));
             return;
         }
+        var samples = new List<InstanceSample>(live.Count);
         // A cgroup has the exact figures of everything the instance runs (an escaped process
         // too), in two small files; /proc is walked only for instances whose cgroup lacks them
         // (no cgroups, or memory not accounted there) and only once per pass.
@@ -143,12 +145,14 @@ internal sealed class ResourceSampler : IAsyncDisposable
             _previous[pid] = (usage.CpuTicks, now);
             inst.Metrics.OnCpuTicks(pid, usage.CpuTicks);
             inst.OnSample(cpu, usage.RssBytes);
+            samples.Add(new InstanceSample(inst.Name, inst.Number, pid, cpu, usage.RssBytes, inst.DotnetCounters));
             var total = totals.GetValueOrDefault(inst.App);
             totals[inst.App] = (total.Cpu + cpu, total.Memory + usage.RssBytes, total.Count + 1);
         }
         DateTimeOffset wallNow = _time.GetUtcNow();
         foreach (var (app, total) in totals) app.History.Add(wallNow, total.Cpu, total.Memory, total.Count);
         foreach (int gone in _previous.Keys.Where(k => !seen.Contains(k)).ToList()) _previous.Remove(gone);
+        _owner.OnSampled(new ResourcePass(wallNow, samples));
     }
 
     public async ValueTask DisposeAsync()
@@ -158,3 +162,9 @@ internal sealed class ResourceSampler : IAsyncDisposable
         _stop.Dispose();
     }
 }
+
+/// <summary>What one pass measured of one live instance: CPU over the last interval (percent of one core), memory, and the .NET counters when it is a .NET process.</summary>
+public sealed record InstanceSample(string App, int Instance, int Pid, double CpuPercent, long MemoryBytes, Runtime.DotnetCounters? Dotnet);
+
+/// <summary>One pass of the sampler over every live instance.</summary>
+public sealed record ResourcePass(DateTimeOffset Time, IReadOnlyList<InstanceSample> Samples);

@@ -55,6 +55,18 @@ public sealed partial class Supervisor : IAsyncDisposable
     /// </summary>
     public event Action<InstanceEnd>? InstanceEnded;
 
+    /// <summary>
+    /// Every pass of the resource sampler, with what it measured of each live instance: what
+    /// watches the figures (alerts) subscribes here. Raised on the sampler's thread; handlers
+    /// must be quick and not throw.
+    /// </summary>
+    public event Action<ResourcePass>? Sampled;
+
+    /// <summary>Sample every second even while nobody looks (alert rules on metrics need the resolution).</summary>
+    public bool SampleEverySecond { get; set; }
+
+    internal void OnSampled(ResourcePass pass) => Sampled?.Invoke(pass);
+
     public string Home { get; }
     public string StatePath => Path.Combine(Home, "state.json");
     public string DumpPath => Path.Combine(Home, "dump.json");
