@@ -52,13 +52,15 @@ internal static class ApiEndpoints
 
         app.MapGet(ApiRoutes.App + "{target}", (string target, Supervisor s) => Results.Json(WireMapper.ToInfo(s.Describe(target)), json.AppInfo));
 
-        app.MapPost(ApiRoutes.Start, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
+        app.MapPost(ApiRoutes.Start, async (HttpRequest request, Supervisor s, Tend.Alerts.AlertEngine alerts, CancellationToken ct) =>
         {
             StartRequest body = await ReadBody(request, json.StartRequest, ct);
             var env = body.Env ?? new Dictionary<string, string>();
             if (body.ConfigPath is string path)
             {
                 TendConfig config = ConfigLoader.Load(path, env, s.Cgroups);
+                // Before the apps start, so what goes wrong while they do is already watched.
+                alerts.Apply(config.SourcePath!, config.Alerts);
                 if (config.Tree.Supervisors.Count > 0)
                 {
                     if (body.Only is { Count: > 0 }) throw new BadRequestException("--only cannot pick apps out of a supervision tree; start the whole config");

@@ -43,16 +43,36 @@ internal static class MetricsEndpoint
 /// (<see cref="TendMetrics"/>) plus the daemon's own API request counts and build info. The one
 /// source for both /metrics and the OTLP export (<see cref="MeterBridge"/>).
 /// </summary>
-internal sealed class DaemonMetrics(Supervisor supervisor)
+internal sealed class DaemonMetrics(Supervisor supervisor, Tend.Alerts.AlertEngine alerts)
 {
     public ApiRequestCounter Requests { get; } = new();
 
     public void Collect(PrometheusWriter w) => TendMetrics.Collect(supervisor, w, w =>
     {
         Requests.Write(w);
+        WriteAlerts(w);
         w.Family("tend_build_info", MetricType.Gauge, "Always 1; the daemon's version in a label.");
         w.Sample(1, ("version", ThisAssembly.Version));
     });
+
+    /// <summary>Prometheus' own ALERTS series for every pending or firing alert, and the outbox's figures (docs/alerts.md#metrics).</summary>
+    private void WriteAlerts(PrometheusWriter w)
+    {
+        w.Family("ALERTS", MetricType.Gauge, "1 for every pending or firing Tend alert, as Prometheus names its own.");
+        foreach (Tend.Alerts.AlertSnapshot a in alerts.Active())
+        {
+            w.Sample(1, ("alertname", a.Rule), ("alertstate", a.State.ToString().ToLowerInvariant()), ("app", a.App),
+                ("instance", a.Instance?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""), ("severity", a.Severity));
+        }
+        Tend.Alerts.OutboxReport outbox = alerts.Outbox();
+        w.Family("tend_alert_deliveries_total", MetricType.Counter, "Notification delivery attempts, by outcome.");
+        w.Sample(outbox.Delivered, ("outcome", "delivered"));
+        w.Sample(outbox.Failed, ("outcome", "failed"));
+        w.Family("tend_alert_outbox_pending", MetricType.Gauge, "Notifications waiting in the outbox for a channel.");
+        foreach (var (channel, count) in alerts.OutboxPending()) w.Sample(count, ("channel", channel));
+        w.Family("tend_alert_undeliverable", MetricType.Gauge, "Notifications given up on that this daemon remembers (alerts/undeliverable.jsonl has them all).");
+        w.Sample(outbox.Undeliverable.Count);
+    }
 }
 
 /// <summary>Requests served, by method, route pattern (never the raw path: app names would multiply the series) and status code.</summary>

@@ -159,7 +159,11 @@ builder.Services.AddSingleton(supervisor);
 // audit.log: who changed what (docs/audit.md). Disposed before the supervisor, whose events it follows.
 await using var audit = new AuditRecorder(Tend.Audit.AuditTrail.Open(home, TimeProvider.System, loggers.CreateLogger("tend.audit")), supervisor.Events);
 builder.Services.AddSingleton(audit);
-var metrics = new DaemonMetrics(supervisor);
+// Alerts (docs/alerts.md): rules from started configs, on the engine's events and samples.
+using var alertHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), UseProxy = false });
+await using var alerts = new Tend.Alerts.AlertEngine(supervisor, home, TimeProvider.System, loggers, alertHttp, DaemonEnvironment());
+builder.Services.AddSingleton(alerts);
+var metrics = new DaemonMetrics(supervisor, alerts);
 builder.Services.AddSingleton(metrics);
 builder.Services.AddSingleton(health);
 var tcpAccess = new TcpAccess(token);
@@ -174,8 +178,10 @@ var app = builder.Build();
 app.Use((context, next) => audit.InvokeAsync(context, () => next(context), tcpAccess));
 app.MapTendApi(home);
 app.MapAudit();
+app.MapAlerts();
 app.MapDoctor();
 
+alerts.Start();
 await supervisor.RestoreAsync();
 await app.StartAsync();
 DaemonLog.Listening(logger, socketPath);
@@ -199,6 +205,14 @@ otlp?.Dispose();
 DaemonLog.Exiting(logger, Environment.ProcessId);
 File.Delete(socketPath);
 return 0;
+
+static Dictionary<string, string> DaemonEnvironment()
+{
+    var env = new Dictionary<string, string>(StringComparer.Ordinal);
+    foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        if (e.Key is string k && e.Value is string v) env[k] = v;
+    return env;
+}
 
 internal static class ThisAssembly
 {

@@ -31,6 +31,8 @@ public static class ApiRoutes
     /// <summary>Stop every app, then the daemon exits.</summary>
     public const string Kill = "/v1/kill";
     public const string Audit = "/v1/audit";
+    /// <summary>GET: <see cref="AlertsInfo"/>, the active and recent alerts (docs/alerts.md).</summary>
+    public const string Alerts = "/v1/alerts";
     public const string AuditVerify = "/v1/audit/verify";
     public const string Upgrade = "/v1/daemon/upgrade";
     /// <summary>GET ?target=all&amp;lines=20&amp;follow=true&amp;stream=out|err|both → application/x-ndjson of LogLineDto.</summary>

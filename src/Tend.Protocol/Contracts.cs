@@ -308,6 +308,41 @@ public sealed record DoctorProblem(string App, string Field, string Message);
 /// <summary>One line of `tend doctor`.</summary>
 public sealed record DoctorCheck(string Name, string Status, string Detail);
 
+/// <summary>One alert (docs/alerts.md): state pending, firing or resolved; fingerprint = rule + app + instance.</summary>
+public sealed record AlertInfo(
+    string Fingerprint,
+    string Rule,
+    string App,
+    int? Instance,
+    string State,
+    string Severity,
+    string Summary,
+    string Description,
+    double? Value,
+    DateTimeOffset Since,
+    DateTimeOffset? FiredAt,
+    DateTimeOffset? ResolvedAt,
+    string? ResolvedBecause,
+    string? InhibitedBy,
+    int Repeats,
+    int Notifications,
+    string Source);
+
+/// <summary>A notification the outbox gave up on.</summary>
+public sealed record UndeliverableInfo(string Id, string Channel, string Fingerprint, string Rule, string App, string Status,
+    DateTimeOffset CreatedAt, DateTimeOffset GaveUpAt, int Attempts, string LastError);
+
+/// <summary>GET /v1/alerts: what `tend alerts` shows.</summary>
+public sealed record AlertsInfo(
+    IReadOnlyList<AlertInfo> Active,
+    IReadOnlyList<AlertInfo> Recent,
+    int Rules,
+    IReadOnlyList<string> Channels,
+    int OutboxPending,
+    long Delivered,
+    long FailedAttempts,
+    IReadOnlyList<UndeliverableInfo> Undeliverable);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
@@ -336,4 +371,5 @@ public sealed record DoctorCheck(string Name, string Status, string Detail);
 [JsonSerializable(typeof(AuditVerifyResult))]
 [JsonSerializable(typeof(UpgradeRequest))]
 [JsonSerializable(typeof(UpgradeAnswer))]
+[JsonSerializable(typeof(AlertsInfo))]
 public sealed partial class TendJsonContext : JsonSerializerContext;

@@ -164,6 +164,37 @@ if (Get("--grandchild") is { } gcFile)
     File.WriteAllText(gcFile, gc.Id.ToString());
 }
 
+// Memory outside the GC heap (mmap, touched), so RSS follows exactly what the test asks for.
+//   --grow MB_PER_S: a leak, one chunk every 100 ms, never released.
+//   --sawtooth MB: 4 MB/s up to MB, then everything released at once, over and over.
+Timer? memoryTimer = null;
+if (Get("--grow") is { } growRate)
+{
+    long chunk = (long)(double.Parse(growRate, System.Globalization.CultureInfo.InvariantCulture) * 1024 * 1024 / 10);
+    memoryTimer = new Timer(_ => MapTouched(chunk), null, 0, 100);
+}
+if (Get("--sawtooth") is { } sawTop)
+{
+    long top = long.Parse(sawTop) * 1024 * 1024;
+    var held = new List<(nint Address, long Length)>();
+    long total = 0;
+    memoryTimer = new Timer(_ =>
+    {
+        lock (held)
+        {
+            if (total >= top)
+            {
+                foreach (var (address, length) in held) munmap(address, (nuint)length);
+                held.Clear();
+                total = 0;
+                return;
+            }
+            held.Add((MapTouched(1024 * 1024), 1024 * 1024));
+            total += 1024 * 1024;
+        }
+    }, null, 0, 250);
+}
+
 Timer? churnTimer = null;
 if (Has("--churn"))
 {
@@ -255,6 +286,7 @@ if (Get("--exit-after") is { } after && exitThisRun)
     if (Has("--crash")) { signal(11, 0); kill(pid, 11); Thread.Sleep(Timeout.Infinite); }
     GC.KeepAlive(hog);
     GC.KeepAlive(churnTimer);
+GC.KeepAlive(memoryTimer);
     return int.Parse(Get("--exit-code") ?? "0");
 }
 
@@ -266,6 +298,7 @@ if (server is not null)
 
 Thread.Sleep(Timeout.Infinite);
 GC.KeepAlive(churnTimer);
+GC.KeepAlive(memoryTimer);
 return 0;
 
 void Write(string s) { var b = Encoding.UTF8.GetBytes(s); stdout.Write(b, 0, b.Length); }
@@ -300,6 +333,19 @@ static TimeSpan ParseDuration(string s) =>
     s.EndsWith("ms") ? TimeSpan.FromMilliseconds(double.Parse(s[..^2]))
     : s.EndsWith('s') ? TimeSpan.FromSeconds(double.Parse(s[..^1]))
     : TimeSpan.FromMilliseconds(double.Parse(s));
+
+static nint MapTouched(long length)
+{
+    nint address = mmap(0, (nuint)length, 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+    for (long i = 0; i < length; i += 4096) System.Runtime.InteropServices.Marshal.WriteByte(address + (nint)i, 1);
+    return address;
+}
+
+[DllImport("libc", SetLastError = true)]
+static extern nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
+
+[DllImport("libc", SetLastError = true)]
+static extern int munmap(nint addr, nuint length);
 
 [DllImport("libc", SetLastError = true)]
 static extern int kill(int pid, int sig);

@@ -39,6 +39,7 @@ internal static class TendCli
             new DaemonCommand(context),
             new StartupCommand(context),
             new AuditCommand(context),
+            new AlertsCommand(context),
             new UpgradeCommand(context, "update"),
             new UnstartupCommand(context),
             new RunCommand(context),

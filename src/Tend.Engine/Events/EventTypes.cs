@@ -39,6 +39,15 @@ public static class EventTypes
     public const string SupervisorRestart = "supervisor_restart";
     public const string SupervisorFailed = "supervisor_failed";
     public const string AutoShutdown = "auto_shutdown";
+    // Self-healing (docs/alerts.md#self-healing).
+    public const string Held = "held";
+    public const string Released = "released";
+    public const string BreakerOpen = "breaker_open";
+    public const string BreakerClosed = "breaker_closed";
+    // Alerts (docs/alerts.md).
+    public const string AlertFiring = "alert_firing";
+    public const string AlertResolved = "alert_resolved";
+    public const string AlertUndeliverable = "alert_undeliverable";
     // The stream itself.
     public const string EventsDropped = "events_dropped";
 }

@@ -27,6 +27,7 @@ public sealed class LayerTests
         "Tend.Cluster",
         "Tend.State",
         "Tend.Supervision",
+        "Tend.Alerts",
     ];
 
     private static readonly Assembly s_platform = typeof(Tend.Io.EpollLoop).Assembly;
