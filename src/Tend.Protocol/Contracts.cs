@@ -19,7 +19,8 @@ public sealed record InstanceInfo(
     long MemoryBytes,
     int? ExitCode,
     string? ExitSignal,
-    string? StatusText = null);
+    string? StatusText = null,
+    string? StatusReason = null);
 
 /// <summary>One exit of an instance, newest last in <see cref="InstanceDetail.RecentExits"/>.</summary>
 public sealed record ExitRecord(DateTimeOffset Time, int Pid, int? ExitCode, string? ExitSignal, long UptimeMs, string Reason);

@@ -135,6 +135,29 @@ else if (Get("--serve-port") is { } portText)
     Write($"serving {listener.LocalEndPoint} pid={pid}\n");
 }
 
+// --needs-port PORT: a client of a database stand-in: connects every 200 ms, exits 1 once it is refused.
+if (Get("--needs-port") is { } neededPort)
+{
+    int needed = int.Parse(neededPort);
+    new Thread(() =>
+    {
+        while (true)
+        {
+            try
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                probe.Connect(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, needed));
+            }
+            catch (SocketException e)
+            {
+                Console.Error.WriteLine($"testchild: cannot reach 127.0.0.1:{needed}: {e.SocketErrorCode}");
+                Environment.Exit(1);
+            }
+            Thread.Sleep(200);
+        }
+    }) { IsBackground = true }.Start();
+}
+
 if (Get("--notify-status") is { } status) Notify("STATUS=" + status);
 if (Get("--notify-send") is { } verbatim) Notify(verbatim.Replace("\\n", "\n"));
 if (Get("--notify-ready-after") is { } readyAfter)

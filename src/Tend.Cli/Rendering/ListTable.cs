@@ -59,7 +59,7 @@ internal static class ListTable
             row.Name,
             row.Instance.ToString(inv),
             running ? row.Pid!.Value.ToString(inv) : "-",
-            row.Status,
+            StatusCell(row),
             row.Status == "online" ? (row.Ready ? "yes" : "no") : "-",
             row.Restarts.ToString(inv),
             running ? Format.Uptime(row.UptimeMs) : "0",
@@ -72,6 +72,14 @@ internal static class ListTable
         if (text.Length > NoteWidth) text = text[..(NoteWidth - 1)] + "…";
         return [.. cells, text];
     }
+
+    /// <summary>The status, and why a waiting instance is not restarting: held for a dependency, or its breaker open.</summary>
+    private static string StatusCell(InstanceInfo row) => row.Status switch
+    {
+        "waiting" when row.StatusReason?.StartsWith("held:", StringComparison.Ordinal) == true => "waiting (held)",
+        "waiting" when row.StatusReason?.StartsWith("breaker open", StringComparison.Ordinal) == true => "waiting (breaker)",
+        _ => row.Status,
+    };
 
     private static void Border(StringBuilder text, int[] widths, char left, char middle, char right)
     {

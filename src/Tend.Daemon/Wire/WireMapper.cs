@@ -20,7 +20,7 @@ internal static class WireMapper
 {
     public static InstanceInfo ToInfo(InstanceSnapshot s) => new(
         s.Id, s.App, s.Number, s.Pid, s.Status.ToWire(), s.Ready, s.Restarts, Ms(s.Uptime),
-        Math.Round(s.CpuPercent, 1), s.MemoryBytes, s.LastExit?.Code, SignalName(s.LastExit), SecretMask.Text(s.StatusText));
+        Math.Round(s.CpuPercent, 1), s.MemoryBytes, s.LastExit?.Code, SignalName(s.LastExit), SecretMask.Text(s.StatusText), s.StatusReason);
 
     public static InstanceInfo[] ToInfo(IReadOnlyList<InstanceSnapshot> list) => [.. list.Select(ToInfo)];
 

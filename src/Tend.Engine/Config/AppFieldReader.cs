@@ -152,6 +152,45 @@ internal static class AppFieldReader
         return ok ? new EquatableArray<int>(codes) : (EquatableArray<int>?)null;
     }
 
+    private static readonly string[] s_breakerKeys = ["max_failures", "window", "break", "max_break"];
+
+    /// <summary>breaker: true (the defaults) or { max_failures, window, break, max_break }.</summary>
+    internal static BreakerSpec? ReadBreaker(NodeReader reader, YNode value, string field)
+    {
+        if (value is YScalar { Value: "true" or "True" }) return BreakerSpec.Default;
+        if (value is YScalar { Value: "false" or "False" }) return null;
+        if (!reader.TryMapping(value, field, "true, or a mapping (max_failures, window, break, max_break)", out YMapping map)) return null;
+        BreakerSpec breaker = BreakerSpec.Default;
+        bool ok = true;
+        foreach (var (key, _, node) in reader.Entries(map, field, s_breakerKeys))
+        {
+            string f = field + "." + key;
+            switch (key)
+            {
+                case "max_failures":
+                    if (reader.TryInt(node, f, 1, 10_000, out int n)) breaker = breaker with { MaxFailures = n };
+                    else ok = false;
+                    break;
+                default:
+                    if (!reader.TryDuration(node, f, out TimeSpan span)) { ok = false; break; }
+                    if (span <= TimeSpan.Zero) { reader.Error(node, f, "must be above zero"); ok = false; break; }
+                    breaker = key switch
+                    {
+                        "window" => breaker with { Window = span },
+                        "break" => breaker with { Break = span },
+                        _ => breaker with { MaxBreak = span },
+                    };
+                    break;
+            }
+        }
+        if (ok && breaker.MaxBreak < breaker.Break)
+        {
+            reader.Error(map, field + ".max_break", $"max_break ({Units.FormatDuration(breaker.MaxBreak)}) is shorter than break ({Units.FormatDuration(breaker.Break)})");
+            ok = false;
+        }
+        return ok ? breaker : null;
+    }
+
     internal static BackoffSpec? ReadBackoff(NodeReader reader, YNode value, string field)
     {
         if (value is YScalar s)

@@ -9,7 +9,7 @@ internal static class AppSectionReader
     internal static readonly string[] s_appKeys =
     [
         "run", "cmd", "args", "shell", "cwd", "env", "env_file", "instances", "restart", "max_restarts",
-        "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes",
+        "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes", "no_retry", "breaker",
         "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
         "critical", "listen", "listen_mode", "reload_parallelism", "reload_signal",
         .. IsolationSectionReader.s_keys,
@@ -154,6 +154,12 @@ internal static class AppSectionReader
                 case "stop_exit_codes":
                     if (AppFieldReader.ReadExitCodes(reader, value, f) is { } codes) spec = spec with { StopExitCodes = codes };
                     break;
+                case "no_retry":
+                    if (AppFieldReader.ReadExitCodes(reader, value, f) is { } noRetry) spec = spec with { NoRetry = noRetry };
+                    break;
+                case "breaker":
+                    if (AppFieldReader.ReadBreaker(reader, value, f) is { } breaker) spec = spec with { Breaker = breaker };
+                    break;
                 case "max_memory":
                     if (reader.TrySize(value, f, out long maxMemory)) spec = spec with { MaxMemoryBytes = maxMemory };
                     break;
@@ -175,7 +181,7 @@ internal static class AppSectionReader
                     if (reader.TryBool(value, f, out bool significant)) spec = spec with { Significant = significant };
                     break;
                 case "depends_on":
-                    TreeSectionReader.ReadDependsOn(reader, value, f, tree.Dependencies);
+                    TreeSectionReader.ReadDependsOn(reader, value, f, tree.Dependencies, tree.WhileDown);
                     break;
                 case "ready":
                     draft.ReadyNode = value;
@@ -221,7 +227,7 @@ internal static class AppSectionReader
         tree.Significant = spec.Significant;
         context.Tree.Apps.Add(tree);
         if (tree.Dependencies.Count > 0)
-            spec = spec with { DependsOn = new EquatableArray<Dependency>(tree.Dependencies.Select(d => new Dependency(d.Name, d.Condition))) };
+            spec = spec with { DependsOn = new EquatableArray<Dependency>(tree.Dependencies.Select(d => new Dependency(d.Name, d.Condition) { WhileDown = tree.WhileDown.GetValueOrDefault(d.Name) })) };
 
         spec = Resolve(context, name, nameNode, draft, spec);
         return reader.Errors.Count > errorsBefore ? null : spec;

@@ -34,6 +34,17 @@ public sealed record BackoffSpec(TimeSpan Initial, TimeSpan Max, double Multipli
     public static BackoffSpec Default { get; } = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(15), 2.0, 0.1);
 }
 
+/// <summary>
+/// The per-app circuit breaker (docs/alerts.md#self-healing): after <see cref="MaxFailures"/> failed
+/// runs within <see cref="Window"/> restarts stop for <see cref="Break"/> (doubling on each reopening,
+/// up to <see cref="MaxBreak"/>), then one half-open attempt that must stay up min_uptime (and be
+/// ready) to close it. It takes the place of the crash-loop give-up: the app is never left errored.
+/// </summary>
+public sealed record BreakerSpec(int MaxFailures, TimeSpan Window, TimeSpan Break, TimeSpan MaxBreak)
+{
+    public static BreakerSpec Default { get; } = new(5, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(10));
+}
+
 /// <summary>Where an instance's output goes. Paths may contain {app} and {instance}; null means the default under $TEND_HOME/logs.</summary>
 public sealed record LogSpec(
     string? OutFile,
@@ -82,6 +93,10 @@ public sealed record AppSpec
     public int? ReloadSignal { get; init; }
     public TimeSpan KillTimeout { get; init; } = TimeSpan.FromSeconds(5);
     public EquatableArray<int> StopExitCodes { get; init; } = EquatableArray<int>.Empty;
+    /// <summary>Exit codes that mean "do not try again" (bad config, EX_CONFIG 78): never restarted, whatever the policy.</summary>
+    public EquatableArray<int> NoRetry { get; init; } = EquatableArray<int>.Empty;
+    /// <summary>The circuit breaker; null: the crash-loop guard (max_restarts) decides.</summary>
+    public BreakerSpec? Breaker { get; init; }
     public long? MaxMemoryBytes { get; init; }
     public LogSpec Logs { get; init; } = LogSpec.Default;
     public IncrementVar? IncrementVar { get; init; }

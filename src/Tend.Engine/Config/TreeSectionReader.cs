@@ -33,6 +33,8 @@ internal static class TreeSectionReader
         public bool Significant { get; set; }
         public RestartPolicy Restart { get; set; }
         public List<(string Name, DependencyCondition Condition, YNode Node)> Dependencies { get; } = [];
+        /// <summary>while_down: of the dependencies that set it.</summary>
+        public Dictionary<string, WhileDown> WhileDown { get; } = new(StringComparer.Ordinal);
     }
 
     internal sealed class SupervisorDraft(string name, YNode nameNode)
@@ -48,7 +50,10 @@ internal static class TreeSectionReader
         public bool Significant { get; set; }
     }
 
-    internal static void ReadDependsOn(NodeReader reader, YNode value, string field, List<(string, DependencyCondition, YNode)> deps)
+    internal static readonly string[] s_dependencyKeys = ["condition", "while_down"];
+
+    internal static void ReadDependsOn(NodeReader reader, YNode value, string field, List<(string, DependencyCondition, YNode)> deps,
+        Dictionary<string, WhileDown>? whileDown = null)
     {
         if (value is YSequence seq)
         {
@@ -68,6 +73,32 @@ internal static class TreeSectionReader
             }
             string f = field + "." + key.Value;
             DependencyCondition condition = DependencyCondition.Started;
+            if (conditionNode is YMapping detail)
+            {
+                // db: { condition: ready, while_down: hold }
+                foreach (var (k, _, v) in reader.Entries(detail, f, s_dependencyKeys))
+                {
+                    string kf = f + "." + k;
+                    if (k == "condition")
+                    {
+                        string? c = (v as YScalar)?.Value.ToLowerInvariant();
+                        if (c is "started" or "ready" or "completed") condition = Enum.Parse<DependencyCondition>(c, ignoreCase: true);
+                        else reader.Error(v, kf, $"expected started, ready or completed, got {v.Describe()}");
+                    }
+                    else
+                    {
+                        switch ((v as YScalar)?.Value)
+                        {
+                            case "hold": whileDown?.Add(key.Value, Config.WhileDown.Hold); break;
+                            case "stop": whileDown?.Add(key.Value, Config.WhileDown.Stop); break;
+                            case "ignore": break;
+                            default: reader.Error(v, kf, $"expected hold, stop or ignore, got {v.Describe()}"); break;
+                        }
+                    }
+                }
+                AddDependency(reader, deps, key.Value, condition, keyNode, field);
+                continue;
+            }
             if (!NodeReader.IsNull(conditionNode))
             {
                 string? text = (conditionNode as YScalar)?.Value.ToLowerInvariant();

@@ -33,7 +33,25 @@ public enum DependencyCondition
 }
 
 /// <summary>One entry of an app's depends_on.</summary>
-public sealed record Dependency(string App, DependencyCondition Condition);
+public sealed record Dependency(string App, DependencyCondition Condition)
+{
+    /// <summary>What happens to the dependent while this dependency is down (not ready, errored) after it started.</summary>
+    public WhileDown WhileDown { get; init; } = WhileDown.Ignore;
+}
+
+/// <summary>
+/// A dependent's policy while a dependency it started against is down (docs/alerts.md#self-healing):
+/// the process manager's form of a circuit breaker.
+/// </summary>
+public enum WhileDown
+{
+    /// <summary>Nothing special: the dependent runs, crashes and is restarted as its own policy says.</summary>
+    Ignore,
+    /// <summary>A dependent that exits while the dependency is down is not restarted against it: held, uncounted, until the dependency is ready again.</summary>
+    Hold,
+    /// <summary>The dependent is stopped when the dependency goes down, and started again once it is ready.</summary>
+    Stop,
+}
 
 public enum ChildKind
 {

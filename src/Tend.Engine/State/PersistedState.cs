@@ -197,6 +197,7 @@ internal sealed class DependencyArrayConverter : JsonConverter<EquatableArray<De
             if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("expected a dependency object");
             string? app = null;
             DependencyCondition condition = DependencyCondition.Started;
+            WhileDown whileDown = WhileDown.Ignore;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
                 string? name = reader.GetString();
@@ -204,8 +205,10 @@ internal sealed class DependencyArrayConverter : JsonConverter<EquatableArray<De
                 if (name == "app") app = reader.GetString();
                 else if (name == "condition" && !Enum.TryParse(reader.GetString(), ignoreCase: true, out condition))
                     throw new JsonException("unknown dependency condition");
+                else if (name == "while_down" && !Enum.TryParse(reader.GetString(), ignoreCase: true, out whileDown))
+                    throw new JsonException("unknown while_down");
             }
-            items.Add(new Dependency(app ?? throw new JsonException("a dependency without app"), condition));
+            items.Add(new Dependency(app ?? throw new JsonException("a dependency without app"), condition) { WhileDown = whileDown });
         }
         return new EquatableArray<Dependency>(items);
     }
@@ -218,6 +221,7 @@ internal sealed class DependencyArrayConverter : JsonConverter<EquatableArray<De
             writer.WriteStartObject();
             writer.WriteString("app", d.App);
             writer.WriteString("condition", d.Condition.ToString().ToLowerInvariant());
+            if (d.WhileDown != WhileDown.Ignore) writer.WriteString("while_down", d.WhileDown.ToString().ToLowerInvariant());
             writer.WriteEndObject();
         }
         writer.WriteEndArray();

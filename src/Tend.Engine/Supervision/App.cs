@@ -140,8 +140,21 @@ public sealed class App
     internal Runtime.DotnetCounterWatcher? DotnetCounters { get; init; }
 
     /// <summary>The app is gone: give back what its instances hold beyond a run (their notify sockets).</summary>
+    /// <summary>depends_on's gate: what while_down: asks (is a dependency down, wait until it is up).</summary>
+    internal DependencyGate? Dependencies { get; init; }
+
+    private readonly CancellationTokenSource _watching = new();
+
+    /// <summary>Watch while_down: stop dependencies for as long as the app exists.</summary>
+    internal void WatchDependencies()
+    {
+        if (Dependencies is { } gate && Spec.DependsOn.Any(d => d.WhileDown == WhileDown.Stop))
+            _ = Task.Run(() => gate.WatchStopDependenciesAsync(this, _watching.Token));
+    }
+
     internal void Release()
     {
+        _watching.Cancel();
         foreach (Instance i in Instances) i.Release();
         Listeners?.Dispose();
     }

@@ -49,6 +49,53 @@ internal sealed class DependencyGate(AppRegistry apps, ChangeFeed changes, TimeP
         return null;
     }
 
+    /// <summary>
+    /// The first dependency of <paramref name="spec"/> with while_down: hold or stop that is down now
+    /// (no instance ready), or null. A completed dependency (a one-shot job) is never down.
+    /// </summary>
+    public string? DownDependency(AppSpec spec)
+    {
+        foreach (Dependency dep in spec.DependsOn)
+        {
+            if (dep.WhileDown == WhileDown.Ignore || dep.Condition == DependencyCondition.Completed) continue;
+            if (apps.Find(dep.App) is not App app) return dep.App;
+            if (!app.Instances.Any(i => i.Snapshot() is { Status: InstanceStatus.Online, Ready: true })) return dep.App;
+        }
+        return null;
+    }
+
+    /// <summary>Wait until no hold/stop dependency of <paramref name="spec"/> is down; false when cancelled first.</summary>
+    public async Task<bool> WaitUpAsync(AppSpec spec, CancellationToken ct)
+    {
+        try
+        {
+            await changes.WaitAsync(() => DownDependency(spec) is null ? "" : null, Timeout.InfiniteTimeSpan, time, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) { return false; }
+    }
+
+    /// <summary>
+    /// while_down: stop: watch the app's stop dependencies for as long as <paramref name="ct"/> runs; when
+    /// one goes down, each running instance is stopped and held until it is ready again.
+    /// </summary>
+    public async Task WatchStopDependenciesAsync(App app, CancellationToken ct)
+    {
+        if (!app.Spec.DependsOn.Any(d => d.WhileDown == WhileDown.Stop)) return;
+        var stopOnly = app.Spec with { DependsOn = new EquatableArray<Dependency>(app.Spec.DependsOn.Where(d => d.WhileDown == WhileDown.Stop)) };
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                // Up first (it may not have started yet), then down.
+                await changes.WaitAsync(() => DownDependency(stopOnly) is null ? "" : null, Timeout.InfiniteTimeSpan, time, ct).ConfigureAwait(false);
+                string down = (await changes.WaitAsync(() => DownDependency(stopOnly), Timeout.InfiniteTimeSpan, time, ct).ConfigureAwait(false))!;
+                foreach (Instance instance in app.Instances) instance.HoldForDependency(down);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
     /// <summary>Whether a dependency's condition holds now, or why it cannot hold any more.</summary>
     private (bool Met, string? Failure) Check(Dependency dep)
     {

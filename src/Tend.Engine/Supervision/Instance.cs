@@ -48,6 +48,8 @@ public sealed class Instance : IHealthSink
     private TaskCompletionSource<RunFailure>? _failRun;
     private NotifyEndpoint? _notify;
     private CarriedRun? _carried; // set by AdoptAsync, taken by the loop's first run
+    private string? _holdFor; // while_down: stop: the dependency that went down, taken by the loop
+    private int _breakerClosed; // 1: the half-open run stayed up; the loop closes the tracker's breaker at the next exit
     private string? _origin; // how the live run came to this daemon, when it was not spawned by it
     private volatile bool _handingOver; // the daemon is handing over: health verdicts wait for the next one
     private Runtime.DotnetCounters? _dotnet; // the live run's last .NET counter snapshot
@@ -284,6 +286,37 @@ public sealed class Instance : IHealthSink
         }
     }
 
+    /// <summary>
+    /// The breaker's half-open run: once it has been up min_uptime and is ready, the breaker closes.
+    /// Checked at min_uptime and again each min_uptime after while it is not ready yet.
+    /// </summary>
+    private async Task CloseBreakerWhenStableAsync(int pid, AppSpec spec, CancellationToken stop)
+    {
+        TimeSpan step = spec.MinUptime > TimeSpan.Zero ? spec.MinUptime : TimeSpan.FromSeconds(1);
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(step, _time, stop).ConfigureAwait(false);
+                InstanceSnapshot now = Snapshot();
+                if (now.Pid != pid || now.Status != InstanceStatus.Online) return;
+                if (!now.Ready) continue;
+                Volatile.Write(ref _breakerClosed, 1);
+                Transit(new BreakerClosed(pid));
+                return;
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>while_down: stop: end the live run and hold the instance until <paramref name="dependency"/> is ready again.</summary>
+    internal void HoldForDependency(string dependency)
+    {
+        if (Status != InstanceStatus.Online) return;
+        Volatile.Write(ref _holdFor, dependency);
+        RequestInPlaceRestart($"{dependency} is down (while_down: stop)");
+    }
+
     private void RequestInPlaceRestart(string reason)
     {
         TaskCompletionSource<string>? request;
@@ -379,13 +412,29 @@ public sealed class Instance : IHealthSink
                 RunOutcome outcome = await RunOnceAsync(spec, stop).ConfigureAwait(false);
                 if (outcome.StoppedByUser) break;
 
+                // while_down (docs/alerts.md#self-healing): not restarted against a dependency that is down.
+                string? heldFor = Interlocked.Exchange(ref _holdFor, null);
+                bool wouldRestart = spec.Restart == RestartPolicy.Always || spec.Restart == RestartPolicy.OnFailure
+                    && (outcome.Failure is not null || !(outcome.Exit.IsSuccess || outcome.Exit.Code is int c && spec.StopExitCodes.Contains(c)));
+                if (heldFor is null && outcome.InPlaceRestartReason is null && wouldRestart)
+                    heldFor = _app.Dependencies?.DownDependency(spec);
+                if (heldFor is not null && _app.Dependencies is { } gate)
+                {
+                    string how = outcome.InPlaceRestartReason is null ? $"{Label} exited ({outcome.Failure?.Reason ?? outcome.Exit.ToString()})" : $"{Label} was stopped";
+                    Transit(new HeldFor(heldFor, $"{heldFor} is down; {how} and waits for it to be ready (restarts paused, not counted)"));
+                    if (!await gate.WaitUpAsync(spec, stop).ConfigureAwait(false) || stop.IsCancellationRequested) break;
+                    Transit(new HoldReleased(heldFor));
+                    continue;
+                }
+
                 if (outcome.InPlaceRestartReason is string why)
                 {
                     Transit(new RestartsInPlace(why));
                     continue;
                 }
 
-                RestartDecision decision = _tracker.OnExit(spec, outcome.Exit, outcome.Uptime, outcome.Failure);
+                if (Interlocked.Exchange(ref _breakerClosed, 0) == 1) _tracker.CloseBreaker();
+                RestartDecision decision = _tracker.OnExit(spec, outcome.Exit, outcome.Uptime, outcome.Failure, _time.GetUtcNow());
                 string ended = outcome.Failure?.Reason ?? outcome.Exit.ToString();
                 if (decision is RestartDecision.Restart && _app.Node?.OnInstanceExit(_app, this, ended) is string takenOver)
                 {
@@ -403,6 +452,13 @@ public sealed class Instance : IHealthSink
                         SetFinal(InstanceStatus.Errored, giveUp.Reason, InstanceEndKind.GaveUp);
                         _app.Node?.OnInstanceEnded(_app, $"{Label} errored ({giveUp.Reason})");
                         return;
+                    case RestartDecision.Break pause:
+                        Transit(new BreakerOpened(pause.Duration, pause.Opens, pause.Reason));
+                        try { await Task.Delay(pause.Duration, _time, stop).ConfigureAwait(false); }
+                        catch (OperationCanceledException) { goto stopped; }
+                        _tracker.HalfOpen = true;
+                        Transit(new Relaunching("breaker half-open"));
+                        break;
                     case RestartDecision.Restart restart:
                         string reason = ended;
                         Transit(new RestartScheduled(restart.Delay, reason));
@@ -415,6 +471,7 @@ public sealed class Instance : IHealthSink
                         break;
                 }
             }
+            stopped:
             SetFinal(InstanceStatus.Stopped, "stopped by user", InstanceEndKind.Requested);
         }
         catch (Exception ex)
@@ -511,6 +568,7 @@ public sealed class Instance : IHealthSink
         int pid = child.Pid;
         run.StartWatching(_app.DotnetCounters, Label, c => OnDotnetCounters(pid, c));
         _launched.TrySetResult();
+        if (_tracker.HalfOpen) _ = CloseBreakerWhenStableAsync(pid, spec, stop);
 
         var stopRequested = Task.Delay(Timeout.Infinite, stop);
         Task first = await Task.WhenAny(child.Exited, stopRequested, restartRequest.Task, failRun.Task).ConfigureAwait(false);

@@ -55,6 +55,23 @@ internal static class InstanceEvents
             case ReadinessChanged r:
                 i.Publish(r.Ready ? EventTypes.Ready : EventTypes.NotReady, null, r.Why, new() { ["why"] = r.Why });
                 break;
+            case BreakerOpened b:
+                i.Publish(EventTypes.BreakerOpen, null, $"breaker open: {b.Why}; half-open attempt in {Units.FormatDuration(b.For)}", new()
+                {
+                    ["reason"] = b.Why,
+                    ["break_ms"] = ((long)b.For.TotalMilliseconds).ToString(s_invariant),
+                    ["opens"] = b.Opens.ToString(s_invariant),
+                });
+                break;
+            case BreakerClosed c:
+                i.Publish(EventTypes.BreakerClosed, c.Pid, "the half-open attempt stayed up: breaker closed");
+                break;
+            case HeldFor h:
+                i.Publish(EventTypes.Held, null, $"held: {h.Why}", new() { ["dependency"] = h.Dependency, ["why"] = h.Why });
+                break;
+            case HoldReleased r:
+                i.Publish(EventTypes.Released, null, $"{r.Dependency} is ready again: starting (not counted as a restart)", new() { ["dependency"] = r.Dependency });
+                break;
             case LoopEnded e:
                 string type = e.Final switch
                 {

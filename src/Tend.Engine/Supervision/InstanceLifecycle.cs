@@ -60,6 +60,21 @@ public sealed record RestartScheduled(TimeSpan Delay, string Cause) : LifeInput;
 /// <summary>The backoff has passed: the next run starts.</summary>
 public sealed record Relaunching(string Cause) : LifeInput;
 
+/// <summary>
+/// while_down: a dependency is down: the instance is not restarted against it. Its restarts pause and
+/// are not counted (it did not fail on its own) until the dependency is ready again.
+/// </summary>
+public sealed record HeldFor(string Dependency, string Why) : LifeInput;
+
+/// <summary>The dependency an instance was held for is ready again: the next run starts, uncounted.</summary>
+public sealed record HoldReleased(string Dependency) : LifeInput;
+
+/// <summary>The breaker opened: no restart for <see cref="For"/>, then one half-open attempt.</summary>
+public sealed record BreakerOpened(TimeSpan For, int Opens, string Why) : LifeInput;
+
+/// <summary>The half-open attempt stayed up (and ready): the breaker closed. The state does not change.</summary>
+public sealed record BreakerClosed(int Pid) : LifeInput;
+
 /// <summary>The run loop ended for good: stopped, errored or blocked, and why (<see cref="Detail"/>: more for the daemon log).</summary>
 public sealed record LoopEnded(InstanceStatus Final, string Reason, InstanceEndKind Kind, string? Detail = null) : LifeInput;
 
@@ -103,6 +118,14 @@ public static class InstanceLifecycle
         Relaunching r => s.Status == InstanceStatus.Waiting
             ? s with { Status = InstanceStatus.Launching, Restarts = s.Restarts + 1, LastRestartReason = r.Cause, StatusReason = null }
             : null,
+        BreakerOpened b => IsFinal(s.Status) ? null : s with
+        {
+            Status = InstanceStatus.Waiting, Ready = false,
+            StatusReason = $"breaker open: {b.Why}; half-open attempt in {Config.Units.FormatDuration(b.For)}",
+        },
+        BreakerClosed => s.Status == InstanceStatus.Online ? s : null,
+        HeldFor h => IsFinal(s.Status) ? null : s with { Status = InstanceStatus.Waiting, Ready = false, StatusReason = $"held: {h.Why}" },
+        HoldReleased => s.Status == InstanceStatus.Waiting ? s with { Status = InstanceStatus.Launching, StatusReason = null } : null,
         LoopEnded e => IsFinal(e.Final)
             ? s with { Status = e.Final, Ready = false, StatusReason = e.Reason }
             : throw new ArgumentException($"a loop ends stopped, errored or blocked, not {e.Final}", nameof(input)),

@@ -550,7 +550,9 @@ public sealed partial class Supervisor : IAsyncDisposable
             Cgroups = Cgroups,
             DescriptorStore = DescriptorStore,
             Ended = end => InstanceEnded?.Invoke(end),
+            Dependencies = _dependencies,
         };
+        app.WatchDependencies();
         // A restored app's sockets, handed over, are in the store already.
         if (listeners is not null && DescriptorStore is { } store && !(restoring && Inherited is { Source: not "none" }))
             foreach (var (name, handle) in listeners.HandOverHandles()) store.Keep(name, handle);

@@ -30,6 +30,10 @@ public sealed class InstanceLifecycleTests
         ["in-place"] = new RestartsInPlace("max_memory"),
         ["scheduled"] = new RestartScheduled(TimeSpan.FromSeconds(1), "exit code 1"),
         ["relaunch"] = new Relaunching("exit code 1"),
+        ["breaker-open"] = new BreakerOpened(TimeSpan.FromSeconds(30), 1, "5 failures within 1m"),
+        ["breaker-closed"] = new BreakerClosed(10),
+        ["held"] = new HeldFor("db", "db is down"),
+        ["released"] = new HoldReleased("db"),
         ["ended"] = new LoopEnded(Stopped, "stopped by user", InstanceEndKind.Requested),
     };
 
@@ -53,6 +57,10 @@ public sealed class InstanceLifecycleTests
         ["in-place"] =     "Launching Launching Launching Launching -         -         -",
         ["scheduled"] =    "Waiting   Waiting   Waiting   Waiting   -         -         -",
         ["relaunch"] =     "-         -         Launching -         -         -         -",
+        ["breaker-open"] = "Waiting   Waiting   Waiting   Waiting   -         -         -",
+        ["breaker-closed"] = "-       Online    -         -         -         -         -",
+        ["held"] =         "Waiting   Waiting   Waiting   Waiting   -         -         -",
+        ["released"] =     "-         -         Launching -         -         -         -",
         ["ended"] =        "Stopped   Stopped   Stopped   Stopped   Stopped   Stopped   Stopped",
     };
 

@@ -99,4 +99,54 @@ public sealed class RestartTrackerTests
         var stay = Assert.IsType<RestartDecision.Stay>(new RestartTracker().OnExit(Spec(RestartPolicy.OnFailure), Clean, TimeSpan.FromSeconds(5)));
         Assert.Equal("exit code 0; restart: on-failure", stay.Reason);
     }
+
+    private static readonly DateTimeOffset T0 = new(2026, 12, 5, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Breaker_MaxFailuresWithinTheWindow_Opens_AndReopeningDoublesTheBreakUpToTheCap()
+    {
+        var tracker = new RestartTracker();
+        var spec = Spec(maxRestarts: 1) with { Breaker = new BreakerSpec(3, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(25)) };
+        TimeSpan shortRun = TimeSpan.FromMilliseconds(10);
+
+        // The crash-loop give-up (max_restarts 1) no longer applies: the breaker decides.
+        Assert.IsType<RestartDecision.Restart>(tracker.OnExit(spec, Crash, shortRun, at: T0));
+        Assert.IsType<RestartDecision.Restart>(tracker.OnExit(spec, Crash, shortRun, at: T0.AddSeconds(1)));
+        var open = Assert.IsType<RestartDecision.Break>(tracker.OnExit(spec, Crash, shortRun, at: T0.AddSeconds(2)));
+        Assert.Equal((TimeSpan.FromSeconds(10), 1), (open.Duration, open.Opens));
+        Assert.Equal("3 failures within 1m (max_failures 3); last: exit code 1", open.Reason);
+
+        // The half-open attempt fails: open again, twice as long; then capped.
+        tracker.HalfOpen = true;
+        var again = Assert.IsType<RestartDecision.Break>(tracker.OnExit(spec, Crash, shortRun, at: T0.AddSeconds(13)));
+        Assert.Equal((TimeSpan.FromSeconds(20), 2), (again.Duration, again.Opens));
+        Assert.StartsWith("the half-open attempt failed too", again.Reason);
+        tracker.HalfOpen = true;
+        Assert.Equal(TimeSpan.FromSeconds(25), Assert.IsType<RestartDecision.Break>(tracker.OnExit(spec, Crash, shortRun, at: T0.AddSeconds(34))).Duration);
+
+        // Closed: it starts over from the first break.
+        tracker.CloseBreaker();
+        for (int i = 0; i < 2; i++) Assert.IsType<RestartDecision.Restart>(tracker.OnExit(spec, Crash, shortRun, at: T0.AddMinutes(5).AddSeconds(i)));
+        Assert.Equal(TimeSpan.FromSeconds(10), Assert.IsType<RestartDecision.Break>(tracker.OnExit(spec, Crash, shortRun, at: T0.AddMinutes(5).AddSeconds(3))).Duration);
+    }
+
+    [Fact]
+    public void Breaker_FailuresSpreadBeyondTheWindow_NeverOpen()
+    {
+        var tracker = new RestartTracker();
+        var spec = Spec() with { Breaker = new BreakerSpec(3, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5)) };
+        for (int i = 0; i < 20; i++)
+            Assert.IsType<RestartDecision.Restart>(tracker.OnExit(spec, Crash, TimeSpan.FromSeconds(40), at: T0.AddSeconds(40 * i)));
+    }
+
+    [Fact]
+    public void NoRetry_TheListedCode_StaysStopped_WhateverThePolicy()
+    {
+        var tracker = new RestartTracker();
+        var spec = Spec(RestartPolicy.Always) with { NoRetry = new EquatableArray<int>([78]) };
+
+        var stay = Assert.IsType<RestartDecision.Stay>(tracker.OnExit(spec, new ExitStatus(78, null), TimeSpan.FromSeconds(5)));
+        Assert.Equal("exit code 78; exit code 78 is in no_retry: not restarted", stay.Reason);
+        Assert.IsType<RestartDecision.Restart>(tracker.OnExit(spec, Crash, TimeSpan.FromSeconds(5)));
+    }
 }
