@@ -74,6 +74,13 @@ internal sealed class DaemonClient : IDisposable
         return Read(response, responseType);
     }
 
+    /// <summary>DELETE (tend diag rm).</summary>
+    public async Task<TResponse> DeleteAsync<TResponse>(string path, JsonTypeInfo<TResponse> responseType, CancellationToken ct)
+    {
+        using DaemonResponse response = await SendAsync("DELETE", path, null, ct, ReadTimeout).ConfigureAwait(false);
+        return Read(response, responseType);
+    }
+
     /// <summary>GET whose body is read as it arrives (the NDJSON of /v1/logs). The caller disposes the response.</summary>
     public Task<DaemonResponse> GetStreamingAsync(string path, CancellationToken ct) => SendAsync("GET", path, null, ct);
 

@@ -30,6 +30,7 @@ internal static class ApiEndpoints
             catch (BadRequestException ex) { await WriteError(context, 400, ex.Message, [], 2); }
             catch (RolloutRefusedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
             catch (SaveRefusedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
+            catch (Tend.Diag.DiagException ex) { await WriteError(context, 409, ex.Message, [], 1); }
             catch (RolloutFailedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
             catch (Tend.Cluster.ListenFailedException ex) { await WriteError(context, 409, ex.Message, [], 1); }
             catch (BadHttpRequestException ex) { await WriteError(context, 400, "bad request: " + ex.Message, [], 2); }

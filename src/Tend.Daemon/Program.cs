@@ -163,6 +163,10 @@ builder.Services.AddSingleton(audit);
 using var alertHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), UseProxy = false });
 await using var alerts = new Tend.Alerts.AlertEngine(supervisor, home, TimeProvider.System, loggers, alertHttp, DaemonEnvironment());
 builder.Services.AddSingleton(alerts);
+// Diagnostics (tend diag, collection rules): artifacts under $TEND_HOME/diag within a quota.
+await using var diag = new Tend.Diag.DiagCollector(supervisor, alerts, home, TimeProvider.System, loggers,
+    long.TryParse(Environment.GetEnvironmentVariable("TEND_DIAG_QUOTA_MB"), out long quotaMb) && quotaMb > 0 ? quotaMb * 1024 * 1024 : Tend.Diag.DiagCollector.DefaultQuotaBytes);
+builder.Services.AddSingleton(diag);
 var metrics = new DaemonMetrics(supervisor, alerts);
 builder.Services.AddSingleton(metrics);
 builder.Services.AddSingleton(health);
@@ -179,9 +183,11 @@ app.Use((context, next) => audit.InvokeAsync(context, () => next(context), tcpAc
 app.MapTendApi(home);
 app.MapAudit();
 app.MapAlerts();
+app.MapDiag();
 app.MapDoctor();
 
 alerts.Start();
+diag.Start();
 await supervisor.RestoreAsync();
 await app.StartAsync();
 DaemonLog.Listening(logger, socketPath);

@@ -33,6 +33,8 @@ public static class ApiRoutes
     public const string Audit = "/v1/audit";
     /// <summary>GET: <see cref="AlertsInfo"/>, the active and recent alerts (docs/alerts.md).</summary>
     public const string Alerts = "/v1/alerts";
+    /// <summary>POST <see cref="DiagRequest"/> → <see cref="DiagArtifactInfo"/>; GET → <see cref="DiagListInfo"/>; DELETE /v1/diag/{id}.</summary>
+    public const string Diag = "/v1/diag";
     public const string AuditVerify = "/v1/audit/verify";
     public const string Upgrade = "/v1/daemon/upgrade";
     /// <summary>GET ?target=all&amp;lines=20&amp;follow=true&amp;stream=out|err|both → application/x-ndjson of LogLineDto.</summary>

@@ -344,6 +344,18 @@ public sealed record AlertsInfo(
     long FailedAttempts,
     IReadOnlyList<UndeliverableInfo> Undeliverable);
 
+/// <summary>POST /v1/diag: collect from one instance (docs/alerts.md#diagnostics).</summary>
+/// <param name="Kind">dump, gcdump, trace, core or heapsnapshot.</param>
+/// <param name="DumpType">For dump: heap (default), full or mini.</param>
+public sealed record DiagRequest(string Target, string Kind, long? DurationMs = null, string? DumpType = null);
+
+/// <summary>One artifact under $TEND_HOME/diag/.</summary>
+public sealed record DiagArtifactInfo(string Id, string App, int Instance, int Pid, string Kind, string Path, long Bytes,
+    DateTimeOffset StartedAt, DateTimeOffset FinishedAt, string Trigger);
+
+/// <summary>GET /v1/diag: `tend diag ls`.</summary>
+public sealed record DiagListInfo(IReadOnlyList<DiagArtifactInfo> Artifacts, long UsedBytes, long QuotaBytes, string Dir);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
@@ -373,4 +385,7 @@ public sealed record AlertsInfo(
 [JsonSerializable(typeof(UpgradeRequest))]
 [JsonSerializable(typeof(UpgradeAnswer))]
 [JsonSerializable(typeof(AlertsInfo))]
+[JsonSerializable(typeof(DiagRequest))]
+[JsonSerializable(typeof(DiagArtifactInfo))]
+[JsonSerializable(typeof(DiagListInfo))]
 public sealed partial class TendJsonContext : JsonSerializerContext;

@@ -40,6 +40,7 @@ internal static class TendCli
             new StartupCommand(context),
             new AuditCommand(context),
             new AlertsCommand(context),
+            new DiagCommand(context),
             new UpgradeCommand(context, "update"),
             new UnstartupCommand(context),
             new RunCommand(context),

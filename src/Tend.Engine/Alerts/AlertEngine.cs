@@ -132,6 +132,18 @@ public sealed class AlertEngine : IAsyncDisposable
 
     public IReadOnlyDictionary<string, int> OutboxPending() => _outbox.PendingByChannel();
 
+    /// <summary>The collection rules of every started config (diagnostics:), for the collector that runs them.</summary>
+    public IReadOnlyList<DiagnosticRuleSpec> DiagnosticRules()
+    {
+        lock (_gate) return [.. _sets.Values.SelectMany(s => s.Diagnostics)];
+    }
+
+    /// <summary>Whether a rule's match: covers <paramref name="app"/> (names, globs, supervisors).</summary>
+    public bool MatchesApp(IEnumerable<string> match, string app)
+    {
+        lock (_gate) return Matches(new AlertRuleSpec { Name = "", Match = new EquatableArray<string>(match), Kind = AlertKind.Event }, app);
+    }
+
     public OutboxReport Outbox() => _outbox.Report();
 
     private ChannelSpec? ChannelNamed(string name)
@@ -754,7 +766,10 @@ public sealed class AlertEngine : IAsyncDisposable
             if (File.Exists(RulesPath) && JsonSerializer.Deserialize(File.ReadAllBytes(RulesPath), AlertJsonContext.Default.PersistedRules) is { } rules)
             {
                 foreach (PersistedRuleSet set in rules.Sets)
-                    _sets[set.Source] = new AlertsSpec(new EquatableArray<AlertRuleSpec>(set.Rules), new EquatableArray<ChannelSpec>(set.Channels));
+                    _sets[set.Source] = new AlertsSpec(new EquatableArray<AlertRuleSpec>(set.Rules), new EquatableArray<ChannelSpec>(set.Channels))
+                    {
+                        Diagnostics = new EquatableArray<DiagnosticRuleSpec>(set.Diagnostics ?? []),
+                    };
             }
         }
         catch (Exception e) when (e is JsonException or IOException) { AlertLog.OutboxUnreadable(_logger, RulesPath, e.Message); }
@@ -776,7 +791,7 @@ public sealed class AlertEngine : IAsyncDisposable
 
     private void SaveRulesLocked()
     {
-        var persisted = new PersistedRules([.. _sets.Select(s => new PersistedRuleSet(s.Key, [.. s.Value.Rules], [.. s.Value.Channels]))]);
+        var persisted = new PersistedRules([.. _sets.Select(s => new PersistedRuleSet(s.Key, [.. s.Value.Rules], [.. s.Value.Channels], [.. s.Value.Diagnostics]))]);
         WriteAtomically(RulesPath, JsonSerializer.SerializeToUtf8Bytes(persisted, AlertJsonContext.Default.PersistedRules));
     }
 

@@ -6,7 +6,7 @@ namespace Tend.Alerts;
 /// <summary>The rules of each config file, as alerts/rules.json keeps them across daemon runs.</summary>
 public sealed record PersistedRules(IReadOnlyList<PersistedRuleSet> Sets);
 
-public sealed record PersistedRuleSet(string Source, IReadOnlyList<AlertRuleSpec> Rules, IReadOnlyList<ChannelSpec> Channels);
+public sealed record PersistedRuleSet(string Source, IReadOnlyList<AlertRuleSpec> Rules, IReadOnlyList<ChannelSpec> Channels, IReadOnlyList<DiagnosticRuleSpec>? Diagnostics = null);
 
 /// <summary>An active alert in alerts/active.json, with what the engine needs to go on where it stopped.</summary>
 public sealed record PersistedAlert(AlertSnapshot Alert, bool Notified, DateTimeOffset? LastNotifiedAt, DateTimeOffset? RecoveringSince);

@@ -39,9 +39,13 @@ internal static class AlertSectionReader
     internal static readonly string[] s_leakSeries = ["memory", "rss", "gc_heap"];
     private static readonly string[] s_severities = ["info", "warning", "critical"];
 
+    internal static readonly string[] s_diagnosticKeys = ["name", "when", "match", "collect", "duration", "count", "per", "min_free_memory"];
+    internal static readonly string[] s_collections = ["dump", "gcdump", "trace", "core", "heapsnapshot"];
+
     /// <summary>What one file declares, with positions, for the checks at the end.</summary>
     internal sealed class AlertsDraft
     {
+        public List<(DiagnosticRuleSpec Rule, List<(string Name, YNode Node)> When)> Diagnostics { get; } = [];
         public List<(AlertRuleSpec Rule, YNode Node, List<(string Name, YNode Node)> Match, List<(string Name, YNode Node)> Notify)> Rules { get; } = [];
         public Dictionary<string, (ChannelSpec Channel, YNode Node)> Channels { get; } = new(StringComparer.Ordinal);
         public List<ChannelSpec> Inline { get; } = [];
@@ -77,6 +81,70 @@ internal static class AlertSectionReader
                 ReadChannelKey(context, draft, k, kNode, v, field);
             if (draft.Build(reader, key.Value, channelMap, field) is { } channel)
                 context.Alerts.Channels[key.Value] = (channel, keyNode);
+        }
+    }
+
+    public static void ReadDiagnostics(ConfigFileContext context, YNode value)
+    {
+        NodeReader reader = context.Reader;
+        if (NodeReader.IsNull(value)) return;
+        if (value is not YSequence seq)
+        {
+            reader.Error(value, "diagnostics", $"expected a list of collection rules (- name: …, when: …, collect: …), got {value.Describe()}");
+            return;
+        }
+        var names = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        for (int i = 0; i < seq.Items.Count; i++)
+        {
+            string field = $"diagnostics[{i}]";
+            if (!reader.TryMapping(seq.Items[i], field, "a mapping with name:, when: and collect:", out YMapping map)) continue;
+            int before = reader.Errors.Count;
+            var rule = new DiagnosticRuleSpec { Name = "", When = EquatableArray<string>.Empty, Collect = "" };
+            var when = new List<(string, YNode)>();
+            var match = new List<(string, YNode)>();
+            foreach (var (key, _, v) in reader.Entries(map, field, s_diagnosticKeys))
+            {
+                string f = Join(field, key);
+                switch (key)
+                {
+                    case "name":
+                        if (reader.TryString(v, f, out string n))
+                        {
+                            if (ConfigLoader.ValidateName(n, "rule") is { } error) reader.Error(v, f, error);
+                            else if (names.TryGetValue(n, out YNode? first)) reader.Error(v, f, $"duplicate rule name \"{n}\"; first used at line {first.Start.Line}");
+                            else { names[n] = v; rule = rule with { Name = n }; }
+                        }
+                        break;
+                    case "when": ReadNames(reader, v, f, when); break;
+                    case "match": ReadNames(reader, v, f, match); break;
+                    case "collect":
+                        if (reader.TryString(v, f, out string c))
+                        {
+                            if (s_collections.Contains(c)) rule = rule with { Collect = c };
+                            else reader.Error(v, f, $"expected one of {string.Join(", ", s_collections)}, got \"{c}\"{Suggest.DidYouMean(c, s_collections)}");
+                        }
+                        break;
+                    case "duration":
+                        if (reader.TryDuration(v, f, out TimeSpan d))
+                        {
+                            if (d < TimeSpan.FromSeconds(1) || d > TimeSpan.FromMinutes(10)) reader.Error(v, f, "a collection lasts 1s to 10m");
+                            else rule = rule with { Duration = d };
+                        }
+                        break;
+                    case "count": if (reader.TryInt(v, f, 1, 1000, out int count)) rule = rule with { Count = count }; break;
+                    case "per": if (reader.TryDuration(v, f, out TimeSpan per)) rule = rule with { Per = per }; break;
+                    case "min_free_memory": if (reader.TrySize(v, f, out long free)) rule = rule with { MinFreeMemory = free }; break;
+                }
+            }
+            if (rule.Name.Length == 0 && !map.Entries.Any(e => e.Key is YScalar { Value: "name" })) reader.Error(map, Join(field, "name"), "a collection rule needs a name:");
+            if (when.Count == 0 && !map.Entries.Any(e => e.Key is YScalar { Value: "when" })) reader.Error(map, Join(field, "when"), "a collection rule needs when: (alert rule names, or memory_limit)");
+            if (rule.Collect.Length == 0 && !map.Entries.Any(e => e.Key is YScalar { Value: "collect" })) reader.Error(map, Join(field, "collect"), $"a collection rule needs collect: ({string.Join(", ", s_collections)})");
+            if (reader.Errors.Count > before) continue;
+            context.Alerts.Diagnostics.Add((rule with
+            {
+                When = new EquatableArray<string>(when.Select(w => w.Item1)),
+                Match = new EquatableArray<string>(match.Select(m => m.Item1)),
+            }, when));
         }
     }
 
@@ -325,9 +393,21 @@ internal static class AlertSectionReader
                     : $"no channel named \"{c}\" under channels:{Suggest.DidYouMean(c, context.Alerts.Channels.Keys)}");
             }
         }
+        var ruleNames = context.Alerts.Rules.Select(r => r.Rule.Name).ToList();
+        foreach (var (rule, when) in context.Alerts.Diagnostics)
+        {
+            foreach (var (w, node) in when)
+            {
+                if (w == "memory_limit" || ruleNames.Contains(w)) continue;
+                reader.Error(node, $"diagnostics.{rule.Name}.when", $"no alert rule named \"{w}\" in this file (or memory_limit){Suggest.DidYouMean(w, [.. ruleNames, "memory_limit"])}");
+            }
+        }
         return new AlertsSpec(
             new EquatableArray<AlertRuleSpec>(context.Alerts.Rules.Select(r => r.Rule)),
-            new EquatableArray<ChannelSpec>(context.Alerts.Channels.Values.Select(c => c.Channel).Concat(context.Alerts.Inline)));
+            new EquatableArray<ChannelSpec>(context.Alerts.Channels.Values.Select(c => c.Channel).Concat(context.Alerts.Inline)))
+        {
+            Diagnostics = new EquatableArray<DiagnosticRuleSpec>(context.Alerts.Diagnostics.Select(d => d.Rule)),
+        };
     }
 
     public static bool IsGlob(string pattern) => pattern.IndexOfAny(['*', '?', '[']) >= 0;

@@ -100,10 +100,34 @@ public sealed record AlertRuleSpec
     public EquatableArray<string> Notify { get; init; } = EquatableArray<string>.Empty;
 }
 
+/// <summary>
+/// A collection rule (docs/alerts.md#collection-rules): when an alert fires (or before a max_memory
+/// restart), collect a diagnostic from the instance concerned, at most <see cref="Count"/> times per
+/// <see cref="Per"/> (counted across daemon restarts), and no heap copy while free memory is below
+/// <see cref="MinFreeMemory"/>.
+/// </summary>
+public sealed record DiagnosticRuleSpec
+{
+    public required string Name { get; init; }
+    /// <summary>Alert rule names, or <c>memory_limit</c> (collect first, then restart).</summary>
+    public required EquatableArray<string> When { get; init; }
+    /// <summary>Apps it applies to (names, globs); empty: every app the triggers concern.</summary>
+    public EquatableArray<string> Match { get; init; } = EquatableArray<string>.Empty;
+    /// <summary>dump, gcdump, trace, core or heapsnapshot.</summary>
+    public required string Collect { get; init; }
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+    public int Count { get; init; } = 1;
+    public TimeSpan Per { get; init; } = TimeSpan.FromHours(1);
+    public long MinFreeMemory { get; init; } = 512L * 1024 * 1024;
+}
+
 /// <summary>The alerts: and channels: of one config file.</summary>
 public sealed record AlertsSpec(EquatableArray<AlertRuleSpec> Rules, EquatableArray<ChannelSpec> Channels)
 {
     public static AlertsSpec None { get; } = new(EquatableArray<AlertRuleSpec>.Empty, EquatableArray<ChannelSpec>.Empty);
 
-    public bool IsEmpty => Rules.Count == 0 && Channels.Count == 0;
+    /// <summary>diagnostics: the collections its alerts (and max_memory restarts) trigger.</summary>
+    public EquatableArray<DiagnosticRuleSpec> Diagnostics { get; init; } = EquatableArray<DiagnosticRuleSpec>.Empty;
+
+    public bool IsEmpty => Rules.Count == 0 && Channels.Count == 0 && Diagnostics.Count == 0;
 }

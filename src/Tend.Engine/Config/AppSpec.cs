@@ -95,6 +95,11 @@ public sealed record AppSpec
     public EquatableArray<int> StopExitCodes { get; init; } = EquatableArray<int>.Empty;
     /// <summary>Exit codes that mean "do not try again" (bad config, EX_CONFIG 78): never restarted, whatever the policy.</summary>
     public EquatableArray<int> NoRetry { get; init; } = EquatableArray<int>.Empty;
+    /// <summary>
+    /// A Node app opts in to `tend diag … heapsnapshot`: Tend adds --heapsnapshot-signal=SIGUSR2 and a
+    /// --diagnostic-dir of its own to NODE_OPTIONS (docs/alerts.md#diagnostics).
+    /// </summary>
+    public bool NodeDiagnostics { get; init; }
     /// <summary>The circuit breaker; null: the crash-loop guard (max_restarts) decides.</summary>
     public BreakerSpec? Breaker { get; init; }
     public long? MaxMemoryBytes { get; init; }

@@ -20,7 +20,7 @@ namespace Tend.Config;
 /// </remarks>
 public static partial class ConfigLoader
 {
-    private static readonly string[] s_topLevelKeys = ["apps", "version", "supervisors", "root", "alerts", "channels"];
+    private static readonly string[] s_topLevelKeys = ["apps", "version", "supervisors", "root", "alerts", "channels", "diagnostics"];
     private const int SupportedVersion = 1;
 
     /// <summary>Reads and validates the config file at <paramref name="path"/>.</summary>
@@ -103,6 +103,9 @@ public static partial class ConfigLoader
                     break;
                 case "channels":
                     AlertSectionReader.ReadChannels(context, value);
+                    break;
+                case "diagnostics":
+                    AlertSectionReader.ReadDiagnostics(context, value);
                     break;
             }
         }

@@ -48,6 +48,9 @@ public static class EventTypes
     public const string AlertFiring = "alert_firing";
     public const string AlertResolved = "alert_resolved";
     public const string AlertUndeliverable = "alert_undeliverable";
+    // Diagnostics (docs/alerts.md#diagnostics).
+    public const string DiagCollected = "diag_collected";
+    public const string DiagSkipped = "diag_skipped";
     // The stream itself.
     public const string EventsDropped = "events_dropped";
 }

@@ -145,6 +145,9 @@ public sealed class App
 
     private readonly CancellationTokenSource _watching = new();
 
+    /// <summary>What runs before a max_memory restart (a collection rule); the restart waits for it.</summary>
+    internal Func<Instance, Task>? BeforeMemoryRestart { get; init; }
+
     /// <summary>Watch while_down: stop dependencies for as long as the app exists.</summary>
     internal void WatchDependencies()
     {

@@ -26,6 +26,9 @@ internal static partial class EngineLog
     [LoggerMessage(1003, LogLevel.Information, "{App}#{Instance} restarting in {DelayMs} ms (restart {Restarts}, reason: {Reason})")]
     public static partial void Restarting(ILogger logger, string app, int instance, long delayMs, int restarts, string reason);
 
+    [LoggerMessage(1095, LogLevel.Error, "{App}#{Instance}: {What}")]
+    public static partial void InternalError(ILogger logger, string app, int instance, string what);
+
     [LoggerMessage(1004, LogLevel.Error, "{App}#{Instance} errored: {Reason}")]
     public static partial void Errored(ILogger logger, string app, int instance, string reason);
 

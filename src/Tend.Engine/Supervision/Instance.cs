@@ -274,8 +274,27 @@ public sealed class Instance : IHealthSink
         }
         EngineLog.MemoryExceeded(_logger, Name, Number, pid, memoryBytes, limit!.Value);
         this.EventMemoryLimit(pid, memoryBytes, limit.Value);
-        RequestInPlaceRestart($"max_memory: {memoryBytes} bytes > {limit.Value}");
+        string reason = $"max_memory: {memoryBytes} bytes > {limit.Value}";
+        if (_app.BeforeMemoryRestart is not { } before)
+        {
+            RequestInPlaceRestart(reason);
+            return;
+        }
+        // Collect first (a collection rule), then restart; once per run.
+        if (Interlocked.Exchange(ref _collectingBeforeRestart, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            try { await before(this).ConfigureAwait(false); }
+            catch (Exception ex) { EngineLog.InternalError(_logger, Name, Number, "before max_memory restart: " + ex.Message); }
+            finally
+            {
+                RequestInPlaceRestart(reason);
+                Volatile.Write(ref _collectingBeforeRestart, 0);
+            }
+        });
     }
+
+    private int _collectingBeforeRestart;
 
     /// <summary>A new .NET counter snapshot of run <paramref name="pid"/>; dropped once that run is over.</summary>
     private void OnDotnetCounters(int pid, Runtime.DotnetCounters counters)
@@ -516,7 +535,15 @@ public sealed class Instance : IHealthSink
         Dictionary<string, string> env;
         try
         {
-            env = InstanceEnvironment.Build(spec, Number, ProxyPort, EnsureNotifyEndpoint, hasListenFds: _app.ListenHandles.Count > 0); // may open the notify socket: a full disk or no fds fail here
+            string? nodeDir = null;
+            if (spec.NodeDiagnostics)
+            {
+                nodeDir = InstanceEnvironment.NodeDiagnosticDir(_app.Home, Name, Number);
+                Directory.CreateDirectory(nodeDir);
+                // Written by the app's user, filed away by the daemon: open to all, like /tmp.
+                File.SetUnixFileMode(nodeDir, (UnixFileMode)0x3FF | UnixFileMode.StickyBit);
+            }
+            env = InstanceEnvironment.Build(spec, Number, ProxyPort, EnsureNotifyEndpoint, hasListenFds: _app.ListenHandles.Count > 0, nodeDir); // may open the notify socket: a full disk or no fds fail here
             run = carried is null
                 ? await InstanceProcess.StartAsync(this, spec, env, this, _time, _logger, launchedAt).ConfigureAwait(false)
                 : InstanceProcess.Adopt(this, spec, env, carried, this, _time, _logger, launchedAt);

@@ -12,7 +12,8 @@ namespace Tend.Supervision;
 internal static class InstanceEnvironment
 {
     /// <param name="notifySocket">Opens (once) and returns the instance's notify socket path; asked only when the app uses it.</param>
-    public static Dictionary<string, string> Build(AppSpec spec, int number, int? proxyPort, Func<string?> notifySocket, bool hasListenFds)
+    /// <param name="nodeDiagnosticDir">node_diagnostics: where Node writes heap snapshots (made by the caller).</param>
+    public static Dictionary<string, string> Build(AppSpec spec, int number, int? proxyPort, Func<string?> notifySocket, bool hasListenFds, string? nodeDiagnosticDir = null)
     {
         var env = new Dictionary<string, string>(spec.Env, StringComparer.Ordinal)
         {
@@ -42,8 +43,20 @@ internal static class InstanceEnvironment
             env.Remove("LISTEN_PID");
             env.Remove("LISTEN_FDNAMES");
         }
+        if (spec.NodeDiagnostics && nodeDiagnosticDir is not null)
+        {
+            // Appended, so an app's own NODE_OPTIONS (--max-old-space-size …) stay.
+            string ours = $"--heapsnapshot-signal={NodeSnapshotSignal} --diagnostic-dir={nodeDiagnosticDir}";
+            env["NODE_OPTIONS"] = env.TryGetValue("NODE_OPTIONS", out string? theirs) && theirs.Length > 0 ? theirs + " " + ours : ours;
+        }
         return env;
     }
+
+    /// <summary>The signal node_diagnostics: apps write a heap snapshot on.</summary>
+    public const string NodeSnapshotSignal = "SIGUSR2";
+
+    /// <summary>Where a node_diagnostics: instance's heap snapshots land before `tend diag` files them.</summary>
+    public static string NodeDiagnosticDir(string home, string app, int number) => Path.Combine(home, "diag", "node", $"{app}-{number}");
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

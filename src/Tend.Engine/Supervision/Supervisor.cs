@@ -62,6 +62,12 @@ public sealed partial class Supervisor : IAsyncDisposable
     /// </summary>
     public event Action<ResourcePass>? Sampled;
 
+    /// <summary>
+    /// Asked before an instance is restarted for max_memory (collect first, then restart); the restart
+    /// waits for it. Null: restart at once. The diagnostics collector sets it.
+    /// </summary>
+    public Func<Instance, Task>? BeforeMemoryRestart { get; set; }
+
     /// <summary>Sample every second even while nobody looks (alert rules on metrics need the resolution).</summary>
     public bool SampleEverySecond { get; set; }
 
@@ -551,6 +557,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             DescriptorStore = DescriptorStore,
             Ended = end => InstanceEnded?.Invoke(end),
             Dependencies = _dependencies,
+            BeforeMemoryRestart = i => BeforeMemoryRestart?.Invoke(i) ?? Task.CompletedTask,
         };
         app.WatchDependencies();
         // A restored app's sockets, handed over, are in the store already.

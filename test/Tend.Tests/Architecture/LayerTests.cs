@@ -28,6 +28,7 @@ public sealed class LayerTests
         "Tend.State",
         "Tend.Supervision",
         "Tend.Alerts",
+        "Tend.Diag",
     ];
 
     private static readonly Assembly s_platform = typeof(Tend.Io.EpollLoop).Assembly;
