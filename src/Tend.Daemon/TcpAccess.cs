@@ -28,7 +28,7 @@ namespace Tend.Daemon;
 internal sealed class TcpAccess
 {
     private static readonly HashSet<string> s_getRoutes =
-        [ApiRoutes.Ping, ApiRoutes.List, ApiRoutes.Tree, ApiRoutes.History, ApiRoutes.Logs, ApiRoutes.Events, ApiRoutes.EventStream];
+        [ApiRoutes.Ping, ApiRoutes.List, ApiRoutes.Tree, ApiRoutes.History, ApiRoutes.Logs, ApiRoutes.Events, ApiRoutes.EventStream, ApiRoutes.Alerts];
     private static readonly HashSet<string> s_postRoutes = [ApiRoutes.Restart, ApiRoutes.Stop, ApiRoutes.Reload, ApiRoutes.Scale];
 
     private static readonly uint s_daemonUid = Tend.Identity.ProcessIdentity.EffectiveUserId;

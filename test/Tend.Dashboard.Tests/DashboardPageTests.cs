@@ -85,6 +85,39 @@ public sealed class DashboardPageTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task Alerts_AFiringAlertAppears_AndGoesWhenItResolves()
+    {
+        string flag = Path.Combine(Path.GetTempPath(), "tend-dash-" + Guid.NewGuid().ToString("N"));
+        string config = $$"""
+            apps:
+              boom:
+                cmd: /bin/sh
+                args: [-c, "test -f {{flag}} && exec sleep 600; exit 3"]
+                max_restarts: 1
+                backoff: { initial: 50ms, max: 50ms }
+            alerts:
+              - { name: loop, match: boom, on: crash_loop, resolve_after: 1s }
+            """;
+        await using var daemon = await DashboardDaemon.StartAsync(config);
+        (IBrowserContext context, IPage page) = await browser.NewPageAsync();
+        await using var _ = context;
+        try
+        {
+            await page.GotoAsync(daemon.Url + "/");
+
+            ILocator alert = page.Locator("#alerts li[data-state=firing]");
+            await Expect(alert).ToContainTextAsync("loop", new() { Timeout = 30_000 });
+            await Expect(alert).ToContainTextAsync("boom#0");
+            await Expect(page.Locator("#alerts-summary")).ToContainTextAsync("1 firing");
+
+            File.WriteAllText(flag, "");
+            await daemon.Home.OkAsync("restart", "boom");
+            await Expect(page.Locator("#alerts")).ToContainTextAsync("no active alerts", new() { Timeout = 30_000 });
+        }
+        finally { File.Delete(flag); }
+    }
+
+    [Fact]
     public async Task Details_SpecWithSecretsMasked_AndScaleWorks()
     {
         await using var daemon = await DashboardDaemon.StartAsync();

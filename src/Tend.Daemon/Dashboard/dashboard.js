@@ -270,6 +270,22 @@
     $('tree').replaceChildren(el('ul', null, treeNode(root)));
   }
 
+  // ---- alerts --------------------------------------------------------------------------------
+  async function refreshAlerts() {
+    const report = await getJson('/v1/alerts');
+    $('alerts-panel').hidden = report.rules === 0;
+    const firing = report.active.filter(a => a.state === 'firing').length;
+    $('alerts-summary').textContent = `${firing} firing, ${report.active.length - firing} pending · ${report.rules} rules` +
+      (report.outbox_pending ? ` · ${report.outbox_pending} waiting to be delivered` : '') +
+      (report.undeliverable.length ? ` · ${report.undeliverable.length} undeliverable` : '');
+    const rows = report.active.map(a => el('li', { dataset: Object.assign({ fingerprint: a.fingerprint, state: a.state }, a.inhibited_by ? { muted: 'true' } : {}) },
+      el('span', { class: 'state' }, a.state + (a.inhibited_by ? ' (muted)' : '')),
+      el('div', null, el('strong', null, a.rule), ' ', el('span', { class: 'muted' }, a.app + (a.instance !== null ? '#' + a.instance : '')), ' ',
+        el('span', null, a.summary), el('span', { class: 'desc' }, a.description + (a.inhibited_by ? ' — muted by ' + a.inhibited_by : '')))));
+    if (rows.length === 0) rows.push(el('li', { class: 'none' }, el('span', { class: 'state' }, 'ok'), el('span', { class: 'muted' }, 'no active alerts')));
+    $('alerts').replaceChildren(...rows);
+  }
+
   // ---- events --------------------------------------------------------------------------------
   let lastSeq = null;
   let eventsAbort = null;
@@ -334,7 +350,7 @@
     if (refreshTimer) return;
     refreshTimer = setTimeout(async () => {
       refreshTimer = null;
-      await Promise.all([refreshList(), refreshTree()]).catch(ignoreAuth);
+      await Promise.all([refreshList(), refreshTree(), refreshAlerts()]).catch(ignoreAuth);
       if (detailsDirty) { detailsDirty = false; await refreshDetails().catch(ignoreAuth); }
     }, 150);
   }
@@ -537,12 +553,12 @@
       return;
     }
     started = true;
-    await Promise.all([refreshList(), refreshTree(), refreshHistory()]).catch(ignoreAuth);
+    await Promise.all([refreshList(), refreshTree(), refreshHistory(), refreshAlerts()]).catch(ignoreAuth);
     followEvents();
     // CPU and memory change without events. Nothing runs while the tab is hidden.
     setInterval(() => {
       if (document.hidden) return;
-      Promise.all([refreshList(), refreshHistory(), refreshDaemon(), detailsDirty || selectedApp ? refreshDetails() : null]).catch(ignoreAuth);
+      Promise.all([refreshList(), refreshHistory(), refreshDaemon(), refreshAlerts(), detailsDirty || selectedApp ? refreshDetails() : null]).catch(ignoreAuth);
     }, REFRESH_MS);
   }
 
