@@ -181,4 +181,34 @@ public sealed class AlertsTests : IAsyncLifetime
         string metrics = await api.GetStringAsync("/metrics");
         Assert.Contains("ALERTS{alertname=\"tiny\",alertstate=\"pending\",app=\"idle\",instance=\"0\",severity=\"warning\"} 1", metrics);
     }
+
+    [Fact]
+    public async Task Thresholds_OnLogLinesAndRestarts_FireForTheAppThatCrossesThem()
+    {
+        string config = _home.WriteConfig($$"""
+            apps:
+              noisy:
+                cmd: /bin/sh
+                args: [-c, "while true; do echo 'ERROR db timeout'; echo fine; sleep 0.1; done"]
+              quiet:
+                cmd: /bin/sh
+                args: [-c, "while true; do echo fine; sleep 0.1; done"]
+              flappy:
+                cmd: /bin/sh
+                args: [-c, "sleep 0.3; exit 1"]
+                min_uptime: 100ms
+                backoff: { initial: 50ms, max: 50ms }
+            alerts:
+              - { name: errors, match: [noisy, quiet], metric: log, pattern: "ERROR", above: 5, window: 10s }
+              - { name: flapping, match: "*", metric: restarts, above: 3, window: 1m }
+            """);
+        await _home.OkAsync("start", config);
+
+        AlertsInfo report = await Eventually.ReturnsAsync(AlertsAsync,
+            r => r.Active.Any(a => a.Rule == "errors" && a.State == "firing") && r.Active.Any(a => a.Rule == "flapping" && a.State == "firing"),
+            "both alerts firing", TimeSpan.FromSeconds(60));
+        Assert.Equal("noisy", Assert.Single(report.Active, a => a.Rule == "errors").App);
+        Assert.Equal("flappy", Assert.Single(report.Active, a => a.Rule == "flapping").App);
+        Assert.Contains("within 10s", report.Active.Single(a => a.Rule == "errors").Description);
+    }
 }
