@@ -240,6 +240,12 @@ public sealed class AlertEngine : IAsyncDisposable
                     ResolveWhereLocked(a => a.App == e.App, "the app was deleted");
                     foreach (var key in _series.Keys.Where(k => k.App == e.App).ToList()) _series.Remove(key);
                     foreach (var key in _restarts.Keys.Where(k => k.App == e.App).ToList()) _restarts.Remove(key);
+                    foreach (var (key, watch) in _logWatches.Where(w => w.Key.App == e.App).ToList())
+                    {
+                        watch.Stop();
+                        _logWatches.Remove(key);
+                    }
+                    ForgetSourcesWithoutAppsLocked();
                     break;
                 case EventTypes.Stopped when e.Data?.GetValueOrDefault("reason") == "stopped by user":
                     ResolveWhereLocked(a => a.App == e.App && (a.Instance is null || a.Instance == e.Instance), "stopped by the user");
@@ -248,8 +254,26 @@ public sealed class AlertEngine : IAsyncDisposable
         }
     }
 
-    private static bool CountsAsRestart(LifecycleEvent e) => e.Type is EventTypes.RestartScheduled
-        || e.Type == EventTypes.HealthFailed || e.Type == EventTypes.MemoryLimit;
+    /// <summary>Every restart, with backoff or in place (a health failure, max_memory), is one restart_scheduled event.</summary>
+    /// <summary>
+    /// Once every app a config file started is deleted, its rules go too (`tend delete all` leaves no
+    /// rules behind); a file that still has an app keeps them.
+    /// </summary>
+    private void ForgetSourcesWithoutAppsLocked()
+    {
+        var live = _supervisor.Apps.Select(a => a.ConfigPath).Where(p => p is not null).ToHashSet(StringComparer.Ordinal);
+        var gone = _sets.Keys.Where(source => !live.Contains(source)).ToList();
+        if (gone.Count == 0) return;
+        foreach (string source in gone)
+        {
+            _sets.Remove(source);
+            ResolveWhereLocked(a => a.Source == source, "its config's apps were deleted");
+        }
+        RebuildLocked();
+        SaveRulesLocked();
+    }
+
+    private static bool CountsAsRestart(LifecycleEvent e) => e.Type == EventTypes.RestartScheduled;
 
     /// <summary>What a lifecycle event means to alert rules (docs/alerts.md#events).</summary>
     internal IEnumerable<string> AlertEventsOf(LifecycleEvent e)

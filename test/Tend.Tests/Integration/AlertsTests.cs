@@ -180,6 +180,11 @@ public sealed class AlertsTests : IAsyncLifetime
         using HttpClient api = _home.ApiClient();
         string metrics = await api.GetStringAsync("/metrics");
         Assert.Contains("ALERTS{alertname=\"tiny\",alertstate=\"pending\",app=\"idle\",instance=\"0\",severity=\"warning\"} 1", metrics);
+
+        // Deleting every app of the file takes its rules along.
+        await _home.OkAsync("delete", "all");
+        await Eventually.ReturnsAsync(AlertsAsync, r => r.Rules == 0 && r.Active.Count == 0, "no rules left");
+        Assert.Contains("no alert rules", (await _home.OkAsync("alerts")).Stdout);
     }
 
     [Fact]
