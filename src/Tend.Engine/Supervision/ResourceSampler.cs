@@ -41,11 +41,19 @@ internal sealed class ResourceSampler : IAsyncDisposable
         _time = time;
     }
 
-    public void Start() => _loop = Task.Run(LoopAsync);
-
-    private async Task LoopAsync()
+    /// <summary>
+    /// The timer is made here, on the caller's thread, not in the loop's task: on a busy machine the
+    /// task may start late, and a timer made then would count its first second from then.
+    /// </summary>
+    public void Start()
     {
-        using var timer = new PeriodicTimer(Interval, _time);
+        var timer = new PeriodicTimer(Interval, _time);
+        _loop = Task.Run(() => LoopAsync(timer));
+    }
+
+    private async Task LoopAsync(PeriodicTimer timer)
+    {
+        using var owned = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))

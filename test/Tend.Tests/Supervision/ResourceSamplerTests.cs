@@ -59,6 +59,10 @@ public sealed class ResourceSamplerTests : IAsyncLifetime
     public async Task List_SamplesFirst_WhenTheLoopHasNotRunYet()
     {
         await StartedAsync(Sleeper());
+        // Online means spawned; the runtime may still be loading, with nothing resident charged to
+        // its cgroup yet. Wait until it has memory of its own (the real clock), then list.
+        int pid = _supervisor.Apps.Single().Instances.Single().Snapshot().Pid!.Value;
+        await Eventually.TrueAsync(() => ProcFs.ReadRssBytes(pid) > 8 * 1024 * 1024, "the child's runtime loaded");
         long before = _supervisor.Sampler.Passes;
 
         // The fake clock has not moved, so the loop has not ticked: the figures come from List itself.
