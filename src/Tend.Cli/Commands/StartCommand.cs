@@ -56,8 +56,23 @@ internal sealed class StartCommand : TendCommand
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
     {
+        string[] words = parseResult.GetValue(_words) ?? [];
+        // A PM2 ecosystem file, a Procfile, a supervisord.conf or a process-compose.yaml: imported on the
+        // way (docs/import.md), the report printed, and the generated tend.yaml started.
+        if (words.Length == 1 && Path.GetFullPath(words[0], Context.CurrentDirectory) is var candidate && File.Exists(candidate)
+            && Config.Import.Importers.Detect(candidate) is string kind)
+        {
+            var env = Context.GetEnvironment();
+            Config.Import.ImportResult imported = ImportRunner.Run(kind, candidate, new Config.Import.ImportOptions(BaseEnvironment: env), fromDump: false, env);
+            string generated = ImportRunner.GeneratedPath(Context.Home, candidate);
+            Directory.CreateDirectory(Path.GetDirectoryName(generated)!);
+            File.WriteAllText(generated, imported.Yaml);
+            Error(parseResult).Write(ImportRunner.Report(imported));
+            Error(parseResult).WriteLine($"the tend.yaml it became: {generated} (`tend import {kind} {words[0]} -o tend.yaml` writes one to keep)");
+            words = [generated];
+        }
         StartRequest request = BuildRequest(
-            parseResult.GetValue(_words) ?? [],
+            words,
             parseResult.GetValue(_name),
             parseResult.GetValue(_instances),
             parseResult.GetValue(_only),

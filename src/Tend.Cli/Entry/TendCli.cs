@@ -41,6 +41,7 @@ internal static class TendCli
             new AuditCommand(context),
             new AlertsCommand(context),
             new DiagCommand(context),
+            new ImportCommand(context),
             new UpgradeCommand(context, "update"),
             new UnstartupCommand(context),
             new RunCommand(context),

@@ -49,6 +49,9 @@ public static class TendMetrics
 
     private readonly record struct Row(string App, string Number, Instance Instance, InstanceSnapshot Info, DateTimeOffset? Since, ExitStatus? LastExit);
 
+    private static bool Waiting(InstanceSnapshot s, string why) =>
+        s.Status == InstanceStatus.Waiting && s.StatusReason?.StartsWith(why, StringComparison.Ordinal) == true;
+
     private static void WriteInstances(PrometheusWriter w, List<Row> rows)
     {
         w.Family("tend_instance_up", MetricType.Gauge, "1 when the instance has a live process, else 0.");
@@ -56,6 +59,13 @@ public static class TendMetrics
 
         w.Family("tend_instance_ready", MetricType.Gauge, "1 when the instance is ready (ready: probe or READY=1; spawned, for an app without ready:), else 0.");
         foreach (Row r in rows) w.Sample(r.Info.Ready ? 1 : 0, ("app", r.App), ("instance_number", r.Number));
+
+        // Self-healing (docs/alerts.md#self-healing): why a waiting instance is not being restarted.
+        w.Family("tend_instance_breaker_open", MetricType.Gauge, "1 while the instance's breaker is open (no restart until its half-open attempt), else 0.");
+        foreach (Row r in rows) w.Sample(Waiting(r.Info, "breaker open") ? 1 : 0, ("app", r.App), ("instance_number", r.Number));
+
+        w.Family("tend_instance_held", MetricType.Gauge, "1 while the instance is held for a dependency that is down (while_down), else 0.");
+        foreach (Row r in rows) w.Sample(Waiting(r.Info, "held:") ? 1 : 0, ("app", r.App), ("instance_number", r.Number));
 
         w.Family("tend_instance_restarts_total", MetricType.Counter, "Restarts of the instance, by cause.");
         var restarts = new List<KeyValuePair<string, long>>();

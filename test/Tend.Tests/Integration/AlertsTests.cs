@@ -216,4 +216,41 @@ public sealed class AlertsTests : IAsyncLifetime
         Assert.Equal("flappy", Assert.Single(report.Active, a => a.Rule == "flapping").App);
         Assert.Contains("within 10s", report.Active.Single(a => a.Rule == "errors").Description);
     }
+
+    [Fact]
+    public async Task EveryChannelKind_GetsTheFiring_InItsOwnShape()
+    {
+        await using var receiver = new WebhookReceiver().Start();
+        string envFile = Path.Combine(_home.Dir, "command.env");
+        string config = _home.WriteConfig($$"""
+            apps:
+              boom:
+                cmd: /bin/sh
+                args: [-c, "exit 3"]
+                max_restarts: 1
+                backoff: { initial: 50ms, max: 50ms }
+            channels:
+              chat: { slack: "{{receiver.Url("/slack/T000/B000/XXXX")}}" }
+              am: { alertmanager: "{{receiver.Url("/am")}}" }
+              script: { command: [/bin/sh, -c, "env | grep ^TEND_ALERT_ > {{envFile}}"] }
+            alerts:
+              - { name: loop, match: boom, on: crash_loop, notify: [chat, am, script], summary: "boom is crash-looping" }
+            """);
+        await _home.OkAsync("start", config);
+
+        await Eventually.TrueAsync(() => receiver.Received.Count >= 2 && File.Exists(envFile), "slack, alertmanager and the command");
+        WebhookReceiver.Delivery slack = receiver.Received.Single(d => d.Path.StartsWith("/slack/"));
+        Assert.StartsWith("[FIRING] loop on boom#0 (critical): boom is crash-looping", JsonDocument.Parse(slack.Body).RootElement.GetProperty("text").GetString());
+        Assert.False(slack.Headers.ContainsKey("X-Tend-Signature"));
+        WebhookReceiver.Delivery am = receiver.Received.Single(d => d.Path == "/am/api/v2/alerts");
+        JsonElement posted = JsonDocument.Parse(am.Body).RootElement[0];
+        Assert.Equal("loop", posted.GetProperty("labels").GetProperty("alertname").GetString());
+        Assert.Equal("critical", posted.GetProperty("labels").GetProperty("severity").GetString());
+        Assert.False(posted.TryGetProperty("endsAt", out _));
+        string env = await Eventually.ReturnsAsync(() => File.ReadAllText(envFile), t => t.Contains("TEND_ALERT_JSON"), "the command's environment");
+        Assert.Contains("TEND_ALERT_STATUS=firing", env);
+        Assert.Contains("TEND_ALERT_NAME=loop", env);
+        Assert.Contains("TEND_ALERT_APP=boom", env);
+        Assert.Contains("TEND_ALERT_SUMMARY=boom is crash-looping", env);
+    }
 }

@@ -73,6 +73,45 @@ public sealed class SelfHealingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhileDownStop_TheDependentIsStoppedWithItsDependency_AndStartedWhenItIsBack()
+    {
+        int port = FreePorts.Next();
+        string config = _home.WriteConfig($$"""
+            apps:
+              db:
+                cmd: {{TendHome.Child}}
+                args: [--serve-port, "{{port}}", --sleep]
+                restart: never
+                ready: { tcp: "127.0.0.1:{{port}}", interval: 200ms }
+              worker:
+                cmd: {{TendHome.Child}}
+                args: [--sleep]
+                depends_on:
+                  db: { condition: ready, while_down: stop }
+            """);
+        await _home.OkAsync("start", config);
+        int firstPid = (await _home.WaitForAsync(l => l.Single(i => i.Name == "worker").Status == "online", "worker online"))
+            .Single(i => i.Name == "worker").Pid!.Value;
+
+        await _home.OkAsync("stop", "db");
+
+        // The worker does not need the db to crash first: it is stopped and held.
+        InstanceInfo held = (await _home.WaitForAsync(l => l.Single(i => i.Name == "worker").StatusReason?.StartsWith("held:") == true, "worker held"))
+            .Single(i => i.Name == "worker");
+        Assert.Null(held.Pid);
+        Assert.Contains("db is down", held.StatusReason);
+
+        await _home.OkAsync("start", "db");
+        InstanceInfo back = (await _home.WaitForAsync(l => l.Single(i => i.Name == "worker").Status == "online", "worker back"))
+            .Single(i => i.Name == "worker");
+        Assert.NotEqual(firstPid, back.Pid);
+        Assert.Equal(0, back.Restarts);
+        using HttpClient api = _home.ApiClient();
+        string metrics = await api.GetStringAsync("/metrics");
+        Assert.Contains("tend_instance_held{app=\"worker\",instance_number=\"0\"} 0", metrics);
+    }
+
+    [Fact]
     public async Task Breaker_OpensAfterMaxFailures_ThenAHalfOpenAttemptThatStaysUpClosesIt()
     {
         string flag = Path.Combine(_home.Dir, "fixed");

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Tend.Config.Import;
+
+namespace Tend.Cli.Commands;
+
+/// <summary>`tend import pm2|procfile|supervisord|process-compose [file] [-o tend.yaml]`: another manager's file as a tend.yaml, with a report (docs/import.md).</summary>
+internal sealed class ImportCommand : TendCommand
+{
+    private readonly Argument<string> _kind = new("kind") { Description = "pm2, procfile, supervisord or process-compose" };
+    private readonly Argument<string?> _file = new("file")
+    {
+        Description = "The file (default: ecosystem.config.js, Procfile, supervisord.conf or process-compose.yaml here; ~/.pm2/dump.pm2 with --from-dump)",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+    private readonly Option<string?> _output = new("--output", "-o") { Description = "Write the tend.yaml here (default: print it)", HelpName = "file" };
+    private readonly Option<bool> _force = new("--force") { Description = "With -o: replace an existing file" };
+    private readonly Option<string?> _env = new("--env") { Description = "PM2: merge env_NAME over env", HelpName = "NAME" };
+    private readonly Option<Dictionary<string, int>?> _formation = new("--formation")
+    {
+        Description = "Procfile: instances per process type, e.g. web=2,worker=1 (all=N for every type)",
+        HelpName = "type=N,…",
+        CustomParser = ParseFormation,
+    };
+    private readonly Option<bool> _fromDump = new("--from-dump") { Description = "PM2: import what PM2 last saved (pm2 save) instead of an ecosystem file" };
+
+    public ImportCommand(CliContext context) : base("import", "Turn a PM2 ecosystem file, a Procfile, a supervisord.conf or a process-compose.yaml into a tend.yaml.", context)
+    {
+        Add(_kind);
+        Add(_file);
+        Add(_output);
+        Add(_force);
+        Add(_env);
+        Add(_formation);
+        Add(_fromDump);
+        _kind.AcceptOnlyFromAmong(Importers.Kinds);
+    }
+
+    protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
+    {
+        string kind = parseResult.GetValue(_kind)!;
+        bool fromDump = parseResult.GetValue(_fromDump);
+        if (fromDump && kind != "pm2") throw new CliException("--from-dump is for pm2", 2);
+        if (parseResult.GetValue(_env) is not null && kind != "pm2") throw new CliException("--env is for pm2 (env_NAME sections)", 2);
+        if (parseResult.GetValue(_formation) is not null && kind != "procfile") throw new CliException("--formation is for procfile", 2);
+        var env = Context.GetEnvironment();
+        string file = parseResult.GetValue(_file) ?? DefaultFile(kind, fromDump, env);
+        string path = Path.GetFullPath(file, Context.CurrentDirectory);
+        if (!File.Exists(path)) throw new CliException($"no such file: {path}", 2);
+
+        ImportResult result = ImportRunner.Run(kind, path,
+            new ImportOptions(parseResult.GetValue(_env), parseResult.GetValue(_formation), env), fromDump, env);
+        TextWriter error = Error(parseResult);
+        if (parseResult.GetValue(_output) is string output)
+        {
+            string target = Path.GetFullPath(output, Context.CurrentDirectory);
+            if (File.Exists(target) && !parseResult.GetValue(_force)) throw new CliException($"{target} exists; --force replaces it", 2);
+            // Relative paths in a config are relative to its own folder: the importer wrote absolute ones.
+            File.WriteAllText(target, result.Yaml);
+            error.Write(ImportRunner.Report(result));
+            error.WriteLine($"wrote {target}; start it with `tend start {output}`");
+        }
+        else
+        {
+            Out(parseResult).Write(result.Yaml);
+            error.Write(ImportRunner.Report(result));
+        }
+        return Task.FromResult(0);
+    }
+
+    private static string DefaultFile(string kind, bool fromDump, IReadOnlyDictionary<string, string> env) => kind switch
+    {
+        "pm2" when fromDump => Path.Combine(env.GetValueOrDefault("PM2_HOME") ?? Path.Combine(env.GetValueOrDefault("HOME") ?? "/root", ".pm2"), "dump.pm2"),
+        "pm2" => File.Exists("ecosystem.config.js") ? "ecosystem.config.js" : File.Exists("ecosystem.config.cjs") ? "ecosystem.config.cjs" : "ecosystem.config.mjs",
+        "procfile" => "Procfile",
+        "supervisord" => File.Exists("supervisord.conf") ? "supervisord.conf" : "/etc/supervisor/supervisord.conf",
+        _ => File.Exists("process-compose.yaml") ? "process-compose.yaml" : "process-compose.yml",
+    };
+
+    private static Dictionary<string, int>? ParseFormation(ArgumentResult result)
+    {
+        var formation = new Dictionary<string, int>(StringComparer.Ordinal);
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = part.IndexOf('=');
+            if (eq <= 0 || !int.TryParse(part[(eq + 1)..], out int n) || n < 0)
+            {
+                result.AddError($"--formation takes type=N pairs such as web=2,worker=1, not '{part}'");
+                return null;
+            }
+            formation[part[..eq]] = n;
+        }
+        return formation;
+    }
+}

@@ -1,0 +1,247 @@
+using Tend.Config;
+using Tend.Config.Import;
+
+namespace Tend.Tests.Import;
+
+/// <summary>
+/// The importers on fixture files: what each key became, the report's exact list of what was not
+/// mapped, and that the generated tend.yaml loads.
+/// </summary>
+public sealed class ImportTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tend-import-").FullName;
+    private static readonly Dictionary<string, string> s_env = new() { ["PATH"] = "/usr/local/bin:/usr/bin:/bin", ["HOME"] = "/root" };
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static TendConfig Load(ImportResult r) => ConfigLoader.Parse(r.Yaml, Path.Combine(Path.GetDirectoryName(r.Source)!, "tend.yaml"), s_env);
+
+    /// <summary>Seed 003's ecosystem file, as JSON (what node prints for the .js one).</summary>
+    internal const string Seed003 = """
+        {
+          "apps": [{
+            "name": "api",
+            "script": "server.js",
+            "instances": 4,
+            "exec_mode": "cluster",
+            "max_memory_restart": "300M",
+            "exp_backoff_restart_delay": 100,
+            "wait_ready": true,
+            "listen_timeout": 10000,
+            "kill_timeout": 5000,
+            "merge_logs": true,
+            "log_date_format": "YYYY-MM-DD HH:mm Z",
+            "out_file": "./logs/out.log",
+            "error_file": "./logs/err.log",
+            "env": { "NODE_ENV": "development", "PORT": "3000" },
+            "env_production": { "NODE_ENV": "production", "DB_URL": "postgres://db/prod" }
+          }, {
+            "name": "worker",
+            "script": "worker.js",
+            "node_args": "--max-old-space-size=256",
+            "args": ["--queue", "jobs"],
+            "autorestart": true,
+            "watch": ["src"],
+            "cron_restart": "0 3 * * *"
+          }]
+        }
+        """;
+
+    [Fact]
+    public void Pm2_Seed003_MapsEveryKey_AndTheReportListsExactlyWhatIsNot()
+    {
+        string path = Write("ecosystem.json", Seed003);
+
+        ImportResult r = Importers.Import("pm2", path, null, new ImportOptions(Env: "production", BaseEnvironment: s_env));
+        TendConfig config = Load(r);
+
+        AppSpec api = config.Apps.Single(a => a.Name == "api");
+        Assert.Equal("node", api.Command);
+        Assert.Equal(["server.js"], api.Args);
+        Assert.Equal(_dir, api.Cwd);
+        Assert.Equal(4, api.Instances);
+        Assert.Equal(["3000"], api.Listen);
+        Assert.Equal(ListenMode.Proxy, api.ListenMode);
+        Assert.Equal(300L * 1024 * 1024, api.MaxMemoryBytes);
+        Assert.Equal(new BackoffSpec(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(15), 1.5, 0), api.Backoff);
+        Assert.Equal(TimeSpan.FromSeconds(5), api.KillTimeout);
+        Assert.Equal(2, api.StopSignal); // SIGINT, PM2's
+        Assert.Equal("production", api.Env["NODE_ENV"]);
+        Assert.Equal("postgres://db/prod", api.Env["DB_URL"]);
+        Assert.False(api.Env.ContainsKey("PORT")); // the proxy gives each instance its own
+        Assert.Equal(new IncrementVar("NODE_APP_INSTANCE", 0), api.IncrementVar);
+        Assert.Equal(Path.Combine(_dir, "logs", "out-{instance}.log"), api.Logs.OutFile);
+
+        AppSpec worker = config.Apps.Single(a => a.Name == "worker");
+        Assert.Equal("node", worker.Command);
+        Assert.Equal(["--max-old-space-size=256", "worker.js", "--queue", "jobs"], worker.Args);
+        Assert.Equal(TimeSpan.FromMilliseconds(1600), worker.KillTimeout);
+
+        Assert.Equal(
+        [
+            "api: exec_mode: approximated: cluster: Tend's proxy listens on 3000 and each instance gets its own PORT (the app must listen on process.env.PORT)",
+            "api: stop_signal: PM2 stops with SIGINT (Tend's default is SIGTERM): stop_signal: SIGINT",
+            "api: merge_logs: approximated: one file per instance ({instance} in the path); `tend logs NAME` shows them merged",
+            "api: wait_ready: not mapped: PM2's process.send('ready') needs the Node IPC channel, which Tend does not provide yet; readiness is at spawn (add ready: with an http or tcp probe, or notify)",
+            "api: listen_timeout: not mapped: goes with wait_ready; a ready: probe's ready_timeout is the equivalent",
+            "api: log_date_format: not mapped: Tend's timestamps are ISO 8601 (log.timestamps)",
+            "worker: env_production: not mapped: the app has no env_production",
+            "worker: stop_signal: PM2 stops with SIGINT (Tend's default is SIGTERM): stop_signal: SIGINT",
+            "worker: kill_timeout: PM2 waits 1,600 ms before SIGKILL (Tend's default is 5 s): kill_timeout: 1600ms",
+            "worker: watch: not mapped: watch-and-restart is not in Tend yet; run your watcher (nodemon, dotnet watch) in development",
+            "worker: cron_restart: not mapped: scheduled restarts are not in Tend yet; use a systemd timer or cron running `tend reload NAME`",
+        ], r.Notes.Select(n => n.ToString()));
+        Assert.Contains("# PM2 cluster mode: the instances share this port.", r.Yaml);
+    }
+
+    [Fact]
+    public void Pm2_WithoutEnv_OtherEnvSectionsAreReported_NotApplied()
+    {
+        string path = Write("ecosystem.json", Seed003);
+
+        ImportResult r = Importers.Import("pm2", path, null, new ImportOptions(BaseEnvironment: s_env));
+
+        Assert.Equal("development", Load(r).Apps.Single(a => a.Name == "api").Env["NODE_ENV"]);
+        Assert.Contains(r.Notes, n => n is { App: "api", Key: "env_production", Kind: ImportNoteKind.Unmapped } && n.Why == "not selected (pass --env production to use it)");
+    }
+
+    [Fact]
+    public void Procfile_FormationAndForemansPorts()
+    {
+        Write(".env", "GREETING=hi\n");
+        string path = Write("Procfile", "# comment\nweb: bundle exec puma -p $PORT\nworker: ./bin/worker --queue default\nclock: ./bin/clock\n");
+
+        ImportResult r = Importers.Import("procfile", path, null,
+            new ImportOptions(Formation: new Dictionary<string, int> { ["web"] = 2, ["worker"] = 3, ["clock"] = 0 }, BaseEnvironment: s_env));
+        TendConfig config = Load(r);
+
+        Assert.Equal(["web", "worker"], config.Apps.Select(a => a.Name));
+        AppSpec web = config.Apps[0], worker = config.Apps[1];
+        Assert.Equal((2, new IncrementVar("PORT", 5000)), (web.Instances, web.IncrementVar));
+        Assert.Equal((3, new IncrementVar("PORT", 5100)), (worker.Instances, worker.IncrementVar));
+        Assert.True(web.Shell);
+        Assert.Equal("hi", web.Env["GREETING"]);
+        Assert.Equal(["clock: formation: not mapped: clock=0: left out, as foreman starts none"], r.Notes.Select(n => n.ToString()));
+    }
+
+    [Fact]
+    public void Supervisord_NumprocsIncludesAndRestartPolicy()
+    {
+        string srv = Directory.CreateDirectory(Path.Combine(_dir, "srv")).FullName;
+        Write("conf.d/worker.conf", $"""
+            [program:worker]
+            command=/usr/bin/python3 worker.py --n %(process_num)s
+            numprocs=3
+            process_name=%(program_name)s_%(process_num)02d
+            directory={srv}
+            autorestart=unexpected
+            exitcodes=0,2
+            startsecs=5
+            startretries=7
+            stopsignal=QUIT
+            stopwaitsecs=20
+            environment=A="1,2",B=plain
+            stdout_logfile=/var/log/%(program_name)s.log
+            """);
+        string path = Write("supervisord.conf", """
+            [supervisord]
+            nodaemon=true
+
+            [program:web]
+            command=/usr/bin/env node server.js
+            autorestart=true
+            priority=1
+
+            [include]
+            files = conf.d/*.conf
+            """);
+
+        ImportResult r = Importers.Import("supervisord", path, null, new ImportOptions(BaseEnvironment: s_env));
+        TendConfig config = Load(r);
+
+        Assert.Equal(["web", "worker"], config.Apps.Select(a => a.Name));
+        AppSpec worker = config.Apps.Single(a => a.Name == "worker");
+        Assert.Equal((3, srv, RestartPolicy.OnFailure), (worker.Instances, worker.Cwd, worker.Restart));
+        Assert.Equal([0, 2], worker.StopExitCodes);
+        Assert.Equal((TimeSpan.FromSeconds(5), 7, 3, TimeSpan.FromSeconds(20)), (worker.MinUptime, worker.MaxRestarts, worker.StopSignal, worker.KillTimeout));
+        Assert.Equal(("1,2", "plain"), (worker.Env["A"], worker.Env["B"]));
+        Assert.Equal("/var/log/worker.log", worker.Logs.OutFile);
+        Assert.Contains(r.Notes, n => n is { App: "worker", Key: "command", Kind: ImportNoteKind.Unmapped });
+        Assert.Contains(r.Notes, n => n is { App: "worker", Key: "process_name", Kind: ImportNoteKind.Approximated });
+        Assert.Equal(RestartPolicy.Always, config.Apps.Single(a => a.Name == "web").Restart);
+    }
+
+    [Fact]
+    public void ProcessCompose_DependenciesProbesReplicasAvailability()
+    {
+        string path = Write("process-compose.yaml", """
+            version: "0.5"
+            environment: ["SHARED=1"]
+            processes:
+              db:
+                command: ./db --port 5432
+                readiness_probe:
+                  exec: { command: "pg_isready -p 5432" }
+                  period_seconds: 2
+                  failure_threshold: 5
+                availability: { restart: always, backoff_seconds: 2 }
+              migrate:
+                command: ./migrate
+                depends_on: { db: { condition: process_healthy } }
+              api:
+                command: ./api
+                replicas: 2
+                depends_on:
+                  migrate: { condition: process_completed_successfully }
+                liveness_probe:
+                  http_get: { host: 127.0.0.1, port: 8080, path: /healthz }
+                availability: { restart: on_failure, max_restarts: 4 }
+                shutdown: { signal: 2, timeout_seconds: 9 }
+            """);
+
+        ImportResult r = Importers.Import("process-compose", path, null, new ImportOptions(BaseEnvironment: s_env));
+        TendConfig config = Load(r);
+
+        AppSpec db = config.Apps.Single(a => a.Name == "db"), migrate = config.Apps.Single(a => a.Name == "migrate"), api = config.Apps.Single(a => a.Name == "api");
+        Assert.Equal(RestartPolicy.Always, db.Restart);
+        Assert.Equal(TimeSpan.FromSeconds(2), db.RestartDelay);
+        Assert.NotNull(db.Ready);
+        Assert.Equal([new Dependency("db", DependencyCondition.Ready)], migrate.DependsOn);
+        Assert.Equal(RestartPolicy.Never, migrate.Restart);
+        Assert.Equal([new Dependency("migrate", DependencyCondition.Completed)], api.DependsOn);
+        Assert.Equal((2, RestartPolicy.OnFailure, 4, 2, TimeSpan.FromSeconds(9)), (api.Instances, api.Restart, api.MaxRestarts, api.StopSignal, api.KillTimeout));
+        Assert.NotNull(api.Live);
+        Assert.Equal("1", api.Env["SHARED"]);
+        Assert.DoesNotContain(r.Notes, n => n.Kind == ImportNoteKind.Unmapped);
+    }
+
+    [Theory]
+    [InlineData("ecosystem.config.js", "pm2")]
+    [InlineData("ecosystem.config.mjs", "pm2")]
+    [InlineData("app.config.cjs", "pm2")]
+    [InlineData("server.js", null)]
+    [InlineData("Procfile", "procfile")]
+    [InlineData("Procfile.dev", "procfile")]
+    [InlineData("process-compose.yaml", "process-compose")]
+    [InlineData("tend.yaml", null)]
+    public void Detect_ByNameAndContent(string name, string? kind)
+    {
+        string path = Write(name, name == "tend.yaml" ? "apps:\n  a: { run: x }\n" : "x");
+        Assert.Equal(kind, Importers.Detect(path));
+    }
+
+    [Fact]
+    public void Detect_SupervisordConf_ByItsProgramSection()
+    {
+        Assert.Equal("supervisord", Importers.Detect(Write("app.conf", "[program:x]\ncommand=/bin/true\n")));
+        Assert.Null(Importers.Detect(Write("nginx.conf", "server { }\n")));
+    }
+}
