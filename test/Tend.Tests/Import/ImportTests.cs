@@ -232,9 +232,19 @@ public sealed class ImportTests : IDisposable
     [InlineData("Procfile.dev", "procfile")]
     [InlineData("process-compose.yaml", "process-compose")]
     [InlineData("tend.yaml", null)]
+    [InlineData("pm2.yaml", "pm2")]
+    [InlineData("compose.yml", "process-compose")]
     public void Detect_ByNameAndContent(string name, string? kind)
     {
-        string path = Write(name, name == "tend.yaml" ? "apps:\n  a: { run: x }\n" : "x");
+        string text = name switch
+        {
+            // A tend.yaml whose words look like the others' (a channel named script, a processes app).
+            "tend.yaml" => "apps:\n  processes: { run: x }\nchannels:\n  script: { command: [x] }\nalerts:\n  - { name: a, match: processes, on: crash, notify: script }\n",
+            "pm2.yaml" => "apps:\n  - script: server.js\n",
+            "compose.yml" => "processes:\n  web: { command: x }\n",
+            _ => "x",
+        };
+        string path = Write(name, text);
         Assert.Equal(kind, Importers.Detect(path));
     }
 

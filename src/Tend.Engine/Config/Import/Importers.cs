@@ -27,12 +27,22 @@ public static class Importers
         if (name.StartsWith("process-compose", StringComparison.Ordinal)) return "process-compose";
         if (name.EndsWith(".conf", StringComparison.Ordinal) || name.EndsWith(".ini", StringComparison.Ordinal))
             return ReadHead(path).Contains("[program:", StringComparison.Ordinal) ? "supervisord" : null;
-        string head = ReadHead(path);
-        if (name.EndsWith(".json", StringComparison.Ordinal) && head.Contains("\"script\"", StringComparison.Ordinal)) return "pm2";
-        if (name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal))
+        if (name.EndsWith(".json", StringComparison.Ordinal) || name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal))
         {
-            if (head.StartsWith("processes:", StringComparison.Ordinal) || head.Contains("\nprocesses:", StringComparison.Ordinal)) return "process-compose";
-            if (head.Contains("script:", StringComparison.Ordinal) && !head.Contains("\napps:\n  ", StringComparison.Ordinal) && head.Contains("- ", StringComparison.Ordinal)) return "pm2";
+            // By shape, not by words: a tend.yaml's apps: is a mapping, PM2's a list; process-compose has processes:.
+            var errors = new List<ConfigError>();
+            YNode? root;
+            try { root = YamlTreeReader.Read(File.ReadAllText(path), path, errors); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+            switch (root)
+            {
+                case YMapping top when Pm2Importer.Field(top, "apps") is YSequence:
+                    return "pm2";
+                case YMapping top when Pm2Importer.Field(top, "processes") is YMapping && Pm2Importer.Field(top, "apps") is null:
+                    return "process-compose";
+                case YSequence { Items: [YMapping first, ..] } when Pm2Importer.Field(first, "script") is not null:
+                    return "pm2";
+            }
         }
         return null;
     }
