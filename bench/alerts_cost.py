@@ -10,39 +10,13 @@ Tend-only (PM2 and supervisord have no local alerting to compare with). Prints a
 and is stopped with `tend kill` at the end of each mode; the webhook it notifies is a local
 receiver on 127.0.0.1 that answers 200.
 """
-import argparse, http.server, json, os, shutil, socket, subprocess, tempfile, threading, time
+import argparse, http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEND = os.path.join(REPO, "src", "Tend.Cli", "bin", "Release", "net10.0", "tend")
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-class Receiver(http.server.BaseHTTPRequestHandler):
-    count = 0
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        Receiver.count += 1
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from cost_common import Receiver, TICK, cpu_ticks, rss_mib  # noqa: E402 (after the path)
 
 
 def config(apps, rules, port):

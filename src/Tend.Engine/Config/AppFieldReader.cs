@@ -152,6 +152,46 @@ internal static class AppFieldReader
         return ok ? new EquatableArray<int>(codes) : (EquatableArray<int>?)null;
     }
 
+    private static readonly string[] s_scheduleKeys = ["cron", "timezone"];
+
+    /// <summary>restart_schedule: "0 3 * * *", or { cron, timezone }; the expression and the zone are checked here.</summary>
+    internal static RestartSchedule? ReadRestartSchedule(NodeReader reader, YNode value, string field)
+    {
+        YNode? cronNode = null, zoneNode = null;
+        if (value is YMapping map)
+        {
+            foreach (var (key, _, node) in reader.Entries(map, field, s_scheduleKeys))
+            {
+                if (key == "cron") cronNode = node;
+                else zoneNode = node;
+            }
+            if (cronNode is null)
+            {
+                reader.Error(map, field + ".cron", "a schedule needs cron: (e.g. \"0 3 * * *\")");
+                return null;
+            }
+        }
+        else cronNode = value;
+        string cronField = value is YMapping ? field + ".cron" : field;
+        if (!reader.TryString(cronNode, cronField, out string cron)) return null;
+        if (Schedules.Parse(cron) is { Error: string error })
+        {
+            reader.Error(cronNode, cronField, error);
+            return null;
+        }
+        string? zone = null;
+        if (zoneNode is not null && reader.TryString(zoneNode, field + ".timezone", out string z))
+        {
+            if (Schedules.FindZone(z) is null)
+            {
+                reader.Error(zoneNode, field + ".timezone", $"unknown time zone \"{z}\" (an IANA name such as Europe/Berlin or UTC)");
+                return null;
+            }
+            zone = z;
+        }
+        return new RestartSchedule(cron, zone);
+    }
+
     private static readonly string[] s_breakerKeys = ["max_failures", "window", "break", "max_break"];
 
     /// <summary>breaker: true (the defaults) or { max_failures, window, break, max_break }.</summary>

@@ -11,7 +11,7 @@ internal static class AppSectionReader
         "run", "cmd", "args", "shell", "cwd", "env", "env_file", "instances", "restart", "max_restarts",
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes", "no_retry", "breaker",
         "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
-        "critical", "listen", "listen_mode", "reload_parallelism", "reload_signal", "node_diagnostics",
+        "critical", "listen", "listen_mode", "reload_parallelism", "reload_signal", "node_diagnostics", "restart_schedule",
         .. IsolationSectionReader.s_keys,
     ];
 
@@ -153,6 +153,9 @@ internal static class AppSectionReader
                     break;
                 case "stop_exit_codes":
                     if (AppFieldReader.ReadExitCodes(reader, value, f) is { } codes) spec = spec with { StopExitCodes = codes };
+                    break;
+                case "restart_schedule":
+                    if (AppFieldReader.ReadRestartSchedule(reader, value, f) is { } schedule) spec = spec with { RestartSchedule = schedule };
                     break;
                 case "node_diagnostics":
                     if (reader.TryBool(value, f, out bool nodeDiagnostics)) spec = spec with { NodeDiagnostics = nodeDiagnostics };

@@ -45,6 +45,13 @@ public sealed record BreakerSpec(int MaxFailures, TimeSpan Window, TimeSpan Brea
     public static BreakerSpec Default { get; } = new(5, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(10));
 }
 
+/// <summary>
+/// restart_schedule (PM2's cron_restart): a cron expression (five fields, or six with seconds
+/// first) and the time zone it is read in (null: the daemon's local zone). The app is reloaded
+/// (replaced instance by instance, health-gated) at each occurrence.
+/// </summary>
+public sealed record RestartSchedule(string Cron, string? TimeZone);
+
 /// <summary>Where an instance's output goes. Paths may contain {app} and {instance}; null means the default under $TEND_HOME/logs.</summary>
 public sealed record LogSpec(
     string? OutFile,
@@ -100,6 +107,8 @@ public sealed record AppSpec
     /// --diagnostic-dir of its own to NODE_OPTIONS (docs/alerts.md#diagnostics).
     /// </summary>
     public bool NodeDiagnostics { get; init; }
+    /// <summary>Reload the app on a cron schedule (docs/config.md#restart_schedule); null: never.</summary>
+    public RestartSchedule? RestartSchedule { get; init; }
     /// <summary>The circuit breaker; null: the crash-loop guard (max_restarts) decides.</summary>
     public BreakerSpec? Breaker { get; init; }
     public long? MaxMemoryBytes { get; init; }

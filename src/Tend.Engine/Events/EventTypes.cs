@@ -35,6 +35,7 @@ public static class EventTypes
     public const string DeployDone = "deploy_done";
     public const string DeployFailed = "deploy_failed";
     public const string Scaled = "scaled";
+    public const string ScheduledRestart = "scheduled_restart";
     // Supervision trees.
     public const string SupervisorRestart = "supervisor_restart";
     public const string SupervisorFailed = "supervisor_failed";

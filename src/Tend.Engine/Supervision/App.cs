@@ -152,8 +152,11 @@ public sealed class App
     internal void WatchDependencies()
     {
         if (Dependencies is { } gate && Spec.DependsOn.Any(d => d.WhileDown == WhileDown.Stop))
-            _ = Task.Run(() => gate.WatchStopDependenciesAsync(this, _watching.Token));
+            Watch(ct => gate.WatchStopDependenciesAsync(this, ct));
     }
+
+    /// <summary>Run <paramref name="loop"/> in the background for as long as the app exists (cancelled when it is removed).</summary>
+    internal void Watch(Func<CancellationToken, Task> loop) => _ = Task.Run(() => loop(_watching.Token));
 
     internal void Release()
     {

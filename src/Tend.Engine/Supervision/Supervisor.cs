@@ -560,6 +560,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             BeforeMemoryRestart = i => BeforeMemoryRestart?.Invoke(i) ?? Task.CompletedTask,
         };
         app.WatchDependencies();
+        if (spec.RestartSchedule is not null) app.Watch(ct => RunRestartScheduleAsync(app, ct));
         // A restored app's sockets, handed over, are in the store already.
         if (listeners is not null && DescriptorStore is { } store && !(restoring && Inherited is { Source: not "none" }))
             foreach (var (name, handle) in listeners.HandOverHandles()) store.Keep(name, handle);
@@ -595,6 +596,46 @@ public sealed partial class Supervisor : IAsyncDisposable
         Events.Publish(type, app, null, null, message, data);
 
     private static string Inv(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// restart_schedule: reload the app at each occurrence of its cron expression (in its zone), for
+    /// as long as it exists. A stopped app is left stopped; a reload already running is not doubled.
+    /// Waits at most a day at a time, so a far occurrence is recomputed (and Task.Delay's limit kept).
+    /// </summary>
+    private async Task RunRestartScheduleAsync(App app, CancellationToken ct)
+    {
+        RestartSchedule schedule = app.Spec.RestartSchedule!;
+        DateTimeOffset from = _time.GetUtcNow();
+        while (!ct.IsCancellationRequested)
+        {
+            if (Schedules.Next(schedule, from) is not { } next) return;
+            TimeSpan wait = next - _time.GetUtcNow();
+            if (wait > TimeSpan.FromDays(1))
+            {
+                try { await Task.Delay(TimeSpan.FromDays(1), _time, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+                continue;
+            }
+            if (wait > TimeSpan.Zero)
+            {
+                try { await Task.Delay(wait, _time, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+            }
+            from = next;
+            if (_registry.Find(app.Name) != app) return;
+            if (!app.Instances.Any(i => i.WantedRunning)) continue;
+            PublishApp(Tend.Events.EventTypes.ScheduledRestart, app.Name, $"restart_schedule \"{schedule.Cron}\": reloading", new() { ["cron"] = schedule.Cron });
+            try
+            {
+                await ReloadAsync(app.Name, null, null, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) { return; }
+            catch (Exception e)
+            {
+                EngineLog.InternalError(_logger, app.Name, 0, "scheduled reload: " + e.Message);
+            }
+        }
+    }
 
     private void RemoveApp(App app)
     {

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Tend.Alerts;
 using Tend.Config;
 using Tend.Events;
@@ -11,39 +10,17 @@ namespace Tend.Tests.Alerts;
 /// deduplication, the quiet period before an event alert resolves, repeat_interval, and what is sent
 /// (into the persistent outbox) and when.
 /// </summary>
-public sealed class AlertEngineTests : IAsyncLifetime
+public sealed class AlertEngineTests : AlertEngineHarness
 {
-    private readonly string _home = Directory.CreateTempSubdirectory("tend-alerts-").FullName;
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
-    private readonly HttpClient _http = new();
-    private Supervisor _supervisor = null!;
-    private AlertEngine _engine = null!;
     private long _seq;
 
-    public Task InitializeAsync()
-    {
-        _supervisor = new Supervisor(_home, _time, NullLoggerFactory.Instance, persist: false);
-        _engine = new AlertEngine(_supervisor, _home, _time, NullLoggerFactory.Instance, _http, new Dictionary<string, string>());
-        _engine.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _engine.DisposeAsync();
-        await _supervisor.DisposeAsync();
-        _http.Dispose();
-        Directory.Delete(_home, recursive: true);
-    }
-
-    private string Outbox => Path.Combine(_home, "alerts", "outbox");
+    private string Outbox => Path.Combine(Home, "alerts", "outbox");
 
     /// <summary>Notifications queued (the channel points nowhere: they stay in the outbox to be counted).</summary>
     private string[] Queued() => [.. Directory.GetFiles(Outbox, "*.json").Select(File.ReadAllText)];
 
-    private void Rules(params AlertRuleSpec[] rules) => _engine.Apply("/tmp/tend.yaml", new AlertsSpec(
-        new EquatableArray<AlertRuleSpec>(rules),
-        new EquatableArray<ChannelSpec>([new ChannelSpec { Name = "hook", Kind = ChannelKind.Webhook, Url = "http://127.0.0.1:9/never", GiveUpAfter = TimeSpan.FromDays(1) }])));
+    private void Rules(params AlertRuleSpec[] rules) =>
+        Apply(rules, [new ChannelSpec { Name = "hook", Kind = ChannelKind.Webhook, Url = "http://127.0.0.1:9/never", GiveUpAfter = TimeSpan.FromDays(1) }]);
 
     private static AlertRuleSpec OnEvent(string on, TimeSpan? @for = null, TimeSpan? repeat = null) => new()
     {
@@ -53,15 +30,15 @@ public sealed class AlertEngineTests : IAsyncLifetime
     };
 
     private void Event(string type, string app = "web", int? instance = 0, Dictionary<string, string>? data = null) =>
-        _engine.OnEvent(new LifecycleEvent(++_seq, _time.GetUtcNow(), type, app, instance, 100, type, data));
+        Engine.OnEvent(new LifecycleEvent(++_seq, Time.GetUtcNow(), type, app, instance, 100, type, data));
 
     private void Crash() => Event(EventTypes.Exited, data: new() { ["reason"] = "exited", ["exit_code"] = "3" });
     private void Up() => Event(EventTypes.Online, data: new() { ["ready"] = "true" });
 
     private void Seconds(double s)
     {
-        _time.Advance(TimeSpan.FromSeconds(s));
-        _engine.Tick();
+        Time.Advance(TimeSpan.FromSeconds(s));
+        Engine.Tick();
     }
 
     [Fact]
@@ -79,14 +56,14 @@ public sealed class AlertEngineTests : IAsyncLifetime
         Seconds(1);
         Up();
 
-        AlertSnapshot alert = Assert.Single(_engine.Active());
+        AlertSnapshot alert = Assert.Single(Engine.Active());
         Assert.Equal((AlertState.Firing, 2), (alert.State, alert.Repeats));
         Assert.Single(Queued());
 
         Seconds(9);
-        Assert.Single(_engine.Active()); // up 9 s of the 10 it must be
+        Assert.Single(Engine.Active()); // up 9 s of the 10 it must be
         Seconds(2);
-        Assert.Empty(_engine.Active());
+        Assert.Empty(Engine.Active());
         string[] sent = Queued();
         Assert.Equal(2, sent.Length);
         Assert.Contains("\"state\":\"Resolved\"", sent.Order().Last());
@@ -98,13 +75,13 @@ public sealed class AlertEngineTests : IAsyncLifetime
         Rules(OnEvent("not_ready", @for: TimeSpan.FromSeconds(30)));
         Event(EventTypes.NotReady);
         Seconds(10);
-        Assert.Equal(AlertState.Pending, Assert.Single(_engine.Active()).State);
+        Assert.Equal(AlertState.Pending, Assert.Single(Engine.Active()).State);
         Event(EventTypes.Ready);
-        Assert.Empty(_engine.Active());
+        Assert.Empty(Engine.Active());
 
         Event(EventTypes.NotReady);
         Seconds(31);
-        Assert.Equal(AlertState.Firing, Assert.Single(_engine.Active()).State);
+        Assert.Equal(AlertState.Firing, Assert.Single(Engine.Active()).State);
         Assert.Single(Queued());
     }
 
@@ -126,15 +103,15 @@ public sealed class AlertEngineTests : IAsyncLifetime
         Rules(OnEvent("errored"));
         Event(EventTypes.Errored);
         Seconds(1);
-        string fingerprint = Assert.Single(_engine.Active()).Fingerprint;
+        string fingerprint = Assert.Single(Engine.Active()).Fingerprint;
 
         // A new engine over the same home: the firing alert is still there, and still resolves.
-        var again = new AlertEngine(_supervisor, _home, _time, NullLoggerFactory.Instance, _http, new Dictionary<string, string>());
+        var again = NewEngine();
         again.Start();
         try
         {
             Assert.Equal(fingerprint, Assert.Single(again.Active()).Fingerprint);
-            again.OnEvent(new LifecycleEvent(++_seq, _time.GetUtcNow(), EventTypes.AppDeleted, "web", null, null, "deleted"));
+            again.OnEvent(new LifecycleEvent(++_seq, Time.GetUtcNow(), EventTypes.AppDeleted, "web", null, null, "deleted"));
             Assert.Empty(again.Active());
             Assert.Equal("the app was deleted", Assert.Single(again.Report().Recent).ResolvedBecause);
         }

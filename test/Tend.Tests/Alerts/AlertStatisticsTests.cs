@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Tend.Alerts;
 using Tend.Config;
 using Tend.Supervision;
@@ -10,32 +9,9 @@ namespace Tend.Tests.Alerts;
 /// FakeTimeProvider and samples fed as the sampler would: what fires, what stays quiet, and the
 /// hysteresis and frozen baseline that keep an anomaly from teaching itself.
 /// </summary>
-public sealed class AlertStatisticsTests : IAsyncLifetime
+public sealed class AlertStatisticsTests : AlertEngineHarness
 {
-    private readonly string _home = Directory.CreateTempSubdirectory("tend-alerts-").FullName;
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
-    private readonly HttpClient _http = new();
-    private Supervisor _supervisor = null!;
-    private AlertEngine _engine = null!;
-
-    public Task InitializeAsync()
-    {
-        _supervisor = new Supervisor(_home, _time, NullLoggerFactory.Instance, persist: false);
-        _engine = new AlertEngine(_supervisor, _home, _time, NullLoggerFactory.Instance, _http, new Dictionary<string, string>());
-        _engine.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _engine.DisposeAsync();
-        await _supervisor.DisposeAsync();
-        _http.Dispose();
-        Directory.Delete(_home, recursive: true);
-    }
-
-    private void Rules(params AlertRuleSpec[] rules) =>
-        _engine.Apply("/tmp/tend.yaml", new AlertsSpec(new EquatableArray<AlertRuleSpec>(rules), EquatableArray<ChannelSpec>.Empty));
+    private void Rules(params AlertRuleSpec[] rules) => Apply(rules);
 
     private static AlertRuleSpec Anomaly(int minSamples = 30) => new()
     {
@@ -52,11 +28,11 @@ public sealed class AlertStatisticsTests : IAsyncLifetime
     /// <summary>One sampler pass a second later, of instance web#0 (pid 100 unless told).</summary>
     private void Sample(double cpu = 0, long memory = 50L << 20, int pid = 100)
     {
-        _time.Advance(TimeSpan.FromSeconds(1));
-        _engine.OnSamples(new ResourcePass(_time.GetUtcNow(), [new InstanceSample("web", 0, pid, cpu, memory, null)]));
+        Time.Advance(TimeSpan.FromSeconds(1));
+        Engine.OnSamples(new ResourcePass(Time.GetUtcNow(), [new InstanceSample("web", 0, pid, cpu, memory, null)]));
     }
 
-    private AlertSnapshot? Alert(string rule) => _engine.Active().SingleOrDefault(a => a.Rule == rule);
+    private AlertSnapshot? Alert(string rule) => Engine.Active().SingleOrDefault(a => a.Rule == rule);
 
     [Fact]
     public void Anomaly_CpuStepsUpAfterAStableBaseline_Fires()
@@ -112,7 +88,7 @@ public sealed class AlertStatisticsTests : IAsyncLifetime
 
         Sample(cpu: 13);
         Assert.Null(Alert("spike"));
-        AlertSnapshot resolved = Assert.Single(_engine.Report().Recent);
+        AlertSnapshot resolved = Assert.Single(Engine.Report().Recent);
         Assert.Equal(AlertState.Resolved, resolved.State);
         Assert.Contains("back within its baseline", resolved.ResolvedBecause);
     }

@@ -84,6 +84,7 @@ public sealed class ImportTests : IDisposable
         Assert.Equal("node", worker.Command);
         Assert.Equal(["--max-old-space-size=256", "worker.js", "--queue", "jobs"], worker.Args);
         Assert.Equal(TimeSpan.FromMilliseconds(1600), worker.KillTimeout);
+        Assert.Equal(new RestartSchedule("0 3 * * *", null), worker.RestartSchedule);
 
         Assert.Equal(
         [
@@ -96,8 +97,8 @@ public sealed class ImportTests : IDisposable
             "worker: env_production: not mapped: the app has no env_production",
             "worker: stop_signal: PM2 stops with SIGINT (Tend's default is SIGTERM): stop_signal: SIGINT",
             "worker: kill_timeout: PM2 waits 1,600 ms before SIGKILL (Tend's default is 5 s): kill_timeout: 1600ms",
+            "worker: cron_restart: approximated: restart_schedule: a graceful reload, not a restart of every instance at once",
             "worker: watch: not mapped: watch-and-restart is not in Tend yet; run your watcher (nodemon, dotnet watch) in development",
-            "worker: cron_restart: not mapped: scheduled restarts are not in Tend yet; use a systemd timer or cron running `tend reload NAME`",
         ], r.Notes.Select(n => n.ToString()));
         Assert.Contains("# PM2 cluster mode: the instances share this port.", r.Yaml);
     }

@@ -249,9 +249,11 @@ public sealed class IsolationTests : IAsyncLifetime
                 args: ["600"]
             """);
         await _home.OkAsync("start", config);
-        await Eventually.TrueAsync(() => ProcFs.WithEnvironment("TEND_APP", name).Count >= 15, "the bomb reached its limit");
+        // On a busy machine the bomb's subshells die as fast as they fork once the limit bites, so
+        // it hovers below 20: that it is well under way is what this waits for (a minute at most).
+        await Eventually.TrueAsync(() => ProcFs.WithEnvironment("TEND_APP", name).Count >= 8, "the bomb under way", TimeSpan.FromSeconds(60));
         int most = 0;
-        for (int i = 0; i < 20; i++)
+        for (int i = 0; i < 40; i++)
         {
             most = Math.Max(most, ProcFs.WithEnvironment("TEND_APP", name).Count);
             await Task.Delay(50);

@@ -158,4 +158,24 @@ public sealed class SelfHealingTests : IAsyncLifetime
         Assert.Equal(0, stopped.Restarts);
         Assert.Contains("no_retry", stopped.StatusReason);
     }
+
+    [Fact]
+    public async Task RestartSchedule_ReloadsTheAppOnItsCronSchedule()
+    {
+        string config = _home.WriteConfig($$"""
+            apps:
+              nightly:
+                cmd: {{TendHome.Child}}
+                args: [--sleep]
+                restart_schedule: "*/3 * * * * *"
+            """);
+        await _home.OkAsync("start", config);
+        int first = (await _home.WaitForAsync(l => l.Single().Status == "online", "online")).Single().Pid!.Value;
+
+        InstanceInfo replaced = (await _home.WaitForAsync(l => l.Single().Pid is int p && p != first && l.Single().Status == "online", "a new process after the scheduled reload", TimeSpan.FromSeconds(30))).Single();
+        Assert.NotEqual(first, replaced.Pid);
+        CliResult events = await _home.OkAsync("events", "--no-follow");
+        Assert.Contains("restart_schedule \"*/3 * * * * *\": reloading", events.Stdout);
+        Assert.Contains("reload_done", events.Stdout);
+    }
 }

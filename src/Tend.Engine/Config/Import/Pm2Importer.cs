@@ -17,7 +17,6 @@ internal static class Pm2Importer
         ["ignore_watch"] = "goes with watch, which Tend does not have yet",
         ["watch_delay"] = "goes with watch, which Tend does not have yet",
         ["watch_options"] = "goes with watch, which Tend does not have yet",
-        ["cron_restart"] = "scheduled restarts are not in Tend yet; use a systemd timer or cron running `tend reload NAME`",
         ["wait_ready"] = "PM2's process.send('ready') needs the Node IPC channel, which Tend does not provide yet; readiness is at spawn (add ready: with an http or tcp probe, or notify)",
         ["listen_timeout"] = "goes with wait_ready; a ready: probe's ready_timeout is the equivalent",
         ["shutdown_with_message"] = "the 'shutdown' IPC message needs the Node IPC channel, which Tend does not provide yet; the app gets stop_signal",
@@ -50,7 +49,7 @@ internal static class Pm2Importer
         "name", "script", "args", "interpreter", "interpreter_args", "node_args", "cwd", "instances", "exec_mode", "env",
         "autorestart", "max_restarts", "min_uptime", "restart_delay", "exp_backoff_restart_delay", "max_memory_restart",
         "kill_timeout", "stop_exit_codes", "out_file", "error_file", "err_file", "output", "error", "merge_logs", "time",
-        "increment_var", "user", "group", "kill_signal", "port",
+        "increment_var", "user", "group", "kill_signal", "port", "cron_restart",
     ];
 
     /// <summary>The interpreter PM2 picks for a script by its extension; null: run the file itself.</summary>
@@ -239,6 +238,15 @@ internal static class Pm2Importer
         if (outFile == "/dev/null" || errFile == "/dev/null")
             notes.Add(new ImportNote(name, outFile == "/dev/null" ? "out_file" : "error_file", ImportNoteKind.Approximated, "/dev/null: Tend keeps the logs in $TEND_HOME/logs (rotated); there is no discard"));
 
+        if (Text(Field(m, "cron_restart")) is string cron)
+        {
+            if (Schedules.Parse(cron).Error is string error) notes.Add(new ImportNote(name, "cron_restart", ImportNoteKind.Unmapped, error));
+            else
+            {
+                app.String("restart_schedule", cron, "PM2's cron_restart restarted the app; Tend reloads it (instance by instance, health-gated)");
+                notes.Add(new ImportNote(name, "cron_restart", ImportNoteKind.Approximated, "restart_schedule: a graceful reload, not a restart of every instance at once"));
+            }
+        }
         if (Text(Field(m, "user")) is string user) app.String("user", user);
         if (Text(Field(m, "group")) is string group) app.String("group", group);
 
