@@ -405,6 +405,7 @@ public sealed class AlertEngine : IAsyncDisposable
             "dotnet.threadpool_threads" => s.Dotnet?.ThreadPoolThreads,
             "dotnet.time_in_gc" => s.Dotnet?.TimeInGcPercent,
             "dotnet.alloc_rate" => s.Dotnet?.AllocationRateBytesPerSecond,
+            "probe_latency" => s.ProbeLatency?.TotalSeconds,
             _ => null,
         };
     }
@@ -844,7 +845,7 @@ public sealed class AlertEngine : IAsyncDisposable
         "cpu" or "dotnet.time_in_gc" => value.ToString("0.#", CultureInfo.InvariantCulture) + "%",
         "memory" or "dotnet.gc_heap" or "dotnet.working_set" => Units.FormatSize((long)value),
         "dotnet.alloc_rate" => Units.FormatSize((long)value) + "/s",
-        "probe_latency" => (value * 1000).ToString("0", CultureInfo.InvariantCulture) + "ms",
+        "probe_latency" => (value * 1000).ToString("0.#", CultureInfo.InvariantCulture) + "ms",
         _ => value.ToString("0.##", CultureInfo.InvariantCulture),
     };
 

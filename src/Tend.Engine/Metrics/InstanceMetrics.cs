@@ -80,13 +80,18 @@ public sealed class LogCounters
 public sealed class ProbeMetrics
 {
     private long _failures;
+    private long _lastTicks = -1;
 
     public Histogram Duration { get; } = new();
     public long Failures => Interlocked.Read(ref _failures);
 
+    /// <summary>The latest check's latency; null before the first (what a probe_latency alert reads).</summary>
+    public TimeSpan? Last => Interlocked.Read(ref _lastTicks) is long t and >= 0 ? TimeSpan.FromTicks(t) : null;
+
     public void Observe(ProbeResult result)
     {
         Duration.Observe(result.Latency.TotalSeconds);
+        Interlocked.Exchange(ref _lastTicks, result.Latency.Ticks);
         if (!result.Success) Interlocked.Increment(ref _failures);
     }
 }

@@ -153,7 +153,10 @@ internal sealed class ResourceSampler : IAsyncDisposable
             _previous[pid] = (usage.CpuTicks, now);
             inst.Metrics.OnCpuTicks(pid, usage.CpuTicks);
             inst.OnSample(cpu, usage.RssBytes);
-            samples.Add(new InstanceSample(inst.Name, inst.Number, pid, cpu, usage.RssBytes, inst.DotnetCounters));
+            samples.Add(new InstanceSample(inst.Name, inst.Number, pid, cpu, usage.RssBytes, inst.DotnetCounters)
+            {
+                ProbeLatency = Max(inst.Metrics.Ready.Last, inst.Metrics.Live.Last),
+            });
             var total = totals.GetValueOrDefault(inst.App);
             totals[inst.App] = (total.Cpu + cpu, total.Memory + usage.RssBytes, total.Count + 1);
         }
@@ -162,6 +165,8 @@ internal sealed class ResourceSampler : IAsyncDisposable
         foreach (int gone in _previous.Keys.Where(k => !seen.Contains(k)).ToList()) _previous.Remove(gone);
         _owner.OnSampled(new ResourcePass(wallNow, samples));
     }
+
+    private static TimeSpan? Max(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     public async ValueTask DisposeAsync()
     {
@@ -172,7 +177,11 @@ internal sealed class ResourceSampler : IAsyncDisposable
 }
 
 /// <summary>What one pass measured of one live instance: CPU over the last interval (percent of one core), memory, and the .NET counters when it is a .NET process.</summary>
-public sealed record InstanceSample(string App, int Instance, int Pid, double CpuPercent, long MemoryBytes, Runtime.DotnetCounters? Dotnet);
+public sealed record InstanceSample(string App, int Instance, int Pid, double CpuPercent, long MemoryBytes, Runtime.DotnetCounters? Dotnet)
+{
+    /// <summary>The slower of the instance's latest ready and live checks; null without probes.</summary>
+    public TimeSpan? ProbeLatency { get; init; }
+}
 
 /// <summary>One pass of the sampler over every live instance.</summary>
 public sealed record ResourcePass(DateTimeOffset Time, IReadOnlyList<InstanceSample> Samples);

@@ -165,6 +165,31 @@ public sealed class AlertsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ProbeLatency_ASlowCheckFires_AFastOneDoesNot()
+    {
+        string config = _home.WriteConfig($$"""
+            apps:
+              slow:
+                cmd: {{TendHome.Child}}
+                args: [--sleep]
+                live: { exec: "sleep 0.3", interval: 500ms, timeout: 5s }
+              fast:
+                cmd: {{TendHome.Child}}
+                args: [--sleep]
+                live: { exec: "true", interval: 500ms }
+            alerts:
+              - { name: sluggish, match: "*", metric: probe_latency, above: 200ms, for: 1s }
+            """);
+        await _home.OkAsync("start", config);
+
+        AlertsInfo report = await Eventually.ReturnsAsync(AlertsAsync, r => r.Active.Any(a => a.State == "firing"), "the slow probe's alert");
+        AlertInfo alert = Assert.Single(report.Active);
+        Assert.Equal("slow", alert.App);
+        Assert.InRange(alert.Value!.Value, 0.25, 5);
+        Assert.Contains("probe_latency", alert.Description);
+    }
+
+    [Fact]
     public async Task Metrics_ExportPendingAndFiringAlertsAsALERTS()
     {
         string config = _home.WriteConfig($$"""
