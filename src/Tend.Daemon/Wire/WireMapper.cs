@@ -60,7 +60,7 @@ internal static class WireMapper
             spec.MaxMemoryBytes, a.ConfigPath, SecretMask.Environment(spec.Env), [.. a.Instances.Select(ToDetail)],
             a.Supervisors,
             spec.DependsOn.Count == 0 ? null : [.. spec.DependsOn.Select(Describe)],
-            spec.Ready is { } ready ? ready.Notify ? "notify (READY=1)" : DescribeProbe(ready.Probe!) : null,
+            spec.Ready is { } ready ? ready.Notify ? "notify (READY=1)" : ready.Message is { } m ? $"message (process.send('{m}'))" : DescribeProbe(ready.Probe!) : null,
             spec.Ready is { Timeout: var t } ? (t == Timeout.InfiniteTimeSpan ? -1 : Ms(t)) : null,
             spec.Live is { } live ? DescribeProbe(live) : null,
             spec.Watchdog is { } watchdog ? Ms(watchdog) : null,

@@ -12,6 +12,7 @@ internal static class AppSectionReader
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes", "no_retry", "breaker",
         "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
         "critical", "listen", "listen_mode", "reload_parallelism", "reload_signal", "node_diagnostics", "restart_schedule",
+        "ipc", "stop_message",
         .. IsolationSectionReader.s_keys,
     ];
 
@@ -28,7 +29,8 @@ internal static class AppSectionReader
         ["error_file"] = "put it under log:, as log: { err_file: ... }",
         ["err_file"] = "put it under log:, as log: { err_file: ... }",
         ["listen_timeout"] = "Tend calls it ready_timeout, under ready:",
-        ["wait_ready"] = "set ready: { notify: true } (or a probe) and Tend waits for it",
+        ["wait_ready"] = "set ready: { message: ready } (PM2's process.send('ready')), notify: true or a probe, and Tend waits for it",
+        ["shutdown_with_message"] = "set stop_message: shutdown and the app gets that message over Node's IPC channel before the stop signal",
         ["health"] = "Tend splits it into ready: (taken out of rotation) and live: (restarted)",
         ["uid"] = "Tend calls it user (a name or a numeric id)",
         ["gid"] = "Tend calls it group (a name or a numeric id)",
@@ -59,6 +61,7 @@ internal static class AppSectionReader
         public YNode? BackoffNode { get; set; }
         public YNode? ListenModeNode { get; set; }
         public YNode? ReadyNode { get; set; }
+        public YNode? IpcNode { get; set; }
         public IsolationSectionReader.Draft Isolation { get; } = new();
     }
 
@@ -156,6 +159,25 @@ internal static class AppSectionReader
                     break;
                 case "restart_schedule":
                     if (AppFieldReader.ReadRestartSchedule(reader, value, f) is { } schedule) spec = spec with { RestartSchedule = schedule };
+                    break;
+                case "ipc":
+                    draft.IpcNode = value;
+                    if (reader.TryString(value, f, out string ipc))
+                    {
+                        switch (ipc)
+                        {
+                            case "node": spec = spec with { NodeIpc = true }; break;
+                            case "none": break;
+                            default: reader.Error(value, f, $"expected node (Node's IPC channel, process.send) or none, got \"{ipc}\""); break;
+                        }
+                    }
+                    break;
+                case "stop_message":
+                    if (reader.TryString(value, f, out string stopMessage))
+                    {
+                        if (stopMessage.Length == 0) reader.Error(value, f, "the message sent before the stop signal, such as shutdown; not empty");
+                        else spec = spec with { StopMessage = stopMessage };
+                    }
                     break;
                 case "node_diagnostics":
                     if (reader.TryBool(value, f, out bool nodeDiagnostics)) spec = spec with { NodeDiagnostics = nodeDiagnostics };
@@ -361,6 +383,15 @@ internal static class AppSectionReader
         }
 
         HealthSectionReader.CheckReadyNotOnSharedListen(reader, spec, draft.ReadyNode, field);
+
+        // A ready message or a stop message travels over Node's IPC channel, so either opens it;
+        // ipc: none next to them is a contradiction, not a preference.
+        if (spec.Ready?.Message is not null || spec.StopMessage is not null)
+        {
+            if (draft.IpcNode is YScalar { Value: "none" })
+                reader.Error(draft.IpcNode, field + ".ipc", (spec.StopMessage is not null ? "stop_message" : "ready.message") + " travels over Node's IPC channel; remove ipc: none");
+            spec = spec with { NodeIpc = true };
+        }
 
         if (spec.Backoff.Max < spec.Backoff.Initial)
         {

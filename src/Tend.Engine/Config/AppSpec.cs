@@ -107,6 +107,15 @@ public sealed record AppSpec
     /// --diagnostic-dir of its own to NODE_OPTIONS (docs/alerts.md#diagnostics).
     /// </summary>
     public bool NodeDiagnostics { get; init; }
+    /// <summary>
+    /// ipc: node. Each instance gets Node's IPC channel (NODE_CHANNEL_FD) and NODE_APP_INSTANCE, as PM2
+    /// gives them, so process.send() works (docs/health.md#node-apps). Implied by ready: { message }
+    /// and stop_message.
+    /// </summary>
+    public bool NodeIpc { get; init; }
+    /// <summary>stop_message: sent over Node's IPC channel before the stop signal (PM2's shutdown_with_message);
+    /// the stop signal follows when the app has not exited within half of kill_timeout.</summary>
+    public string? StopMessage { get; init; }
     /// <summary>Reload the app on a cron schedule (docs/config.md#restart_schedule); null: never.</summary>
     public RestartSchedule? RestartSchedule { get; init; }
     /// <summary>The circuit breaker; null: the crash-loop guard (max_restarts) decides.</summary>

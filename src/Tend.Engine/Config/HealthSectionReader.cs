@@ -13,7 +13,7 @@ internal static class HealthSectionReader
 {
     internal static readonly string[] s_probeKinds = ["http", "tcp", "exec", "log"];
     internal static readonly string[] s_probeSettings = ["initial_delay", "interval", "timeout", "failure_threshold", "success_threshold"];
-    internal static readonly string[] s_readyKeys = ["notify", .. s_probeKinds, .. s_probeSettings, "ready_timeout"];
+    internal static readonly string[] s_readyKeys = ["notify", "message", .. s_probeKinds, .. s_probeSettings, "ready_timeout"];
     internal static readonly string[] s_liveKeys = [.. s_probeKinds, .. s_probeSettings];
 
     internal static readonly Dictionary<string, string> s_liveHints = new(StringComparer.Ordinal)
@@ -33,11 +33,11 @@ internal static class HealthSectionReader
 
     internal static ReadySpec? ReadReady(NodeReader reader, YNode value, string field)
     {
-        if (!reader.TryMapping(value, field, "a mapping: notify: true, or one of http, tcp, exec, log with probe settings", out YMapping map))
+        if (!reader.TryMapping(value, field, "a mapping: notify: true, message: ready, or one of http, tcp, exec, log with probe settings", out YMapping map))
             return null;
         int errorsBefore = reader.Errors.Count;
         var ready = new ReadySpec();
-        YNode? notifyKey = null;
+        YNode? notifyKey = null, messageKey = null;
         var probe = new ProbeDraft();
         foreach (var (key, keyNode, node) in reader.Entries(map, field, s_readyKeys, s_readyHints))
         {
@@ -46,6 +46,14 @@ internal static class HealthSectionReader
             {
                 case "notify":
                     if (reader.TryBool(node, f, out bool notify) && notify) notifyKey = keyNode;
+                    break;
+                case "message":
+                    messageKey = keyNode;
+                    if (reader.TryString(node, f, out string message))
+                    {
+                        if (message.Length == 0) reader.Error(node, f, "the message the app sends when it is ready, as process.send('ready'); not empty");
+                        else ready = ready with { Message = message };
+                    }
                     break;
                 case "ready_timeout":
                     if (IsInfinity(node)) ready = ready with { Timeout = Timeout.InfiniteTimeSpan };
@@ -60,7 +68,16 @@ internal static class HealthSectionReader
                     break;
             }
         }
-        if (notifyKey is not null)
+        if (messageKey is not null)
+        {
+            if (notifyKey is not null)
+                reader.Error(messageKey, field + ".message", "set notify: true or message:, not both");
+            else if (probe.KindKey is not null)
+                reader.Error(probe.KindKey, field + "." + probe.KindName, "set message: or a probe, not both");
+            else if (probe.FirstSettingKey is { } setting)
+                reader.Error(setting.Node, field + "." + setting.Name, $"{setting.Name} is a probe setting; with message: the app says when it is ready itself");
+        }
+        else if (notifyKey is not null)
         {
             if (probe.KindKey is not null)
                 reader.Error(probe.KindKey, field + "." + probe.KindName, "set notify: true or a probe, not both");

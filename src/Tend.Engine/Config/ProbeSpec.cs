@@ -38,13 +38,15 @@ public sealed record ProbeSpec
 }
 
 /// <summary>
-/// `ready:` of an app: how an instance shows it is ready. Either <see cref="Notify"/> (the systemd
-/// protocol over NOTIFY_SOCKET) or a <see cref="Probe"/>; an instance not ready within
+/// `ready:` of an app: how an instance shows it is ready. <see cref="Notify"/> (the systemd
+/// protocol over NOTIFY_SOCKET), a <see cref="Message"/> over Node's IPC channel, or a <see cref="Probe"/>; an instance not ready within
 /// <see cref="Timeout"/> of its spawn is a failed start.
 /// </summary>
 public sealed record ReadySpec
 {
     public bool Notify { get; init; }
+    /// <summary>Ready when the app sends this over Node's IPC channel (PM2's wait_ready: process.send('ready')).</summary>
+    public string? Message { get; init; }
     public ProbeSpec? Probe { get; init; }
     /// <summary>systemd's TimeoutStartSec default; infinite when written as `infinity`.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(90);

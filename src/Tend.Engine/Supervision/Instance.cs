@@ -623,7 +623,7 @@ public sealed class Instance : IHealthSink
             if (first == failRun.Task) failure = failRun.Task.Result;
             else if (!byUser) inPlace = restartRequest.Task.Result;
             Transit(new StopBegins(child.Pid, byUser ? "stop requested" : failure?.Reason ?? inPlace!));
-            exit = await child.StopAsync(spec.StopSignal, spec.KillTimeout).ConfigureAwait(false);
+            exit = await run.StopAsync(spec).ConfigureAwait(false);
             reason = byUser ? "stopped" : failure?.Reason ?? inPlace!;
         }
         TimeSpan uptime = run.Uptime;

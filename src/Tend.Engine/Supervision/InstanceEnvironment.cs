@@ -22,6 +22,14 @@ internal static class InstanceEnvironment
             ["TEND_INSTANCES"] = Invariant(spec.Instances),
         };
         if (spec.IncrementVar is { } inc) env[inc.Name] = Invariant(inc.Start + number);
+        // PM2 numbers the instances of every app this way, and Node apps written for it read it.
+        if (spec.NodeIpc) env.TryAdd("NODE_APP_INSTANCE", Invariant(number));
+        else
+        {
+            // Set by the spawn only for ipc: node; one inherited from a parent Node would point at a descriptor the app does not have.
+            env.Remove("NODE_CHANNEL_FD");
+            env.Remove("NODE_CHANNEL_SERIALIZATION_MODE");
+        }
         if (proxyPort is int port) env["PORT"] = Invariant(port);
         if (spec.UsesNotify && notifySocket() is { } socket)
         {

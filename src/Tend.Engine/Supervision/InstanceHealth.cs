@@ -46,6 +46,7 @@ internal sealed class InstanceHealth : IAsyncDisposable
     private bool _liveStarted;
     private DateTimeOffset? _lastWatchdogAt;
     private bool _notified; // any datagram of this run reached NOTIFY_SOCKET
+    private bool _messaged; // any message of this run came over Node's IPC channel
 
     public InstanceHealth(AppSpec spec, string label, ProbeContext context, TimeProvider time, ILogger logger, IHealthSink sink,
         Metrics.InstanceMetrics? metrics = null)
@@ -160,6 +161,15 @@ internal sealed class InstanceHealth : IAsyncDisposable
         if (message.Stopping) _sink.OnStopping();
     }
 
+    /// <summary>A message from the app over Node's IPC channel: <c>process.send('ready')</c> marks it ready
+    /// when ready: { message: ready } says so (PM2's wait_ready).</summary>
+    public void OnAppMessage(NodeMessage message)
+    {
+        Volatile.Write(ref _messaged, true);
+        if (_spec.Ready?.Message is { } expected && message.Text == expected)
+            SetReady(true, $"process.send('{expected}')");
+    }
+
     /// <summary>What describe shows: the probes' last results, their recent checks, and the watchdog.</summary>
     public IReadOnlyList<ProbeState> Describe()
     {
@@ -228,7 +238,9 @@ internal sealed class InstanceHealth : IAsyncDisposable
         // (Microsoft's UseSystemd() only acts when its parent is systemd). Say so, and where to read.
         string why = _spec.Ready!.Notify && !Volatile.Read(ref _notified)
             ? "; the app never sent anything on NOTIFY_SOCKET (a .NET app needs Tend.Hosting's AddTend(), or SystemdNotifier registered by hand: UseSystemd() does nothing outside systemd; see docs/health.md#net-apps)"
-            : "";
+            : _spec.Ready.Message is { } expected
+                ? (Volatile.Read(ref _messaged) ? $"; the app sent messages over Node's IPC channel, but not '{expected}'" : $"; the app never called process.send('{expected}')")
+                : "";
         Fail($"ready_timeout: not ready within {timeout}{why}", failedStart: true);
     }
 

@@ -27,9 +27,11 @@ internal sealed class InstanceProcess
     private readonly TimeProvider _time;
     private Runtime.DotnetCounterSampler? _dotnet;
 
-    private InstanceProcess(ChildProcess child, LogWriter outLog, LogWriter errLog, InstanceHealth health, long launchedAt, TimeProvider time)
+    private InstanceProcess(ChildProcess child, LogWriter outLog, LogWriter errLog, InstanceHealth health, long launchedAt, TimeProvider time,
+        NodeIpcChannel? channel = null)
     {
         Child = child;
+        Channel = channel;
         OutLog = outLog;
         ErrLog = errLog;
         Health = health;
@@ -41,6 +43,9 @@ internal sealed class InstanceProcess
     public LogWriter OutLog { get; }
     public LogWriter ErrLog { get; }
     public InstanceHealth Health { get; }
+
+    /// <summary>Node's IPC channel with this run (ipc: node); null otherwise, and for a run adopted from the previous daemon.</summary>
+    public NodeIpcChannel? Channel { get; }
 
     /// <summary>The timestamp just before the spawn: the run's uptime counts from here.</summary>
     public long LaunchedAt { get; }
@@ -62,6 +67,7 @@ internal sealed class InstanceProcess
             child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env)
             {
                 ListenFds = app.ListenHandles,
+                NodeChannel = spec.NodeIpc,
                 Isolation = spec.Isolation.ForSpawn(),
                 Cgroup = cgroup,
                 // Without a cgroup, what marks this instance's processes should one escape its group.
@@ -90,7 +96,9 @@ internal sealed class InstanceProcess
             throw new FailedStartException("could not watch the new process, so it was stopped: " + ex.Message, ex);
         }
         var health = new InstanceHealth(spec, owner.Label, new ProbeContext(spec.Cwd, env) { Time = time, Isolation = spec.Isolation.ForSpawn() }, time, logger, sink, owner.Metrics);
-        return new InstanceProcess(child, outLog, errLog, health, launchedAt, time);
+        NodeIpcChannel? channel = child.NodeChannel is { } handle ? new NodeIpcChannel(handle, health.OnAppMessage) : null;
+        channel?.Start();
+        return new InstanceProcess(child, outLog, errLog, health, launchedAt, time, channel);
     }
 
     /// <summary>
@@ -177,6 +185,32 @@ internal sealed class InstanceProcess
         _dotnet = dotnet?.Watch(label, Child.Pid, Child.StartTime, onCounters);
     }
 
+    /// <summary>
+    /// The stop ladder of this run. With stop_message and a channel the app still holds, the message
+    /// goes first (PM2's shutdown_with_message); the stop signal follows if the app has not exited
+    /// within half of kill_timeout, and SIGKILL at kill_timeout, counted from the message. Otherwise the
+    /// stop signal, then SIGKILL after kill_timeout.
+    /// </summary>
+    public async Task<ExitStatus> StopAsync(AppSpec spec)
+    {
+        TimeSpan killTimeout = spec.KillTimeout;
+        if (spec.StopMessage is { } message && Channel is { } channel && killTimeout != TimeSpan.Zero && !Child.Exited.IsCompleted &&
+            await channel.SendAsync(message).ConfigureAwait(false))
+        {
+            TimeSpan grace = killTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : killTimeout / 2;
+            try
+            {
+                return await Child.Exited.WaitAsync(grace, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // still running: the signal, with what is left of kill_timeout
+            }
+            if (killTimeout != Timeout.InfiniteTimeSpan) killTimeout -= grace;
+        }
+        return await Child.StopAsync(spec.StopSignal, killTimeout).ConfigureAwait(false);
+    }
+
     /// <summary>How long the process has been up.</summary>
     public TimeSpan Uptime => _time.GetElapsedTime(LaunchedAt);
 
@@ -188,6 +222,7 @@ internal sealed class InstanceProcess
     public async Task<long> CloseAsync()
     {
         await Health.DisposeAsync().ConfigureAwait(false);
+        if (Channel is not null) await Channel.DisposeAsync().ConfigureAwait(false);
         // After the exit: the session's stream has ended with the process, so this is quick.
         if (_dotnet is not null) await _dotnet.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAny(Task.WhenAll(OutLog.Completion, ErrLog.Completion), Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);

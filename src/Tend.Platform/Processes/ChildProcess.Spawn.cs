@@ -24,7 +24,9 @@ namespace Tend.Processes;
 //  - stdin from /dev/null, stdout/stderr on pipes (or /dev/null);
 //  - no other descriptor: pipes are created O_CLOEXEC, and closefrom(3) also closes anything else
 //    some library opened without O_CLOEXEC;
-//  - or, with socket activation, the listening sockets at fds 3, 4, … (closefrom(3 + n) then).
+//  - or, with socket activation, the listening sockets at fds 3, 4, … (closefrom(3 + n) then);
+//  - and, for a Node app that asked for it, one end of a socketpair right after them: Node's IPC
+//    channel, found by NODE_CHANNEL_FD as child_process.fork() would set it up.
 //
 // Socket activation and LISTEN_PID. sd_listen_fds() and Kestrel's UseSystemd() only take the fds if
 // LISTEN_PID is the pid of the process reading it (so a grandchild that inherited the variables does not
@@ -58,6 +60,16 @@ public sealed partial class ChildProcess
 
         string path = ResolveExecutable(request);
         int listenCount = request.ListenFds.Count;
+        if (request.NodeChannel)
+        {
+            var withChannel = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal)
+            {
+                ["NODE_CHANNEL_FD"] = request.NodeChannelFd.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["NODE_CHANNEL_SERIALIZATION_MODE"] = "json",
+            };
+            request = request with { Environment = withChannel };
+        }
+        int passedCount = listenCount + (request.NodeChannel ? 1 : 0);
         NativeStringArray argv, envp;
         if (!request.NeedsPrelude)
         {
@@ -76,6 +88,7 @@ public sealed partial class ChildProcess
 
         int* stdoutPipe = stackalloc int[2] { -1, -1 };
         int* stderrPipe = stackalloc int[2] { -1, -1 };
+        int* channel = stackalloc int[2] { -1, -1 };
         int* listenCopies = stackalloc int[listenCount];
         new Span<int>(listenCopies, listenCount).Fill(-1);
         void* attr = NativeMemory.AllocZeroed(Interop.Sys.SpawnAttrSize);
@@ -99,6 +112,16 @@ public sealed partial class ChildProcess
             }
 
             DuplicateListenFds(request, listenCopies);
+            if (request.NodeChannel)
+            {
+                if (Interop.Sys.SocketPair(Interop.Sys.AF_UNIX, Interop.Sys.SOCK_STREAM | Interop.Sys.SOCK_CLOEXEC, 0, channel) != 0)
+                    throw new SpawnException(request.FileName, Marshal.GetLastPInvokeError(), "socketpair");
+                // Above every target, like the listen copies, so a dup2 into place overwrites nothing still needed.
+                int high = Interop.Sys.Fcntl(channel[1], Interop.Sys.F_DUPFD_CLOEXEC, 3 + passedCount);
+                if (high < 0) throw new SpawnException(request.FileName, Marshal.GetLastPInvokeError(), "fcntl(F_DUPFD_CLOEXEC)");
+                Interop.Sys.Close(channel[1]);
+                channel[1] = high;
+            }
 
             Check(request, Interop.Sys.PosixSpawnAttrInit(attr), "posix_spawnattr_init");
             attrReady = true;
@@ -135,8 +158,10 @@ public sealed partial class ChildProcess
                 // needs, and source != target, so dup2 really clears FD_CLOEXEC on fd 3 + i.
                 Check(request, Interop.Sys.PosixSpawnFileActionsAddDup2(actions, listenCopies[i], 3 + i), "adddup2");
             }
+            if (request.NodeChannel)
+                Check(request, Interop.Sys.PosixSpawnFileActionsAddDup2(actions, channel[1], request.NodeChannelFd), "adddup2");
             Check(request, Interop.Sys.PosixSpawnFileActionsAddChdir(actions, nativePath[1]), "addchdir");
-            Check(request, Interop.Sys.PosixSpawnFileActionsAddCloseFrom(actions, 3 + listenCount), "addclosefrom");
+            Check(request, Interop.Sys.PosixSpawnFileActionsAddCloseFrom(actions, 3 + passedCount), "addclosefrom");
 
             ChildProcess child;
             ReapLock.EnterReadLock();
@@ -170,8 +195,9 @@ public sealed partial class ChildProcess
                     EscapeMarkers = request.EscapeMarkers,
                     // Unreaped until the watcher sees it, so its /proc entry exists even if it exited.
                     StartTime = ProcStat.ReadStartTime(pid) ?? 0,
+                    NodeChannel = channel[0] >= 0 ? new System.Net.Sockets.SafeSocketHandle(channel[0], ownsHandle: true) : null,
                 };
-                stdoutPipe[0] = stderrPipe[0] = -1; // owned by the streams now
+                stdoutPipe[0] = stderrPipe[0] = channel[0] = -1; // owned by the streams now
                 s_live[pid] = child;
             }
             finally
@@ -189,6 +215,7 @@ public sealed partial class ChildProcess
                 child._pidFd.Dispose();
                 child.StandardOutput?.Dispose();
                 child.StandardError?.Dispose();
+                child.NodeChannel?.Dispose();
                 throw new SpawnException(request.FileName, watchErrno, "epoll_ctl");
             }
             return child;
@@ -202,6 +229,8 @@ public sealed partial class ChildProcess
             // Still set only if no ChildProcess took them over.
             CloseIfOpen(stdoutPipe[0]);
             CloseIfOpen(stderrPipe[0]);
+            CloseIfOpen(channel[0]);
+            CloseIfOpen(channel[1]);
             for (int i = 0; i < listenCount; i++) CloseIfOpen(listenCopies[i]);
             if (actionsReady) Interop.Sys.PosixSpawnFileActionsDestroy(actions);
             if (attrReady) Interop.Sys.PosixSpawnAttrDestroy(attr);

@@ -25,6 +25,18 @@ public sealed record SpawnRequest(
     /// The handles stay owned by the caller; the child gets copies.</summary>
     public IReadOnlyList<ListenFd> ListenFds { get; init; } = [];
 
+    /// <summary>
+    /// Node.js's IPC channel, as child_process.fork() makes it: one end of a unix stream socketpair at
+    /// the descriptor after the listening sockets (fd 3 without any), named by <c>NODE_CHANNEL_FD</c>
+    /// (and <c>NODE_CHANNEL_SERIALIZATION_MODE=json</c>) in its environment, replacing any values
+    /// <see cref="Environment"/> has for them. The other end is <see cref="ChildProcess.NodeChannel"/>.
+    /// Node then gives the app process.send() and process.on('message').
+    /// </summary>
+    public bool NodeChannel { get; init; }
+
+    /// <summary>The descriptor the child finds <see cref="NodeChannel"/> at.</summary>
+    public int NodeChannelFd => 3 + ListenFds.Count;
+
     /// <summary>User, groups, umask, rlimits, no_new_privs and capabilities to put the child into
     /// before its program starts; null runs it as the daemon runs.</summary>
     public ProcessIsolation? Isolation { get; init; }

@@ -105,6 +105,33 @@ public sealed class ConfigHealthTests : IDisposable
     }
 
     [Fact]
+    public void Load_NodeIpc_ReadyMessageAndStopMessageOpenTheChannel()
+    {
+        AppSpec plain = LoadApp("");
+        Assert.False(plain.NodeIpc);
+        Assert.True(LoadApp("    ipc: node\n").NodeIpc);
+        AppSpec pm2 = LoadApp("    ready: { message: ready, ready_timeout: 10s }\n    stop_message: shutdown\n");
+        Assert.True(pm2.NodeIpc);
+        Assert.Equal(new ReadySpec { Message = "ready", Timeout = TimeSpan.FromSeconds(10) }, pm2.Ready);
+        Assert.Equal("shutdown", pm2.StopMessage);
+    }
+
+    [Fact]
+    public void Load_BadNodeIpcSettings_ExactErrors()
+    {
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ipc: stdio\n",
+            "ROOT/tend.yaml:4:10: apps.web.ipc: expected node (Node's IPC channel, process.send) or none, got \"stdio\"");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ipc: none\n    stop_message: shutdown\n",
+            "ROOT/tend.yaml:4:10: apps.web.ipc: stop_message travels over Node's IPC channel; remove ipc: none");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { notify: true, message: ready }\n",
+            "ROOT/tend.yaml:4:28: apps.web.ready.message: set notify: true or message:, not both");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { message: ready, http: 'http://127.0.0.1:1/' }\n",
+            "ROOT/tend.yaml:4:30: apps.web.ready.http: set message: or a probe, not both");
+        AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { message: '' }\n",
+            "ROOT/tend.yaml:4:23: apps.web.ready.message: the message the app sends when it is ready, as process.send('ready'); not empty");
+    }
+
+    [Fact]
     public void Load_BadHealthSettings_ExactErrors()
     {
         AssertErrors("apps:\n  web:\n    run: node web.js\n    ready: { notify: true, http: 'http://x/' }\n",

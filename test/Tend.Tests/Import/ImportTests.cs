@@ -77,7 +77,10 @@ public sealed class ImportTests : IDisposable
         Assert.Equal("production", api.Env["NODE_ENV"]);
         Assert.Equal("postgres://db/prod", api.Env["DB_URL"]);
         Assert.False(api.Env.ContainsKey("PORT")); // the proxy gives each instance its own
-        Assert.Equal(new IncrementVar("NODE_APP_INSTANCE", 0), api.IncrementVar);
+        Assert.True(api.NodeIpc); // NODE_APP_INSTANCE comes with Node's IPC channel, as under PM2
+        Assert.Null(api.IncrementVar);
+        Assert.Equal("ready", api.Ready?.Message);
+        Assert.Equal(TimeSpan.FromSeconds(10), api.Ready?.Timeout); // listen_timeout
         Assert.Equal(Path.Combine(_dir, "logs", "out-{instance}.log"), api.Logs.OutFile);
 
         AppSpec worker = config.Apps.Single(a => a.Name == "worker");
@@ -90,9 +93,8 @@ public sealed class ImportTests : IDisposable
         [
             "api: exec_mode: approximated: cluster: Tend's proxy listens on 3000 and each instance gets its own PORT (the app must listen on process.env.PORT)",
             "api: stop_signal: PM2 stops with SIGINT (Tend's default is SIGTERM): stop_signal: SIGINT",
+            "api: wait_ready: approximated: ready: { message: ready }; PM2 went on as if ready after listen_timeout (10000ms), Tend counts that as a failed start",
             "api: merge_logs: approximated: one file per instance ({instance} in the path); `tend logs NAME` shows them merged",
-            "api: wait_ready: not mapped: PM2's process.send('ready') needs the Node IPC channel, which Tend does not provide yet; readiness is at spawn (add ready: with an http or tcp probe, or notify)",
-            "api: listen_timeout: not mapped: goes with wait_ready; a ready: probe's ready_timeout is the equivalent",
             "api: log_date_format: not mapped: Tend's timestamps are ISO 8601 (log.timestamps)",
             "worker: env_production: not mapped: the app has no env_production",
             "worker: stop_signal: PM2 stops with SIGINT (Tend's default is SIGTERM): stop_signal: SIGINT",

@@ -71,6 +71,25 @@ public sealed class ChildProcessListenFdsTests
     }
 
     [Fact]
+    public async Task Spawn_NodeChannel_AfterTheListenFds_NamedByNodeChannelFd()
+    {
+        using var socket = ListenSocket.Open("127.0.0.1:0", "web");
+        var env = new Dictionary<string, string>(BaseEnvironment()) { ["NODE_CHANNEL_FD"] = "9" }; // replaced
+        await using var child = ChildProcess.Start(Command("/bin/sleep", "30") with { Environment = env, ListenFds = [socket.ToListenFd()], NodeChannel = true });
+
+        await WaitUntilExecutedAsync(child.Pid, "/bin/sleep");
+
+        Assert.Equal(LinkOf(Environment.ProcessId, socket), FdLink(child.Pid, 3));
+        Assert.StartsWith("socket:[", FdLink(child.Pid, 4));
+        Assert.False(File.Exists($"/proc/{child.Pid}/fd/5"));
+        var environ = ReadEnviron(child.Pid);
+        Assert.Equal("4", environ["NODE_CHANNEL_FD"]);
+        Assert.Equal("json", environ["NODE_CHANNEL_SERIALIZATION_MODE"]);
+        Assert.NotNull(child.NodeChannel);
+        Assert.False(child.NodeChannel.IsInvalid);
+    }
+
+    [Fact]
     public async Task Spawn_ListenFds_TwoChildrenBothAcceptOnTheSameSocket()
     {
         using var socket = ListenSocket.Open("127.0.0.1:0", "web");

@@ -17,9 +17,7 @@ internal static class Pm2Importer
         ["ignore_watch"] = "goes with watch, which Tend does not have yet",
         ["watch_delay"] = "goes with watch, which Tend does not have yet",
         ["watch_options"] = "goes with watch, which Tend does not have yet",
-        ["wait_ready"] = "PM2's process.send('ready') needs the Node IPC channel, which Tend does not provide yet; readiness is at spawn (add ready: with an http or tcp probe, or notify)",
-        ["listen_timeout"] = "goes with wait_ready; a ready: probe's ready_timeout is the equivalent",
-        ["shutdown_with_message"] = "the 'shutdown' IPC message needs the Node IPC channel, which Tend does not provide yet; the app gets stop_signal",
+        ["listen_timeout"] = "without wait_ready it bounds cluster mode's 'listening' event, which Tend does not wait for; a ready: probe's ready_timeout is the equivalent",
         ["namespace"] = "Tend has no namespaces; start each namespace's file on its own, or group apps under a supervisor",
         ["log_file"] = "Tend keeps stdout and stderr apart (out_file, err_file); `tend logs` shows them merged",
         ["log_date_format"] = "Tend's timestamps are ISO 8601 (log.timestamps)",
@@ -49,8 +47,11 @@ internal static class Pm2Importer
         "name", "script", "args", "interpreter", "interpreter_args", "node_args", "cwd", "instances", "exec_mode", "env",
         "autorestart", "max_restarts", "min_uptime", "restart_delay", "exp_backoff_restart_delay", "max_memory_restart",
         "kill_timeout", "stop_exit_codes", "out_file", "error_file", "err_file", "output", "error", "merge_logs", "time",
-        "increment_var", "user", "group", "kill_signal", "port", "cron_restart",
+        "increment_var", "user", "group", "kill_signal", "port", "cron_restart", "wait_ready", "shutdown_with_message",
     ];
+
+    /// <summary>PM2's listen_timeout default: how long wait_ready waits for process.send('ready').</summary>
+    private const string Pm2ListenTimeout = "3000ms";
 
     /// <summary>The interpreter PM2 picks for a script by its extension; null: run the file itself.</summary>
     private static string? InterpreterFor(string script) => Path.GetExtension(script).ToLowerInvariant() switch
@@ -124,6 +125,9 @@ internal static class Pm2Importer
             app.List("args", [.. interpreterArgs, script, .. args]);
         }
         app.String("cwd", cwd);
+        // PM2 forks every app with Node's IPC channel; a Node app may call process.send() unguarded.
+        bool node = interpreter is not null && Path.GetFileName(interpreter) is "node" or "nodejs";
+        if (node) app.Set("ipc", "node", "Node's IPC channel, as PM2 gives it: process.send() works and NODE_APP_INSTANCE is set");
 
         // Instances: max (PM2's 0 and -1 too) is every CPU.
         string instancesNote = "";
@@ -186,9 +190,8 @@ internal static class Pm2Importer
 
         // Per-instance variables: PM2 always sets NODE_APP_INSTANCE; increment_var (or instance_var) takes Tend's one slot.
         if (Text(Field(m, "increment_var")) is string inc) app.String("increment_var", inc);
-        else if (many)
+        else if (many && (Text(Field(m, "instance_var")) ?? "NODE_APP_INSTANCE") is var var && !(node && var == "NODE_APP_INSTANCE"))
         {
-            string var = Text(Field(m, "instance_var")) ?? "NODE_APP_INSTANCE";
             app.Set("increment_var", $"{{ name: {YamlText.Quote(var)}, start: 0 }}", "PM2 sets this to the instance number");
         }
         if (Field(m, "instance_var") is not null && Text(Field(m, "increment_var")) is not null)
@@ -221,6 +224,26 @@ internal static class Pm2Importer
             app.Set("kill_timeout", "1600ms", "PM2's default kill timeout");
             notes.Add(new ImportNote(name, "kill_timeout", ImportNoteKind.DefaultCarried, "PM2 waits 1,600 ms before SIGKILL (Tend's default is 5 s): kill_timeout: 1600ms"));
         }
+        if (Field(m, "shutdown_with_message") is YScalar { Value: "true" })
+        {
+            app.String("stop_message", "shutdown", "PM2's shutdown_with_message: process.on('message') gets 'shutdown' first");
+            notes.Add(new ImportNote(name, "shutdown_with_message", ImportNoteKind.Approximated,
+                "stop_message: shutdown; PM2 sent only the message, Tend also sends stop_signal if the app still runs after half of kill_timeout"));
+        }
+
+        // Readiness: PM2's wait_ready waits for process.send('ready') up to listen_timeout.
+        if (Field(m, "wait_ready") is YScalar { Value: "true" })
+        {
+            string timeout = Duration(Field(m, "listen_timeout")) ?? Pm2ListenTimeout;
+            app.Set("ready", $"{{ message: ready, ready_timeout: {timeout} }}", "PM2's wait_ready: ready once the app calls process.send('ready')");
+            notes.Add(new ImportNote(name, "wait_ready", ImportNoteKind.Approximated,
+                $"ready: {{ message: ready }}; PM2 went on as if ready after listen_timeout ({timeout}), Tend counts that as a failed start"));
+        }
+        else if (Field(m, "listen_timeout") is not null)
+        {
+            notes.Add(new ImportNote(name, "listen_timeout", ImportNoteKind.Unmapped, s_unmapped["listen_timeout"]));
+        }
+
         var exitCodes = Words(Field(m, "stop_exit_codes")).ToList();
         if (exitCodes.Count > 0) app.Set("stop_exit_codes", "[" + string.Join(", ", exitCodes) + "]");
 
@@ -255,7 +278,7 @@ internal static class Pm2Importer
         {
             if (keyNode is not YScalar { Value: var key }) continue;
             if (s_mapped.Contains(key) || key.StartsWith("env_", StringComparison.Ordinal) || key is "exec_interpreter") continue;
-            if (key is "instance_var") continue;
+            if (key is "instance_var" or "listen_timeout") continue;
             notes.Add(new ImportNote(name, key, ImportNoteKind.Unmapped, s_unmapped.GetValueOrDefault(key, "no equivalent in Tend")));
         }
         return app;
