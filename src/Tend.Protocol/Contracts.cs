@@ -151,7 +151,12 @@ public sealed record AppInfo(
     string? ListenMode = null,
     BackoffInfo? Backoff = null,
     string? ReloadSignal = null,
-    IsolationInfo? Isolation = null);
+    IsolationInfo? Isolation = null,
+    WatchInfo? Watch = null);
+
+/// <summary>watch: of an app (docs/config.md#watch): what is watched, how, and what a change does.</summary>
+/// <param name="Mode">"inotify: 12 directories", or "polling every 1s: 950 files (why)".</param>
+public sealed record WatchInfo(IReadOnlyList<string> Paths, IReadOnlyList<string> Include, IReadOnlyList<string> Ignore, long DebounceMs, string Action, string? Mode);
 
 /// <summary>Who an app runs as, with what limits, and how its processes are contained (docs/isolation.md).</summary>
 /// <param name="Containment">"a cgroup per instance (…)" or "process group per instance, the daemon as subreaper (no cgroups)".</param>

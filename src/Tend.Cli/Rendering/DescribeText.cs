@@ -59,6 +59,13 @@ internal static class DescribeText
         if (app.WatchdogMs is long watchdog) Pair(text, "watchdog", Format.Duration(watchdog));
         if (app.Critical) Pair(text, "critical", "yes (its outage makes /health answer 503)");
         if (app.Listen is { Count: > 0 } listen) Pair(text, "listen", $"{string.Join(", ", listen)} ({app.ListenMode})");
+        if (app.Watch is { } watch)
+        {
+            Pair(text, "watch", $"{string.Join(", ", watch.Paths)}: {watch.Action} {Format.Duration(watch.DebounceMs)} after the last change");
+            if (watch.Include.Count > 0) Pair(text, "  include", string.Join(", ", watch.Include));
+            if (watch.Ignore.Count > 0) Pair(text, "  ignore", string.Join(", ", watch.Ignore));
+            Pair(text, "  watching", watch.Mode ?? "starting");
+        }
 
         var differing = app.Env
             .Where(kv => !callerEnv.TryGetValue(kv.Key, out string? mine) || mine != kv.Value)

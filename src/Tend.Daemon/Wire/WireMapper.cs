@@ -69,7 +69,8 @@ internal static class WireMapper
             spec.Listen.Count == 0 ? null : spec.ListenMode == ListenMode.Proxy ? "proxy" : "socket",
             new BackoffInfo(Ms(spec.Backoff.Initial), Ms(spec.Backoff.Max), spec.Backoff.Multiplier, spec.Backoff.Jitter),
             spec.ReloadSignal is int reloadSignal ? Signals.Name(reloadSignal) : null,
-            ToInfo(spec.Isolation, a.Containment));
+            ToInfo(spec.Isolation, a.Containment),
+            spec.Watch is { } w ? new WatchInfo([.. w.Paths], [.. w.Include], [.. w.Ignore], Ms(w.Debounce), w.Action == WatchAction.Reload ? "reload" : "restart", a.WatchMode) : null);
     }
 
     private static IsolationInfo ToInfo(IsolationSpec i, Containment c)

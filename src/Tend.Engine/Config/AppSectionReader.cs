@@ -12,7 +12,7 @@ internal static class AppSectionReader
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes", "no_retry", "breaker",
         "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
         "critical", "listen", "listen_mode", "reload_parallelism", "reload_signal", "node_diagnostics", "restart_schedule",
-        "ipc", "stop_message",
+        "ipc", "stop_message", "watch",
         .. IsolationSectionReader.s_keys,
     ];
 
@@ -62,6 +62,7 @@ internal static class AppSectionReader
         public YNode? ListenModeNode { get; set; }
         public YNode? ReadyNode { get; set; }
         public YNode? IpcNode { get; set; }
+        public YNode? WatchNode { get; set; }
         public IsolationSectionReader.Draft Isolation { get; } = new();
     }
 
@@ -178,6 +179,10 @@ internal static class AppSectionReader
                         if (stopMessage.Length == 0) reader.Error(value, f, "the message sent before the stop signal, such as shutdown; not empty");
                         else spec = spec with { StopMessage = stopMessage };
                     }
+                    break;
+                case "watch":
+                    draft.WatchNode = value;
+                    spec = spec with { Watch = WatchSectionReader.Read(reader, value, f) };
                     break;
                 case "node_diagnostics":
                     if (reader.TryBool(value, f, out bool nodeDiagnostics)) spec = spec with { NodeDiagnostics = nodeDiagnostics };
@@ -383,6 +388,8 @@ internal static class AppSectionReader
         }
 
         HealthSectionReader.CheckReadyNotOnSharedListen(reader, spec, draft.ReadyNode, field);
+
+        if (spec.Watch is { } watch) spec = spec with { Watch = WatchSectionReader.Resolve(reader, draft.WatchNode!, field + ".watch", watch, cwd) };
 
         // A ready message or a stop message travels over Node's IPC channel, so either opens it;
         // ipc: none next to them is a contradiction, not a preference.

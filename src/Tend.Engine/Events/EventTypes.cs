@@ -36,6 +36,8 @@ public static class EventTypes
     public const string DeployFailed = "deploy_failed";
     public const string Scaled = "scaled";
     public const string ScheduledRestart = "scheduled_restart";
+    public const string WatchRestart = "watch_restart";
+    public const string WatchPolling = "watch_polling";
     // Supervision trees.
     public const string SupervisorRestart = "supervisor_restart";
     public const string SupervisorFailed = "supervisor_failed";

@@ -155,6 +155,9 @@ public sealed class App
             Watch(ct => gate.WatchStopDependenciesAsync(this, ct));
     }
 
+    /// <summary>How watch: watches the app's files now (inotify or polling); null when it has no watch.</summary>
+    internal Func<string>? WatchMode { get; set; }
+
     /// <summary>Run <paramref name="loop"/> in the background for as long as the app exists (cancelled when it is removed).</summary>
     internal void Watch(Func<CancellationToken, Task> loop) => _ = Task.Run(() => loop(_watching.Token));
 
@@ -186,6 +189,7 @@ public sealed class App
         Containment = Cgroups is { Mode: not Isolation.CgroupMode.None, MembershipDirectory: { } dir }
             ? new Containment(Cgroups.Mode, Path.Join(dir, Name + ".{instance}.{id}"))
             : Containment.ProcessGroups,
+        WatchMode = WatchMode?.Invoke(),
     };
 
     /// <summary>The supervisors above this app, root first.</summary>

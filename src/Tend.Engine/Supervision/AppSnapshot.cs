@@ -17,6 +17,9 @@ public sealed record AppSnapshot(
 {
     /// <summary>How the app's processes are held together (a cgroup per instance, or process groups and the subreaper).</summary>
     public Containment Containment { get; init; } = Containment.ProcessGroups;
+
+    /// <summary>How watch: watches the files now ("inotify: 12 directories", "polling every 1s: …"); null without watch:.</summary>
+    public string? WatchMode { get; init; }
 }
 
 /// <summary>How an app's processes are contained, for describe and doctor.</summary>

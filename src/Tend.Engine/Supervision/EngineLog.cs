@@ -29,6 +29,9 @@ internal static partial class EngineLog
     [LoggerMessage(1095, LogLevel.Error, "{App}#{Instance}: {What}")]
     public static partial void InternalError(ILogger logger, string app, int instance, string what);
 
+    [LoggerMessage(1096, LogLevel.Information, "{App}: watching {Paths} ({Mode})")]
+    public static partial void Watching(ILogger logger, string app, string paths, string mode);
+
     [LoggerMessage(1004, LogLevel.Error, "{App}#{Instance} errored: {Reason}")]
     public static partial void Errored(ILogger logger, string app, int instance, string reason);
 

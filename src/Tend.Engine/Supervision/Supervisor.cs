@@ -561,6 +561,7 @@ public sealed partial class Supervisor : IAsyncDisposable
         };
         app.WatchDependencies();
         if (spec.RestartSchedule is not null) app.Watch(ct => RunRestartScheduleAsync(app, ct));
+        if (spec.Watch is not null) app.Watch(ct => RunFileWatchAsync(app, ct));
         // A restored app's sockets, handed over, are in the store already.
         if (listeners is not null && DescriptorStore is { } store && !(restoring && Inherited is { Source: not "none" }))
             foreach (var (name, handle) in listeners.HandOverHandles()) store.Keep(name, handle);
@@ -635,6 +636,76 @@ public sealed partial class Supervisor : IAsyncDisposable
                 EngineLog.InternalError(_logger, app.Name, 0, "scheduled reload: " + e.Message);
             }
         }
+    }
+
+    /// <summary>
+    /// watch: restart (or reload) the app when its files change, for as long as it exists. A change
+    /// while the app is stopped does nothing; changes that come while a restart runs are kept (as one)
+    /// and give one more restart after it, so the app always ends up running the latest files. Asked
+    /// for, not a crash: the crash-loop guard does not count it.
+    /// </summary>
+    private async Task RunFileWatchAsync(App app, CancellationToken ct)
+    {
+        WatchSpec spec = app.Spec.Watch!;
+        var triggers = System.Threading.Channels.Channel.CreateBounded<Watch.WatchTrigger>(
+            new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest });
+        using var watch = new Watch.FileWatch(spec, OwnPaths(app, spec), _time, t => triggers.Writer.TryWrite(t),
+            why => PublishApp(Tend.Events.EventTypes.WatchPolling, app.Name, "watch: " + why, new() { ["reason"] = why }));
+        app.WatchMode = () => watch.Mode;
+        try
+        {
+            watch.Start();
+            EngineLog.Watching(_logger, app.Name, string.Join(", ", spec.Paths), watch.Mode);
+            await foreach (Watch.WatchTrigger trigger in triggers.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                if (_registry.Find(app.Name) != app) return;
+                if (!app.Instances.Any(i => i.WantedRunning)) continue;
+                string what = RelativeToWatch(spec, trigger.FirstPath) + (trigger.Changes > 1 ? $" and {trigger.Changes - 1} other path(s) changed" : " changed");
+                string verb = spec.Action == WatchAction.Reload ? "reload" : "restart";
+                PublishApp(Tend.Events.EventTypes.WatchRestart, app.Name, $"watch: {what}: {verb}", new()
+                {
+                    ["path"] = trigger.FirstPath, ["changes"] = Inv(trigger.Changes), ["action"] = verb,
+                });
+                try
+                {
+                    if (spec.Action == WatchAction.Reload) await ReloadAsync(app.Name, null, null, ct).ConfigureAwait(false);
+                    else await OnInstancesAsync(app.Name, InstanceVerb.Restarted, i => _dependencies.RestartAsync(i, "watch: " + what), reverse: false, ct, withTree: true).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    EngineLog.InternalError(_logger, app.Name, 0, $"watch {verb}: " + e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            app.WatchMode = null;
+        }
+    }
+
+    /// <summary>Tend's own files, which never count as a change: the app's log files, and what Tend keeps
+    /// in TEND_HOME (all of it but a directory that holds a watched path).</summary>
+    private IEnumerable<string> OwnPaths(App app, WatchSpec spec)
+    {
+        foreach (Instance i in app.Instances) { yield return i.OutLogPath; yield return i.ErrLogPath; }
+        if (!Directory.Exists(Home)) yield break;
+        foreach (string entry in Directory.EnumerateFileSystemEntries(Home))
+        {
+            if (!spec.Paths.Any(p => p == entry || p.StartsWith(entry + "/", StringComparison.Ordinal))) yield return entry;
+        }
+    }
+
+    private static string RelativeToWatch(WatchSpec spec, string path)
+    {
+        foreach (string root in spec.Paths)
+        {
+            if (path.StartsWith(root + "/", StringComparison.Ordinal)) return path[(root.Length + 1)..];
+        }
+        return path;
     }
 
     private void RemoveApp(App app)

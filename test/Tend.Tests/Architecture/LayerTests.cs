@@ -25,6 +25,7 @@ public sealed class LayerTests
         "Tend.Diagnostics",
         "Tend.Events",
         "Tend.Cluster",
+        "Tend.Watch",
         "Tend.State",
         "Tend.Supervision",
         "Tend.Alerts",

@@ -59,6 +59,7 @@ public sealed class ImportTests : IDisposable
     public void Pm2_Seed003_MapsEveryKey_AndTheReportListsExactlyWhatIsNot()
     {
         string path = Write("ecosystem.json", Seed003);
+        Directory.CreateDirectory(Path.Combine(_dir, "src"));
 
         ImportResult r = Importers.Import("pm2", path, null, new ImportOptions(Env: "production", BaseEnvironment: s_env));
         TendConfig config = Load(r);
@@ -88,6 +89,8 @@ public sealed class ImportTests : IDisposable
         Assert.Equal(["--max-old-space-size=256", "worker.js", "--queue", "jobs"], worker.Args);
         Assert.Equal(TimeSpan.FromMilliseconds(1600), worker.KillTimeout);
         Assert.Equal(new RestartSchedule("0 3 * * *", null), worker.RestartSchedule);
+        Assert.Equal([Path.Combine(_dir, "src")], worker.Watch?.Paths);
+        Assert.Equal(WatchAction.Restart, worker.Watch?.Action);
 
         Assert.Equal(
         [
@@ -100,7 +103,6 @@ public sealed class ImportTests : IDisposable
             "worker: stop_signal: PM2 stops with SIGINT (Tend's default is SIGTERM): stop_signal: SIGINT",
             "worker: kill_timeout: PM2 waits 1,600 ms before SIGKILL (Tend's default is 5 s): kill_timeout: 1600ms",
             "worker: cron_restart: approximated: restart_schedule: a graceful reload, not a restart of every instance at once",
-            "worker: watch: not mapped: watch-and-restart is not in Tend yet; run your watcher (nodemon, dotnet watch) in development",
         ], r.Notes.Select(n => n.ToString()));
         Assert.Contains("# PM2 cluster mode: the instances share this port.", r.Yaml);
     }

@@ -42,12 +42,12 @@ public sealed class ImportStartTests : IAsyncLifetime
         CliResult start = await _home.OkAsync("start", eco);
 
         Assert.Contains("imported 1 app(s)", start.Stderr);
-        Assert.Contains("api: watch: watch-and-restart is not in Tend yet", start.Stderr);
         Assert.Contains("api: stop_signal: PM2 stops with SIGINT", start.Stderr);
         InstanceInfo[] list = await _home.WaitForAsync(l => l.Count(i => i.Name == "api" && i.Status == "online") == 2, "api's two instances");
         await Eventually.ReturnsAsync(() => LogsAsync("api"), t => t.Contains("env=development instance=0") && t.Contains("env=development instance=1"), "both instances' output");
         AppInfo api = await _home.DescribeAsync("api");
         Assert.Equal("node", api.Command);
+        Assert.Equal([Path.Combine(Dir, "project")], api.Watch?.Paths); // PM2's watch: true, the app's directory
     }
 
     [Fact]

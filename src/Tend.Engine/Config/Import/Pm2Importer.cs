@@ -13,10 +13,7 @@ internal static class Pm2Importer
     /// <summary>Keys with no equivalent and why (watch, cron and the IPC messages are on Tend's roadmap: docs/import.md).</summary>
     private static readonly Dictionary<string, string> s_unmapped = new(StringComparer.Ordinal)
     {
-        ["watch"] = "watch-and-restart is not in Tend yet; run your watcher (nodemon, dotnet watch) in development",
-        ["ignore_watch"] = "goes with watch, which Tend does not have yet",
-        ["watch_delay"] = "goes with watch, which Tend does not have yet",
-        ["watch_options"] = "goes with watch, which Tend does not have yet",
+        ["watch_options"] = "chokidar's options; Tend's watch: has paths, include, ignore, debounce (docs/config.md#watch)",
         ["listen_timeout"] = "without wait_ready it bounds cluster mode's 'listening' event, which Tend does not wait for; a ready: probe's ready_timeout is the equivalent",
         ["namespace"] = "Tend has no namespaces; start each namespace's file on its own, or group apps under a supervisor",
         ["log_file"] = "Tend keeps stdout and stderr apart (out_file, err_file); `tend logs` shows them merged",
@@ -48,6 +45,7 @@ internal static class Pm2Importer
         "autorestart", "max_restarts", "min_uptime", "restart_delay", "exp_backoff_restart_delay", "max_memory_restart",
         "kill_timeout", "stop_exit_codes", "out_file", "error_file", "err_file", "output", "error", "merge_logs", "time",
         "increment_var", "user", "group", "kill_signal", "port", "cron_restart", "wait_ready", "shutdown_with_message",
+        "watch", "ignore_watch", "watch_delay",
     ];
 
     /// <summary>PM2's listen_timeout default: how long wait_ready waits for process.send('ready').</summary>
@@ -270,6 +268,7 @@ internal static class Pm2Importer
                 notes.Add(new ImportNote(name, "cron_restart", ImportNoteKind.Approximated, "restart_schedule: a graceful reload, not a restart of every instance at once"));
             }
         }
+        ImportWatch(m, name, cwd, app, notes);
         if (Text(Field(m, "user")) is string user) app.String("user", user);
         if (Text(Field(m, "group")) is string group) app.String("group", group);
 
@@ -282,6 +281,37 @@ internal static class Pm2Importer
             notes.Add(new ImportNote(name, key, ImportNoteKind.Unmapped, s_unmapped.GetValueOrDefault(key, "no equivalent in Tend")));
         }
         return app;
+    }
+
+    /// <summary>watch (true or paths), ignore_watch, watch_delay → watch: { paths, ignore, debounce }.</summary>
+    private static void ImportWatch(YMapping m, string name, string cwd, ImportedApp app, List<ImportNote> notes)
+    {
+        YNode? watch = Field(m, "watch");
+        if (watch is null || watch is YScalar { Value: "false" })
+        {
+            if (Field(m, "ignore_watch") is not null || Field(m, "watch_delay") is not null)
+                notes.Add(new ImportNote(name, Field(m, "ignore_watch") is not null ? "ignore_watch" : "watch_delay", ImportNoteKind.Unmapped, "watch is off"));
+            return;
+        }
+        var parts = new List<string>();
+        if (watch is not YScalar { Value: "true" })
+        {
+            var paths = Words(watch).ToList();
+            foreach (string missing in paths.Where(p => !Path.Exists(Path.Combine(cwd, p))).ToList())
+            {
+                notes.Add(new ImportNote(name, "watch", ImportNoteKind.Unmapped, $"\"{missing}\" does not exist under {cwd}; left out"));
+                paths.Remove(missing);
+            }
+            if (paths.Count == 0 && Words(watch).Any()) return;
+            if (paths.Count > 0) parts.Add("paths: [" + string.Join(", ", paths.Select(YamlText.Quote)) + "]");
+        }
+        var ignore = Words(Field(m, "ignore_watch")).ToList();
+        if (ignore.Count > 0) parts.Add("ignore: [" + string.Join(", ", ignore.Select(YamlText.Quote)) + "]");
+        if (Duration(Field(m, "watch_delay")) is string delay) parts.Add("debounce: " + delay);
+        app.Set("watch", parts.Count == 0 ? "true" : "{ " + string.Join(", ", parts) + " }",
+            "PM2's watch: a change restarts the app (node_modules, .git and .gitignore'd paths are ignored too)");
+        if (ignore.Count > 0)
+            notes.Add(new ImportNote(name, "ignore_watch", ImportNoteKind.Approximated, "read as .gitignore patterns (chokidar's globs and regexes mostly read the same)"));
     }
 
     private static string PerInstance(string path, bool many)
