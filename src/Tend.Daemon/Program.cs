@@ -184,6 +184,7 @@ app.MapTendApi(home);
 app.MapAudit();
 app.MapAlerts();
 app.MapDiag();
+app.MapJobs();
 app.MapDoctor();
 
 alerts.Start();

@@ -35,6 +35,8 @@ public static class ApiRoutes
     public const string Alerts = "/v1/alerts";
     /// <summary>POST <see cref="DiagRequest"/> → <see cref="DiagArtifactInfo"/>; GET → <see cref="DiagListInfo"/>; DELETE /v1/diag/{id}.</summary>
     public const string Diag = "/v1/diag";
+    /// <summary>GET → <see cref="JobInfo"/>[] (docs/jobs.md); GET /v1/jobs/{name} → <see cref="JobInfo"/>; POST /v1/jobs/{name}/run?wait=true → <see cref="JobRunInfo"/>.</summary>
+    public const string Jobs = "/v1/jobs";
     public const string AuditVerify = "/v1/audit/verify";
     public const string Upgrade = "/v1/daemon/upgrade";
     /// <summary>GET ?target=all&amp;lines=20&amp;follow=true&amp;stream=out|err|both → application/x-ndjson of LogLineDto.</summary>

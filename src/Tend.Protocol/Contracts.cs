@@ -152,7 +152,18 @@ public sealed record AppInfo(
     BackoffInfo? Backoff = null,
     string? ReloadSignal = null,
     IsolationInfo? Isolation = null,
-    WatchInfo? Watch = null);
+    WatchInfo? Watch = null,
+    JobInfo? Job = null);
+
+/// <summary>A job (an app with schedule:, docs/jobs.md): its schedule, its next run and its recent runs (newest last).</summary>
+public sealed record JobInfo(
+    string Name, string Cron, string? TimeZone, string Concurrency, long JitterMs, long? StartingDeadlineMs, bool CatchUp, long? TimeoutMs,
+    DateTimeOffset? NextRun, bool Running, IReadOnlyList<JobRunInfo> Runs);
+
+/// <summary>One run of a job. Outcome: running, succeeded, failed, timedout, replaced, skipped, missed, interrupted.</summary>
+public sealed record JobRunInfo(
+    int Id, string Trigger, DateTimeOffset? ScheduledFor, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome,
+    int? ExitCode, string? ExitSignal, long? DurationMs, string? Detail, IReadOnlyList<string>? Log);
 
 /// <summary>watch: of an app (docs/config.md#watch): what is watched, how, and what a change does.</summary>
 /// <param name="Mode">"inotify: 12 directories", or "polling every 1s: 950 files (why)".</param>
@@ -367,6 +378,9 @@ public sealed record DiagListInfo(IReadOnlyList<DiagArtifactInfo> Artifacts, lon
     WriteIndented = false)]
 [JsonSerializable(typeof(InstanceInfo[]))]
 [JsonSerializable(typeof(AppInfo))]
+[JsonSerializable(typeof(JobInfo))]
+[JsonSerializable(typeof(JobInfo[]))]
+[JsonSerializable(typeof(JobRunInfo))]
 [JsonSerializable(typeof(DotnetCountersInfo))]
 [JsonSerializable(typeof(ProbeCheck))]
 [JsonSerializable(typeof(StartRequest))]

@@ -40,6 +40,8 @@ internal static class TendCli
             new StartupCommand(context),
             new AuditCommand(context),
             new AlertsCommand(context),
+            new JobsCommand(context),
+            new RunJobCommand(context),
             new DiagCommand(context),
             new ImportCommand(context),
             new UpgradeCommand(context, "update"),

@@ -59,6 +59,16 @@ internal static class DescribeText
         if (app.WatchdogMs is long watchdog) Pair(text, "watchdog", Format.Duration(watchdog));
         if (app.Critical) Pair(text, "critical", "yes (its outage makes /health answer 503)");
         if (app.Listen is { Count: > 0 } listen) Pair(text, "listen", $"{string.Join(", ", listen)} ({app.ListenMode})");
+        if (app.Job is { } job)
+        {
+            Pair(text, "schedule", job.Cron + (job.TimeZone is { } tz ? $" in {tz}" : "") + $", concurrency {job.Concurrency}" + (job.CatchUp ? ", catch_up" : ""));
+            Pair(text, "  next run", job.NextRun is { } next ? TimeZoneInfo.ConvertTime(next, TimeZoneInfo.Local).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) : "none");
+            foreach (JobRunInfo run in job.Runs.TakeLast(5))
+            {
+                string when = TimeZoneInfo.ConvertTime(run.StartedAt, TimeZoneInfo.Local).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+                Pair(text, $"  run {run.Id}", $"{when} {run.Trigger}: {run.Outcome}" + (run.DurationMs is long ms ? $" in {Format.Duration(ms)}" : "") + (run.Detail is { } d ? $" ({d})" : ""));
+            }
+        }
         if (app.Watch is { } watch)
         {
             Pair(text, "watch", $"{string.Join(", ", watch.Paths)}: {watch.Action} {Format.Duration(watch.DebounceMs)} after the last change");

@@ -3,6 +3,7 @@ using Tend.Api;
 using Tend.Config;
 using Tend.Events;
 using Tend.Health;
+using Tend.Jobs;
 using Tend.Processes;
 using Tend.Runtime;
 using Tend.Security;
@@ -70,7 +71,8 @@ internal static class WireMapper
             new BackoffInfo(Ms(spec.Backoff.Initial), Ms(spec.Backoff.Max), spec.Backoff.Multiplier, spec.Backoff.Jitter),
             spec.ReloadSignal is int reloadSignal ? Signals.Name(reloadSignal) : null,
             ToInfo(spec.Isolation, a.Containment),
-            spec.Watch is { } w ? new WatchInfo([.. w.Paths], [.. w.Include], [.. w.Ignore], Ms(w.Debounce), w.Action == WatchAction.Reload ? "reload" : "restart", a.WatchMode) : null);
+            spec.Watch is { } w ? new WatchInfo([.. w.Paths], [.. w.Include], [.. w.Ignore], Ms(w.Debounce), w.Action == WatchAction.Reload ? "reload" : "restart", a.WatchMode) : null,
+            a.Job is { } job ? ToWire(job) : null);
     }
 
     private static IsolationInfo ToInfo(IsolationSpec i, Containment c)
@@ -114,4 +116,13 @@ internal static class WireMapper
     private static string? SignalName(ExitStatus? exit) => exit?.Signal is int s ? Signals.Name(s) : null;
 
     private static long Ms(TimeSpan span) => (long)span.TotalMilliseconds;
+
+    public static JobInfo ToWire(JobSnapshot j) => new(
+        j.App, j.Spec.Cron, j.Spec.TimeZone, j.Spec.Concurrency.ToString().ToLowerInvariant(), (long)j.Spec.Jitter.TotalMilliseconds,
+        j.Spec.StartingDeadline is { } d ? (long)d.TotalMilliseconds : null, j.Spec.CatchUp, j.Spec.Timeout is { } t ? (long)t.TotalMilliseconds : null,
+        j.NextRun, j.Running, [.. j.Runs.Select(ToWire)]);
+
+    public static JobRunInfo ToWire(JobRun r) => new(
+        r.Id, r.Trigger, r.ScheduledFor, r.StartedAt, r.EndedAt, r.Outcome.ToString().ToLowerInvariant(), r.ExitCode, r.Signal,
+        r.Duration is { } d ? (long)d.TotalMilliseconds : null, r.Detail is null ? null : SecretMask.Text(r.Detail), r.Log);
 }

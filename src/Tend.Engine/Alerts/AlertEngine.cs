@@ -236,6 +236,9 @@ public sealed class AlertEngine : IAsyncDisposable
                 case EventTypes.DeployDone:
                     ResolveWhereLocked(a => a.App == e.App && a.Rule.On is "deploy_failed" or "deploy_rolled_back", "a deploy of the app succeeded");
                     break;
+                case EventTypes.JobSucceeded:
+                    ResolveWhereLocked(a => a.App == e.App && a.Rule.On is "job_failed" or "job_missed" or "job_skipped", "a later run of the job succeeded");
+                    break;
                 case EventTypes.AppDeleted:
                     ResolveWhereLocked(a => a.App == e.App, "the app was deleted");
                     foreach (var key in _series.Keys.Where(k => k.App == e.App).ToList()) _series.Remove(key);
@@ -311,6 +314,9 @@ public sealed class AlertEngine : IAsyncDisposable
             case EventTypes.ReloadFailed: yield return "reload_failed"; break;
             case EventTypes.DeployFailed: yield return "deploy_failed"; break;
             case EventTypes.SupervisorFailed: yield return "supervisor_failed"; break;
+            case EventTypes.JobFailed: yield return "job_failed"; break;
+            case EventTypes.JobMissed: yield return "job_missed"; break;
+            case EventTypes.JobSkipped: yield return "job_skipped"; break;
         }
     }
 
@@ -332,7 +338,7 @@ public sealed class AlertEngine : IAsyncDisposable
                 if (a.Instance == n || a.Instance is null) ResolveLocked(a, "ready again");
                 continue;
             }
-            if (a.Rule.On is "reload_failed" or "deploy_failed" or "deploy_rolled_back") continue;
+            if (a.Rule.On is "reload_failed" or "deploy_failed" or "deploy_rolled_back" or "job_failed" or "job_missed" or "job_skipped") continue;
             a.RecoveringSince ??= now;
         }
     }

@@ -26,6 +26,7 @@ internal static class AlertSectionReader
     [
         "crash", "crash_loop", "errored", "oom", "liveness_failed", "watchdog", "not_ready", "memory_limit",
         "spawn_failed", "blocked", "held", "breaker_open", "reload_failed", "deploy_failed", "deploy_rolled_back", "supervisor_failed",
+        "job_failed", "job_missed", "job_skipped",
     ];
 
     /// <summary>The series a threshold or an anomaly can watch (docs/alerts.md#series).</summary>

@@ -192,6 +192,73 @@ internal static class AppFieldReader
         return new RestartSchedule(cron, zone);
     }
 
+    private static readonly string[] s_jobKeys = ["cron", "timezone", "jitter", "concurrency", "starting_deadline", "catch_up", "timeout", "history"];
+
+    /// <summary>schedule: "*/5 * * * *", or the mapping with cron and the job's settings.</summary>
+    internal static JobSpec? ReadJob(NodeReader reader, YNode value, string field)
+    {
+        if (value is not YMapping map)
+            return ReadRestartSchedule(reader, value, field) is { } plain ? new JobSpec(plain.Cron, plain.TimeZone) : null;
+        int errorsBefore = reader.Errors.Count;
+        var cronPart = new List<(YNode Key, YNode Value)>();
+        JobSpec draft = new("", null);
+        foreach (var (key, keyNode, node) in reader.Entries(map, field, s_jobKeys, new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["concurrency_policy"] = "Tend calls it concurrency",
+            ["starting_deadline_seconds"] = "Tend calls it starting_deadline, a duration such as 5m",
+            ["time_zone"] = "Tend calls it timezone",
+        }))
+        {
+            string f = field + "." + key;
+            switch (key)
+            {
+                case "cron" or "timezone":
+                    cronPart.Add((keyNode, node));
+                    break;
+                case "jitter":
+                    if (reader.TryDuration(node, f, out TimeSpan jitter)) draft = draft with { Jitter = jitter };
+                    break;
+                case "concurrency":
+                    if (reader.TryString(node, f, out string concurrency))
+                    {
+                        switch (concurrency)
+                        {
+                            case "forbid": draft = draft with { Concurrency = JobConcurrency.Forbid }; break;
+                            case "allow": draft = draft with { Concurrency = JobConcurrency.Allow }; break;
+                            case "replace": draft = draft with { Concurrency = JobConcurrency.Replace }; break;
+                            default: reader.Error(node, f, $"expected forbid, allow or replace, got \"{concurrency}\""); break;
+                        }
+                    }
+                    break;
+                case "starting_deadline":
+                    if (reader.TryDuration(node, f, out TimeSpan deadline))
+                    {
+                        if (deadline <= TimeSpan.Zero) reader.Error(node, f, "must be more than 0 (leave it out for no deadline)");
+                        else draft = draft with { StartingDeadline = deadline };
+                    }
+                    break;
+                case "catch_up":
+                    if (reader.TryBool(node, f, out bool catchUp)) draft = draft with { CatchUp = catchUp };
+                    break;
+                case "timeout":
+                    if (reader.TryDuration(node, f, out TimeSpan timeout))
+                    {
+                        if (timeout <= TimeSpan.Zero) reader.Error(node, f, "must be more than 0 (leave it out for no limit)");
+                        else draft = draft with { Timeout = timeout };
+                    }
+                    break;
+                case "history":
+                    if (reader.TryInt(node, f, 1, 1000, out int history)) draft = draft with { History = history };
+                    break;
+            }
+        }
+        // cron and timezone read as restart_schedule's are, from a mapping of just those two.
+        var cronMap = new YMapping(map.Start, cronPart.Select(p => new KeyValuePair<YNode, YNode>(p.Key, p.Value)).ToList());
+        RestartSchedule? schedule = ReadRestartSchedule(reader, cronMap, field);
+        if (schedule is null || reader.Errors.Count > errorsBefore) return null;
+        return draft with { Cron = schedule.Cron, TimeZone = schedule.TimeZone };
+    }
+
     private static readonly string[] s_breakerKeys = ["max_failures", "window", "break", "max_break"];
 
     /// <summary>breaker: true (the defaults) or { max_failures, window, break, max_break }.</summary>

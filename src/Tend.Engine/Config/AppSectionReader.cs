@@ -12,7 +12,7 @@ internal static class AppSectionReader
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes", "no_retry", "breaker",
         "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
         "critical", "listen", "listen_mode", "reload_parallelism", "reload_signal", "node_diagnostics", "restart_schedule",
-        "ipc", "stop_message", "watch",
+        "ipc", "stop_message", "watch", "schedule",
         .. IsolationSectionReader.s_keys,
     ];
 
@@ -63,6 +63,10 @@ internal static class AppSectionReader
         public YNode? ReadyNode { get; set; }
         public YNode? IpcNode { get; set; }
         public YNode? WatchNode { get; set; }
+        public YNode? ScheduleNode { get; set; }
+        public YNode? RestartNode { get; set; }
+        public YNode? InstancesNode { get; set; }
+        public YNode? RestartScheduleNode { get; set; }
         public IsolationSectionReader.Draft Isolation { get; } = new();
     }
 
@@ -125,9 +129,11 @@ internal static class AppSectionReader
                     EnvSectionReader.ReadEnvFileNames(reader, value, f, draft.EnvFiles);
                     break;
                 case "instances":
+                    draft.InstancesNode = value;
                     if (AppFieldReader.ReadInstances(reader, value, f) is int instances) spec = spec with { Instances = instances };
                     break;
                 case "restart":
+                    draft.RestartNode = value;
                     if (AppFieldReader.ReadRestart(reader, value, f) is RestartPolicy policy) spec = spec with { Restart = policy };
                     break;
                 case "max_restarts":
@@ -159,6 +165,7 @@ internal static class AppSectionReader
                     if (AppFieldReader.ReadExitCodes(reader, value, f) is { } codes) spec = spec with { StopExitCodes = codes };
                     break;
                 case "restart_schedule":
+                    draft.RestartScheduleNode = keyNode;
                     if (AppFieldReader.ReadRestartSchedule(reader, value, f) is { } schedule) spec = spec with { RestartSchedule = schedule };
                     break;
                 case "ipc":
@@ -179,6 +186,10 @@ internal static class AppSectionReader
                         if (stopMessage.Length == 0) reader.Error(value, f, "the message sent before the stop signal, such as shutdown; not empty");
                         else spec = spec with { StopMessage = stopMessage };
                     }
+                    break;
+                case "schedule":
+                    draft.ScheduleNode = keyNode;
+                    if (AppFieldReader.ReadJob(reader, value, f) is { } job) spec = spec with { Job = job };
                     break;
                 case "watch":
                     draft.WatchNode = value;
@@ -388,6 +399,22 @@ internal static class AppSectionReader
         }
 
         HealthSectionReader.CheckReadyNotOnSharedListen(reader, spec, draft.ReadyNode, field);
+
+        if (spec.Job is not null)
+        {
+            // A job runs once per occurrence: restarting it, or running several copies each time, is not what a schedule means.
+            if (draft.RestartNode is YScalar { Value: var restart } && restart != "never")
+                reader.Error(draft.RestartNode, field + ".restart", $"a job (schedule:) runs once per occurrence and is never restarted; remove restart: {restart}");
+            if (spec.Instances != 1 && draft.InstancesNode is not null)
+                reader.Error(draft.InstancesNode, field + ".instances", "a job (schedule:) runs one process per occurrence; concurrency: allow lets runs overlap");
+            if (draft.RestartScheduleNode is not null)
+                reader.Error(draft.RestartScheduleNode, field + ".restart_schedule", "a job (schedule:) already runs on its schedule; restart_schedule is for long-running apps");
+            if (draft.WatchNode is not null)
+                reader.Error(draft.WatchNode, field + ".watch", "a job (schedule:) is not running between its runs, so there is nothing to restart on a change");
+            if (spec.Listen.Count > 0)
+                reader.Error(draft.ScheduleNode!, field + ".schedule", "a job (schedule:) does not serve a listen: address");
+            spec = spec with { Restart = RestartPolicy.Never, Instances = 1 };
+        }
 
         if (spec.Watch is { } watch) spec = spec with { Watch = WatchSectionReader.Resolve(reader, draft.WatchNode!, field + ".watch", watch, cwd) };
 

@@ -38,6 +38,11 @@ public static class EventTypes
     public const string ScheduledRestart = "scheduled_restart";
     public const string WatchRestart = "watch_restart";
     public const string WatchPolling = "watch_polling";
+    public const string JobStarted = "job_started";
+    public const string JobSucceeded = "job_succeeded";
+    public const string JobFailed = "job_failed";
+    public const string JobSkipped = "job_skipped";
+    public const string JobMissed = "job_missed";
     // Supervision trees.
     public const string SupervisorRestart = "supervisor_restart";
     public const string SupervisorFailed = "supervisor_failed";

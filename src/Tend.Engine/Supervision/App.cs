@@ -155,6 +155,9 @@ public sealed class App
             Watch(ct => gate.WatchStopDependenciesAsync(this, ct));
     }
 
+    /// <summary>The app is a job (schedule:): what runs it; null for a long-running app.</summary>
+    internal Jobs.JobScheduler? Job { get; set; }
+
     /// <summary>How watch: watches the app's files now (inotify or polling); null when it has no watch.</summary>
     internal Func<string>? WatchMode { get; set; }
 
@@ -190,6 +193,7 @@ public sealed class App
             ? new Containment(Cgroups.Mode, Path.Join(dir, Name + ".{instance}.{id}"))
             : Containment.ProcessGroups,
         WatchMode = WatchMode?.Invoke(),
+        Job = Job?.Snapshot(),
     };
 
     /// <summary>The supervisors above this app, root first.</summary>

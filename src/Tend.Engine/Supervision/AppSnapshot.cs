@@ -20,6 +20,9 @@ public sealed record AppSnapshot(
 
     /// <summary>How watch: watches the files now ("inotify: 12 directories", "polling every 1s: …"); null without watch:.</summary>
     public string? WatchMode { get; init; }
+
+    /// <summary>The app is a job: its schedule and runs; null for a long-running app.</summary>
+    public Jobs.JobSnapshot? Job { get; init; }
 }
 
 /// <summary>How an app's processes are contained, for describe and doctor.</summary>

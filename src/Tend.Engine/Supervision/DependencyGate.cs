@@ -28,7 +28,8 @@ internal sealed class DependencyGate(AppRegistry apps, ChangeFeed changes, TimeP
         return instance.RestartAsync(reason, ct => WaitForDependenciesAsync(spec, ct));
     }
 
-    public Task StartAppAsync(App app) => Task.WhenAll(app.Instances.Select(StartAsync));
+    /// <summary>Starts the app's instances; a job's run when its schedule says (docs/jobs.md), so not here.</summary>
+    public Task StartAppAsync(App app) => app.Spec.Job is not null ? Task.CompletedTask : Task.WhenAll(app.Instances.Select(StartAsync));
 
     /// <summary>Null once every dependency of <paramref name="spec"/> is met; else why it never will be.</summary>
     private async Task<string?> WaitForDependenciesAsync(AppSpec spec, CancellationToken ct)

@@ -504,6 +504,20 @@ public sealed class Instance : IHealthSink
         }
     }
 
+    private readonly List<TaskCompletionSource<InstanceEnd>> _endWaiters = [];
+
+    /// <summary>Completes when the run loop next ends for good (a job's run: the process exited and is
+    /// not restarted). Ask before starting the instance.</summary>
+    internal Task<InstanceEnd> NextEndAsync()
+    {
+        var waiter = new TaskCompletionSource<InstanceEnd>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate) _endWaiters.Add(waiter);
+        return waiter.Task;
+    }
+
+    /// <summary>A process of this instance is starting, running or stopping.</summary>
+    internal bool IsActive => Status is InstanceStatus.Launching or InstanceStatus.Online or InstanceStatus.Stopping or InstanceStatus.Waiting;
+
     private void SetFinal(InstanceStatus status, string reason, InstanceEndKind kind, string? detail = null)
     {
         ExitStatus? lastExit = null;
@@ -516,10 +530,18 @@ public sealed class Instance : IHealthSink
             _memoryBytes = 0;
             _dotnet = null;
         });
-        _app.OnInstanceEnded(new InstanceEnd(Name, Number, kind, lastExit, reason)
+        var end = new InstanceEnd(Name, Number, kind, lastExit, reason)
         {
             CleanExit = lastExit is { } e && (e.IsSuccess || e.Code is int code && Spec.StopExitCodes.Contains(code)),
-        });
+        };
+        _app.OnInstanceEnded(end);
+        TaskCompletionSource<InstanceEnd>[] waiters;
+        lock (_gate)
+        {
+            waiters = [.. _endWaiters];
+            _endWaiters.Clear();
+        }
+        foreach (var waiter in waiters) waiter.TrySetResult(end);
     }
 
     private readonly record struct RunOutcome(ExitStatus Exit, TimeSpan Uptime, bool StoppedByUser, string? InPlaceRestartReason, RunFailure? Failure = null);

@@ -150,7 +150,8 @@ public sealed partial class Supervisor : IAsyncDisposable
                     }
                     if (stopped.Contains(inst.Id))
                         inst.Origin = "started afresh: the previous daemon ended without handing its pipes over, so its process was stopped (docs/upgrade.md)";
-                    if (saved.WantedRunning) await _dependencies.StartAsync(inst).ConfigureAwait(false);
+                    // A job's instance runs when its schedule says, not because its last run was going.
+                    if (saved.WantedRunning && app.Spec.Job is null) await _dependencies.StartAsync(inst).ConfigureAwait(false);
                 }
             }
             foreach (var (app, _) in restored) app.CloseListenersIfStopped();
@@ -333,9 +334,45 @@ public sealed partial class Supervisor : IAsyncDisposable
             ? OnSubtreeAsync(node, InstanceVerb.Restarted, async n => { await n.StopAsync().ConfigureAwait(false); await n.StartAsync().ConfigureAwait(false); })
             : OnInstancesAsync(target, InstanceVerb.Restarted, inst => _dependencies.RestartAsync(inst, "restart requested"), reverse: false, ct, withTree: true);
 
-    /// <summary>`tend start web`: start the instances of a known target that are not running; running ones are left alone.</summary>
+    /// <summary>`tend start web`: start the instances of a known target that are not running; running ones are left alone.
+    /// A job's start is a run now, recorded in its history as `tend run-job` would.</summary>
     public Task<CommandOutcome> StartTargetAsync(string target, CancellationToken ct = default) =>
-        OnInstancesAsync(target, InstanceVerb.Started, _dependencies.StartAsync, reverse: false, ct, withTree: true);
+        OnInstancesAsync(target, InstanceVerb.Started, i => i.App.Job is { } job ? RunJobNow(job) : _dependencies.StartAsync(i), reverse: false, ct, withTree: true);
+
+    private static Task RunJobNow(Tend.Jobs.JobScheduler job)
+    {
+        if (!job.Snapshot().Running) job.RunNow(out _);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Every job (an app with schedule:), in start order.</summary>
+    public IReadOnlyList<Tend.Jobs.JobSnapshot> ListJobs() => [.. Apps.Where(a => a.Job is not null).Select(a => a.Job!.Snapshot())];
+
+    /// <summary>`tend run-job NAME`: a run now. Null when there is no job of that name.</summary>
+    public (Tend.Jobs.JobRun Started, Task<Tend.Jobs.JobRun> Ended)? RunJob(string name)
+    {
+        if (_registry.Find(name)?.Job is not { } job) return null;
+        Tend.Jobs.JobRun started = job.RunNow(out Task<Tend.Jobs.JobRun> ended);
+        return (started, ended);
+    }
+
+    private void PublishJob(Tend.Jobs.JobEvent e)
+    {
+        Tend.Jobs.JobRun run = e.Run;
+        (string type, string message) = run.Outcome switch
+        {
+            Tend.Jobs.JobOutcome.Running => (Tend.Events.EventTypes.JobStarted, $"run {run.Id} started ({run.Trigger})"),
+            Tend.Jobs.JobOutcome.Succeeded => (Tend.Events.EventTypes.JobSucceeded, $"run {run.Id} succeeded in {Units.FormatDuration(run.Duration ?? TimeSpan.Zero)}"),
+            Tend.Jobs.JobOutcome.Skipped => (Tend.Events.EventTypes.JobSkipped, $"run skipped: {run.Detail}"),
+            Tend.Jobs.JobOutcome.Missed => (Tend.Events.EventTypes.JobMissed, $"missed: {run.Detail}"),
+            Tend.Jobs.JobOutcome.Interrupted => (Tend.Events.EventTypes.JobFailed, $"run {run.Id} interrupted: {run.Detail}"),
+            _ => (Tend.Events.EventTypes.JobFailed, $"run {run.Id} {run.Outcome.ToString().ToLowerInvariant()}: {run.Detail}"),
+        };
+        var data = new Dictionary<string, string> { ["run"] = Inv(run.Id), ["trigger"] = run.Trigger, ["outcome"] = run.Outcome.ToString().ToLowerInvariant() };
+        if (run.ScheduledFor is { } at) data["scheduled_for"] = at.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        if (run.ExitCode is int code) data["exit_code"] = Inv(code);
+        PublishApp(type, e.App, message, data);
+    }
 
     /// <summary>The health of every app, in start order (see <see cref="AppHealthReader"/>).</summary>
     public IReadOnlyList<AppHealthState> AppsHealth() => [.. Apps.Select(AppHealthReader.Of)];
@@ -562,6 +599,19 @@ public sealed partial class Supervisor : IAsyncDisposable
         app.WatchDependencies();
         if (spec.RestartSchedule is not null) app.Watch(ct => RunRestartScheduleAsync(app, ct));
         if (spec.Watch is not null) app.Watch(ct => RunFileWatchAsync(app, ct));
+        if (spec.Job is { } job)
+        {
+            var scheduler = new Tend.Jobs.JobScheduler(spec.Name, job, new AppJobTarget(app, _dependencies, _registry.NextId),
+                Tend.Jobs.JobHistory.Load(Home, spec.Name, job.History), _time, PublishJob);
+            app.Job = scheduler;
+            app.Watch(async ct =>
+            {
+                scheduler.Start();
+                try { await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+                await scheduler.DisposeAsync().ConfigureAwait(false);
+            });
+        }
         // A restored app's sockets, handed over, are in the store already.
         if (listeners is not null && DescriptorStore is { } store && !(restoring && Inherited is { Source: not "none" }))
             foreach (var (name, handle) in listeners.HandOverHandles()) store.Keep(name, handle);

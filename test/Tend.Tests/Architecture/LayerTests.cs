@@ -26,6 +26,7 @@ public sealed class LayerTests
         "Tend.Events",
         "Tend.Cluster",
         "Tend.Watch",
+        "Tend.Jobs",
         "Tend.State",
         "Tend.Supervision",
         "Tend.Alerts",

@@ -98,7 +98,7 @@ public sealed class ConfigAlertsTests : IDisposable
         [
             "ROOT/tend.yaml:4:49: channels.chat.secret: secret: signs webhook: bodies; a slack channel has no signature",
             "ROOT/tend.yaml:5:19: channels.bad.webhook: expected an http:// or https:// URL, got \"ftp://example.com\"",
-            "ROOT/tend.yaml:8:32: alerts[1].on: unknown event \"crashed\"; did you mean \"crash\"?; one of crash, crash_loop, errored, oom, liveness_failed, watchdog, not_ready, memory_limit, spawn_failed, blocked, held, breaker_open, reload_failed, deploy_failed, deploy_rolled_back, supervisor_failed",
+            "ROOT/tend.yaml:8:32: alerts[1].on: unknown event \"crashed\"; did you mean \"crash\"?; one of crash, crash_loop, errored, oom, liveness_failed, watchdog, not_ready, memory_limit, spawn_failed, blocked, held, breaker_open, reload_failed, deploy_failed, deploy_rolled_back, supervisor_failed, job_failed, job_missed, job_skipped",
             "ROOT/tend.yaml:9:36: alerts[2].metric: unknown series \"cpux\"; did you mean \"cpu\"?; one of cpu, memory, restarts, log, probe_latency, dotnet.gc_heap, dotnet.working_set, dotnet.threadpool_queue, dotnet.threadpool_threads, dotnet.time_in_gc, dotnet.alloc_rate",
             "ROOT/tend.yaml:10:28: alerts[3].metric: a metric rule needs above: or below:",
             "ROOT/tend.yaml:11:5: alerts[4].resolve_k: resolve_k (3) must be below k (2), or the alert cannot settle",

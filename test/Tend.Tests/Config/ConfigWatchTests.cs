@@ -43,3 +43,4 @@ public sealed class ConfigWatchTests : IDisposable
             _dir.Errors("apps:\n  web:\n    run: node web.js\n    watch: { poll_interval: 10ms }\n"));
     }
 }
+
