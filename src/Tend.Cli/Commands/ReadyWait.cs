@@ -19,6 +19,10 @@ internal static class ReadyWait
     {
         if (apps.Count == 0) return null;
         var names = new HashSet<string>(apps, StringComparer.Ordinal);
+        // A job (schedule:) is not running between its runs: there is nothing to wait for.
+        JobInfo[] jobs = await client.GetAsync(ApiRoutes.Jobs, TendJsonContext.Default.JobInfoArray, ct).ConfigureAwait(false);
+        names.ExceptWith(jobs.Select(j => j.Name));
+        if (names.Count == 0) return null;
         var clock = Stopwatch.StartNew();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // One pending "look again" at most: a burst of events is one more look at the list.

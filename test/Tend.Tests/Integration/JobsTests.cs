@@ -60,7 +60,7 @@ public sealed class JobsTests : IAsyncLifetime
                 run: sh -c 'exit 4'
                 schedule: "0 0 1 1 *"
             """);
-        await _home.OkAsync("start", config);
+        await _home.OkAsync("start", config, "--wait-ready"); // a job has nothing to be ready for
         // Nothing runs at start: a job runs when its schedule says.
         Assert.All(await _home.ListAsync(), i => Assert.Null(i.Pid));
         Assert.Matches(@"yearly\s+0 0 1 1 \* \(Europe/Berlin\)\s+\S+ \S+\s+never", (await _home.OkAsync("jobs")).Stdout);
