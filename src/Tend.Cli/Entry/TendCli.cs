@@ -42,6 +42,7 @@ internal static class TendCli
             new AlertsCommand(context),
             new JobsCommand(context),
             new RunJobCommand(context),
+            new ExportCommand(context),
             new DiagCommand(context),
             new ImportCommand(context),
             new UpgradeCommand(context, "update"),

@@ -12,7 +12,7 @@ internal static class AppSectionReader
         "min_uptime", "restart_delay", "backoff", "stop_signal", "kill_timeout", "stop_exit_codes", "no_retry", "breaker",
         "max_memory", "increment_var", "log", "logs", "significant", "depends_on", "ready", "live", "watchdog",
         "critical", "listen", "listen_mode", "reload_parallelism", "reload_signal", "node_diagnostics", "restart_schedule",
-        "ipc", "stop_message", "watch", "schedule",
+        "ipc", "stop_message", "watch", "schedule", "kubernetes", "min_available", "autoscale",
         .. IsolationSectionReader.s_keys,
     ];
 
@@ -186,6 +186,15 @@ internal static class AppSectionReader
                         if (stopMessage.Length == 0) reader.Error(value, f, "the message sent before the stop signal, such as shutdown; not empty");
                         else spec = spec with { StopMessage = stopMessage };
                     }
+                    break;
+                case "kubernetes":
+                    spec = spec with { Kubernetes = KubernetesSectionReader.Read(reader, value, f, spec.Kubernetes) };
+                    break;
+                case "min_available":
+                    if (KubernetesSectionReader.ReadMinAvailable(reader, value, f) is { } minAvailable) spec = spec with { Kubernetes = spec.Kubernetes with { MinAvailable = minAvailable } };
+                    break;
+                case "autoscale":
+                    if (KubernetesSectionReader.ReadAutoscale(reader, value, f) is { } autoscale) spec = spec with { Kubernetes = spec.Kubernetes with { Autoscale = autoscale } };
                     break;
                 case "schedule":
                     draft.ScheduleNode = keyNode;

@@ -116,6 +116,8 @@ public sealed record AppSpec
     /// <summary>stop_message: sent over Node's IPC channel before the stop signal (PM2's shutdown_with_message);
     /// the stop signal follows when the app has not exited within half of kill_timeout.</summary>
     public string? StopMessage { get; init; }
+    /// <summary>kubernetes:, min_available:, autoscale: what `tend export kubernetes` makes of the app beyond its workload.</summary>
+    public KubernetesSpec Kubernetes { get; init; } = KubernetesSpec.Default;
     /// <summary>The app is a job: its command runs at each occurrence of this schedule (docs/jobs.md); null: a long-running app.</summary>
     public JobSpec? Job { get; init; }
     /// <summary>Restart or reload the app when its files change (docs/config.md#watch); null: never.</summary>

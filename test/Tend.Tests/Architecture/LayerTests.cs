@@ -18,6 +18,7 @@ public sealed class LayerTests
         "Tend.Security",
         "Tend.Audit",
         "Tend.Config",
+        "Tend.Export",
         "Tend.Health",
         "Tend.Runtime",
         "Tend.Metrics",
