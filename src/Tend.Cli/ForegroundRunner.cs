@@ -84,6 +84,9 @@ internal static class ForegroundRunner
                 if (end.Kind != InstanceEndKind.TakenOver) ended.Release();
             };
 
+            using RunHealth? health = RunHealth.Address(Environment.GetEnvironmentVariable, Environment.GetEnvironmentVariable(InitChildVariable) == "1") is { } address
+                ? RunHealth.Start(address, supervisor) : null;
+
             if (config.Tree.Supervisors.Count > 0) await supervisor.StartTreeAsync(config, CancellationToken.None).ConfigureAwait(false);
             else await supervisor.StartAsync([.. config.Apps], config.SourcePath, CancellationToken.None).ConfigureAwait(false);
 

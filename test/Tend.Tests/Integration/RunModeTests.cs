@@ -12,6 +12,39 @@ public sealed class RunModeTests : IAsyncLifetime
     public async Task DisposeAsync() => await _home.DisposeAsync();
 
     [Fact]
+    public async Task HealthListener_AnswersWhatAKubeletAsks_ReadinessFromTheAppsOwnReady1()
+    {
+        int port = FreePorts.Next();
+        string config = _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--notify-ready-after, "1500ms", --sleep]
+                ready: {"{"} notify: true {"}"}
+            """);
+        using Process run = _home.StartCli(["run", config], new Dictionary<string, string> { ["TEND_HEALTH"] = $"127.0.0.1:{port}" });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        try
+        {
+            await Eventually.ReturnsAsync<HttpResponseMessage?>(async () =>
+            {
+                try { return await http.GetAsync("/apps/web/health"); }
+                catch (HttpRequestException) { return null; }
+            }, r => r is not null, "the health listener");
+            HttpResponseMessage ready = await Eventually.ReturnsAsync(() => http.GetAsync("/apps/web/health"), r => r.StatusCode == System.Net.HttpStatusCode.OK, "web ready after READY=1");
+            Assert.Contains("web: healthy, 1/1 ready", await ready.Content.ReadAsStringAsync());
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/live")).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/ready")).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/apps/nope/health")).StatusCode);
+        }
+        finally
+        {
+            ProcFs.Kill(run.Id, 15);
+            await run.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
     public async Task RunAsPid1_ReapsOrphans_AndStopsEverythingOnSigterm()
     {
         string stamps = Path.Combine(_home.Dir, "stamps");

@@ -57,6 +57,14 @@ public sealed class TendHome : IAsyncDisposable
     /// </summary>
     public Process StartCli(params string[] args) => Process.Start(CliStartInfo(args, null))!;
 
+    /// <summary>As <see cref="StartCli(string[])"/>, with these variables set (or replaced) in its environment.</summary>
+    public Process StartCli(string[] args, IDictionary<string, string> env)
+    {
+        ProcessStartInfo psi = CliStartInfo(args, null);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        return Process.Start(psi)!;
+    }
+
     private ProcessStartInfo CliStartInfo(string[] args, string? cwd)
     {
         var psi = new ProcessStartInfo(TestPaths.Cli)
