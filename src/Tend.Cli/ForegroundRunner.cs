@@ -28,7 +28,7 @@ internal static class ForegroundRunner
     /// <summary>Set in the engine process that <see cref="RunAsInitAsync"/> starts.</summary>
     private const string InitChildVariable = "TEND_RUN_UNDER_INIT";
 
-    public static async Task<int> RunAsync(string configPath, CancellationToken ct)
+    public static async Task<int> RunAsync(string configPath, IReadOnlyList<string> only, CancellationToken ct)
     {
         if (Environment.ProcessId == 1 && Environment.GetEnvironmentVariable(InitChildVariable) != "1")
             return await RunAsInitAsync(ct).ConfigureAwait(false);
@@ -41,7 +41,7 @@ internal static class ForegroundRunner
         TendConfig config;
         try
         {
-            config = ConfigLoader.Load(Path.GetFullPath(configPath), env, cgroups);
+            config = ConfigLoader.Load(Path.GetFullPath(configPath), env, cgroups).Only(only);
         }
         catch (ConfigException ex)
         {

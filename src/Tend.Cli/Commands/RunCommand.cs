@@ -6,16 +6,22 @@ namespace Tend.Cli.Commands;
 internal sealed class RunCommand : TendCommand
 {
     private readonly Argument<string> _config = new("config") { Description = "The tend.yaml to run" };
+    private readonly Option<string[]> _only = new("--only")
+    {
+        Description = "Run only these apps, or a supervisor's whole subtree (comma-separated or repeated)",
+        HelpName = "name,…",
+    };
 
     public RunCommand(CliContext context) : base("run", "Run a tend.yaml in the foreground, without a daemon (for containers).", context)
     {
         Add(_config);
+        Add(_only);
     }
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
     {
         string path = Path.GetFullPath(parseResult.GetRequiredValue(_config), Context.CurrentDirectory);
         if (!File.Exists(path)) throw new CliException($"config file not found: {path}", 2);
-        return ForegroundRunner.RunAsync(path, ct);
+        return ForegroundRunner.RunAsync(path, parseResult.GetValue(_only) ?? [], ct);
     }
 }

@@ -48,30 +48,47 @@ public static class KubernetesExporter
         string source = config.SourcePath is { } p ? Path.GetFileName(p) : "tend.yaml";
         foreach (string unknown in options.Images.Keys.Where(k => config.Apps.All(a => a.Name != k)).Order(StringComparer.Ordinal))
             notes.Add(new ExportNote(unknown, "--image", "no app of that name in the config"));
-        foreach (SupervisorSpec supervisor in config.Tree.Supervisors)
+        // Supervisors whose strategy ties their children together become one pod running that subtree
+        // under `tend run`, so one_for_all and rest_for_one still hold; the outermost such supervisor wins.
+        var supervisors = config.Tree.Supervisors.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var parents = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (SupervisorSpec sup in config.Tree.Supervisors)
+            foreach (ChildRef child in sup.Children) parents[child.Kind + ":" + child.Name] = sup.Name;
+        bool TiedAbove(string sup)
         {
-            if (supervisor.Strategy != SupervisorStrategy.OneForOne)
-                notes.Add(new ExportNote(supervisor.Name, "supervisors", $"{(supervisor.Strategy == SupervisorStrategy.OneForAll ? "one_for_all" : "rest_for_one")} has no Kubernetes equivalent: each app is its own workload, restarted on its own by the kubelet (run the subtree under `tend run` in one pod to keep it)"));
+            for (string? p = parents.GetValueOrDefault("Supervisor:" + sup); p is not null; p = parents.GetValueOrDefault("Supervisor:" + p))
+                if (supervisors[p].Strategy != SupervisorStrategy.OneForOne) return true;
+            return false;
+        }
+        var pods = config.Tree.Supervisors.Where(s => s.Strategy != SupervisorStrategy.OneForOne && !TiedAbove(s.Name)).ToList();
+        var inPod = new Dictionary<string, SupervisorSpec>(StringComparer.Ordinal);
+        foreach (SupervisorSpec pod in pods)
+            foreach (string member in AppsUnder(pod, supervisors)) inPod[member] = pod;
+        // A one-shot app that others wait for (depends_on: completed) runs as their init container.
+        var initOnly = config.Apps.Where(a => a.Job is null && a.Restart == RestartPolicy.Never && !inPod.ContainsKey(a.Name)
+            && config.Apps.Any(d => d.DependsOn.Any(x => x.App == a.Name && x.Condition == DependencyCondition.Completed))).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
+
+        foreach (SupervisorSpec pod in pods)
+        {
+            var members = config.Apps.Where(a => inPod.TryGetValue(a.Name, out SupervisorSpec? p) && p == pod).ToList();
+            string name = DnsName(pod.Name);
+            notes.Add(new ExportNote(pod.Name, "supervisors", $"{(pod.Strategy == SupervisorStrategy.OneForAll ? "one_for_all" : "rest_for_one")}: exported as one pod running `tend run {options.ConfigInImage} --only {pod.Name}` ({string.Join(", ", members.Select(m => m.Name))}), so the strategy holds; it has one replica"));
+            var objects = new SubtreeExport(pod, name, members, options, notes).Objects().ToList();
+            files.Add(new(name + ".yaml", Render(objects, name, $"{source} (supervisors.{pod.Name})")));
         }
         foreach (AppSpec app in config.Apps)
         {
+            if (inPod.ContainsKey(app.Name)) continue;
             string name = DnsName(app.Name);
             if (name != app.Name) notes.Add(new ExportNote(app.Name, "name", $"\"{app.Name}\" is not a Kubernetes name; exported as {name}"));
-            var objects = new List<KMap>();
-            var app_ = new AppExport(app, name, options, notes, config.SourcePath is { } sp ? Path.GetDirectoryName(sp) : null);
-            objects.AddRange(app_.Objects());
+            var inits = app.DependsOn.Where(d => initOnly.Contains(d.App)).Select(d => config.Apps.First(a => a.Name == d.App)).ToList();
+            var export = new AppExport(app, name, options, notes, config.SourcePath is { } sp ? Path.GetDirectoryName(sp) : null, inits);
+            var objects = (initOnly.Contains(app.Name) ? export.InitOnlyObjects(config.Apps.Where(d => d.DependsOn.Any(x => x.App == app.Name)).Select(d => d.Name)) : export.Objects()).ToList();
+            if (objects.Count == 0) continue;
             string comment = lines.TryGetValue(app.Name, out int line) ? $"{source}:{line} (apps.{app.Name})" : $"{source} (apps.{app.Name})";
-            var text = new StringBuilder();
-            for (int i = 0; i < objects.Count; i++)
-            {
-                if (i > 0) text.Append("---\n");
-                if (options.Namespace is { } ns && !options.Kustomize && objects[i]["metadata"] is KMap meta && meta["namespace"] is null)
-                    meta.Add("namespace", ns);
-                string objectName = objects[i]["metadata"] is KMap m && m["name"] is string n ? n : name;
-                text.Append(ManifestYaml.Document(objects[i], [$"{objects[i]["kind"]} {objectName}, from {comment}; made by tend export kubernetes"]));
-            }
-            files.Add(new(name + ".yaml", text.ToString()));
+            files.Add(new(name + ".yaml", Render(objects, name, comment)));
         }
+        files.Sort((a, b) => StringComparer.Ordinal.Compare(a.Key, b.Key));
         if (options.Kustomize)
         {
             var kustomization = new KMap
@@ -87,6 +104,27 @@ public static class KubernetesExporter
     }
 
     public static string DnsNameOf(string name) => DnsName(name);
+
+    private static string Render(List<KMap> objects, string name, string comment)
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < objects.Count; i++)
+        {
+            if (i > 0) text.Append("---\n");
+            string objectName = objects[i]["metadata"] is KMap m && m["name"] is string n ? n : name;
+            text.Append(ManifestYaml.Document(objects[i], [$"{objects[i]["kind"]} {objectName}, from {comment}; made by tend export kubernetes"]));
+        }
+        return text.ToString();
+    }
+
+    private static IEnumerable<string> AppsUnder(SupervisorSpec supervisor, Dictionary<string, SupervisorSpec> all)
+    {
+        foreach (ChildRef child in supervisor.Children)
+        {
+            if (child.Kind == ChildKind.App) yield return child.Name;
+            else foreach (string app in AppsUnder(all[child.Name], all)) yield return app;
+        }
+    }
 
     /// <summary>A DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit, at most 63.</summary>
     internal static string DnsName(string name)
@@ -113,13 +151,18 @@ public static class KubernetesExporter
     }
 
     /// <summary>One app's objects, and its notes.</summary>
-    private sealed class AppExport(AppSpec app, string name, KubernetesExportOptions options, List<ExportNote> notes, string? configDir)
+    private sealed class AppExport(AppSpec app, string name, KubernetesExportOptions options, List<ExportNote> notes, string? configDir, List<AppSpec> inits)
     {
         private void Note(string key, string what) => notes.Add(new ExportNote(app.Name, key, what));
 
         private KMap Labels() => new() { { NameLabel, name }, { "app.kubernetes.io/managed-by", "tend" } };
 
-        private KMap Metadata(string objectName) => new() { { "name", objectName }, { "labels", Labels() } };
+        private KMap Metadata(string objectName) => new()
+        {
+            { "name", objectName },
+            { "namespace", options.Kustomize ? null : options.Namespace },
+            { "labels", Labels() },
+        };
 
         /// <summary>Does it need Tend inside its pod (readiness the app says itself, a log probe, Node's IPC channel, a watchdog, socket activation)?</summary>
         private string? TendRunReason() =>
@@ -131,6 +174,23 @@ public static class KubernetesExporter
             : app.Listen.Count > 0 && app.ListenMode == ListenMode.Socket ? "listen_mode: socket (the listening socket at fd 3)"
             : null;
 
+        /// <summary>A one-shot app others wait for: it runs as their init container, so only its environment is an object of its own.</summary>
+        public IEnumerable<KMap> InitOnlyObjects(IEnumerable<string> dependents)
+        {
+            Note("depends_on", $"a one-shot app that {string.Join(", ", dependents)} wait(s) for (completed): it runs as their init container, once per pod of each");
+            (KMap? configMap, KMap? secret) = Environment();
+            if (configMap is not null) yield return configMap;
+            if (secret is not null) yield return secret;
+        }
+
+        /// <summary>This app as another pod's init container: its command, image and environment, no probes.</summary>
+        public KMap InitContainer()
+        {
+            (KMap? configMap, KMap? secret) = EnvironmentObjects(report: false);
+            KMap c = Container(configMap, secret, [], probes: false);
+            return c;
+        }
+
         public IEnumerable<KMap> Objects()
         {
             Unmapped();
@@ -141,6 +201,20 @@ public static class KubernetesExporter
             if (app.Job is { } job)
             {
                 yield return CronJob(job, configMap, secret);
+                yield break;
+            }
+            if (app.Restart == RestartPolicy.Never)
+            {
+                // A one-shot app: a Job runs it to completion, once.
+                yield return new KMap
+                {
+                    { "apiVersion", "batch/v1" }, { "kind", "Job" }, { "metadata", Metadata(name) },
+                    { "spec", new KMap
+                    {
+                        { "backoffLimit", 0 },
+                        { "template", new KMap { { "metadata", new KMap { { "labels", Labels() } } }, { "spec", PodSpec(configMap, secret, [], restartPolicy: "Never") } } },
+                    } },
+                };
                 yield break;
             }
             yield return Workload(configMap, secret, ports);
@@ -258,11 +332,13 @@ public static class KubernetesExporter
             }
             // The kill timeout, plus time for the endpoint to leave the Service before the signal.
             else pod.Add("terminationGracePeriodSeconds", Seconds(app.KillTimeout) + 5);
+            if (inits.Count > 0)
+                pod.Add("initContainers", inits.Select(i => (object)new AppExport(i, DnsName(i.Name), options, notes, configDir, []).InitContainer()).ToList());
             pod.Add("containers", new List<object> { Container(configMap, secret, ports) });
             return pod;
         }
 
-        private KMap Container(KMap? configMap, KMap? secret, List<int> ports)
+        private KMap Container(KMap? configMap, KMap? secret, List<int> ports, bool probes = true)
         {
             string image = options.Images.TryGetValue(app.Name, out string? i) ? i : $"REPLACE-WITH-IMAGE-OF-{name}";
             if (!options.Images.ContainsKey(app.Name)) Note("image", $"no --image {app.Name}=REF: a placeholder image name was written");
@@ -291,7 +367,7 @@ public static class KubernetesExporter
             var containerPorts = ports.Select(p => (object)new KMap { { "name", PortName(p) }, { "containerPort", p }, { "protocol", "TCP" } }).ToList();
             if (underTend is not null) containerPorts.Add(new KMap { { "name", PortName(TendHealthPort) }, { "containerPort", TendHealthPort }, { "protocol", "TCP" } });
             if (containerPorts.Count > 0) c.Add("ports", containerPorts);
-            if (app.Job is null)
+            if (app.Job is null && app.Restart != RestartPolicy.Never && probes)
             {
                 if (underTend is not null)
                 {
@@ -421,7 +497,18 @@ public static class KubernetesExporter
         }
 
         /// <summary>The app's own variables: secret-looking names to a Secret, the rest to a ConfigMap, both referenced by envFrom.</summary>
-        private (KMap? ConfigMap, KMap? Secret) Environment()
+        private (KMap? ConfigMap, KMap? Secret)? _environment;
+
+        private (KMap? ConfigMap, KMap? Secret) Environment() => EnvironmentObjects();
+
+        private (KMap? ConfigMap, KMap? Secret) EnvironmentObjects(bool report = true)
+        {
+            if (_environment is { } known) return known;
+            _environment = Build(report);
+            return _environment.Value;
+        }
+
+        private (KMap? ConfigMap, KMap? Secret) Build(bool report)
         {
             var plain = new KMap();
             var secret = new KMap();
@@ -438,7 +525,7 @@ public static class KubernetesExporter
             KMap? secretObject = null;
             if (secret.Count > 0)
             {
-                Note("env", $"{string.Join(", ", secret.Select(s => s.Key))} moved to the Secret {name}-secrets (its values are in the file in clear text: keep it out of version control, or replace it with your secret store's)");
+                if (report) Note("env", $"{string.Join(", ", secret.Select(s => s.Key))} moved to the Secret {name}-secrets (its values are in the file in clear text: keep it out of version control, or replace it with your secret store's)");
                 secretObject = new KMap
                 {
                     { "apiVersion", "v1" }, { "kind", "Secret" }, { "metadata", Metadata(name + "-secrets") }, { "type", "Opaque" }, { "stringData", secret },
@@ -480,11 +567,11 @@ public static class KubernetesExporter
         private void Unmapped()
         {
             if (app.Cwd != configDir) Note("cwd", $"{app.Cwd} is a path on this machine: the container starts in its image's WORKDIR");
-            if (app.Job is null && app.Restart != RestartPolicy.Always)
-                Note("restart", $"{RestartTracker(app.Restart)}: a Deployment's pods are always restarted (restartPolicy: Always)");
+            if (app.Job is null && app.Restart == RestartPolicy.OnFailure)
+                Note("restart", "on-failure: a Deployment's pods are always restarted (restartPolicy: Always)");
             if (app.IncrementVar is { } inc)
                 Note("increment_var", $"{inc.Name}: pods of a {WorkloadKind} have no per-instance numbers to count from{(app.Kubernetes.Kind == KubernetesKind.StatefulSet ? " (a StatefulSet's ordinal is in the pod's hostname)" : "")}");
-            foreach (Dependency d in app.DependsOn)
+            foreach (Dependency d in app.DependsOn.Where(d => inits.All(i => i.Name != d.App)))
                 Note("depends_on", $"{d.App} ({d.Condition.ToString().ToLowerInvariant()}): Kubernetes starts pods in no order; the app must wait (or retry) itself, or use an init container");
             if (app.Watch is not null) Note("watch", "a development feature: a new image and a rollout replace it");
             if (app.RestartSchedule is not null) Note("restart_schedule", "no equivalent: a CronJob running `kubectl rollout restart` would do it");
@@ -499,6 +586,72 @@ public static class KubernetesExporter
             RestartPolicy.Never => "never",
             _ => "always",
         };
+    }
+
+    /// <summary>A supervisor whose strategy ties its apps together: one pod running the subtree under `tend run`.</summary>
+    private sealed class SubtreeExport(SupervisorSpec supervisor, string name, List<AppSpec> members, KubernetesExportOptions options, List<ExportNote> notes)
+    {
+        private KMap Labels() => new() { { NameLabel, name }, { "app.kubernetes.io/managed-by", "tend" } };
+
+        private KMap Metadata() => new() { { "name", name }, { "namespace", options.Kustomize ? null : options.Namespace }, { "labels", Labels() } };
+
+        public IEnumerable<KMap> Objects()
+        {
+            var ports = new List<int>();
+            foreach (AppSpec app in members)
+            {
+                foreach (string address in app.Listen)
+                {
+                    int colon = address.LastIndexOf(':');
+                    if (!address.StartsWith('/') && int.TryParse(colon < 0 ? address : address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && !ports.Contains(port))
+                        ports.Add(port);
+                }
+            }
+            ports.Sort();
+            string image = options.Images.TryGetValue(supervisor.Name, out string? i) ? i : $"REPLACE-WITH-IMAGE-OF-{name}";
+            if (!options.Images.ContainsKey(supervisor.Name))
+                notes.Add(new ExportNote(supervisor.Name, "image", $"no --image {supervisor.Name}=REF: a placeholder image name was written (the image needs tend, the tend.yaml and every app of the subtree)"));
+            var allPorts = ports.Append(TendHealthPort).Select(p => (object)new KMap { { "name", "p" + p.ToString(CultureInfo.InvariantCulture) }, { "containerPort", p }, { "protocol", "TCP" } }).ToList();
+            var container = new KMap
+            {
+                { "name", name }, { "image", image },
+                { "command", new List<object> { "tend" } },
+                { "args", new List<object> { "run", options.ConfigInImage, "--only", supervisor.Name } },
+                { "env", new List<object> { new KMap { { "name", "TEND_HEALTH" }, { "value", $"0.0.0.0:{TendHealthPort}" } } } },
+                { "ports", allPorts },
+                { "readinessProbe", new KMap { { "httpGet", new KMap { { "path", "/ready" }, { "port", TendHealthPort } } }, { "periodSeconds", 5 }, { "failureThreshold", 3 } } },
+                { "livenessProbe", new KMap { { "httpGet", new KMap { { "path", "/live" }, { "port", TendHealthPort } } }, { "periodSeconds", 10 }, { "failureThreshold", 3 } } },
+            };
+            // Tend stops the subtree's apps one after another: the pod gets all their kill timeouts.
+            int grace = members.Sum(a => a.KillTimeout == Timeout.InfiniteTimeSpan ? 3600 : Seconds(a.KillTimeout)) + 5;
+            yield return new KMap
+            {
+                { "apiVersion", "apps/v1" }, { "kind", "Deployment" }, { "metadata", Metadata() },
+                { "spec", new KMap
+                {
+                    { "replicas", 1 },
+                    { "selector", new KMap { { "matchLabels", new KMap { { NameLabel, name } } } } },
+                    { "strategy", new KMap { { "type", "Recreate" } } },
+                    { "template", new KMap
+                    {
+                        { "metadata", new KMap { { "labels", Labels() } } },
+                        { "spec", new KMap { { "terminationGracePeriodSeconds", grace }, { "containers", new List<object> { container } } } },
+                    } },
+                } },
+            };
+            if (ports.Count > 0)
+            {
+                yield return new KMap
+                {
+                    { "apiVersion", "v1" }, { "kind", "Service" }, { "metadata", Metadata() },
+                    { "spec", new KMap
+                    {
+                        { "selector", new KMap { { NameLabel, name } } },
+                        { "ports", ports.Select(p => (object)new KMap { { "name", "p" + p.ToString(CultureInfo.InvariantCulture) }, { "port", p }, { "targetPort", p }, { "protocol", "TCP" } }).ToList() },
+                    } },
+                };
+            }
+        }
     }
 
     private static int Seconds(TimeSpan t) => (int)Math.Ceiling(t.TotalSeconds);

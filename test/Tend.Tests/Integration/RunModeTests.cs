@@ -12,6 +12,29 @@ public sealed class RunModeTests : IAsyncLifetime
     public async Task DisposeAsync() => await _home.DisposeAsync();
 
     [Fact]
+    public async Task Only_ASupervisorsName_RunsItsSubtreeAndNothingElse()
+    {
+        string config = _home.WriteConfig("""
+            apps:
+              a: { run: echo from-a, restart: never }
+              b: { run: echo from-b, restart: never }
+              c: { run: echo from-c, restart: never }
+            supervisors:
+              pipe: { strategy: one_for_all, children: [a, b] }
+            """);
+
+        CliResult r = await _home.RunAsync("run", config, "--only", "pipe");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("from-a", r.Stdout);
+        Assert.Contains("from-b", r.Stdout);
+        Assert.DoesNotContain("from-c", r.Stdout);
+        CliResult unknown = await _home.RunAsync("run", config, "--only", "pip");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("no app named \"pip\"; did you mean \"pipe\"?", unknown.Stderr);
+    }
+
+    [Fact]
     public async Task HealthListener_AnswersWhatAKubeletAsks_ReadinessFromTheAppsOwnReady1()
     {
         int port = FreePorts.Next();
