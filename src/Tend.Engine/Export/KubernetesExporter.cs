@@ -117,6 +117,20 @@ public static class KubernetesExporter
         return text.ToString();
     }
 
+    /// <summary>The TCP ports of an app's listen: addresses ("8080", "host:8080", "[v6]:8080"), in order, once each; unix sockets have none.</summary>
+    private static List<int> ListenPorts(AppSpec app)
+    {
+        var ports = new List<int>();
+        foreach (string address in app.Listen)
+        {
+            if (address.StartsWith('/')) continue;
+            int colon = address.LastIndexOf(':');
+            if (int.TryParse(colon < 0 ? address : address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && !ports.Contains(port))
+                ports.Add(port);
+        }
+        return ports;
+    }
+
     private static IEnumerable<string> AppsUnder(SupervisorSpec supervisor, Dictionary<string, SupervisorSpec> all)
     {
         foreach (ChildRef child in supervisor.Children)
@@ -536,19 +550,9 @@ public static class KubernetesExporter
 
         private List<int> Ports()
         {
-            var ports = new List<int>();
-            foreach (string address in app.Listen)
-            {
-                if (address.StartsWith('/'))
-                {
-                    Note("listen", $"{address} is a unix socket: no Service for it");
-                    continue;
-                }
-                int colon = address.LastIndexOf(':');
-                if (int.TryParse(colon < 0 ? address : address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && !ports.Contains(port))
-                    ports.Add(port);
-            }
-            return ports;
+            foreach (string socket in app.Listen.Where(a => a.StartsWith('/')))
+                Note("listen", $"{socket} is a unix socket: no Service for it");
+            return ListenPorts(app);
         }
 
         private KMap Service(List<int> ports)
@@ -579,13 +583,6 @@ public static class KubernetesExporter
             if (app.Logs.OutFile is not null || app.Logs.ErrFile is not null) Note("log", "containers log to stdout and stderr; the files are not written");
             if (app.Listen.Count > 0 && app.ListenMode == ListenMode.Proxy) Note("listen_mode", "proxy: the Service balances the pods; each pod's app listens on the port itself ($PORT)");
         }
-
-        private static string RestartTracker(RestartPolicy policy) => policy switch
-        {
-            RestartPolicy.OnFailure => "on-failure",
-            RestartPolicy.Never => "never",
-            _ => "always",
-        };
     }
 
     /// <summary>A supervisor whose strategy ties its apps together: one pod running the subtree under `tend run`.</summary>
@@ -597,17 +594,7 @@ public static class KubernetesExporter
 
         public IEnumerable<KMap> Objects()
         {
-            var ports = new List<int>();
-            foreach (AppSpec app in members)
-            {
-                foreach (string address in app.Listen)
-                {
-                    int colon = address.LastIndexOf(':');
-                    if (!address.StartsWith('/') && int.TryParse(colon < 0 ? address : address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) && !ports.Contains(port))
-                        ports.Add(port);
-                }
-            }
-            ports.Sort();
+            var ports = members.SelectMany(ListenPorts).Distinct().Order().ToList();
             string image = options.Images.TryGetValue(supervisor.Name, out string? i) ? i : $"REPLACE-WITH-IMAGE-OF-{name}";
             if (!options.Images.ContainsKey(supervisor.Name))
                 notes.Add(new ExportNote(supervisor.Name, "image", $"no --image {supervisor.Name}=REF: a placeholder image name was written (the image needs tend, the tend.yaml and every app of the subtree)"));
