@@ -432,11 +432,13 @@ public sealed class HealthTests : IAsyncLifetime
     [Fact]
     public async Task HealthEndpoints_AnswerAsInstancesBecomeReady()
     {
+        // web says READY=1 only once the test lets it (the file "go" appears), not after a delay a busy machine may outlast.
+        string go = Path.Combine(_home.Dir, "go");
         string config = _home.WriteConfig($"""
             apps:
               web:
-                cmd: {TendHome.Child}
-                args: [--notify-ready-after, "1500", --sleep]
+                cmd: /bin/sh
+                args: [-c, "while [ ! -e {go} ]; do sleep 0.1; done; exec {TendHome.Child} --notify-ready-after 0 --sleep"]
                 ready: {"{"} notify: true {"}"}
                 critical: true
               side:
@@ -465,6 +467,7 @@ public sealed class HealthTests : IAsyncLifetime
         // Over TCP the control API is limited to what the dashboard uses (docs/dashboard.md): never kill.
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync(url + ApiRoutes.Kill, new StringContent("{}", Encoding.UTF8, "application/json"))).StatusCode);
 
+        File.WriteAllText(go, "");
         await _home.WaitForAsync(l => Web(l).Ready, "web ready");
         using (HttpResponseMessage health = await http.GetAsync(url + "/health"))
         {
