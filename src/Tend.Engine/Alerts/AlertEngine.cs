@@ -53,6 +53,7 @@ public sealed class AlertEngine : IAsyncDisposable
     private readonly AlertOutbox _outbox;
     private Task _events = Task.CompletedTask;
     private ITimer? _timer;
+    private bool _ticking;
     private Dictionary<string, HashSet<string>>? _subtrees;
     private DateTimeOffset _subtreesAt;
     private long _notificationSeq;
@@ -84,7 +85,22 @@ public sealed class AlertEngine : IAsyncDisposable
         long after = _supervisor.Events.LastSequence;
         _events = Task.Run(() => FollowEventsAsync(after, _stop.Token));
         _supervisor.Sampled += OnSampled;
-        _timer = _time.CreateTimer(_ => Tick(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        lock (_gate)
+        {
+            _timer = _time.CreateTimer(_ => Tick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            ArmLocked();
+        }
+    }
+
+    /// <summary>
+    /// The tick runs once a second while there is a rule or an alert to look after, and not at all
+    /// otherwise: a daemon without alerts should not wake for them (docs/benchmarks.md, idle CPU).
+    /// </summary>
+    private void ArmLocked()
+    {
+        bool wanted = _rules.Count > 0 || _active.Count > 0;
+        if (wanted == _ticking) return;
+        if (_timer?.Change(wanted ? TimeSpan.FromSeconds(1) : Timeout.InfiniteTimeSpan, wanted ? TimeSpan.FromSeconds(1) : Timeout.InfiniteTimeSpan) == true) _ticking = wanted;
     }
 
     /// <summary>
@@ -158,6 +174,7 @@ public sealed class AlertEngine : IAsyncDisposable
         foreach (AlertsSpec set in _sets.Values)
             foreach (ChannelSpec c in set.Channels) _channels[c.Name] = c;
         _supervisor.SampleEverySecond = _rules.Any(r => r.Rule.Kind != AlertKind.Event);
+        ArmLocked();
         foreach (var (key, watch) in _logWatches.ToList())
         {
             if (_rules.Any(r => r.Rule.Name == key.Rule && r.Rule.Metric == "log")) continue;
@@ -648,6 +665,7 @@ public sealed class AlertEngine : IAsyncDisposable
     private void ResolveLocked(ActiveAlert a, string because)
     {
         if (!_active.Remove(a.Fingerprint)) return;
+        ArmLocked();
         DateTimeOffset now = _time.GetUtcNow();
         bool wasFiring = a.State == AlertState.Firing;
         a.State = AlertState.Resolved;

@@ -29,6 +29,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
     private readonly Dictionary<int, (long Ticks, long At)> _previous = [];
     private readonly Lock _gate = new();
     private Task _loop = Task.CompletedTask;
+    private volatile PeriodicTimer? _timer;
     private long _lastSampleAt;
     private long _lastWatchedAt;
     private bool _sampled;
@@ -48,9 +49,15 @@ internal sealed class ResourceSampler : IAsyncDisposable
     public void Start()
     {
         var timer = new PeriodicTimer(Interval, _time);
+        _timer = timer;
         _loop = Task.Run(() => LoopAsync(timer));
     }
 
+    /// <summary>
+    /// The timer ticks every second while somebody looks or an app needs every second (max_memory,
+    /// a metric alert), and every <see cref="IdleInterval"/> otherwise, so a quiet daemon wakes for
+    /// the sampler once in four seconds rather than every second (docs/benchmarks.md, idle CPU).
+    /// </summary>
     private async Task LoopAsync(PeriodicTimer timer)
     {
         using var owned = timer;
@@ -59,9 +66,26 @@ internal sealed class ResourceSampler : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
                 if (IsDue()) SampleOnce();
+                TimeSpan period = NextPeriod();
+                if (timer.Period != period) timer.Period = period;
             }
         }
         catch (OperationCanceledException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>A second, or what is left of the idle interval since the last pass (whoever made it).</summary>
+    private TimeSpan NextPeriod()
+    {
+        long now = _time.GetTimestamp();
+        TimeSpan left;
+        lock (_gate)
+        {
+            if (_watched && _time.GetElapsedTime(_lastWatchedAt, now) < WatchWindow) return Interval;
+            left = _sampled ? IdleInterval - _time.GetElapsedTime(_lastSampleAt, now) : Interval;
+        }
+        if (_owner.SampleEverySecond || _owner.Apps.Any(a => a.Spec.MaxMemoryBytes is not null)) return Interval;
+        return left < Interval ? Interval : left;
     }
 
     /// <summary>A client is about to read the samples: note that somebody is looking, and sample first if the last pass is stale.</summary>
@@ -75,7 +99,22 @@ internal sealed class ResourceSampler : IAsyncDisposable
             _watched = true;
             stale = !_sampled || _time.GetElapsedTime(_lastSampleAt, now) >= Interval;
         }
+        SpeedUp();
         if (stale) SampleOnce();
+    }
+
+    /// <summary>Back to a tick a second at once, not at the end of the idle period under way.</summary>
+    private void SpeedUp()
+    {
+        PeriodicTimer? timer = _timer;
+        if (timer is null || timer.Period == Interval) return;
+        try
+        {
+            timer.Period = Interval;
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private bool IsDue()
