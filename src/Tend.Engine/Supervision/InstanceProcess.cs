@@ -67,7 +67,7 @@ internal sealed class InstanceProcess
             child = ChildProcess.Start(new SpawnRequest(spec.Command, spec.Args, spec.Cwd, env)
             {
                 ListenFds = app.ListenHandles,
-                NodeChannel = spec.NodeIpc,
+                Channel = spec.NodeIpc ? SpawnChannel.Node : null,
                 Isolation = spec.Isolation.ForSpawn(),
                 Cgroup = cgroup,
                 // Without a cgroup, what marks this instance's processes should one escape its group.
@@ -96,7 +96,7 @@ internal sealed class InstanceProcess
             throw new FailedStartException("could not watch the new process, so it was stopped: " + ex.Message, ex);
         }
         var health = new InstanceHealth(spec, owner.Label, new ProbeContext(spec.Cwd, env) { Time = time, Isolation = spec.Isolation.ForSpawn() }, time, logger, sink, owner.Metrics);
-        NodeIpcChannel? channel = child.NodeChannel is { } handle ? new NodeIpcChannel(handle, health.OnAppMessage) : null;
+        NodeIpcChannel? channel = child.Channel is { } handle ? new NodeIpcChannel(handle, health.OnAppMessage) : null;
         channel?.Start();
         return new InstanceProcess(child, outLog, errLog, health, launchedAt, time, channel);
     }

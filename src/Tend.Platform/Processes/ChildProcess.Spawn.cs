@@ -25,8 +25,8 @@ namespace Tend.Processes;
 //  - no other descriptor: pipes are created O_CLOEXEC, and closefrom(3) also closes anything else
 //    some library opened without O_CLOEXEC;
 //  - or, with socket activation, the listening sockets at fds 3, 4, … (closefrom(3 + n) then);
-//  - and, for a Node app that asked for it, one end of a socketpair right after them: Node's IPC
-//    channel, found by NODE_CHANNEL_FD as child_process.fork() would set it up.
+//  - and, when asked for, one end of a socketpair right after them, named by a variable: Node's IPC
+//    channel (NODE_CHANNEL_FD, as child_process.fork() sets it up) or a Tend.Pool worker's channel.
 //
 // Socket activation and LISTEN_PID. sd_listen_fds() and Kestrel's UseSystemd() only take the fds if
 // LISTEN_PID is the pid of the process reading it (so a grandchild that inherited the variables does not
@@ -60,16 +60,14 @@ public sealed partial class ChildProcess
 
         string path = ResolveExecutable(request);
         int listenCount = request.ListenFds.Count;
-        if (request.NodeChannel)
+        if (request.Channel is { } named)
         {
-            var withChannel = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal)
-            {
-                ["NODE_CHANNEL_FD"] = request.NodeChannelFd.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["NODE_CHANNEL_SERIALIZATION_MODE"] = "json",
-            };
+            var withChannel = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
+            foreach (var (name, value) in named.Variables) withChannel[name] = value;
+            withChannel[named.FdVariable] = request.ChannelFd.ToString(System.Globalization.CultureInfo.InvariantCulture);
             request = request with { Environment = withChannel };
         }
-        int passedCount = listenCount + (request.NodeChannel ? 1 : 0);
+        int passedCount = listenCount + (request.Channel is null ? 0 : 1);
         NativeStringArray argv, envp;
         if (!request.NeedsPrelude)
         {
@@ -112,7 +110,7 @@ public sealed partial class ChildProcess
             }
 
             DuplicateListenFds(request, listenCopies);
-            if (request.NodeChannel)
+            if (request.Channel is not null)
             {
                 if (Interop.Sys.SocketPair(Interop.Sys.AF_UNIX, Interop.Sys.SOCK_STREAM | Interop.Sys.SOCK_CLOEXEC, 0, channel) != 0)
                     throw new SpawnException(request.FileName, Marshal.GetLastPInvokeError(), "socketpair");
@@ -158,8 +156,8 @@ public sealed partial class ChildProcess
                 // needs, and source != target, so dup2 really clears FD_CLOEXEC on fd 3 + i.
                 Check(request, Interop.Sys.PosixSpawnFileActionsAddDup2(actions, listenCopies[i], 3 + i), "adddup2");
             }
-            if (request.NodeChannel)
-                Check(request, Interop.Sys.PosixSpawnFileActionsAddDup2(actions, channel[1], request.NodeChannelFd), "adddup2");
+            if (request.Channel is not null)
+                Check(request, Interop.Sys.PosixSpawnFileActionsAddDup2(actions, channel[1], request.ChannelFd), "adddup2");
             Check(request, Interop.Sys.PosixSpawnFileActionsAddChdir(actions, nativePath[1]), "addchdir");
             Check(request, Interop.Sys.PosixSpawnFileActionsAddCloseFrom(actions, 3 + passedCount), "addclosefrom");
 
@@ -195,7 +193,7 @@ public sealed partial class ChildProcess
                     EscapeMarkers = request.EscapeMarkers,
                     // Unreaped until the watcher sees it, so its /proc entry exists even if it exited.
                     StartTime = ProcStat.ReadStartTime(pid) ?? 0,
-                    NodeChannel = channel[0] >= 0 ? new System.Net.Sockets.SafeSocketHandle(channel[0], ownsHandle: true) : null,
+                    Channel = channel[0] >= 0 ? new System.Net.Sockets.SafeSocketHandle(channel[0], ownsHandle: true) : null,
                 };
                 stdoutPipe[0] = stderrPipe[0] = channel[0] = -1; // owned by the streams now
                 s_live[pid] = child;
@@ -215,7 +213,7 @@ public sealed partial class ChildProcess
                 child._pidFd.Dispose();
                 child.StandardOutput?.Dispose();
                 child.StandardError?.Dispose();
-                child.NodeChannel?.Dispose();
+                child.Channel?.Dispose();
                 throw new SpawnException(request.FileName, watchErrno, "epoll_ctl");
             }
             return child;

@@ -76,10 +76,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// <summary>Read end of the stderr pipe, like <see cref="StandardOutput"/>.</summary>
     public SafeFdHandle? StandardError { get; }
 
-    /// <summary>Our end of Node's IPC channel (<see cref="SpawnRequest.NodeChannel"/>): a unix stream
+    /// <summary>Our end of the child's channel (<see cref="SpawnRequest.Channel"/>): a unix stream
     /// socket, close-on-exec. Whoever wraps it in a Socket owns it from then on; otherwise it is
     /// closed with this child.</summary>
-    public System.Net.Sockets.SafeSocketHandle? NodeChannel { get; private init; }
+    public System.Net.Sockets.SafeSocketHandle? Channel { get; private init; }
 
     /// <summary>Completes once the process has exited and (if it is our child) been reaped, and every
     /// other process of its group is gone too (see <see cref="OnExited"/>). Never faults. For an
@@ -249,7 +249,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         _pidFd.Dispose();
         StandardOutput?.Dispose();
         StandardError?.Dispose();
-        NodeChannel?.Dispose();
+        Channel?.Dispose();
     }
 
     public override string ToString() => $"pid {Pid}";

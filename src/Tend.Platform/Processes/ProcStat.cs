@@ -60,6 +60,14 @@ public static class ProcStat
         return (long?)ParseULong(fields, FieldThreads);
     }
 
+    /// <summary>Resident memory of <paramref name="pid"/> in bytes (field 24, in pages), or null if there is no such process.</summary>
+    public static long? ReadRssBytes(int pid)
+    {
+        Span<byte> buffer = stackalloc byte[StatBufferSize];
+        if (!TryReadStat(pid, buffer, out var fields)) return null;
+        return (long)ParseULong(fields, FieldRss) * Environment.SystemPageSize;
+    }
+
     /// <summary>The number of open file descriptors of <paramref name="pid"/> (entries of /proc/pid/fd), or null when unreadable.</summary>
     public static long? CountOpenFds(int pid)
     {

@@ -26,16 +26,16 @@ public sealed record SpawnRequest(
     public IReadOnlyList<ListenFd> ListenFds { get; init; } = [];
 
     /// <summary>
-    /// Node.js's IPC channel, as child_process.fork() makes it: one end of a unix stream socketpair at
-    /// the descriptor after the listening sockets (fd 3 without any), named by <c>NODE_CHANNEL_FD</c>
-    /// (and <c>NODE_CHANNEL_SERIALIZATION_MODE=json</c>) in its environment, replacing any values
-    /// <see cref="Environment"/> has for them. The other end is <see cref="ChildProcess.NodeChannel"/>.
-    /// Node then gives the app process.send() and process.on('message').
+    /// A private channel to the child: one end of a unix stream socketpair at the descriptor after the
+    /// listening sockets (fd 3 without any), named in its environment by <see cref="SpawnChannel.FdVariable"/>
+    /// (plus <see cref="SpawnChannel.Variables"/>), replacing any values <see cref="Environment"/> has for
+    /// them. The other end is <see cref="ChildProcess.Channel"/>. <see cref="SpawnChannel.Node"/> is
+    /// Node.js's IPC channel as child_process.fork() makes it; Tend.Pool's workers get one of their own.
     /// </summary>
-    public bool NodeChannel { get; init; }
+    public SpawnChannel? Channel { get; init; }
 
-    /// <summary>The descriptor the child finds <see cref="NodeChannel"/> at.</summary>
-    public int NodeChannelFd => 3 + ListenFds.Count;
+    /// <summary>The descriptor the child finds <see cref="Channel"/> at.</summary>
+    public int ChannelFd => 3 + ListenFds.Count;
 
     /// <summary>User, groups, umask, rlimits, no_new_privs and capabilities to put the child into
     /// before its program starts; null runs it as the daemon runs.</summary>
@@ -55,6 +55,19 @@ public sealed record SpawnRequest(
     /// <summary>True when the child needs the spawn prelude (see ChildProcess): a shell that learns its
     /// own pid, joins cgroups and sets the umask, then env, prlimit and setpriv.</summary>
     internal bool NeedsPrelude => ListenFds.Count > 0 || Isolation is not null || Cgroup is not null;
+}
+
+/// <summary>How a child finds its end of <see cref="SpawnRequest.Channel"/>.</summary>
+/// <param name="FdVariable">The environment variable that names the descriptor number.</param>
+/// <param name="Variables">Further variables the protocol wants beside it.</param>
+public sealed record SpawnChannel(string FdVariable, IReadOnlyDictionary<string, string> Variables)
+{
+    /// <summary>Node.js's IPC channel: Node then gives the app process.send() and process.on('message').</summary>
+    public static SpawnChannel Node { get; } = new("NODE_CHANNEL_FD",
+        new Dictionary<string, string>(StringComparer.Ordinal) { ["NODE_CHANNEL_SERIALIZATION_MODE"] = "json" });
+
+    /// <summary>A channel named by one variable and nothing else.</summary>
+    public static SpawnChannel Named(string fdVariable) => new(fdVariable, new Dictionary<string, string>(StringComparer.Ordinal));
 }
 
 /// <summary>One descriptor passed by socket activation.</summary>

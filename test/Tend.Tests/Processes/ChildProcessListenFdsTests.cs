@@ -75,7 +75,7 @@ public sealed class ChildProcessListenFdsTests
     {
         using var socket = ListenSocket.Open("127.0.0.1:0", "web");
         var env = new Dictionary<string, string>(BaseEnvironment()) { ["NODE_CHANNEL_FD"] = "9" }; // replaced
-        await using var child = ChildProcess.Start(Command("/bin/sleep", "30") with { Environment = env, ListenFds = [socket.ToListenFd()], NodeChannel = true });
+        await using var child = ChildProcess.Start(Command("/bin/sleep", "30") with { Environment = env, ListenFds = [socket.ToListenFd()], Channel = SpawnChannel.Node });
 
         await WaitUntilExecutedAsync(child.Pid, "/bin/sleep");
 
@@ -85,8 +85,8 @@ public sealed class ChildProcessListenFdsTests
         var environ = ReadEnviron(child.Pid);
         Assert.Equal("4", environ["NODE_CHANNEL_FD"]);
         Assert.Equal("json", environ["NODE_CHANNEL_SERIALIZATION_MODE"]);
-        Assert.NotNull(child.NodeChannel);
-        Assert.False(child.NodeChannel.IsInvalid);
+        Assert.NotNull(child.Channel);
+        Assert.False(child.Channel.IsInvalid);
     }
 
     [Fact]
