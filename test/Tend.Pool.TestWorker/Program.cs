@@ -1,0 +1,80 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tend.Pool.Worker;
+
+// poolworker [--version V] [--broken] [--exit-at-start] [--ready-after MS]
+string version = "v1";
+bool broken = false;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--version": version = args[++i]; break;
+        case "--broken": broken = true; break;
+        case "--exit-at-start": return 3;
+        case "--ready-after": Thread.Sleep(int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture)); break;
+    }
+}
+Console.WriteLine($"worker {PoolWorker.WorkerId} {version} up");
+var hoard = new List<byte[]>();
+
+await PoolWorker.RunAsync(async (Job job, CancellationToken ct) =>
+{
+    if (broken) throw new InvalidOperationException($"{version} is a broken build");
+    switch (job.Op)
+    {
+        case "sleep":
+            await Task.Delay(job.Ms, ct);
+            break;
+        case "crash":
+            Environment.FailFast("asked to crash");
+            break;
+        case "exit":
+            Environment.Exit(7);
+            break;
+        case "freeze":
+            Kill(Environment.ProcessId, 19); // SIGSTOP: no thread of it runs any more, pings included
+            break;
+        case "spin":
+            var until = DateTime.UtcNow.AddMilliseconds(job.Ms);
+            while (DateTime.UtcNow < until) { }
+            break;
+        case "grow":
+            var block = new byte[job.Bytes];
+            Random.Shared.NextBytes(block);
+            hoard.Add(block);
+            break;
+        case "throw":
+            throw new ArgumentException(job.Text ?? "asked to throw");
+        case "print":
+            Console.WriteLine(job.Text);
+            Console.Error.WriteLine("err: " + job.Text);
+            break;
+        case "wait-cancel":
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                File.WriteAllText(job.Text!, "cancelled");
+                throw;
+            }
+            break;
+    }
+    return new Answer(Environment.ProcessId, version, job.Text, PoolWorker.WorkerId);
+}, WorkerJson.Default.Job, WorkerJson.Default.Answer);
+return 0;
+
+[DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+static extern int Kill(int pid, int signal);
+
+internal sealed record Job(string Op, int Ms = 0, string? Text = null, int Bytes = 0);
+
+internal sealed record Answer(int Pid, string Version, string? Text, int Worker);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(Job))]
+[JsonSerializable(typeof(Answer))]
+internal sealed partial class WorkerJson : JsonSerializerContext;
