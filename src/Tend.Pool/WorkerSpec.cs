@@ -27,5 +27,20 @@ public sealed record WorkerSpec(string FileName, IReadOnlyList<string> Arguments
         return new WorkerSpec(host, [Path.GetFullPath(assemblyPath), .. arguments]);
     }
 
+    /// <summary>This very program again, with <paramref name="arguments"/> (say "--worker"): an app can be
+    /// its own worker, with no second project to build and ship. Works whether it runs by its apphost
+    /// or as <c>dotnet app.dll</c>.</summary>
+    public static WorkerSpec ThisProgram(params string[] arguments)
+    {
+        string host = System.Environment.ProcessPath ?? throw new InvalidOperationException("the path of this program is unknown");
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            string entry = System.Reflection.Assembly.GetEntryAssembly()?.Location
+                ?? throw new InvalidOperationException("the entry assembly has no file (single-file or NativeAOT app): pass its path instead");
+            return new WorkerSpec(host, [entry, .. arguments]);
+        }
+        return new WorkerSpec(host, arguments);
+    }
+
     internal string Label => Version ?? Path.GetFileName(FileName);
 }

@@ -16,6 +16,18 @@ public static partial class ProcFs
         catch (UnauthorizedAccessException) { return false; }
     }
 
+    /// <summary>The parent of <paramref name="pid"/> (field 4 of its stat), or null once it is gone.</summary>
+    public static int? ReadParentPid(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { return null; }
+    }
+
     /// <summary>Pids of live processes whose environment has NAME=value (how tests find everything a TEND_HOME started).</summary>
     public static List<int> WithEnvironment(string name, string value)
     {

@@ -20,6 +20,9 @@ public static class TestPaths
     /// <summary>The ASP.NET example that uses Tend.Hosting (examples/aspnet-ready), built with the tests.</summary>
     public static string ReadyDemo => Path.Combine(RepoRoot, "examples", "aspnet-ready", "bin", Configuration, "net10.0", "ReadyDemo");
 
+    /// <summary>The ASP.NET example that renders in a Tend.Pool of worker processes (examples/pool-aspnet).</summary>
+    public static string PoolDemoDir => Path.Combine(RepoRoot, "examples", "pool-aspnet");
+
     /// <summary>The ASP.NET example that takes its port by socket activation (examples/cluster-aspnet).</summary>
     public static string ClusterDemo => Path.Combine(RepoRoot, "examples", "cluster-aspnet", "bin", Configuration, "net10.0", "ClusterDemo");
 
