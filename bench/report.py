@@ -836,13 +836,16 @@ def main():
     text = Report(r, repo).build()
     dst = os.path.join(repo, "docs", "benchmarks.md")
     # The engine-footprint section comes from bench/engine_footprint.py (two Tend builds side by
-    # side, not the three managers): kept as it is across runs of this report.
-    begin, end = "<!-- engine-footprint:begin -->", "<!-- engine-footprint:end -->"
+    # side, not the three managers) and the Tend.Pool section from bench/pool_bench.py (a library,
+    # no manager): each kept as it is across runs of this report.
+    kept = [("<!-- engine-footprint:begin -->", "<!-- engine-footprint:end -->", "Engine footprint: threads and memory with 100 instances"),
+            ("<!-- pool-bench:begin -->", "<!-- pool-bench:end -->", "Tend.Pool: a task through a pool of worker processes")]
     if os.path.exists(dst):
         old = open(dst).read()
-        if begin in old and end in old:
-            block = old[old.index(begin):old.index(end) + len(end)]
-            text = text.rstrip() + "\n\n## Engine footprint: threads and memory with 100 instances\n\n" + block + "\n"
+        for begin, end, title in kept:
+            if begin in old and end in old:
+                block = old[old.index(begin):old.index(end) + len(end)]
+                text = text.rstrip() + f"\n\n## {title}\n\n" + block + "\n"
     with open(dst, "w") as fh:
         fh.write(text)
     print(f"wrote {dst} and the plots in docs/bench/")
