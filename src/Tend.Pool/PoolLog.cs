@@ -37,6 +37,9 @@ internal static partial class PoolLog
     [LoggerMessage(Level = LogLevel.Information, Message = "pool {Pool}: shut down")]
     public static partial void ShutDown(ILogger logger, string pool);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "pool {Pool}: a heartbeat failed")]
+    public static partial void HeartbeatFailed(ILogger logger, string pool, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "pool {Pool}: a WorkerEvent handler threw")]
     public static partial void HandlerFailed(ILogger logger, string pool, Exception exception);
 }

@@ -46,7 +46,17 @@ public sealed partial class ProcessPool
             throw new WorkerStartException(Name, e.Message, e);
         }
         worker.PoolName = Name;
-        lock (_gate) _workers.Add(worker);
+        bool closing;
+        lock (_gate)
+        {
+            closing = _closing.IsCancellationRequested;
+            if (!closing) _workers.Add(worker);
+        }
+        if (closing)
+        {
+            await KillAndForgetAsync(worker, "the pool is shutting down").ConfigureAwait(false);
+            throw new WorkerStartException(Name, "the pool is shutting down");
+        }
         _ = WatchAsync(worker);
         try
         {
@@ -65,8 +75,14 @@ public sealed partial class ProcessPool
         }
         lock (_gate)
         {
+            closing = _closing.IsCancellationRequested;
             if (worker.State == WorkerState.Starting) worker.State = WorkerState.Standby;
-            worker.WasReady = true;
+            worker.WasReady = !closing;
+        }
+        if (closing)
+        {
+            await KillAndForgetAsync(worker, "the pool is shutting down").ConfigureAwait(false);
+            throw new WorkerStartException(Name, "the pool is shutting down");
         }
         if (worker.State == WorkerState.Gone) throw new WorkerStartException(Name, $"worker {id} (pid {worker.Pid}) ended as soon as it was ready: {worker.LossReason}");
         Interlocked.Exchange(ref _startFailures, 0);
@@ -220,6 +236,19 @@ public sealed partial class ProcessPool
 
     /// <summary>Pings, hung workers, ages and memory, once per HeartbeatInterval.</summary>
     private void Heartbeat()
+    {
+        try
+        {
+            HeartbeatCore();
+        }
+        catch (Exception e)
+        {
+            // A timer callback must never throw: that would end the app, not just this beat.
+            PoolLog.HeartbeatFailed(_logger, Name, e);
+        }
+    }
+
+    private void HeartbeatCore()
     {
         WorkerProcess[] workers;
         lock (_gate) workers = [.. _workers];

@@ -272,7 +272,14 @@ public sealed partial class ProcessPool : IAsyncDisposable
                         PoolLog.TaskTimedOut(_logger, Name, worker.Id, worker.Pid, _options.TaskTimeout.TotalSeconds);
                         Condemn(worker, $"a task ran past its timeout of {_options.TaskTimeout.TotalSeconds:0.###} s");
                     }
-                    abandon.Cancel();
+                    try
+                    {
+                        abandon.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The answer came as the deadline passed.
+                    }
                 }, null, _options.TaskTimeout, Timeout.InfiniteTimeSpan);
             }
             JsonDocument answer = await worker.RunAsync(item.Body, id => item.Sent(worker, id), abandon.Token).ConfigureAwait(false);

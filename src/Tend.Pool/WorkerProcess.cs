@@ -107,6 +107,11 @@ internal sealed class WorkerProcess
     /// <summary>Takes a place for one more task; false once the worker has had its MaxTasks.</summary>
     public bool TryReserve(out bool last, out int count)
     {
+        if (TaskLimit == int.MaxValue)
+        {
+            (last, count) = (false, 0); // no limit: nothing to count (and nothing to overflow)
+            return true;
+        }
         count = Interlocked.Increment(ref _reserved);
         last = count == TaskLimit;
         if (count <= TaskLimit) return true;
@@ -114,7 +119,10 @@ internal sealed class WorkerProcess
         return false;
     }
 
-    public void Unreserve() => Interlocked.Decrement(ref _reserved);
+    public void Unreserve()
+    {
+        if (TaskLimit != int.MaxValue) Interlocked.Decrement(ref _reserved);
+    }
 
     /// <summary>Sends one task and waits for its answer: the frame with its result or error, or an
     /// exception if the worker is lost first, or <paramref name="abandon"/> fires (the pool gave up on it).</summary>
@@ -188,7 +196,14 @@ internal sealed class WorkerProcess
     {
         _lossReason ??= reason;
         StopTaking.Cancel();
-        _ = _child.StopAsync(Signals.SIGKILL, TimeSpan.Zero);
+        if (State == WorkerState.Gone) return;
+        try
+        {
+            _ = _child.StopAsync(Signals.SIGKILL, TimeSpan.Zero);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     /// <summary>The graceful end: a stop message, then the signal ladder (signal, kill timeout, SIGKILL).</summary>
@@ -204,7 +219,14 @@ internal sealed class WorkerProcess
         }
         catch (TimeoutException)
         {
-            await _child.StopAsync(signal, killTimeout).ConfigureAwait(false);
+            try
+            {
+                await _child.StopAsync(signal, killTimeout).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // It exited just now and its watcher let the child go.
+            }
         }
         await Exited.ConfigureAwait(false);
     }
