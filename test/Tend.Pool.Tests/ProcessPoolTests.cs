@@ -389,6 +389,34 @@ public sealed class ProcessPoolTests
         Assert.Contains("exit code 3", early.Message);
     }
 
+    [Fact]
+    public async Task AWorkerInAnotherLanguage_SpeakingTheDocumentedProtocol_ServesTheSameWay()
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "Workers", "worker.py");
+        var lines = new ConcurrentQueue<string>();
+        using var factory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(new ListProvider(lines)));
+        var pool = await ProcessPool.StartAsync(new WorkerSpec("python3", [script]) { Version = "python" },
+            Options(2) with { LoggerFactory = factory, HeartbeatInterval = TimeSpan.FromMilliseconds(200) });
+        int[] pids = [.. pool.Workers.Select(w => w.Pid)];
+        try
+        {
+            Answer[] answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => pool.RunAsync(new Job("echo", Text: $"p{i}"))));
+            var error = await Assert.ThrowsAsync<WorkerTaskException>(() => pool.RunAsync(new Job("throw", Text: "no")));
+            await Task.Delay(600); // a few heartbeats: the script answers pings, so nothing is called hung
+
+            Assert.Equal(Enumerable.Range(0, 10).Select(i => $"p{i}"), answers.Select(a => a.Text));
+            Assert.All(answers, a => Assert.Contains(a.Pid, pids));
+            Assert.Equal("ValueError", error.RemoteType);
+            Assert.Equal(pids.Order(), pool.Workers.Select(w => w.Pid).Order());
+            Assert.Contains(lines, l => l.Contains("python worker 1 up", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await pool.DisposeAsync();
+        }
+        Assert.All(pids, pid => Assert.False(TestWorker.IsRunning(pid)));
+    }
+
     private static async Task<(Answer? Answer, Exception? Error)> Settle(Task<Answer> task)
     {
         try
