@@ -7,6 +7,7 @@ internal static partial class Interop
     internal static partial class Sys
     {
         internal const int PR_SET_CHILD_SUBREAPER = 36;
+        internal const int PR_GET_CHILD_SUBREAPER = 37;
 
         // prctl is variadic in C; integer varargs travel like fixed integer arguments on
         // x86-64 and arm64 Linux, so a fixed five-argument signature is exact.

@@ -236,6 +236,37 @@ public static class ProcStat
     }
 
     /// <summary>
+    /// <see cref="GroupHasOtherMembers"/> for a group whose leader was our child and has exited, in a
+    /// process that is a child subreaper: the leader's live descendants were re-parented to us the
+    /// moment it exited, so the group's survivors are found among our own children, not among every
+    /// process of the machine. Children a ChildProcess holds lead sessions of their own and are not
+    /// read. A member whose every ancestor up to the leader left the group first (setpgid within the
+    /// session) is not seen: it still got the group's signals.
+    /// </summary>
+    internal static bool OrphanInGroup(int pgid, Func<int, bool> isHeld)
+    {
+        var children = new Stack<int>();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(StatBufferSize);
+        try
+        {
+            AddChildren(Environment.ProcessId, threads: 0, children, buffer);
+            while (children.TryPop(out int pid))
+            {
+                if (pid == pgid || isHeld(pid)) continue;
+                if (!TryReadStat(pid, buffer, out var fields)) continue;
+                ReadOnlySpan<byte> state = GetField(fields, FieldState);
+                if (state.Length > 0 && state[0] == (byte)'X') continue;
+                if (ParseLong(fields, FieldPgid) == pgid) return true; // a zombie of ours counts until reaped
+            }
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
     /// Whether process group <paramref name="pgid"/> has a member other than <paramref name="except"/>
     /// (its leader, while we hold its zombie). A zombie member counts only while its parent is us: we
     /// reap it (as a subreaper) and until then it still "exists" for kill(pid, 0), which is how

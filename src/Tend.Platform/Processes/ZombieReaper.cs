@@ -50,6 +50,13 @@ public sealed class ZombieReaper : IDisposable
     /// descendants are reparented to us instead of to init. False if the kernel refused.</summary>
     public static bool SetChildSubreaper() => Interop.Sys.Prctl(Interop.Sys.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
 
+    /// <summary>Whether this process is a child subreaper now (prctl PR_GET_CHILD_SUBREAPER).</summary>
+    public static unsafe bool IsChildSubreaper()
+    {
+        int value = 0;
+        return Interop.Sys.Prctl(Interop.Sys.PR_GET_CHILD_SUBREAPER, (ulong)&value, 0, 0, 0) == 0 && value != 0;
+    }
+
     public void Dispose()
     {
         _stopping = true;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Tend.Processes;
+using Tend.Tests.Support;
 using static Tend.Tests.Processes.ProcessTestSupport;
 
 namespace Tend.Tests.Processes;
@@ -48,6 +49,39 @@ public sealed class ZombieReaperTests
         finally
         {
             ReapUnmanaged(foreign);
+        }
+    }
+
+    [Fact]
+    public async Task AsASubreaper_AGracefulStop_WaitsForTheGroupsSurvivors_FoundAmongOurChildren()
+    {
+        // The leader exits at SIGTERM; its child, in its group, ignores SIGTERM and is orphaned to us.
+        // Exited must wait for that survivor (SIGKILLed at the kill timeout), not complete at the
+        // leader's exit: the subreaper's cheap look (our children) has to find it.
+        string pidFile = Path.Combine(Path.GetTempPath(), "tend-gc-" + Guid.NewGuid().ToString("N"));
+        int survivor = 0;
+        Assert.True(ZombieReaper.SetChildSubreaper());
+        Assert.True(ZombieReaper.IsChildSubreaper());
+        try
+        {
+            using (ZombieReaper.Start(_ => false))
+            {
+                await using var child = ChildProcess.Start(Command("/bin/sh", "-c", $"(trap '' TERM; exec sleep 60) & echo $! > {pidFile}; wait"));
+                survivor = await Eventually.ReturnsAsync(() => File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out int p) ? p : 0, p => p > 0, "the survivor's pid");
+                await WaitUntilAsync(() => StatField(survivor, 3) == "S", "the survivor asleep");
+
+                ExitStatus status = await child.StopAsync(Signals.SIGTERM, TimeSpan.FromSeconds(2)).WaitAsync(WaitLimit);
+
+                Assert.Equal(Signals.SIGTERM, status.Signal);
+                Assert.False(Tend.Tests.Support.ProcFs.IsRunning(survivor), "Exited completed while the group still had a member");
+            }
+        }
+        finally
+        {
+            Interop.Sys.Prctl(Interop.Sys.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+            Assert.False(ZombieReaper.IsChildSubreaper());
+            if (survivor > 0 && Tend.Tests.Support.ProcFs.IsRunning(survivor)) Tend.Tests.Support.ProcFs.Kill(survivor);
+            File.Delete(pidFile);
         }
     }
 
