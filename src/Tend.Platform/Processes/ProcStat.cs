@@ -235,6 +235,31 @@ public static class ProcStat
         }
     }
 
+    /// <summary>Our children that are zombies, leaving out those <paramref name="skip"/> names
+    /// without reading them.</summary>
+    internal static List<int> ZombieChildren(Func<int, bool> skip)
+    {
+        var found = new List<int>();
+        var children = new Stack<int>();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(StatBufferSize);
+        try
+        {
+            AddChildren(Environment.ProcessId, threads: 0, children, buffer);
+            while (children.TryPop(out int pid))
+            {
+                if (skip(pid)) continue;
+                if (!TryReadStat(pid, buffer, out var fields)) continue;
+                ReadOnlySpan<byte> state = GetField(fields, FieldState);
+                if (state.Length > 0 && state[0] == (byte)'Z') found.Add(pid);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return found;
+    }
+
     /// <summary>
     /// <see cref="GroupHasOtherMembers"/> for a group whose leader was our child and has exited, in a
     /// process that is a child subreaper: the leader's live descendants were re-parented to us the
