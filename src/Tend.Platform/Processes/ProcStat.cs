@@ -198,31 +198,21 @@ public static class ProcStat
     internal static List<int> MarkedOrphans(IReadOnlyList<string> markers, Func<int, bool> isHeld)
     {
         var found = new List<int>();
-        var children = new Stack<int>();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(StatBufferSize);
-        try
+        VisitChildren(isHeld, (pid, fields) =>
         {
-            AddChildren(Environment.ProcessId, threads: 0, children, buffer);
-            while (children.TryPop(out int pid))
+            if (IsDead(GetField(fields, FieldState))) return false;
+            byte[] environ;
+            try
             {
-                if (isHeld(pid)) continue;
-                if (!TryReadStat(pid, buffer, out var fields) || IsDead(GetField(fields, FieldState))) continue;
-                byte[] environ;
-                try
-                {
-                    environ = File.ReadAllBytes($"/proc/{pid}/environ");
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    continue;
-                }
-                if (markers.All(m => HasEntry(environ, m))) found.Add(pid);
+                environ = File.ReadAllBytes($"/proc/{pid}/environ");
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+            if (markers.All(m => HasEntry(environ, m))) found.Add(pid);
+            return false;
+        });
         return found;
 
         static bool HasEntry(ReadOnlySpan<byte> environ, string entry)
@@ -240,23 +230,12 @@ public static class ProcStat
     internal static List<int> ZombieChildren(Func<int, bool> skip)
     {
         var found = new List<int>();
-        var children = new Stack<int>();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(StatBufferSize);
-        try
+        VisitChildren(skip, (pid, fields) =>
         {
-            AddChildren(Environment.ProcessId, threads: 0, children, buffer);
-            while (children.TryPop(out int pid))
-            {
-                if (skip(pid)) continue;
-                if (!TryReadStat(pid, buffer, out var fields)) continue;
-                ReadOnlySpan<byte> state = GetField(fields, FieldState);
-                if (state.Length > 0 && state[0] == (byte)'Z') found.Add(pid);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+            ReadOnlySpan<byte> state = GetField(fields, FieldState);
+            if (state.Length > 0 && state[0] == (byte)'Z') found.Add(pid);
+            return false;
+        });
         return found;
     }
 
@@ -270,6 +249,25 @@ public static class ProcStat
     /// </summary>
     internal static bool OrphanInGroup(int pgid, Func<int, bool> isHeld)
     {
+        bool found = false;
+        VisitChildren(pid => pid == pgid || isHeld(pid), (_, fields) =>
+        {
+            ReadOnlySpan<byte> state = GetField(fields, FieldState);
+            if (state.Length > 0 && state[0] == (byte)'X') return false;
+            found = ParseLong(fields, FieldPgid) == pgid; // a zombie of ours counts until reaped
+            return found;
+        });
+        return found;
+    }
+
+    /// <summary>What <see cref="VisitChildren"/> calls with a child's stat fields (from field 3 on); true stops the walk.</summary>
+    private delegate bool ChildVisitor(int pid, ReadOnlySpan<byte> fields);
+
+    /// <summary>Our children, as the kernel lists them per thread, with their stat read, leaving out
+    /// those <paramref name="skip"/> names without reading them: what the subreaper's looks cost is
+    /// what we have as children, not what the machine runs.</summary>
+    private static void VisitChildren(Func<int, bool> skip, ChildVisitor visit)
+    {
         var children = new Stack<int>();
         byte[] buffer = ArrayPool<byte>.Shared.Rent(StatBufferSize);
         try
@@ -277,13 +275,10 @@ public static class ProcStat
             AddChildren(Environment.ProcessId, threads: 0, children, buffer);
             while (children.TryPop(out int pid))
             {
-                if (pid == pgid || isHeld(pid)) continue;
+                if (skip(pid)) continue;
                 if (!TryReadStat(pid, buffer, out var fields)) continue;
-                ReadOnlySpan<byte> state = GetField(fields, FieldState);
-                if (state.Length > 0 && state[0] == (byte)'X') continue;
-                if (ParseLong(fields, FieldPgid) == pgid) return true; // a zombie of ours counts until reaped
+                if (visit(pid, fields)) return;
             }
-            return false;
         }
         finally
         {
