@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Tend.Pool.TestShapes;
 using Tend.Pool.Worker;
 
 // poolworker [--version V] [--broken] [--exit-at-start] [--ready-after MS]
@@ -64,17 +63,8 @@ await PoolWorker.RunAsync(async (Job job, CancellationToken ct) =>
             break;
     }
     return new Answer(Environment.ProcessId, version, job.Text, PoolWorker.WorkerId);
-}, WorkerJson.Default.Job, WorkerJson.Default.Answer);
+}, TestJson.Default.Job, TestJson.Default.Answer);
 return 0;
 
 [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
 static extern int Kill(int pid, int signal);
-
-internal sealed record Job(string Op, int Ms = 0, string? Text = null, int Bytes = 0);
-
-internal sealed record Answer(int Pid, string Version, string? Text, int Worker);
-
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(Job))]
-[JsonSerializable(typeof(Answer))]
-internal sealed partial class WorkerJson : JsonSerializerContext;

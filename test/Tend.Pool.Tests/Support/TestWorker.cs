@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Tend.Pool.Tests.Support;
 
@@ -40,15 +38,6 @@ public static class TestWorker
         }
     }
 }
-
-public sealed record Job(string Op, int Ms = 0, string? Text = null, int Bytes = 0);
-
-public sealed record Answer(int Pid, string Version, string? Text, int Worker);
-
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(Job))]
-[JsonSerializable(typeof(Answer))]
-public sealed partial class TestJson : JsonSerializerContext;
 
 public static class PoolExtensions
 {
