@@ -11,6 +11,11 @@ using Tend.Supervision;
 // stdio on /dev/null), or by hand / by systemd in the foreground. Serves the control API on
 // $TEND_HOME/tend.sock and logs events as JSON lines to $TEND_HOME/daemon.log.
 
+// `tend run`, `import`, `export` and `startup` come here from the CLI (Commands/EngineCommandHost.cs):
+// the engine without the daemon around it.
+if (args is [EngineCommands.Flag, string engineCommand, string invocation])
+    return await Tend.Daemon.Commands.EngineCommandHost.RunAsync(engineCommand, invocation);
+
 // What the previous daemon handed over, first: an upgrade's image kept its pipes, sockets and lock
 // open for us (TEND_FDS), or systemd kept them in its store across a crash (LISTEN_FDS).
 using var inherited = Tend.Io.InheritedDescriptors.FromEnvironment(Environment.GetEnvironmentVariable, Environment.ProcessId);
@@ -99,7 +104,7 @@ string socketPath = Path.Combine(home, ApiRoutes.SocketFileName);
 // We hold the lock, so any socket file left here belongs to a dead daemon.
 File.Delete(socketPath);
 
-await using var _ = daemonLog;
+await using DaemonLogFile ownedDaemonLog = daemonLog;
 using var loggers = new JsonLinesLoggerFactory(daemonLog);
 var logger = loggers.CreateLogger("tend.daemon");
 DaemonLog.Starting(logger, Environment.ProcessId, home, ThisAssembly.Version);

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using Tend.Config;
-using Tend.Export;
+using Tend.Api;
 
 namespace Tend.Cli.Commands;
 
@@ -34,53 +33,13 @@ internal sealed class ExportCommand : TendCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
     {
-        var env = Context.GetEnvironment();
         string path = Path.GetFullPath(parseResult.GetValue(_file) ?? "tend.yaml", Context.CurrentDirectory);
         if (!File.Exists(path)) throw new CliException($"no such file: {path}", 2);
-        var images = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string image in parseResult.GetValue(_images) ?? [])
-        {
-            int eq = image.IndexOf('=');
-            if (eq <= 0 || eq == image.Length - 1) throw new CliException($"--image {image}: expected app=REF (e.g. api=registry.example.com/api:1.4)", 2);
-            images[image[..eq]] = image[(eq + 1)..];
-        }
-        if (parseResult.GetValue(_namespace) is { } ns && KubernetesExporter.DnsNameOf(ns) != ns)
-            throw new CliException($"--namespace {ns}: not a Kubernetes name (lower case letters, digits and '-')", 2);
-
-        TendConfig config;
-        try
-        {
-            config = ConfigLoader.Load(path, env);
-        }
-        catch (ConfigException ex)
-        {
-            throw new CliException("invalid config", 2, [.. ex.Errors.Select(e => e.ToString())]);
-        }
-        KubernetesExport export = KubernetesExporter.Export(config, new KubernetesExportOptions(
-            images, env, parseResult.GetValue(_namespace), parseResult.GetValue(_kustomize), parseResult.GetValue(_configInImage)!));
-
-        TextWriter output = Out(parseResult), error = Error(parseResult);
-        if (parseResult.GetValue(_output) is string dir)
-        {
-            string target = Path.GetFullPath(dir, Context.CurrentDirectory);
-            Directory.CreateDirectory(target);
-            foreach (var (file, text) in export.Files) File.WriteAllText(Path.Combine(target, file), text);
-            error.WriteLine($"wrote {export.Files.Count} file(s) to {target}: {string.Join(", ", export.Files.Select(f => f.Key))}");
-        }
-        else
-        {
-            for (int i = 0; i < export.Files.Count; i++)
-            {
-                if (export.Files[i].Key == "kustomization.yaml") continue;
-                if (i > 0) output.Write("---\n");
-                output.Write(export.Files[i].Value);
-            }
-        }
-        if (export.Notes.Count > 0)
-        {
-            error.WriteLine($"{export.Notes.Count} thing(s) Kubernetes does differently (docs/kubernetes.md):");
-            foreach (ExportNote note in export.Notes) error.WriteLine("  " + note);
-        }
-        return Task.FromResult(0);
+        string? output = parseResult.GetValue(_output) is string dir ? Path.GetFullPath(dir, Context.CurrentDirectory) : null;
+        // The config loader and the exporter are the engine's: the daemon's binary writes the manifests (EngineHandoff).
+        return Task.FromResult(EngineHandoff.Replace(EngineCommands.Export,
+            new ExportInvocation(parseResult.GetValue(_target)!, path, parseResult.GetValue(_images) ?? [], output,
+                parseResult.GetValue(_namespace), parseResult.GetValue(_kustomize), parseResult.GetValue(_configInImage)!),
+            EngineCommandJsonContext.Default.ExportInvocation));
     }
 }

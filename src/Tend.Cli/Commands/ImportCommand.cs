@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using Tend.Config.Import;
+using Tend.Api;
 
 namespace Tend.Cli.Commands;
 
@@ -33,7 +33,7 @@ internal sealed class ImportCommand : TendCommand
         Add(_env);
         Add(_formation);
         Add(_fromDump);
-        _kind.AcceptOnlyFromAmong(Importers.Kinds);
+        _kind.AcceptOnlyFromAmong([.. EngineCommands.ImportKinds]);
     }
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
@@ -43,39 +43,13 @@ internal sealed class ImportCommand : TendCommand
         if (fromDump && kind != "pm2") throw new CliException("--from-dump is for pm2", 2);
         if (parseResult.GetValue(_env) is not null && kind != "pm2") throw new CliException("--env is for pm2 (env_NAME sections)", 2);
         if (parseResult.GetValue(_formation) is not null && kind != "procfile") throw new CliException("--formation is for procfile", 2);
-        var env = Context.GetEnvironment();
-        string file = parseResult.GetValue(_file) ?? DefaultFile(kind, fromDump, env);
-        string path = Path.GetFullPath(file, Context.CurrentDirectory);
-        if (!File.Exists(path)) throw new CliException($"no such file: {path}", 2);
-
-        ImportResult result = ImportRunner.Run(kind, path,
-            new ImportOptions(parseResult.GetValue(_env), parseResult.GetValue(_formation), env), fromDump, env);
-        TextWriter error = Error(parseResult);
-        if (parseResult.GetValue(_output) is string output)
-        {
-            string target = Path.GetFullPath(output, Context.CurrentDirectory);
-            if (File.Exists(target) && !parseResult.GetValue(_force)) throw new CliException($"{target} exists; --force replaces it", 2);
-            // Relative paths in a config are relative to its own folder: the importer wrote absolute ones.
-            File.WriteAllText(target, result.Yaml);
-            error.Write(ImportRunner.Report(result));
-            error.WriteLine($"wrote {target}; start it with `tend start {output}`");
-        }
-        else
-        {
-            Out(parseResult).Write(result.Yaml);
-            error.Write(ImportRunner.Report(result));
-        }
-        return Task.FromResult(0);
+        string? file = parseResult.GetValue(_file) is string given ? Path.GetFullPath(given, Context.CurrentDirectory) : null;
+        string? output = parseResult.GetValue(_output) is string o ? Path.GetFullPath(o, Context.CurrentDirectory) : null;
+        // The importers are the engine's: the daemon's binary reads the file and writes the tend.yaml (EngineHandoff).
+        return Task.FromResult(EngineHandoff.Replace(EngineCommands.Import,
+            new ImportInvocation(kind, file, output, parseResult.GetValue(_force), parseResult.GetValue(_env), parseResult.GetValue(_formation), fromDump),
+            EngineCommandJsonContext.Default.ImportInvocation));
     }
-
-    private static string DefaultFile(string kind, bool fromDump, IReadOnlyDictionary<string, string> env) => kind switch
-    {
-        "pm2" when fromDump => Path.Combine(env.GetValueOrDefault("PM2_HOME") ?? Path.Combine(env.GetValueOrDefault("HOME") ?? "/root", ".pm2"), "dump.pm2"),
-        "pm2" => File.Exists("ecosystem.config.js") ? "ecosystem.config.js" : File.Exists("ecosystem.config.cjs") ? "ecosystem.config.cjs" : "ecosystem.config.mjs",
-        "procfile" => "Procfile",
-        "supervisord" => File.Exists("supervisord.conf") ? "supervisord.conf" : "/etc/supervisor/supervisord.conf",
-        _ => File.Exists("process-compose.yaml") ? "process-compose.yaml" : "process-compose.yml",
-    };
 
     private static Dictionary<string, int>? ParseFormation(ArgumentResult result)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tend.Api;
 
 namespace Tend.Cli.Commands;
 
@@ -22,6 +23,8 @@ internal sealed class RunCommand : TendCommand
     {
         string path = Path.GetFullPath(parseResult.GetRequiredValue(_config), Context.CurrentDirectory);
         if (!File.Exists(path)) throw new CliException($"config file not found: {path}", 2);
-        return ForegroundRunner.RunAsync(path, parseResult.GetValue(_only) ?? [], ct);
+        // The engine runs in the daemon's binary, in this very process (EngineHandoff): pid, terminal and signals stay.
+        return Task.FromResult(EngineHandoff.Replace(EngineCommands.Run, new RunInvocation(path, parseResult.GetValue(_only) ?? []),
+            EngineCommandJsonContext.Default.RunInvocation));
     }
 }

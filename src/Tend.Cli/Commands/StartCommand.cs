@@ -60,16 +60,14 @@ internal sealed class StartCommand : TendCommand
         // A PM2 ecosystem file, a Procfile, a supervisord.conf or a process-compose.yaml: imported on the
         // way (docs/import.md), the report printed, and the generated tend.yaml started.
         if (words.Length == 1 && Path.GetFullPath(words[0], Context.CurrentDirectory) is var candidate && File.Exists(candidate)
-            && Config.Import.Importers.Detect(candidate) is string kind)
+            && ForeignConfig.MightBe(candidate))
         {
-            var env = Context.GetEnvironment();
-            Config.Import.ImportResult imported = ImportRunner.Run(kind, candidate, new Config.Import.ImportOptions(BaseEnvironment: env), fromDump: false, env);
-            string generated = ImportRunner.GeneratedPath(Context.Home, candidate);
-            Directory.CreateDirectory(Path.GetDirectoryName(generated)!);
-            File.WriteAllText(generated, imported.Yaml);
-            Error(parseResult).Write(ImportRunner.Report(imported));
-            Error(parseResult).WriteLine($"the tend.yaml it became: {generated} (`tend import {kind} {words[0]} -o tend.yaml` writes one to keep)");
-            words = [generated];
+            // The importers are the engine's: the daemon's binary decides, imports and reports (EngineHandoff).
+            string generated = ForeignConfig.GeneratedPath(Context.Home, candidate);
+            int imported = await EngineHandoff.RunAsync(EngineCommands.StartImport, new StartImportInvocation(candidate, generated, words[0]),
+                EngineCommandJsonContext.Default.StartImportInvocation, Context.CurrentDirectory, Out(parseResult), Error(parseResult), ct).ConfigureAwait(false);
+            if (imported == 0) words = [generated];
+            else if (imported != EngineCommands.NotForeign) return imported;
         }
         StartRequest request = BuildRequest(
             words,

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Tend.Cli.Startup;
+using Tend.Api;
 
 namespace Tend.Cli.Commands;
 
@@ -28,52 +28,22 @@ internal sealed class StartupCommand : TendCommand
     {
         if (parseResult.GetValue(_system) && parseResult.GetValue(_userUnit))
             throw new CliException("--system and --user-unit: choose one", 2);
-        UnitScope? scope = parseResult.GetValue(_system) ? UnitScope.System : parseResult.GetValue(_userUnit) ? UnitScope.User : null;
-        var request = new StartupRequest(scope, parseResult.GetValue(_user), parseResult.GetValue(_home), parseResult.GetValue(_binary),
-            parseResult.GetValue(_socketGroup), parseResult.GetValue(_unitDir));
-        StartupPlan plan = StartupPlanner.Plan(request, Context.Home, VersionCommand.CliVersion, Environment.GetEnvironmentVariable);
-        string text = SystemdUnit.Render(plan.Unit);
-        TextWriter output = Out(parseResult), error = Error(parseResult);
-        if (parseResult.GetValue(_dryRun))
-        {
-            output.Write(text);
-            foreach (string note in plan.Notes) error.WriteLine("# " + note);
-            return Task.FromResult(0);
-        }
+        string? scope = parseResult.GetValue(_system) ? "system" : parseResult.GetValue(_userUnit) ? "user" : null;
+        // The unit's PATH and stop timeout come from the saved apps, read by the engine: the daemon's binary writes the unit (EngineHandoff).
+        return Task.FromResult(EngineHandoff.Replace(EngineCommands.Startup,
+            new StartupInvocation(scope, parseResult.GetValue(_user), parseResult.GetValue(_home), parseResult.GetValue(_binary),
+                parseResult.GetValue(_socketGroup), parseResult.GetValue(_unitDir), parseResult.GetValue(_dryRun), parseResult.GetValue(_noEnable),
+                Context.Home, CurrentTend(), VersionCommand.CliVersion),
+            EngineCommandJsonContext.Default.StartupInvocation));
+    }
 
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(plan.UnitPath)!);
-            // Whole or not at all: a half-written unit would fail the next boot.
-            string tmp = plan.UnitPath + ".tmp";
-            File.WriteAllText(tmp, text);
-            File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            File.Move(tmp, plan.UnitPath, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliException($"cannot write {plan.UnitPath}: {e.Message}", 1);
-        }
-        output.WriteLine($"wrote {plan.UnitPath}");
-        foreach (string note in plan.Notes) output.WriteLine(note);
-
-        UnitScope s = plan.Unit.Scope;
-        string name = plan.Unit.Name;
-        if (parseResult.GetValue(_noEnable) || parseResult.GetValue(_unitDir) is not null)
-        {
-            output.WriteLine($"to start it at boot: {Systemctl.Command(s, "daemon-reload")} && {Systemctl.Command(s, "enable " + name)}");
-            return Task.FromResult(0);
-        }
-        if (!Systemctl.IsBooted)
-        {
-            output.WriteLine($"systemd does not run this machine now; where it does: {Systemctl.Command(s, "daemon-reload")} && {Systemctl.Command(s, "enable " + name)}");
-            return Task.FromResult(0);
-        }
-        if ((Systemctl.Run(s, "daemon-reload") ?? Systemctl.Run(s, "enable", name)) is string failed)
-            throw new CliException($"wrote {plan.UnitPath}, but enabling it failed: {failed}", 1);
-        output.WriteLine($"enabled {name}: Tend starts at boot and restores the saved apps");
-        output.WriteLine($"a daemon running now keeps running; to hand it to systemd: tend kill && {Systemctl.Command(s, "start " + name)}");
-        return Task.FromResult(0);
+    /// <summary>The tend this CLI is: its apphost (a dotnet tool's shim is one), never the dotnet host that may be running it; null when it cannot tell.</summary>
+    private static string? CurrentTend()
+    {
+        string? self = Environment.ProcessPath;
+        if (self is not null && Path.GetFileNameWithoutExtension(self) != "dotnet") return self;
+        string beside = Path.Combine(AppContext.BaseDirectory, "tend");
+        return File.Exists(beside) && Tend.Identity.ProcessIdentity.CanExecute(beside) ? beside : null;
     }
 }
 
@@ -92,17 +62,9 @@ internal sealed class UnstartupCommand : TendCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
     {
-        UnitScope? scope = parseResult.GetValue(_system) ? UnitScope.System : parseResult.GetValue(_userUnit) ? UnitScope.User : null;
-        // The same resolution as startup, so the same arguments name the same file.
-        var request = new StartupRequest(scope, parseResult.GetValue(_user), null, null, null, parseResult.GetValue(_unitDir));
-        var (s, _, _, unitPath) = StartupPlanner.Locate(request, Environment.GetEnvironmentVariable);
-        string name = Path.GetFileName(unitPath);
-        if (!File.Exists(unitPath)) throw new CliException($"no unit at {unitPath} (nothing to remove)", 1);
-        bool managed = parseResult.GetValue(_unitDir) is null && Systemctl.IsBooted;
-        if (managed && Systemctl.Run(s, "disable", name) is string failed) Error(parseResult).WriteLine("warning: " + failed);
-        File.Delete(unitPath);
-        if (managed) _ = Systemctl.Run(s, "daemon-reload");
-        Out(parseResult).WriteLine($"removed {unitPath}; the daemon running now keeps running (stop it with `tend kill`)");
-        return Task.FromResult(0);
+        string? scope = parseResult.GetValue(_system) ? "system" : parseResult.GetValue(_userUnit) ? "user" : null;
+        return Task.FromResult(EngineHandoff.Replace(EngineCommands.Unstartup,
+            new UnstartupInvocation(scope, parseResult.GetValue(_user), parseResult.GetValue(_unitDir)),
+            EngineCommandJsonContext.Default.UnstartupInvocation));
     }
 }

@@ -71,12 +71,6 @@ internal static class TendCli
             return UsageError;
         }
 
-        if (parseResult.CommandResult.Command is RunCommand)
-        {
-            // run owns SIGINT/SIGTERM: System.CommandLine would end the process 2 s after the
-            // signal, cutting the apps' stop ladder (kill_timeout) short.
-            invocation.ProcessTerminationTimeout = null;
-        }
         return await parseResult.InvokeAsync(invocation, ct).ConfigureAwait(false);
     }
 }

@@ -105,6 +105,20 @@ public sealed class LayerTests
         Assert.DoesNotContain(References(s_cli.Location), r => r.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// `tend` is a client of the socket: NativeAOT compiles what it reaches, and the engine's loader,
+    /// importers, exporter and supervisor would double its size and its start (bench/notes.md). The
+    /// commands that need them hand off to the daemon's binary (EngineHandoff).
+    /// </summary>
+    [Fact]
+    public void Cli_ReachesNoEngineBeyondItsSmallHelpers()
+    {
+        TestResult result = Types.InAssembly(s_cli).ShouldNot().HaveDependencyOnAny(
+            "Tend.Supervision", "Tend.Config.ConfigLoader", "Tend.Config.Import", "Tend.Export", "Tend.State", "Tend.Jobs",
+            "Tend.Logs", "Tend.Alerts", "Tend.Diag", "Tend.Watch", "Tend.Cluster", "Tend.Health", "YamlDotNet").GetResult();
+        Assert.True(result.IsSuccessful, "the CLI uses the engine: " + string.Join(", ", result.FailingTypes?.Select(t => t.FullName) ?? []));
+    }
+
     [Fact]
     public void Daemon_IsTheOnlyHostOfAspNet_AndNothingReferencesIt()
     {

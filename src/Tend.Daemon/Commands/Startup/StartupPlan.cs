@@ -2,11 +2,13 @@ using System.Text.RegularExpressions;
 using Tend.Config;
 using Tend.Isolation;
 using Tend.State;
+using Tend.Daemon.Commands;
 
-namespace Tend.Cli.Startup;
+namespace Tend.Daemon.Commands.Startup;
 
 /// <summary>What `tend startup` asked for, before anything is looked up.</summary>
-internal sealed record StartupRequest(UnitScope? Scope, string? User, string? TendHome, string? Binary, string? SocketGroup, string? UnitDir);
+/// <param name="CurrentTend">The `tend` that was run, when the CLI could tell (not through the dotnet host).</param>
+internal sealed record StartupRequest(UnitScope? Scope, string? User, string? TendHome, string? Binary, string? SocketGroup, string? UnitDir, string? CurrentTend = null);
 
 /// <summary>The unit to write, where, and what the user should hear about it (PATH additions, warnings).</summary>
 internal sealed record StartupPlan(UnitSpec Unit, string UnitPath, IReadOnlyList<string> Notes);
@@ -33,17 +35,17 @@ internal static partial class StartupPlanner
         bool root = HostSupport.IsRoot;
         UnitScope scope = request.Scope ?? (root ? UnitScope.System : UnitScope.User);
         if (scope == UnitScope.System && !root && request.UnitDir is null)
-            throw new CliException("a system unit goes to /etc/systemd/system, which only root may write", 2,
+            throw new CommandException("a system unit goes to /etc/systemd/system, which only root may write", 2,
                 ["run it with sudo, or use --user-unit for a unit in your own systemd (systemctl --user)"]);
 
         UserAccount self = UserAccounts.FindUser(Tend.Identity.ProcessIdentity.EffectiveUserId.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            ?? throw new CliException("cannot find the current user in the user database", 1);
+            ?? throw new CommandException("cannot find the current user in the user database", 1);
         UserAccount user = self;
         if (request.User is { } name)
         {
-            user = UserAccounts.FindUser(name) ?? throw new CliException($"--user: no user \"{name}\" on this machine", 2);
+            user = UserAccounts.FindUser(name) ?? throw new CommandException($"--user: no user \"{name}\" on this machine", 2);
             if (scope == UnitScope.User && user.Uid != self.Uid)
-                throw new CliException($"--user {name}: a user unit runs as its owner; write a system unit (as root, --system) to run Tend as {name}", 2);
+                throw new CommandException($"--user {name}: a user unit runs as its owner; write a system unit (as root, --system) to run Tend as {name}", 2);
         }
         string unitName = scope == UnitScope.System ? $"tend-{user.Name}.service" : "tend.service";
         string dir = request.UnitDir is { } d ? Path.GetFullPath(d)
@@ -58,18 +60,18 @@ internal static partial class StartupPlanner
         GroupAccount group = UserAccounts.FindGroup(user.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture))
             ?? new GroupAccount(user.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture), user.Gid);
         if (request.SocketGroup is { } socketGroup && UserAccounts.FindGroup(socketGroup) is null)
-            throw new CliException($"--socket-group: no group \"{socketGroup}\" on this machine", 2);
+            throw new CommandException($"--socket-group: no group \"{socketGroup}\" on this machine", 2);
 
         // The daemon's home: given, else this CLI's own when the unit runs as us, else the user's ~/.tend.
         string tendHome = request.TendHome is { } h ? Path.GetFullPath(h)
             : user.Uid == self.Uid ? currentHome
             : Path.Combine(user.Home, ".tend");
 
-        string tend = request.Binary is { } b ? Path.GetFullPath(b) : CurrentTend();
+        string tend = request.Binary is { } b ? Path.GetFullPath(b) : request.CurrentTend ?? throw UnknownTend();
         if (UnstableBecause(tend) is string why)
-            throw new CliException($"{tend} is not a path a boot unit can rely on: {why}", 2,
+            throw new CommandException($"{tend} is not a path a boot unit can rely on: {why}", 2,
                 ["install Tend somewhere stable (docs/startup.md), or name a stable path to it with --binary (a symlink is fine)"]);
-        if (!File.Exists(tend)) throw new CliException($"--binary: {tend} does not exist", 2);
+        if (!File.Exists(tend)) throw new CommandException($"--binary: {tend} does not exist", 2);
 
         var notes = new List<string>();
         PersistedState? state = StateFile.Read(Path.Combine(tendHome, "state.json"), []);
@@ -87,16 +89,8 @@ internal static partial class StartupPlanner
         return new StartupPlan(unit, unitPath, notes);
     }
 
-    /// <summary>The tend this CLI is: its apphost (a dotnet tool's shim is one), never the dotnet host that may be running it.</summary>
-    private static string CurrentTend()
-    {
-        string? self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self) != "dotnet") return self;
-        string beside = Path.Combine(AppContext.BaseDirectory, "tend");
-        if (File.Exists(beside) && Tend.Identity.ProcessIdentity.CanExecute(beside)) return beside;
-        throw new CliException("cannot tell the path of the tend executable (this one runs through the dotnet host)", 2,
-            ["name it with --binary"]);
-    }
+    private static CommandException UnknownTend() =>
+        new("cannot tell the path of the tend executable (this one runs through the dotnet host)", 2, ["name it with --binary"]);
 
     /// <summary>Why <paramref name="path"/> would break at a reboot or an upgrade; null when it looks stable.</summary>
     internal static string? UnstableBecause(string path)

@@ -4,7 +4,7 @@ using System.Text;
 using Tend.Api;
 using Tend.Supervision;
 
-namespace Tend.Cli;
+namespace Tend.Daemon.Commands;
 
 /// <summary>
 /// `tend run`'s health listener (docs/kubernetes.md): what a kubelet's probes and a Dockerfile's

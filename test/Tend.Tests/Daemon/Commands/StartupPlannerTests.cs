@@ -1,6 +1,6 @@
-using Tend.Cli.Startup;
+using Tend.Daemon.Commands.Startup;
 
-namespace Tend.Tests.Cli.Startup;
+namespace Tend.Tests.Daemon.Commands;
 
 /// <summary>What `tend startup` refuses as the unit's binary, and how it quotes what it writes.</summary>
 public sealed class StartupPlannerTests

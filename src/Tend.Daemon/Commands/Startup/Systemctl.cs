@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Tend.Cli.Startup;
+namespace Tend.Daemon.Commands.Startup;
 
 /// <summary>systemctl, when systemd runs this machine (/run/systemd/system exists, as sd_booted(3) checks).</summary>
 internal static class Systemctl

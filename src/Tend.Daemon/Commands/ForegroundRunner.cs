@@ -6,7 +6,7 @@ using Tend.Diagnostics;
 using Tend.Processes;
 using Tend.Supervision;
 
-namespace Tend.Cli;
+namespace Tend.Daemon.Commands;
 
 /// <summary>
 /// `tend run tend.yaml`: the engine in the foreground, no daemon, no socket, no state file, for
@@ -19,9 +19,9 @@ namespace Tend.Cli;
 /// is where a container runtime looks for it. Events go to stderr as JSON lines.
 /// </summary>
 /// <remarks>
-/// <see cref="Entry.TendCli"/> switches off System.CommandLine's own SIGINT/SIGTERM handling for `run`
-/// (ProcessTerminationTimeout = null), because it would end the process two seconds after the
-/// signal, cutting the stop ladder short. We handle the signals here.
+/// The CLI parses `tend run` and becomes the daemon's binary for it (execve, <see cref="EngineCommandHost"/>),
+/// so this runs with the pid, terminal and signals `tend run` was started with. We handle SIGINT,
+/// SIGTERM and SIGQUIT here.
 /// </remarks>
 internal static class ForegroundRunner
 {
@@ -126,7 +126,7 @@ internal static class ForegroundRunner
         string[] commandLine = Environment.GetCommandLineArgs();
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find our own executable");
         var start = new System.Diagnostics.ProcessStartInfo(self) { UseShellExecute = false };
-        // Run through the dotnet host (`dotnet tend.dll run …`): argument 0 is the .dll to run again.
+        // Run through the dotnet host (`dotnet tend-daemon.dll --command run …`): argument 0 is the .dll to run again.
         bool viaHost = Path.GetFileNameWithoutExtension(self) == "dotnet";
         foreach (string arg in commandLine.Skip(viaHost ? 0 : 1)) start.ArgumentList.Add(arg);
         start.Environment[InitChildVariable] = "1";

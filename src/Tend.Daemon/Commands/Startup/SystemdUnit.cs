@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Tend.Cli.Startup;
+namespace Tend.Daemon.Commands.Startup;
 
 /// <summary>Which service manager instance runs the unit: the system's (root writes it) or a user's own (`systemctl --user`).</summary>
 internal enum UnitScope { System, User }
