@@ -20,7 +20,12 @@ namespace Tend.Processes;
 /// </remarks>
 public sealed class ZombieReaper : IDisposable
 {
-    private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// A safety net only: every SIGCHLD wakes the reaper, and the event keeps one that arrives during a
+    /// pass, so no orphan waits for the tick. Once a second it was one of the few wake-ups of an idle
+    /// daemon (bench/notes.md).
+    /// </summary>
+    private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(30);
 
     private readonly Func<int, bool> _isOwnChild;
     private readonly AutoResetEvent _wake = new(false);
