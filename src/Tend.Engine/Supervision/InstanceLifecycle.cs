@@ -112,7 +112,9 @@ public static class InstanceLifecycle
         ReadinessChanged r => s.Status == InstanceStatus.Online ? s with { Ready = r.Ready } : null,
         StopBegins => s.Status is InstanceStatus.Online or InstanceStatus.Stopping ? s with { Status = InstanceStatus.Stopping, Ready = false } : null,
         AppReportsStopping => s.Status is InstanceStatus.Online or InstanceStatus.Stopping ? s with { Status = InstanceStatus.Stopping, Ready = false } : null,
-        ProcessExited => s with { Ready = false },
+        // Online without a process would be a lie (a list between the exit and the supervisor's decision
+        // showed "online" with no pid): waiting, until the restart, the in-place restart or the end decides.
+        ProcessExited => s.Status == InstanceStatus.Online ? s with { Status = InstanceStatus.Waiting, Ready = false } : s with { Ready = false },
         RestartsInPlace r => IsFinal(s.Status) ? null : s with { Status = InstanceStatus.Launching, Ready = false, Restarts = s.Restarts + 1, LastRestartReason = r.Reason, StatusReason = null },
         RestartScheduled r => IsFinal(s.Status) ? null : s with { Status = InstanceStatus.Waiting, Ready = false, StatusReason = $"restart after {r.Cause}" },
         Relaunching r => s.Status == InstanceStatus.Waiting

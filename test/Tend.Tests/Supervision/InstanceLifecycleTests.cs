@@ -53,7 +53,7 @@ public sealed class InstanceLifecycleTests
         ["ready"] =        "-         Online    -         -         -         -         -",
         ["stop"] =         "-         Stopping  -         Stopping  -         -         -",
         ["app-stopping"] = "-         Stopping  -         Stopping  -         -         -",
-        ["exited"] =       "Launching Online    Waiting   Stopping  Stopped   Errored   Blocked",
+        ["exited"] =       "Launching Waiting   Waiting   Stopping  Stopped   Errored   Blocked",
         ["in-place"] =     "Launching Launching Launching Launching -         -         -",
         ["scheduled"] =    "Waiting   Waiting   Waiting   Waiting   -         -         -",
         ["relaunch"] =     "-         -         Launching -         -         -         -",
@@ -201,7 +201,7 @@ public sealed class InstanceLifecycleTests
             statuses.Add(s.Status);
         }
 
-        Assert.Equal([Launching, Launching, Online, Online, Online, Waiting, Launching, Launching, Waiting, Launching, Launching, Online, Online, Errored], statuses);
+        Assert.Equal([Launching, Launching, Online, Online, Waiting, Waiting, Launching, Launching, Waiting, Launching, Launching, Online, Waiting, Errored], statuses);
         Assert.Equal(2, s.Restarts);
         Assert.False(s.Ready);
         Assert.Equal("crashed 2 times within 10s", s.StatusReason);
