@@ -41,6 +41,18 @@ internal static class EngineCommandHost
         }
     }
 
+    /// <summary>
+    /// The environment of the `tend` that handed over (execve keeps it): what a config's ${VAR} and
+    /// the imported apps see, as the CLI gave it before, without the dashboard's token.
+    /// </summary>
+    internal static Dictionary<string, string> CallerEnvironment()
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            if (entry.Key is string key && entry.Value is string value && key != "TEND_TOKEN") env[key] = value;
+        return env;
+    }
+
     private static Task<int> Run(RunInvocation run) => ForegroundRunner.RunAsync(run.ConfigPath, run.Only, CancellationToken.None);
 
     private static T Read<T>(string json, JsonTypeInfo<T> type)

@@ -10,9 +10,7 @@ internal static class ExportRunner
     public static int Export(ExportInvocation invocation, TextWriter output, TextWriter error)
     {
         if (invocation.Target != "kubernetes") throw new CommandException($"cannot export to {invocation.Target}: kubernetes is the one target", 2);
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-            if (e.Key is string k && e.Value is string v) env[k] = v;
+        var env = EngineCommandHost.CallerEnvironment();
         string path = invocation.ConfigPath;
         if (!File.Exists(path)) throw new CommandException($"no such file: {path}", 2);
         var images = new Dictionary<string, string>(StringComparer.Ordinal);

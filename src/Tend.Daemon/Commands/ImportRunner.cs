@@ -15,7 +15,7 @@ internal static class ImportRunner
     /// <summary>`tend import`: the tend.yaml on stdout, or into Output; the report on stderr.</summary>
     public static int Import(ImportInvocation invocation, TextWriter output, TextWriter error)
     {
-        var env = ProcessEnvironment();
+        var env = EngineCommandHost.CallerEnvironment();
         string path = invocation.File ?? Path.GetFullPath(DefaultFile(invocation.Kind, invocation.FromDump, env));
         if (!File.Exists(path)) throw new CommandException($"no such file: {path}", 2);
         var formation = invocation.Formation is null ? null : new Dictionary<string, int>(invocation.Formation, StringComparer.Ordinal);
@@ -43,7 +43,7 @@ internal static class ImportRunner
     public static int StartImport(StartImportInvocation invocation, TextWriter error)
     {
         if (Importers.Detect(invocation.Source) is not string kind) return EngineCommands.NotForeign;
-        var env = ProcessEnvironment();
+        var env = EngineCommandHost.CallerEnvironment();
         ImportResult imported = Run(kind, invocation.Source, new ImportOptions(BaseEnvironment: env), fromDump: false, env);
         Directory.CreateDirectory(Path.GetDirectoryName(invocation.Output)!);
         File.WriteAllText(invocation.Output, imported.Yaml);
@@ -61,14 +61,6 @@ internal static class ImportRunner
         _ => File.Exists("process-compose.yaml") ? "process-compose.yaml" : "process-compose.yml",
     };
 
-    /// <summary>What the apps get, as from the CLI before: ours, without the dashboard's token.</summary>
-    private static Dictionary<string, string> ProcessEnvironment()
-    {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
-            if (entry.Key is string key && entry.Value is string value && key != "TEND_TOKEN") env[key] = value;
-        return env;
-    }
 
     /// <summary>The JavaScript that prints an ecosystem file's export as JSON (CommonJS or ES module, an object or a function returning one).</summary>
     private const string EvaluateScript =
