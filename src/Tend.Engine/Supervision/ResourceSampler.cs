@@ -11,9 +11,9 @@ namespace Tend.Supervision;
 /// last <see cref="WatchWindow"/>) or while an instance has a max_memory limit, which is enforced from
 /// these samples; otherwise every <see cref="IdleInterval"/>. A pass costs two reads per managed
 /// process (its stat and children files), so with 100 instances sampling every second was most of an idle daemon's CPU, and
-/// nobody reads those figures while nobody looks. A reader that finds the last pass older than a
-/// second asks for one first (<see cref="Refresh"/>), so `tend list` after a quiet spell is still
-/// current. With no live instance a tick does nothing. The same pass feeds each
+/// nobody reads those figures while nobody looks. A reader (<see cref="Refresh"/>) gets the figures
+/// of the last pass, at most <see cref="IdleInterval"/> old, and the loop goes to a pass a second at
+/// once; it waits for a pass only when there has been none yet or the loop is behind. With no live instance a tick does nothing. The same pass feeds each
 /// app's <see cref="ResourceHistory"/> (the dashboard's charts), so history needs no timer of its own.
 /// </summary>
 internal sealed class ResourceSampler : IAsyncDisposable
@@ -88,7 +88,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
         return left < Interval ? Interval : left;
     }
 
-    /// <summary>A client is about to read the samples: note that somebody is looking, and sample first if the last pass is stale.</summary>
+    /// <summary>A client is about to read the samples: note that somebody is looking, and sample first if there is no pass to show.</summary>
     public void Refresh()
     {
         long now = _time.GetTimestamp();
@@ -97,7 +97,10 @@ internal sealed class ResourceSampler : IAsyncDisposable
         {
             _lastWatchedAt = now;
             _watched = true;
-            stale = !_sampled || _time.GetElapsedTime(_lastSampleAt, now) >= Interval;
+            // Only when there is nothing to show, or the loop is behind: a pass over 100 instances costs
+            // about 10 ms, which the first list after a quiet spell used to wait for (41 ms against 23 ms
+            // warm). Otherwise the figures are at most IdleInterval old and the loop speeds up now.
+            stale = !_sampled || _time.GetElapsedTime(_lastSampleAt, now) >= IdleInterval + Interval;
         }
         SpeedUp();
         if (stale) SampleOnce();
