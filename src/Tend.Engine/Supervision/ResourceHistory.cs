@@ -3,9 +3,12 @@ namespace Tend.Supervision;
 /// <summary>
 /// The last <see cref="Capacity"/> points of one app's CPU and memory (its live instances summed),
 /// for the dashboard's charts: ten minutes at <see cref="Resolution"/>. Fed by
-/// <see cref="ResourceSampler"/>'s once-a-second pass, which it averages into 5 s buckets aligned to
-/// the wall clock, so it costs no timer of its own and nothing while no instance runs (a bucket with
-/// no sample is simply absent: a gap in the chart). Fixed-size: an app's history never grows.
+/// <see cref="ResourceSampler"/>'s passes, which it averages into 5 s buckets aligned to the wall
+/// clock, so it costs no timer of its own and nothing while no instance runs (a bucket with no
+/// sample is simply absent: a gap in the chart). While nobody looks the sampler passes only every
+/// <see cref="ResourceSampler.IdleInterval"/>; a pass then says which span it stands for (its CPU
+/// figure is the mean over exactly that span) and fills the buckets in it that had no pass of their
+/// own, so the chart has no holes for the quiet time. Fixed-size: an app's history never grows.
 /// </summary>
 public sealed class ResourceHistory
 {
@@ -24,16 +27,21 @@ public sealed class ResourceHistory
     private int _instancesMax;
     private int _samples;
 
-    /// <summary>One pass of the sampler: the app's total CPU % and resident bytes at <paramref name="now"/>.</summary>
-    public void Add(DateTimeOffset now, double cpuPercent, long memoryBytes, int instances)
+    /// <summary>
+    /// One pass of the sampler: the app's total CPU % and resident bytes at <paramref name="now"/>.
+    /// <paramref name="since"/> is the previous pass the app was in, when its figures stand for the
+    /// whole span from there (the sampler's CPU is the mean over it): the buckets strictly between
+    /// that pass's and this one's get this pass's figures, as the chart's point for them.
+    /// </summary>
+    public void Add(DateTimeOffset now, double cpuPercent, long memoryBytes, int instances, DateTimeOffset? since = null)
     {
-        long resolutionMs = (long)Resolution.TotalMilliseconds;
-        long bucket = now.ToUnixTimeMilliseconds() / resolutionMs * resolutionMs;
+        long bucket = BucketOf(now);
         lock (_gate)
         {
             if (bucket != _bucket)
             {
                 Flush();
+                if (since is DateTimeOffset from && from < now) Fill(BucketOf(from), bucket, cpuPercent, memoryBytes, instances);
                 _bucket = bucket;
             }
             _cpuSum += cpuPercent;
@@ -52,6 +60,26 @@ public sealed class ResourceHistory
             for (int i = 0; i < _count; i++) points.Add(_ring[(_next - _count + i + Capacity) % Capacity]);
             if (_samples > 0) points.Add(Current());
             return points;
+        }
+    }
+
+    private static long BucketOf(DateTimeOffset time)
+    {
+        long resolutionMs = (long)Resolution.TotalMilliseconds;
+        return time.ToUnixTimeMilliseconds() / resolutionMs * resolutionMs;
+    }
+
+    /// <summary>The empty buckets after <paramref name="from"/>'s and before <paramref name="to"/>, newer than any point held; at most a ring's worth.</summary>
+    private void Fill(long from, long to, double cpuPercent, long memoryBytes, int instances)
+    {
+        long resolutionMs = (long)Resolution.TotalMilliseconds;
+        long first = Math.Max(from, _bucket) + resolutionMs;
+        first = Math.Max(first, to - resolutionMs * Capacity);
+        for (long bucket = first; bucket < to; bucket += resolutionMs)
+        {
+            _ring[_next] = new ResourceSample(DateTimeOffset.FromUnixTimeMilliseconds(bucket), Math.Round(cpuPercent, 2), memoryBytes, instances);
+            _next = (_next + 1) % Capacity;
+            _count = Math.Min(_count + 1, Capacity);
         }
     }
 

@@ -10,17 +10,22 @@ namespace Tend.Supervision;
 /// How often: every second while somebody is looking (a list, describe, monit or the dashboard in the
 /// last <see cref="WatchWindow"/>) or while an instance has a max_memory limit, which is enforced from
 /// these samples; otherwise every <see cref="IdleInterval"/>. A pass costs two reads per managed
-/// process (its stat and children files), so with 100 instances sampling every second was most of an idle daemon's CPU, and
+/// process (its cgroup's cpu.stat and memory.stat, or its stat and children files), so with 100 instances sampling every second was most of an idle daemon's CPU, and
 /// nobody reads those figures while nobody looks. A reader (<see cref="Refresh"/>) gets the figures
 /// of the last pass, at most <see cref="IdleInterval"/> old, and the loop goes to a pass a second at
 /// once; it waits for a pass only when there has been none yet or the loop is behind. With no live instance a tick does nothing. The same pass feeds each
-/// app's <see cref="ResourceHistory"/> (the dashboard's charts), so history needs no timer of its own.
+/// app's <see cref="ResourceHistory"/> (the dashboard's charts), so history needs no timer of its own:
+/// an idle pass stands for the span since the previous one and fills the history's points in it.
 /// </summary>
 internal sealed class ResourceSampler : IAsyncDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-    /// <summary>Below <see cref="ResourceHistory.Resolution"/>, so every history point gets at least one pass.</summary>
-    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(4);
+    /// <summary>
+    /// Three history points: a pass then fills the points since the previous one (its CPU figure is
+    /// the mean over that span), so the charts have no holes. At 4 s (a pass per point) the passes
+    /// were most of a quiet daemon's CPU with 100 instances (bench/notes.md, idle CPU).
+    /// </summary>
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(15);
     public static readonly TimeSpan WatchWindow = TimeSpan.FromSeconds(30);
 
     private readonly Supervisor _owner;
@@ -35,6 +40,10 @@ internal sealed class ResourceSampler : IAsyncDisposable
     private bool _sampled;
     private bool _watched;
     private long _passes;
+    // The previous pass: when, and which apps had live instances in it (their next point may stand for the span since).
+    private DateTimeOffset _lastPassWall;
+    private HashSet<App> _lastPassApps = [];
+    private HashSet<int> _lastPassPids = [];
 
     public ResourceSampler(Supervisor owner, TimeProvider time)
     {
@@ -56,7 +65,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
     /// <summary>
     /// The timer ticks every second while somebody looks or an app needs every second (max_memory,
     /// a metric alert), and every <see cref="IdleInterval"/> otherwise, so a quiet daemon wakes for
-    /// the sampler once in four seconds rather than every second (docs/benchmarks.md, idle CPU).
+    /// the sampler once in fifteen seconds rather than every second (docs/benchmarks.md, idle CPU).
     /// </summary>
     private async Task LoopAsync(PeriodicTimer timer)
     {
@@ -88,7 +97,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
         return left < Interval ? Interval : left;
     }
 
-    /// <summary>A client is about to read the samples: note that somebody is looking, and sample first if there is no pass to show.</summary>
+    /// <summary>A client is about to read the samples: note that somebody is looking, and sample first if there is no pass to show (none yet, or none since an instance now live started).</summary>
     public void Refresh()
     {
         long now = _time.GetTimestamp();
@@ -100,10 +109,22 @@ internal sealed class ResourceSampler : IAsyncDisposable
             // Only when there is nothing to show, or the loop is behind: a pass over 100 instances costs
             // about 10 ms, which the first list after a quiet spell used to wait for (41 ms against 23 ms
             // warm). Otherwise the figures are at most IdleInterval old and the loop speeds up now.
-            stale = !_sampled || _time.GetElapsedTime(_lastSampleAt, now) >= IdleInterval + Interval;
+            // A process started since the last pass (a `tend start` and then a list) would show no
+            // figures for up to IdleInterval.
+            stale = !_sampled || _time.GetElapsedTime(_lastSampleAt, now) >= IdleInterval + Interval || HasUnsampledProcess();
         }
         SpeedUp();
         if (stale) SampleOnce();
+    }
+
+    private bool HasUnsampledProcess()
+    {
+        foreach (App app in _owner.Apps)
+        {
+            foreach (Instance inst in app.Instances)
+                if (inst.LiveProcess is { Pid: int pid } && !_lastPassPids.Contains(pid)) return true;
+        }
+        return false;
     }
 
     /// <summary>Back to a tick a second at once, not at the end of the idle period under way.</summary>
@@ -152,9 +173,12 @@ internal sealed class ResourceSampler : IAsyncDisposable
         if (live.Count == 0)
         {
             _previous.Clear();
+            _lastPassApps = [];
+            _lastPassPids = [];
             _owner.OnSampled(new ResourcePass(_time.GetUtcNow(), []));
             return;
         }
+        _lastPassPids = [.. live.Select(i => i.LiveProcess?.Pid ?? 0)];
         var samples = new List<InstanceSample>(live.Count);
         // A cgroup has the exact figures of everything the instance runs (an escaped process
         // too), in two small files; /proc is walked only for instances whose cgroup lacks them
@@ -203,7 +227,10 @@ internal sealed class ResourceSampler : IAsyncDisposable
             totals[inst.App] = (total.Cpu + cpu, total.Memory + usage.RssBytes, total.Count + 1);
         }
         DateTimeOffset wallNow = _time.GetUtcNow();
-        foreach (var (app, total) in totals) app.History.Add(wallNow, total.Cpu, total.Memory, total.Count);
+        foreach (var (app, total) in totals)
+            app.History.Add(wallNow, total.Cpu, total.Memory, total.Count, since: _lastPassApps.Contains(app) ? _lastPassWall : null);
+        _lastPassApps = [.. totals.Keys];
+        _lastPassWall = wallNow;
         foreach (int gone in _previous.Keys.Where(k => !seen.Contains(k)).ToList()) _previous.Remove(gone);
         _owner.OnSampled(new ResourcePass(wallNow, samples));
     }

@@ -34,6 +34,33 @@ public sealed class ResourceHistoryTests
     }
 
     [Fact]
+    public void Add_APassStandingForASpan_FillsTheBucketsWithNoPassOfTheirOwn()
+    {
+        var history = new ResourceHistory();
+        history.Add(s_start.AddSeconds(1), 10, 100, 1);
+        history.Add(s_start.AddSeconds(16), 40, 400, 2, since: s_start.AddSeconds(1));
+
+        IReadOnlyList<ResourceSample> points = history.Snapshot();
+        Assert.Equal([0, 5, 10, 15], points.Select(p => (p.Time - s_start).TotalSeconds));
+        Assert.Equal([10.0, 40.0, 40.0, 40.0], points.Select(p => p.CpuPercent));
+        Assert.Equal([100L, 400L, 400L, 400L], points.Select(p => p.MemoryBytes));
+    }
+
+    [Fact]
+    public void Add_ASpanLongerThanTheRing_KeepsOnlyTheNewestPointsInOrder()
+    {
+        var history = new ResourceHistory();
+        history.Add(s_start, 10, 100, 1);
+        history.Add(s_start.AddDays(1), 20, 200, 1, since: s_start);
+
+        IReadOnlyList<ResourceSample> points = history.Snapshot();
+        Assert.Equal(ResourceHistory.Capacity + 1, points.Count);
+        Assert.All(points, p => Assert.Equal(20.0, p.CpuPercent));
+        Assert.True(points.Zip(points.Skip(1)).All(p => p.Second.Time - p.First.Time == ResourceHistory.Resolution), "points not one bucket apart");
+        Assert.Equal(s_start.AddDays(1), points[^1].Time);
+    }
+
+    [Fact]
     public void Add_MoreThanCapacity_KeepsTheNewestOldestFirst()
     {
         var history = new ResourceHistory();

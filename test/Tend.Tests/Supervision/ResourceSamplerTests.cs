@@ -73,6 +73,22 @@ public sealed class ResourceSamplerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_SamplesFirst_OnlyWhenAProcessStartedSinceTheLastPass()
+    {
+        await StartedAsync(Sleeper());
+        _supervisor.Sampler.SampleOnce();
+        long sampled = _supervisor.Sampler.Passes;
+        _supervisor.List();
+        Assert.Equal(sampled, _supervisor.Sampler.Passes);
+
+        await _supervisor.StartAsync([Sleeper() with { Name = "late" }], null);
+        await Eventually.ReturnsAsync(() => _supervisor.Apps.Single(a => a.Name == "late").Instances.Single().Snapshot(), i => i.Status == InstanceStatus.Online, "late online");
+        _supervisor.List();
+
+        Assert.Equal(sampled + 1, _supervisor.Sampler.Passes);
+    }
+
+    [Fact]
     public async Task Nobody_Looking_SamplesEveryIdleInterval()
     {
         await StartedAsync(Sleeper());
@@ -85,6 +101,23 @@ public sealed class ResourceSamplerTests : IAsyncLifetime
 
         await TickAsync(1);
         await Eventually.ReturnsAsync(() => _supervisor.Sampler.Passes, p => p == first + 1, "the idle pass");
+    }
+
+    [Fact]
+    public async Task IdlePasses_LeaveNoHolesInTheHistory()
+    {
+        await StartedAsync(Sleeper());
+        _supervisor.Sampler.SampleOnce();
+        long first = _supervisor.Sampler.Passes;
+
+        await TickAsync((int)ResourceSampler.IdleInterval.TotalSeconds);
+        await Eventually.ReturnsAsync(() => _supervisor.Sampler.Passes, p => p == first + 1, "the idle pass");
+
+        IReadOnlyList<ResourceSample> points = _supervisor.Apps.Single().History.Snapshot();
+        int expected = (int)(ResourceSampler.IdleInterval / ResourceHistory.Resolution);
+        Assert.True(points.Count >= expected, $"{points.Count} points for {ResourceSampler.IdleInterval} of history");
+        Assert.True(points.Zip(points.Skip(1)).All(p => p.Second.Time - p.First.Time == ResourceHistory.Resolution),
+            "a hole: " + string.Join(", ", points.Select(p => p.Time.ToString("HH:mm:ss"))));
     }
 
     [Fact]
