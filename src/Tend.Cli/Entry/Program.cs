@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using Tend.Cli.Commands;
 
 namespace Tend.Cli.Entry;
@@ -10,6 +11,10 @@ internal static class Program
     // commands, a socket (see DaemonClient).
     private static Task<int> Main(string[] args)
     {
+        // The runtime's Console.Out writes through a 256-byte buffer: `tend list --json` with 100
+        // instances made 90 write(2) calls for its 23 KB. One buffer that holds a whole answer, still
+        // flushed at the end of every write as before (follow modes, prompts, ordering with stderr).
+        Console.SetOut(new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 64 * 1024) { AutoFlush = true });
         CliContext context = CliContext.FromEnvironment();
         // The hottest read, `tend list [--json]` (scripts and monitoring poll it), skips building
         // the command tree: that is about a fifth of its start-up. Any other spelling, including
