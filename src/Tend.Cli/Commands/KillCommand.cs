@@ -6,7 +6,9 @@ namespace Tend.Cli.Commands;
 
 /// <summary>
 /// `tend kill`: stop every app, then the daemon. Never starts a daemon just to kill it. Returns once
-/// the socket stops answering, so `tend kill && tend start …` starts against a fresh daemon.
+/// the socket stops answering and the daemon's process is gone (its lock on TEND_HOME goes with it),
+/// so `tend kill && tend start …` starts a fresh daemon rather than one that finds the old one
+/// still exiting.
 /// </summary>
 internal sealed class KillCommand : TendCommand
 {
@@ -20,6 +22,7 @@ internal sealed class KillCommand : TendCommand
     {
         TextWriter output = Out(parseResult);
         using DaemonClient client = Context.CreateClient(autoStart: false);
+        (int Pid, ulong Start)? daemon = DaemonProcess();
         ActionResult result;
         try
         {
@@ -41,11 +44,31 @@ internal sealed class KillCommand : TendCommand
             }
             catch (CliException)
             {
-                return 0; // gone (not running, or it hung up on us on its way out)
+                break; // not answering any more (not running, or it hung up on us on its way out)
             }
             await Task.Delay(100, ct).ConfigureAwait(false);
         }
-        throw new CliException($"the daemon still answers {s_exitTimeout.TotalSeconds:0}s after kill", 1,
+        // After the socket, the process still shuts its runtime down; what is left is short.
+        while (clock.Elapsed < s_exitTimeout)
+        {
+            if (daemon is not { } d || !Tend.Processes.ProcStat.IsAlive(d.Pid, d.Start)) return 0;
+            await Task.Delay(10, ct).ConfigureAwait(false);
+        }
+        throw new CliException($"the daemon is still running {s_exitTimeout.TotalSeconds:0}s after kill", 1,
             [$"see {Path.Combine(Context.Home, "daemon.log")}"]);
+    }
+
+    /// <summary>The daemon's pid (from daemon.pid, which it writes once it holds its lock) and start time, when it runs.</summary>
+    private (int Pid, ulong Start)? DaemonProcess()
+    {
+        try
+        {
+            if (!int.TryParse(File.ReadAllText(Path.Combine(Context.Home, "daemon.pid")).Trim(), out int pid)) return null;
+            return Tend.Processes.ProcStat.ReadStartTime(pid) is ulong start ? (pid, start) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }

@@ -39,6 +39,44 @@ public sealed class DaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_WaitsForTheLockOfADaemonOnItsWayOut()
+    {
+        // What an exiting daemon looks like: daemon.pid already deleted, the lock not yet let go
+        // (it goes with the process). .NET's FileShare.None is an exclusive flock, as the daemon's is.
+        var held = new FileStream(Path.Combine(_home.Dir, "daemon.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        string daemonExe = Path.Combine(Path.GetDirectoryName(TestPaths.Cli)!, "daemon", "tend-daemon");
+        var psi = new ProcessStartInfo(daemonExe) { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.Environment["TEND_HOME"] = _home.Dir;
+        using var daemon = Process.Start(psi)!;
+        try
+        {
+            await Task.Delay(500);
+            Assert.False(daemon.HasExited, "the new daemon gave up while the old one was exiting: " + (daemon.HasExited ? await daemon.StandardError.ReadToEndAsync() : ""));
+        }
+        finally
+        {
+            held.Dispose();
+        }
+        await Eventually.TrueAsync(() => _home.DaemonPid == daemon.Id && File.Exists(Path.Combine(_home.Dir, "tend.sock")), "the new daemon answering");
+        CliResult ping = await _home.OkAsync("ping");
+        Assert.Contains($"pid {daemon.Id}", ping.Stdout);
+    }
+
+    [Fact]
+    public async Task Kill_ReturnsOnceTheDaemonProcessIsGone()
+    {
+        await _home.OkAsync("ping");
+        int pid = _home.DaemonPid!.Value;
+
+        await _home.OkAsync("kill");
+
+        Assert.False(ProcFs.IsRunning(pid), $"daemon {pid} still running after `tend kill` returned");
+        // And so a start right after finds no lock held: a new daemon, not an error.
+        await _home.OkAsync("ping");
+        Assert.NotEqual(pid, _home.DaemonPid);
+    }
+
+    [Fact]
     public async Task Children_GetOnlyStdio_InTheirOwnSession()
     {
         string config = _home.WriteConfig("""
