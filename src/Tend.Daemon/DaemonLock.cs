@@ -24,6 +24,24 @@ internal sealed class DaemonLock : IDisposable
     public SafeHandle Handle => _lockFile;
 
     /// <summary>
+    /// <see cref="TryAcquire"/>, waiting up to <paramref name="exitingGrace"/> for a holder on its way
+    /// out: an exiting daemon deletes daemon.pid first and the lock goes with its process, so a start
+    /// right after `tend kill` or a SIGTERM waits for that. A holder whose pid file is there is a
+    /// daemon that runs: no wait.
+    /// </summary>
+    public static DaemonLock? Acquire(string home, out int? holderPid, SafeHandle? inherited, TimeSpan exitingGrace)
+    {
+        DaemonLock? taken = TryAcquire(home, out holderPid, inherited);
+        long deadline = Environment.TickCount64 + (long)exitingGrace.TotalMilliseconds;
+        while (taken is null && holderPid is null && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(20);
+            taken = TryAcquire(home, out holderPid);
+        }
+        return taken;
+    }
+
+    /// <summary>
     /// Take the lock, or return null with the pid of the daemon that holds it. <paramref name="inherited"/>:
     /// the lock file as the image this process replaced held it (an upgrade); its lock is ours already.
     /// </summary>

@@ -93,16 +93,7 @@ if (TcpAccess.ReadToken(tokenFile, out string? token) is string tokenError)
     return 2;
 }
 
-DaemonLock? daemonLock = DaemonLock.TryAcquire(home, out int? holder, inherited.Take("lock"));
-// A daemon on its way out deletes daemon.pid and then lets the lock go with its process: a start
-// right after a `tend kill` or a SIGTERM waits for that (a few seconds at most), not for a daemon
-// that runs (its pid file is there).
-for (int waited = 0; daemonLock is null && holder is null && waited < 3000; waited += 20)
-{
-    Thread.Sleep(20);
-    daemonLock = DaemonLock.TryAcquire(home, out holder);
-}
-using DaemonLock? ownedLock = daemonLock;
+using DaemonLock? daemonLock = DaemonLock.Acquire(home, out int? holder, inherited.Take("lock"), exitingGrace: TimeSpan.FromSeconds(3));
 if (daemonLock is null)
 {
     Console.Error.WriteLine($"tend-daemon: a daemon is already running for {home} (pid {holder?.ToString() ?? "unknown"})");

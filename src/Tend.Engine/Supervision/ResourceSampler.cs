@@ -13,7 +13,7 @@ namespace Tend.Supervision;
 /// process (its cgroup's cpu.stat and memory.stat, or its stat and children files), so with 100 instances sampling every second was most of an idle daemon's CPU, and
 /// nobody reads those figures while nobody looks. A reader (<see cref="Refresh"/>) gets the figures
 /// of the last pass, at most <see cref="IdleInterval"/> old, and the loop goes to a pass a second at
-/// once; it waits for a pass only when there has been none yet or the loop is behind. With no live instance a tick does nothing. The same pass feeds each
+/// once; it waits for a pass only when there has been none yet, the loop is behind, or a process started since the last pass. With no live instance a tick does nothing. The same pass feeds each
 /// app's <see cref="ResourceHistory"/> (the dashboard's charts), so history needs no timer of its own:
 /// an idle pass stands for the span since the previous one and fills the history's points in it.
 /// </summary>
