@@ -10,52 +10,80 @@ internal static class TendCli
     /// <summary>Exit code for bad usage, arguments or config.</summary>
     public const int UsageError = 2;
 
+    private const string Description = "Tend: a process manager for Linux. Keeps your apps running, restarts them, and keeps their logs.";
+
+    /// <summary>
+    /// Every command by the words that invoke it (its name and aliases), in help order. Building a
+    /// command builds its options, arguments and help texts; all of them together cost a few
+    /// milliseconds of every call, so a call that names its command builds only that one.
+    /// </summary>
+    private static readonly (string[] Words, Func<CliContext, Command> Create)[] s_commands =
+    [
+        (["start"], c => new StartCommand(c)),
+        (["stop"], c => new StopCommand(c)),
+        (["restart"], c => new RestartCommand(c)),
+        (["delete", "del"], c => new DeleteCommand(c)),
+        (["reset"], c => new ResetCommand(c)),
+        (["flush"], c => new FlushCommand(c)),
+        (["signal"], c => new SignalCommand(c)),
+        (["reload"], c => new ReloadCommand(c)),
+        (["deploy"], c => new DeployCommand(c)),
+        (["scale"], c => new ScaleCommand(c)),
+        (["list", "ls", "status"], c => new ListCommand(c)),
+        (["tree"], c => new TreeCommand(c)),
+        (["describe", "show"], c => new DescribeCommand(c)),
+        (["logs"], c => new LogsCommand(c)),
+        (["events"], c => new EventsCommand(c)),
+        (["monit"], c => new MonitCommand(c)),
+        (["save"], c => new SaveCommand(c)),
+        (["resurrect"], c => new ResurrectCommand(c)),
+        (["kill"], c => new KillCommand(c)),
+        (["ping"], c => new PingCommand(c)),
+        (["doctor"], c => new DoctorCommand(c)),
+        (["version"], c => new VersionCommand(c)),
+        (["daemon"], c => new DaemonCommand(c)),
+        (["startup"], c => new StartupCommand(c)),
+        (["audit"], c => new AuditCommand(c)),
+        (["alerts"], c => new AlertsCommand(c)),
+        (["jobs"], c => new JobsCommand(c)),
+        (["run-job"], c => new RunJobCommand(c)),
+        (["export"], c => new ExportCommand(c)),
+        (["diag"], c => new DiagCommand(c)),
+        (["import"], c => new ImportCommand(c)),
+        (["update"], c => new UpgradeCommand(c, "update")),
+        (["unstartup"], c => new UnstartupCommand(c)),
+        (["run"], c => new RunCommand(c)),
+    ];
+
+    /// <summary>The whole tree: what help, the root's options and a mistyped command need.</summary>
     public static RootCommand CreateRootCommand(CliContext context)
     {
-        var root = new RootCommand("Tend: a process manager for Linux. Keeps your apps running, restarts them, and keeps their logs.")
-        {
-            new StartCommand(context),
-            new StopCommand(context),
-            new RestartCommand(context),
-            new DeleteCommand(context),
-            new ResetCommand(context),
-            new FlushCommand(context),
-            new SignalCommand(context),
-            new ReloadCommand(context),
-            new DeployCommand(context),
-            new ScaleCommand(context),
-            new ListCommand(context),
-            new TreeCommand(context),
-            new DescribeCommand(context),
-            new LogsCommand(context),
-            new EventsCommand(context),
-            new MonitCommand(context),
-            new SaveCommand(context),
-            new ResurrectCommand(context),
-            new KillCommand(context),
-            new PingCommand(context),
-            new DoctorCommand(context),
-            new VersionCommand(context),
-            new DaemonCommand(context),
-            new StartupCommand(context),
-            new AuditCommand(context),
-            new AlertsCommand(context),
-            new JobsCommand(context),
-            new RunJobCommand(context),
-            new ExportCommand(context),
-            new DiagCommand(context),
-            new ImportCommand(context),
-            new UpgradeCommand(context, "update"),
-            new UnstartupCommand(context),
-            new RunCommand(context),
-        };
+        var root = new RootCommand(Description);
+        foreach (var (_, create) in s_commands) root.Subcommands.Add(create(context));
         return root;
+    }
+
+    /// <summary>
+    /// The tree a call needs: when its first word invokes a command, the root with that command alone
+    /// (it parses, helps and fails exactly as in the whole tree); otherwise the whole tree.
+    /// </summary>
+    public static RootCommand CreateRootCommand(CliContext context, IReadOnlyList<string> args)
+    {
+        if (args.Count > 0)
+        {
+            foreach (var (words, create) in s_commands)
+            {
+                if (Array.IndexOf(words, args[0]) < 0) continue;
+                return new RootCommand(Description) { create(context) };
+            }
+        }
+        return CreateRootCommand(context);
     }
 
     public static async Task<int> InvokeAsync(
         IReadOnlyList<string> args, CliContext context, InvocationConfiguration invocation, CancellationToken ct = default)
     {
-        ParseResult parseResult = CreateRootCommand(context).Parse(args);
+        ParseResult parseResult = CreateRootCommand(context, args).Parse(args);
 
         if (parseResult.Action is ParseErrorAction parseError)
         {
