@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using Microsoft.Net.Http.Headers;
+using Tend.Hashing;
 
 namespace Tend.Daemon;
 
@@ -61,7 +61,7 @@ internal static class DashboardEndpoints
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         byte[] bytes = copy.ToArray();
-        string etag = new EntityTagHeaderValue("\"" + Convert.ToHexStringLower(SHA256.HashData(bytes).AsSpan(0, 8)) + "\"").Tag.ToString();
+        string etag = new EntityTagHeaderValue("\"" + Convert.ToHexStringLower(Sha256.Hash(bytes).AsSpan(0, 8)) + "\"").Tag.ToString();
         return new Asset(bytes, type, etag);
     }
 }

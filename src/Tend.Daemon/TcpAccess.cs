@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Tend.Api;
+using Tend.Hashing;
 
 namespace Tend.Daemon;
 
@@ -37,7 +38,7 @@ internal sealed class TcpAccess
 
     public TcpAccess(string? token)
     {
-        _tokenHash = token is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        _tokenHash = token is null ? null : Sha256.Hash(Encoding.UTF8.GetBytes(token));
     }
 
     public bool HasToken => _tokenHash is not null;
@@ -117,7 +118,7 @@ internal sealed class TcpAccess
         const string scheme = "Bearer ";
         if (!authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return false;
         // Compare hashes: equal lengths, so the comparison's time says nothing about the token's length or prefix.
-        byte[] given = SHA256.HashData(Encoding.UTF8.GetBytes(authorization[scheme.Length..].Trim()));
+        byte[] given = Sha256.Hash(Encoding.UTF8.GetBytes(authorization[scheme.Length..].Trim()));
         return CryptographicOperations.FixedTimeEquals(given, _tokenHash);
     }
 

@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Text;
 using Tend.Config;
+using Tend.Hashing;
 
 namespace Tend.Alerts;
 
@@ -49,7 +49,7 @@ public sealed record AlertSnapshot
     /// <summary>rule + app + instance, hashed: stable across daemon runs, the same at every receiver.</summary>
     public static string FingerprintOf(string rule, string app, int? instance)
     {
-        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{rule}\n{app}\n{instance?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""}"));
+        byte[] hash = Sha256.Hash(Encoding.UTF8.GetBytes($"{rule}\n{app}\n{instance?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""}"));
         return Convert.ToHexStringLower(hash, 0, 8);
     }
 }

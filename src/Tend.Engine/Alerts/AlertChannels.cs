@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Tend.Config;
+using Tend.Hashing;
 using Tend.Health;
 
 namespace Tend.Alerts;
@@ -93,7 +93,7 @@ public sealed class AlertChannels(HttpClient http, TimeProvider time, IReadOnlyD
 
     /// <summary>"sha256=" and the hex HMAC-SHA256 of the body: what a receiver recomputes with the shared secret.</summary>
     public static string Sign(string secret, byte[] body) =>
-        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+        "sha256=" + Convert.ToHexStringLower(Sha256.Hmac(Encoding.UTF8.GetBytes(secret), body));
 
     /// <summary>Alertmanager's webhook payload (version 4), one alert per notification.</summary>
     public static byte[] WebhookBody(string receiver, AlertNotification n)

@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Tend.Hashing;
 using Tend.Io;
 using Tend.Security;
 
@@ -87,7 +87,7 @@ public sealed class AuditTrail : IDisposable
                 long seq = _lastSeq + 1;
                 DateTimeOffset now = _time.GetUtcNow();
                 byte[] prefix = Prefix(seq, now, entry, _lastHash);
-                string hash = Convert.ToHexStringLower(SHA256.HashData(prefix));
+                string hash = Convert.ToHexStringLower(Sha256.Hash(prefix));
                 byte[] tail = Encoding.UTF8.GetBytes(HashField + hash + "\"}\n");
                 if (_size > 0 && _size + prefix.Length + tail.Length > RotateBytes) Rotate();
                 byte[] line = [.. prefix, .. tail];
@@ -209,7 +209,7 @@ public sealed class AuditTrail : IDisposable
                 }
                 count++;
                 first ??= r.Seq;
-                string computed = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(line[..at])));
+                string computed = Convert.ToHexStringLower(Sha256.Hash(Encoding.UTF8.GetBytes(line[..at])));
                 if (computed != r.Hash) problems.Add($"{where} (seq {r.Seq}): its content does not match its hash (the record was edited)");
                 if (lastSeq is long before && r.Seq != before + 1)
                     problems.Add(r.Seq > before + 1

@@ -50,7 +50,7 @@ public sealed class NotifyHub : IDisposable
 
     /// <summary>A prefix for abstract names unique to this daemon's directory (two daemons never collide).</summary>
     private string AbstractPrefix => _abstractPrefix ??= Convert.ToHexStringLower(
-        System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(_directory)))[..12];
+        Tend.Hashing.Sha256.Hash(Encoding.UTF8.GetBytes(_directory)))[..12];
     private string? _abstractPrefix;
 
     /// <summary>Creates <paramref name="directory"/> (mode 0700) if it does not exist. Sockets are

@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Text;
+using Tend.Hashing;
 
 namespace Tend.Isolation;
 
@@ -52,7 +52,7 @@ public sealed class CgroupTree
     /// <param name="root">A cgroup path (as in /proc/self/cgroup) to build under instead of our own cgroup; null for our own.</param>
     public static CgroupTree Open(CgroupLayout layout, string home, string? root = null)
     {
-        string name = "tend-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(home))))[..10];
+        string name = "tend-" + Convert.ToHexStringLower(Sha256.Hash(Encoding.UTF8.GetBytes(Path.GetFullPath(home))))[..10];
         var notes = new List<string>();
         var controllers = new Dictionary<string, string>(StringComparer.Ordinal);
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using Tend.Api;
 using Tend.Tests.Support;
 
 namespace Tend.Tests.Integration;
@@ -10,6 +12,25 @@ public sealed class DaemonTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _home.DisposeAsync();
+
+    [Fact]
+    public async Task BusyDaemon_NeverLoadsOpenSsl()
+    {
+        // A start hashes the home (cgroup names), the notify directory and an audit record; the
+        // dashboard's files are hashed for their ETags. OpenSSL loaded for those would cost every
+        // daemon about 4 MB (Hashing/Sha256.cs).
+        string config = _home.WriteConfig("apps:\n  web:\n    run: sleep 600\n    ready: { notify: true, ready_timeout: 1m }\n");
+        await _home.OkAsync("start", config);
+        PingInfo ping = JsonSerializer.Deserialize((await _home.OkAsync("ping", "--json")).Stdout, TendJsonContext.Default.PingInfo)!;
+        using var http = new HttpClient();
+        Assert.Contains("<html", await http.GetStringAsync(ping.HealthUrl!.TrimEnd('/') + "/"), StringComparison.OrdinalIgnoreCase);
+        await _home.OkAsync("stop", "web");
+        Assert.Contains("\"hash\"", File.ReadAllText(Path.Combine(_home.Dir, "audit.log")));
+
+        string maps = File.ReadAllText($"/proc/{_home.DaemonPid!.Value}/maps");
+        Assert.DoesNotContain("libcrypto", maps);
+        Assert.DoesNotContain("libssl", maps);
+    }
 
     [Fact]
     public async Task Ping_StartsDaemon_WithPrivateSocket_AndSecondDaemonRefuses()
