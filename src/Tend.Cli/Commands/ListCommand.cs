@@ -20,8 +20,11 @@ internal sealed class ListCommand : TendCommand
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct) =>
         ListAsync(Context, parseResult.GetValue(_json), Out(parseResult), ct);
 
-    /// <summary>`tend list` without System.CommandLine (see Program.Main); same output, same errors.</summary>
-    internal static async Task<int> RunDirectAsync(CliContext context, bool json, TextWriter output, TextWriter error)
+    /// <summary>
+    /// `tend list` without System.CommandLine (see Program.Main); same output, same errors. The error
+    /// writer is made only for an error: Console.Error costs a lookup of the terminal's encoding.
+    /// </summary>
+    internal static async Task<int> RunDirectAsync(CliContext context, bool json, TextWriter output, Func<TextWriter> error)
     {
         try
         {
@@ -29,7 +32,7 @@ internal sealed class ListCommand : TendCommand
         }
         catch (CliException ex)
         {
-            WriteError(error, ex);
+            WriteError(error(), ex);
             return ex.ExitCode;
         }
     }
