@@ -33,8 +33,14 @@ await PoolWorker.RunAsync(async (Job job, CancellationToken ct) =>
             Environment.Exit(7);
             break;
         case "freeze":
-            Kill(Environment.ProcessId, 19); // SIGSTOP: no thread of it runs any more, pings included
-            break;
+            // SIGSTOP: no thread of it runs any more, pings included. Again whenever it is woken: a thread
+            // of ours that was already exiting when the stop came makes the kernel send this stopped,
+            // newly orphaned process group SIGHUP and SIGCONT (kill_orphaned_pgrp), and once in a CI
+            // run the frozen worker woke and answered. The SIGHUP is caught so that it does not end us.
+            using (PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => c.Cancel = true))
+            {
+                while (true) Kill(Environment.ProcessId, 19);
+            }
         case "spin":
             var until = DateTime.UtcNow.AddMilliseconds(job.Ms);
             while (DateTime.UtcNow < until) { }
