@@ -14,8 +14,8 @@ internal static class TendCli
 
     /// <summary>
     /// Every command by the words that invoke it (its name and aliases), in help order. Building a
-    /// command builds its options, arguments and help texts; all of them together cost a few
-    /// milliseconds of every call, so a call that names its command builds only that one.
+    /// command builds its options, arguments and help texts; all 34 together cost about 0.6 ms of
+    /// every call (NativeAOT, this machine), so a call that names its command builds only that one.
     /// </summary>
     private static readonly (string[] Words, Func<CliContext, Command> Create)[] s_commands =
     [
