@@ -40,7 +40,8 @@ internal static class ForeignConfig
 
     /// <summary>
     /// 32-bit FNV-1a of the path's UTF-8 bytes: a stable name, not a secret, so no cryptographic hash
-    /// (which would bring the OpenSSL binding into the CLI) and no randomised string.GetHashCode.
+    /// (the runtime's binds OpenSSL; Tend.Hashing's would link a digest library into the CLI for a
+    /// file name) and no randomised string.GetHashCode.
     /// </summary>
     private static uint Fnv1a(string text)
     {
