@@ -182,9 +182,22 @@ builder.Services.AddSingleton(serviceManager);
 builder.Services.AddSingleton(new DaemonUpgrade(supervisor, daemonLock, new DaemonStart(startArgs), loggers.CreateLogger("tend.upgrade")));
 builder.Services.AddHostedService<ShutdownService>();
 
+// Memory touched by the start-up or a burst of requests is given back once the daemon is quiet.
+TimeSpan? trimQuiet = QuietTrim.QuietFromEnvironment(Environment.GetEnvironmentVariable, out string? trimProblem);
+if (trimProblem is not null) DaemonLog.SettingProblem(logger, trimProblem);
+using QuietTrim? quietTrim = trimQuiet is TimeSpan quiet ? new QuietTrim(quiet, TimeProvider.System, loggers.CreateLogger("tend.memory")) : null;
+
 var app = builder.Build();
 // Outermost: the record sees the answer's final status, refusals and errors included.
 app.Use((context, next) => audit.InvokeAsync(context, () => next(context), tcpAccess));
+if (quietTrim is not null)
+{
+    app.Use((context, next) =>
+    {
+        quietTrim.Activity();
+        return next(context);
+    });
+}
 app.MapTendApi(home);
 app.MapAudit();
 app.MapAlerts();
@@ -211,6 +224,8 @@ if (health.EndPoint is not null)
 IDisposable? otlp = OtlpStartup.TryStart(metrics.Collect, ThisAssembly.Version, home, logger);
 // The declared apps are restored and the socket answers: what `systemctl start` waits for.
 serviceManager.Ready(supervisor);
+// The start-up counts as activity: a daemon nobody asks anything still trims once it is up.
+quietTrim?.Activity();
 await app.WaitForShutdownAsync();
 // Apps are stopped by now: the last export says so.
 otlp?.Dispose();
@@ -259,6 +274,9 @@ internal static partial class DaemonLog
 
     [LoggerMessage(2106, LogLevel.Information, "cgroups ({Mode}): {Note}")]
     public static partial void CgroupNote(ILogger logger, string mode, string note);
+
+    [LoggerMessage(2126, LogLevel.Warning, "{Problem}")]
+    public static partial void SettingProblem(ILogger logger, string problem);
 
     [LoggerMessage(2107, LogLevel.Warning, "socket_group {Group}: {Problem}")]
     public static partial void SocketGroupProblem(ILogger logger, string group, string problem);

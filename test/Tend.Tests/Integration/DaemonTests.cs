@@ -32,6 +32,41 @@ public sealed class DaemonTests : IAsyncLifetime
         Assert.DoesNotContain("libssl", maps);
     }
 
+    /// <summary>RssFile of a process: its resident pages that are pages of files (code, mapped assemblies).</summary>
+    private static long ResidentFileKiB(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("RssFile:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).Single();
+
+    [Fact]
+    public async Task AQuietDaemon_GivesBackThePagesItsWorkTouched_AndStillAnswers()
+    {
+        // Two daemons doing the same work side by side: one trims after a second of quiet, the other
+        // never (TEND_TRIM_AFTER_S=0). Without a trim the pages a daemon touched stay mapped, so the
+        // trimming one can only fall well below the other if the trim ran (QuietTrim, WorkingSet).
+        await using var control = new TendHome();
+        string yaml = "apps:\n  a:\n    run: sleep 600\n  b:\n    run: sleep 600\n";
+        CliResult started = await _home.RunAsync(["start", _home.WriteConfig(yaml)], new Dictionary<string, string> { ["TEND_TRIM_AFTER_S"] = "1" });
+        Assert.True(started.ExitCode == 0, started.ToString());
+        started = await control.RunAsync(["start", control.WriteConfig(yaml)], new Dictionary<string, string> { ["TEND_TRIM_AFTER_S"] = "0" });
+        Assert.True(started.ExitCode == 0, started.ToString());
+        foreach (TendHome home in new[] { _home, control })
+        {
+            await home.WaitForAsync(rows => rows.Length == 2 && rows.All(r => r.Status == "online"), "both apps online");
+            await home.OkAsync("describe", "a");
+        }
+        int trimmed = _home.DaemonPid!.Value, kept = control.DaemonPid!.Value;
+
+        await Eventually.TrueAsync(() => ResidentFileKiB(trimmed) * 2 < ResidentFileKiB(kept),
+            $"the quiet daemon's file pages below half the other's (RssFile {ResidentFileKiB(trimmed)} KiB against {ResidentFileKiB(kept)} KiB)");
+
+        // What was let go comes back as it is used: the daemon works as before.
+        InstanceInfo[] rows = await _home.ListAsync();
+        Assert.Equal(["a", "b"], rows.Select(r => r.Name).Order());
+        int? before = rows.Single(r => r.Name == "a").Pid;
+        await _home.OkAsync("restart", "a");
+        await _home.WaitForAsync(r => r.Single(x => x.Name == "a") is { Status: "online", Pid: int pid } && pid != before, "a restarted");
+    }
+
     [Fact]
     public async Task Ping_StartsDaemon_WithPrivateSocket_AndSecondDaemonRefuses()
     {
