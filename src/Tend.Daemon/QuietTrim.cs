@@ -94,17 +94,17 @@ internal sealed partial class QuietTrim : IDisposable
         {
             WorkingSetTrim t = _trim();
             Interlocked.Increment(ref _trims);
-            Log.Trimmed(_logger, t.Before / (1024 * 1024.0), t.After / (1024 * 1024.0), t.FilePages);
+            TrimLog.Trimmed(_logger, t.Before / (1024 * 1024.0), t.After / (1024 * 1024.0), t.FilePages);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            Log.TrimFailed(_logger, e.Message);
+            TrimLog.TrimFailed(_logger, e.Message);
         }
     }
 
     public void Dispose() => _timer.Dispose();
 
-    private static partial class Log
+    private static partial class TrimLog
     {
         [LoggerMessage(2124, LogLevel.Debug, "quiet: working set trimmed, RSS {Before:F1} MB -> {After:F1} MB ({Pages} pages of read-only files let go)")]
         public static partial void Trimmed(ILogger logger, double before, double after, long pages);
