@@ -68,6 +68,18 @@ public sealed class DaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABadTrimSetting_IsNamedInTheDaemonLog_AndTheDaemonServes()
+    {
+        CliResult ping = await _home.RunAsync(["ping"], new Dictionary<string, string> { ["TEND_TRIM_AFTER_S"] = "soon" });
+        Assert.True(ping.ExitCode == 0, ping.ToString());
+        string log = await File.ReadAllTextAsync(Path.Combine(_home.Dir, "daemon.log"));
+        string line = log.Split('\n').Single(l => l.Contains("TEND_TRIM_AFTER_S", StringComparison.Ordinal));
+        Assert.Contains("soon", line);
+        Assert.Contains("is not a number of seconds", line);
+        Assert.Contains("\"level\":\"warn\"", line);
+    }
+
+    [Fact]
     public async Task Ping_StartsDaemon_WithPrivateSocket_AndSecondDaemonRefuses()
     {
         CliResult ping = await _home.OkAsync("ping");
