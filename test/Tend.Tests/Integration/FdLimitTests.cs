@@ -57,11 +57,19 @@ public sealed class FdLimitTests : IAsyncLifetime
         await _home.OkAsync("restart", "many#0");
         Assert.Equal(daemon, _home.DaemonPid);
 
-        // Every live process is one the daemon knows.
+        // Every live process is one the daemon knows. One caught on its way out (a start that failed
+        // after its spawn is killed, and the kernel may not have finished it) is not a leak; one
+        // still running seconds later is. (A CI run once caught such a pid; which it was is lost.)
         InstanceInfo[] now = await _home.ListAsync();
         var pids = now.Where(i => i.Pid is not null).Select(i => i.Pid!.Value).ToHashSet();
         var strays = _home.LiveProcesses().Where(p => p != daemon && !pids.Contains(p)).ToList();
-        Assert.Empty(strays);
+        if (strays.Count > 0)
+        {
+            string seen = string.Join("; ", strays.Select(p =>
+                $"{p} (parent {ProcFs.ReadParentPid(p)}): {string.Join(' ', ProcFs.CommandLine(p))}"));
+            await Eventually.TrueAsync(() => !strays.Any(ProcFs.IsRunning),
+                $"processes the daemon does not list to end: {seen}", TimeSpan.FromSeconds(10));
+        }
         Assert.InRange(pids.Count, running - 1, running + 1);
     }
 }
