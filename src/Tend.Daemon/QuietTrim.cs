@@ -22,7 +22,6 @@ internal sealed partial class QuietTrim : IDisposable
     public static readonly TimeSpan DefaultQuiet = TimeSpan.FromSeconds(32);
 
     private readonly TimeProvider _time;
-    private readonly Func<WorkingSetTrim> _trim;
     private readonly ILogger _logger;
     private readonly ITimer _timer;
     private readonly Lock _gate = new();
@@ -30,13 +29,12 @@ internal sealed partial class QuietTrim : IDisposable
     private bool _armed;
     private long _trims;
 
-    public QuietTrim(TimeSpan quiet, TimeProvider time, ILogger logger, Func<WorkingSetTrim>? trim = null)
+    public QuietTrim(TimeSpan quiet, TimeProvider time, ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(quiet, TimeSpan.Zero);
         Quiet = quiet;
         _time = time;
         _logger = logger;
-        _trim = trim ?? WorkingSet.Trim;
         _timer = time.CreateTimer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -92,7 +90,7 @@ internal sealed partial class QuietTrim : IDisposable
         }
         try
         {
-            WorkingSetTrim t = _trim();
+            WorkingSetTrim t = WorkingSet.Trim();
             Interlocked.Increment(ref _trims);
             TrimLog.Trimmed(_logger, t.Before / (1024 * 1024.0), t.After / (1024 * 1024.0), t.FilePages);
         }
