@@ -34,9 +34,14 @@ internal static class ForeignConfig
         return false;
     }
 
-    /// <summary>$TEND_HOME/imported/NAME-HASH.yaml: one per source file, the same on every start of it.</summary>
-    public static string GeneratedPath(string home, string source) =>
-        Path.Combine(home, "imported", $"{Path.GetFileName(source)}-{Fnv1a(Path.GetFullPath(source)).ToString("x8", CultureInfo.InvariantCulture)}.yaml");
+    /// <summary>
+    /// $TEND_HOME/imported/NAME-HASH.yaml (NAME-HASH.ENV.yaml with PM2's --env): one per source file and
+    /// env, the same on every start of it, so starting it with another env does not rewrite the file
+    /// the apps already running were started from (a restore reads it again).
+    /// </summary>
+    public static string GeneratedPath(string home, string source, string? env = null) =>
+        Path.Combine(home, "imported",
+            $"{Path.GetFileName(source)}-{Fnv1a(Path.GetFullPath(source)).ToString("x8", CultureInfo.InvariantCulture)}{(env is null ? "" : "." + env)}.yaml");
 
     /// <summary>
     /// 32-bit FNV-1a of the path's UTF-8 bytes: a stable name, not a secret, so no cryptographic hash

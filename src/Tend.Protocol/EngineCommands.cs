@@ -41,7 +41,8 @@ public sealed record ImportInvocation(
 
 /// <summary>The import step of `tend start FILE`: import Source (any kind it is) into Output, or exit <see cref="EngineCommands.NotForeign"/>.</summary>
 /// <param name="Shown">The file as the user named it, for the report.</param>
-public sealed record StartImportInvocation(string Source, string Output, string Shown);
+/// <param name="Env">PM2's <c>--env NAME</c> (env_NAME over env), or null.</param>
+public sealed record StartImportInvocation(string Source, string Output, string Shown, string? Env = null);
 
 /// <summary>`tend export TARGET [CONFIG]`: Images as the user wrote them (app=REF), checked on the engine's side.</summary>
 public sealed record ExportInvocation(

@@ -27,7 +27,7 @@ internal sealed class LogsCommand : TendCommand
         DefaultValueFactory = _ => 20,
         CustomParser = ParseLines,
     };
-    private readonly Option<bool> _noFollow = new("--no-follow") { Description = "Print the past lines and exit" };
+    private readonly Option<bool> _noFollow = new("--no-follow", "--nostream") { Description = "Print the past lines and exit (--nostream: PM2's name)" };
     private readonly Option<bool> _err = new("--err") { Description = "Only stderr" };
     private readonly Option<bool> _out = new("--out") { Description = "Only stdout" };
     private readonly Option<bool> _json = new("--json") { Description = "Print each line as a JSON object" };

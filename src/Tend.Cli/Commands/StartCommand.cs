@@ -33,6 +33,12 @@ internal sealed class StartCommand : TendCommand
         HelpName = "app,app",
     };
 
+    private readonly Option<string?> _env = new("--env")
+    {
+        Description = "With a PM2 ecosystem file: merge its env_NAME over env, as pm2 start --env does",
+        HelpName = "NAME",
+    };
+
     private readonly Option<bool> _waitReady = new("--wait-ready")
     {
         Description = "Return only once every started instance is ready (or fail if one cannot get there)",
@@ -50,6 +56,7 @@ internal sealed class StartCommand : TendCommand
         Add(_name);
         Add(_instances);
         Add(_only);
+        Add(_env);
         Add(_waitReady);
         Add(_waitTimeout);
     }
@@ -57,17 +64,26 @@ internal sealed class StartCommand : TendCommand
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
     {
         string[] words = parseResult.GetValue(_words) ?? [];
+        string? envName = parseResult.GetValue(_env);
+        if (envName is not null && (envName.Length == 0 || envName.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not '_' and not '-')))
+            throw new CliException($"--env must name an env_NAME section of the ecosystem file (letters, digits, _ and -), not '{envName}'", 2);
         // A PM2 ecosystem file, a Procfile, a supervisord.conf or a process-compose.yaml: imported on the
         // way (docs/import.md), the report printed, and the generated tend.yaml started.
         if (words.Length == 1 && Path.GetFullPath(words[0], Context.CurrentDirectory) is var candidate && File.Exists(candidate)
             && ForeignConfig.MightBe(candidate))
         {
             // The importers are the engine's: the daemon's binary decides, imports and reports (EngineHandoff).
-            string generated = ForeignConfig.GeneratedPath(Context.Home, candidate);
-            int imported = await EngineHandoff.RunAsync(EngineCommands.StartImport, new StartImportInvocation(candidate, generated, words[0]),
+            string generated = ForeignConfig.GeneratedPath(Context.Home, candidate, envName);
+            int imported = await EngineHandoff.RunAsync(EngineCommands.StartImport, new StartImportInvocation(candidate, generated, words[0], envName),
                 EngineCommandJsonContext.Default.StartImportInvocation, Context.CurrentDirectory, Out(parseResult), Error(parseResult), ct).ConfigureAwait(false);
             if (imported == 0) words = [generated];
             else if (imported != EngineCommands.NotForeign) return imported;
+        }
+        else if (envName is not null)
+        {
+            throw new CliException(
+                $"--env {envName} selects env_{envName} of a PM2 ecosystem file; {(words.Length == 0 ? "no file was given" : $"'{string.Join(' ', words)}' is not one")}",
+                2, ["tend start ecosystem.config.js --env " + envName]);
         }
         StartRequest request = BuildRequest(
             words,

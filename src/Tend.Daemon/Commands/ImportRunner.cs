@@ -42,13 +42,20 @@ internal static class ImportRunner
     /// </summary>
     public static int StartImport(StartImportInvocation invocation, TextWriter error)
     {
-        if (Importers.Detect(invocation.Source) is not string kind) return EngineCommands.NotForeign;
+        if (Importers.Detect(invocation.Source) is not string kind)
+        {
+            if (invocation.Env is not null)
+                throw new CommandException($"--env {invocation.Env} selects a PM2 ecosystem file's env_{invocation.Env}; {invocation.Shown} is not one (a tend.yaml sets env: and env_file: per app)", 2);
+            return EngineCommands.NotForeign;
+        }
+        if (invocation.Env is not null && kind != "pm2")
+            throw new CommandException($"--env {invocation.Env} selects a PM2 ecosystem file's env_{invocation.Env}; {invocation.Shown} is a {kind} file, which has no env sections", 2);
         var env = EngineCommandHost.CallerEnvironment();
-        ImportResult imported = Run(kind, invocation.Source, new ImportOptions(BaseEnvironment: env), fromDump: false, env);
+        ImportResult imported = Run(kind, invocation.Source, new ImportOptions(invocation.Env, BaseEnvironment: env), fromDump: false, env);
         Directory.CreateDirectory(Path.GetDirectoryName(invocation.Output)!);
         File.WriteAllText(invocation.Output, imported.Yaml);
         error.Write(Report(imported));
-        error.WriteLine($"the tend.yaml it became: {invocation.Output} (`tend import {kind} {invocation.Shown} -o tend.yaml` writes one to keep)");
+        error.WriteLine($"the tend.yaml it became: {invocation.Output} (`tend import {kind} {invocation.Shown}{(invocation.Env is null ? "" : " --env " + invocation.Env)} -o tend.yaml` writes one to keep)");
         return 0;
     }
 

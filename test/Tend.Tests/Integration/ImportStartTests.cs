@@ -51,6 +51,40 @@ public sealed class ImportStartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pm2EcosystemStartedWithEnv_RunsThatEnv_AndEnvElsewhereIsAnError()
+    {
+        Write("server.js", Server);
+        string eco = Write("ecosystem.config.js", """
+            module.exports = {
+              apps: [{ name: 'api', script: 'server.js', env: { NODE_ENV: 'development' }, env_production: { NODE_ENV: 'production' } }],
+            };
+            """);
+        string tendYaml = Write("tend.yaml", "apps:\n  other:\n    run: sleep 1000\n");
+
+        // As `pm2 start ecosystem.config.js --env production`.
+        CliResult start = await _home.OkAsync("start", eco, "--env", "production");
+        Assert.Contains("imported 1 app(s)", start.Stderr);
+        Assert.DoesNotContain("env_production", start.Stderr); // selected, so not reported as left out
+        Assert.Contains("--env production -o tend.yaml", start.Stderr);
+        await Eventually.ReturnsAsync(
+            async () => (await _home.OkAsync("logs", "api", "--nostream", "--lines", "50")).Stdout,
+            t => t.Contains("env=production instance=0"), "the production env, read with PM2's --nostream");
+
+        // --env means nothing to a tend.yaml or a command: refused before anything starts.
+        CliResult onTendYaml = await _home.RunAsync("start", tendYaml, "--env", "production");
+        Assert.Equal(2, onTendYaml.ExitCode);
+        Assert.Contains("--env production selects env_production of a PM2 ecosystem file", onTendYaml.Stderr);
+        CliResult onCommand = await _home.RunAsync("start", "--env", "production", "sleep", "1000");
+        Assert.Equal(2, onCommand.ExitCode);
+        CliResult badName = await _home.RunAsync("start", eco, "--env", "pro duction");
+        Assert.Equal(2, badName.ExitCode);
+        Assert.Contains("--env must name an env_NAME section", badName.Stderr);
+        InstanceInfo[] list = await _home.ListAsync();
+        Assert.Equal(["api"], list.Select(i => i.Name).Distinct());
+        Assert.Equal("online", Assert.Single(list).Status);
+    }
+
+    [Fact]
     public async Task Pm2EcosystemEsm_ImportedWithEnv_ThenStarted()
     {
         Write("server.js", Server);
