@@ -78,8 +78,7 @@ internal static class ApiEndpoints
                 return Answer(await s.StartTargetAsync(target, ct));
             if (body.Command is { Count: > 0 } command)
             {
-                string name = body.Name ?? Path.GetFileName(command[0]);
-                AppSpec spec = ConfigLoader.FromCommand(name, command[0], [.. command.Skip(1)], body.Instances ?? 1, body.Cwd ?? home, env);
+                AppSpec spec = ConfigLoader.FromCommand(body.Name, command[0], [.. command.Skip(1)], body.Instances ?? 1, body.Cwd ?? home, env);
                 return Answer(await s.StartAsync([spec], null, ct));
             }
             throw new BadRequestException("start needs config_path or command");

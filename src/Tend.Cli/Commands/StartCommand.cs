@@ -20,7 +20,7 @@ internal sealed class StartCommand : TendCommand
         Description = "A tend.yaml (or .yml/.json), or the command to run and its arguments",
         Arity = ArgumentArity.ZeroOrMore,
     };
-    private readonly Option<string?> _name = new("--name", "-n") { Description = "The app's name (default: the executable's file name)" };
+    private readonly Option<string?> _name = new("--name", "-n") { Description = "The app's name (default: the script's or executable's file name, without its extension)" };
     private readonly Option<int?> _instances = new("--instances", "-i")
     {
         Description = "How many instances to run: a number, or 'max' for one per CPU",
@@ -161,7 +161,7 @@ internal sealed class StartCommand : TendCommand
             ConfigPath: null,
             Only: null,
             Command: words.ToArray(),
-            Name: name ?? Path.GetFileName(words[0].TrimEnd('/')),
+            Name: name,
             Instances: instances,
             Cwd: cwd,
             Env: env);

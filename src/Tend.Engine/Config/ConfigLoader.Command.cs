@@ -4,7 +4,8 @@ public static partial class ConfigLoader
 {
     /// <summary>
     /// The spec for <c>tend start &lt;command...&gt;</c>: one app from a command line, checked
-    /// the way a config file is (empty command, missing executable, bad name, missing cwd).
+    /// the way a config file is (empty command, missing executable, bad name, missing cwd). A script
+    /// that is not executable runs under the interpreter its extension names (<see cref="ScriptInterpreter"/>).
     /// Errors have no file or line; Field is "name", "command", "instances" or "cwd".
     /// </summary>
     /// <param name="name">The app name; null or empty derives it from the executable's file name ("server.py" → "server").</param>
@@ -39,6 +40,10 @@ public static partial class ConfigLoader
             if (splitFailed) Error("command", splitError!);
         }
 
+        // The name comes from what the user typed ("app.js" → "app"), not from an interpreter put before it.
+        string? typed = argv.Count > 0 ? argv[0] : null;
+        if (!splitFailed && cwdExists) argv = ScriptInterpreter.Apply(argv, fullCwd, baseEnvironment);
+
         if (argv.Count == 0 || string.IsNullOrWhiteSpace(argv[0]))
         {
             if (!splitFailed) Error("command", "empty command");
@@ -48,7 +53,7 @@ public static partial class ConfigLoader
             if (AppFieldReader.CheckExecutable(argv[0], fullCwd, baseEnvironment) is { } message) Error("command", message);
         }
 
-        if (string.IsNullOrEmpty(name)) name = argv.Count > 0 ? NameFromCommand(argv[0]) : "app";
+        if (string.IsNullOrEmpty(name)) name = typed is not null ? NameFromCommand(typed) : "app";
         if (ValidateName(name) is { } nameError) Error("name", nameError);
         if (instances < 1) Error("instances", $"expected a whole number ≥ 1, got {instances}");
         if (instances > Limits.MaxInstances) Error("instances", $"{instances} instances is more than the {Limits.MaxInstances} Tend allows per app");

@@ -49,6 +49,57 @@ public sealed class FromCommandTests : IDisposable
         Assert.Equal(("my-server", "./bin dir/my server.sh"), (spec.Name, spec.Command));
     }
 
+    [Theory]
+    [InlineData("app.js", "node", "app")]
+    [InlineData("worker.mjs", "node", "worker")]
+    [InlineData("tools/job.py", "python3", "job")]
+    public void FromCommand_AScriptThatIsNotExecutable_RunsUnderItsInterpreter_AsPm2Does(string script, string interpreter, string name)
+    {
+        string full = _dir.Write(script, "console.log(1)\n");
+
+        AppSpec spec = ConfigLoader.FromCommand(null, script, ["--port", "3000"], 1, _dir.Root, _dir.BaseEnv);
+
+        Assert.Equal((name, interpreter, new EquatableArray<string>([full, "--port", "3000"])), (spec.Name, spec.Command, spec.Args));
+    }
+
+    [Fact]
+    public void FromCommand_AnExecutableScript_RunsAsItIs_ItsShebangDecides()
+    {
+        string full = _dir.Executable("serve.py");
+
+        AppSpec bare = ConfigLoader.FromCommand(null, "serve.py", [], 1, _dir.Root, _dir.BaseEnv);
+        AppSpec pathed = ConfigLoader.FromCommand(null, "./serve.py", [], 1, _dir.Root, _dir.BaseEnv);
+
+        Assert.Equal(("serve", full), (bare.Name, bare.Command)); // a bare name found in cwd, not on PATH
+        Assert.Equal(("serve", "./serve.py"), (pathed.Name, pathed.Command));
+    }
+
+    [Fact]
+    public void FromCommand_AProgramOnPath_WinsOverAFileOfThatNameInCwd()
+    {
+        _dir.Write("node", "not this one\n");
+
+        AppSpec spec = ConfigLoader.FromCommand(null, "node", ["app.js"], 1, _dir.Root, _dir.BaseEnv);
+
+        Assert.Equal(("node", "node", new EquatableArray<string>(["app.js"])), (spec.Name, spec.Command, spec.Args));
+    }
+
+    [Fact]
+    public void FromCommand_AScriptWhoseInterpreterIsMissing_NamesTheInterpreter()
+    {
+        _dir.Write("app.rb", "puts 1\n");
+
+        Assert.Equal(["command: executable \"ruby\" not found on PATH (ROOT/bin)"], Errors(null, "app.rb", []));
+    }
+
+    [Fact]
+    public void FromCommand_ANonExecutableFileOfUnknownKind_IsNotExecutable()
+    {
+        _dir.Write("run.txt", "x\n");
+
+        Assert.Equal(["command: \"ROOT/run.txt\" is not executable (chmod +x it, or run it through its interpreter)"], Errors(null, "./run.txt", []));
+    }
+
     [Fact]
     public void FromCommand_EmptyCommand_Rejected()
     {

@@ -87,6 +87,25 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_AScriptByItsName_RunsUnderItsInterpreter_NamedWithoutItsExtension()
+    {
+        // As `pm2 start app.py` / `pm2 start app.js`: a script that is not executable, named as it lies in the cwd.
+        string cwd = Directory.CreateDirectory(Path.Combine(_home.Dir, "project")).FullName;
+        string script = Path.Combine(cwd, "app.py");
+        File.WriteAllText(script, "import sys, time\nprint('args', sys.argv[1:], flush=True)\ntime.sleep(1000)\n");
+
+        CliResult start = await _home.RunAsync(["start", "app.py", "--", "--port", "3000"], null, cwd: cwd);
+
+        Assert.True(start.ExitCode == 0, start.ToString());
+        InstanceInfo only = (await _home.WaitForAsync(l => l.Length == 1 && l[0].Status == "online", "app online")).Single();
+        Assert.Equal("app", only.Name);
+        await LogTextAsync("app", 0, "args ['--port', '3000']");
+        AppInfo app = await _home.DescribeAsync("app");
+        Assert.Equal("python3", app.Command);
+        Assert.Equal([script, "--port", "3000"], app.Args);
+    }
+
+    [Fact]
     public async Task Start_ConfigOnly_StartsJustThoseApps()
     {
         CliResult start = await _home.OkAsync("start", ThreeApps(), "--only", "alpha, gamma");
