@@ -57,6 +57,8 @@ internal static class ApiEndpoints
         {
             StartRequest body = await ReadBody(request, json.StartRequest, ct);
             var env = body.Env ?? new Dictionary<string, string>();
+            if (body.ConfigPath is not null && body.Settings is { Count: > 0 })
+                throw new BadRequestException("settings go with a command; a config file sets them per app");
             if (body.ConfigPath is string path)
             {
                 TendConfig config = ConfigLoader.Load(path, env, s.Cgroups);
@@ -71,14 +73,14 @@ internal static class ApiEndpoints
                 return Answer(await s.StartAsync(specs, config.SourcePath, ct));
             }
             // `tend start backend`: a supervisor of the running tree, when the word is nothing more.
-            if (body.Command is [var word] && body.Instances is null && (body.Name is null || body.Name == word) && s.IsSupervisor(word))
+            if (body.Command is [var word] && body.Instances is null && body.Settings is not { Count: > 0 } && (body.Name is null || body.Name == word) && s.IsSupervisor(word))
                 return Answer(await s.StartSupervisorAsync(word));
             // `tend start web` / `web#1` / `all`: PM2's start of an app it already knows (stopped ones start, running ones stay).
-            if (body.Command is [var target] && body.Instances is null && (body.Name is null || body.Name == target) && s.IsTarget(target))
+            if (body.Command is [var target] && body.Instances is null && body.Settings is not { Count: > 0 } && (body.Name is null || body.Name == target) && s.IsTarget(target))
                 return Answer(await s.StartTargetAsync(target, ct));
             if (body.Command is { Count: > 0 } command)
             {
-                AppSpec spec = ConfigLoader.FromCommand(body.Name, command[0], [.. command.Skip(1)], body.Instances ?? 1, body.Cwd ?? home, env);
+                AppSpec spec = ConfigLoader.FromCommand(body.Name, command[0], [.. command.Skip(1)], body.Instances ?? 1, body.Cwd ?? home, env, body.Settings, s.Cgroups);
                 return Answer(await s.StartAsync([spec], null, ct));
             }
             throw new BadRequestException("start needs config_path or command");

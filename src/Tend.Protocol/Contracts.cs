@@ -190,7 +190,11 @@ public sealed record IsolationInfo(
 /// <summary>The restart backoff of an app: initial × multiplier^(n−1), capped at max, ± jitter (a fraction).</summary>
 public sealed record BackoffInfo(long InitialMs, long MaxMs, double Multiplier, double Jitter);
 
-/// <summary>POST /v1/start. Either ConfigPath (a tend.yaml, optionally narrowed by Only) or Command (argv).</summary>
+/// <summary>
+/// POST /v1/start. Either ConfigPath (a tend.yaml, optionally narrowed by Only) or Command (argv).
+/// Settings, with a Command: more of the app's tend.yaml keys with their values as text
+/// (<c>max_memory: 200M</c>, <c>watch: true</c>; what PM2's start flags set).
+/// </summary>
 public sealed record StartRequest(
     string? ConfigPath,
     IReadOnlyList<string>? Only,
@@ -198,7 +202,8 @@ public sealed record StartRequest(
     string? Name,
     int? Instances,
     string? Cwd,
-    IReadOnlyDictionary<string, string>? Env);
+    IReadOnlyDictionary<string, string>? Env,
+    IReadOnlyDictionary<string, string>? Settings = null);
 
 /// <summary>POST /v1/stop, /v1/restart, /v1/delete, /v1/reset, /v1/flush. Target: "all", an app name, "name#i" or a numeric id.</summary>
 public sealed record TargetRequest(string Target);

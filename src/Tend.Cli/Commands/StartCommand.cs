@@ -39,6 +39,35 @@ internal sealed class StartCommand : TendCommand
         HelpName = "NAME",
     };
 
+    // PM2's start flags for a command, each setting one tend.yaml key (read by the config loader as in a file).
+    private readonly Option<bool> _watch = new("--watch") { Description = "Restart on file changes in the working directory (watch: true)" };
+    private readonly Option<string?> _maxMemory = new("--max-memory-restart")
+    {
+        Description = "Restart an instance whose memory passes this size, e.g. 300M (max_memory)",
+        HelpName = "size",
+    };
+    private readonly Option<bool> _noAutorestart = new("--no-autorestart") { Description = "Do not restart it when it exits (restart: never)" };
+    private readonly Option<string?> _cronRestart = new("--cron-restart", "--cron")
+    {
+        Description = "Reload it at each time of a cron expression, e.g. \"0 3 * * *\" (restart_schedule)",
+        HelpName = "cron",
+    };
+    private readonly Option<string?> _killTimeout = new("--kill-timeout")
+    {
+        Description = "Wait this long after the stop signal before SIGKILL: 5s, or milliseconds as PM2 (kill_timeout)",
+        HelpName = "duration",
+    };
+    private readonly Option<string?> _restartDelay = new("--restart-delay")
+    {
+        Description = "Wait this long before each restart: 2s, or milliseconds as PM2 (restart_delay)",
+        HelpName = "duration",
+    };
+    private readonly Option<string?> _maxRestarts = new("--max-restarts")
+    {
+        Description = "Unstable restarts in a row before it is errored (max_restarts)",
+        HelpName = "N",
+    };
+
     private readonly Option<bool> _waitReady = new("--wait-ready")
     {
         Description = "Return only once every started instance is ready (or fail if one cannot get there)",
@@ -57,6 +86,13 @@ internal sealed class StartCommand : TendCommand
         Add(_instances);
         Add(_only);
         Add(_env);
+        Add(_watch);
+        Add(_maxMemory);
+        Add(_noAutorestart);
+        Add(_cronRestart);
+        Add(_killTimeout);
+        Add(_restartDelay);
+        Add(_maxRestarts);
         Add(_waitReady);
         Add(_waitTimeout);
     }
@@ -91,7 +127,8 @@ internal sealed class StartCommand : TendCommand
             parseResult.GetValue(_instances),
             parseResult.GetValue(_only),
             Context.CurrentDirectory,
-            Context.GetEnvironment());
+            Context.GetEnvironment(),
+            Settings(parseResult));
 
         using DaemonClient client = Context.CreateClient(autoStart: true);
         ActionResult result = await client.PostAsync(
@@ -123,10 +160,28 @@ internal sealed class StartCommand : TendCommand
         return null;
     }
 
+    /// <summary>The tend.yaml keys PM2's start flags set, with their values as given (the engine checks them).</summary>
+    private Dictionary<string, string> Settings(ParseResult parseResult)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (parseResult.GetValue(_watch)) settings["watch"] = "true";
+        if (parseResult.GetValue(_noAutorestart)) settings["restart"] = "never";
+        void Text(Option<string?> option, string key)
+        {
+            if (parseResult.GetValue(option) is string value) settings[key] = value;
+        }
+        Text(_maxMemory, "max_memory");
+        Text(_cronRestart, "restart_schedule");
+        Text(_killTimeout, "kill_timeout");
+        Text(_restartDelay, "restart_delay");
+        Text(_maxRestarts, "max_restarts");
+        return settings;
+    }
+
     /// <summary>Turns the command line into the request; usage mistakes throw with exit code 2.</summary>
     internal static StartRequest BuildRequest(
         IReadOnlyList<string> words, string? name, int? instances, IReadOnlyList<string>? only,
-        string cwd, IReadOnlyDictionary<string, string> env)
+        string cwd, IReadOnlyDictionary<string, string> env, IReadOnlyDictionary<string, string>? settings = null)
     {
         IReadOnlyList<string>? apps = SplitOnly(only);
 
@@ -150,6 +205,8 @@ internal sealed class StartCommand : TendCommand
         {
             if (name is not null || instances is not null)
                 throw new CliException("--name and --instances apply to a command; set them in the config file", 2);
+            if (settings is { Count: > 0 })
+                throw new CliException($"{string.Join(", ", settings.Keys.Order(StringComparer.Ordinal))}: these flags apply to a command; set the keys per app in the config file", 2);
             return new StartRequest(configPath, apps, Command: null, Name: null, Instances: null, Cwd: null, env);
         }
 
@@ -164,7 +221,8 @@ internal sealed class StartCommand : TendCommand
             Name: name,
             Instances: instances,
             Cwd: cwd,
-            Env: env);
+            Env: env,
+            Settings: settings is { Count: > 0 } ? settings : null);
     }
 
     private static bool IsConfigFileName(string word) =>

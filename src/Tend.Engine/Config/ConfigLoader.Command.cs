@@ -15,6 +15,10 @@ public static partial class ConfigLoader
     /// <param name="instances">How many copies, ≥ 1 (the CLI turns "max" into <see cref="Environment.ProcessorCount"/>).</param>
     /// <param name="cwd">The working directory, relative to the current directory; must exist.</param>
     /// <param name="baseEnvironment">The environment the app gets, and whose PATH finds the executable.</param>
+    /// <param name="settings">More of the app's tend.yaml keys as their scalar text (PM2's start flags:
+    /// <c>max_memory</c>, <c>watch</c>, <c>restart</c>, …), read by the config loader exactly as in a file;
+    /// errors name the key.</param>
+    /// <param name="cgroups">The daemon's cgroup tree, for what <paramref name="settings"/> may ask of it.</param>
     /// <exception cref="ConfigException">Any of the above is wrong.</exception>
     public static AppSpec FromCommand(
         string? name,
@@ -22,7 +26,9 @@ public static partial class ConfigLoader
         IReadOnlyList<string> args,
         int instances,
         string cwd,
-        IReadOnlyDictionary<string, string> baseEnvironment)
+        IReadOnlyDictionary<string, string> baseEnvironment,
+        IReadOnlyDictionary<string, string>? settings = null,
+        Isolation.CgroupTree? cgroups = null)
     {
         var errors = new List<ConfigError>();
         void Error(string field, string message) => errors.Add(new ConfigError("", 0, 0, field, message));
@@ -70,7 +76,55 @@ public static partial class ConfigLoader
         };
         foreach (var (field, message) in Limits.SpawnProblems(spec)) Error(field, message);
         if (errors.Count > 0) throw new ConfigException(errors);
-        return spec;
+        return settings is { Count: > 0 } ? WithSettings(spec, settings, baseEnvironment, cgroups) : spec;
+    }
+
+    /// <summary>Keys the command line itself sets; settings may not set them a second time.</summary>
+    private static readonly HashSet<string> s_commandLineKeys = ["run", "cmd", "args", "cwd", "instances", "env", "env_file", "shell"];
+
+    /// <summary>
+    /// The spec with <paramref name="settings"/> applied: the app is written as a one-app config (JSON,
+    /// which YAML reads) and loaded, so each key means and checks exactly what it does in a tend.yaml.
+    /// </summary>
+    private static AppSpec WithSettings(AppSpec spec, IReadOnlyDictionary<string, string> settings,
+        IReadOnlyDictionary<string, string> baseEnvironment, Isolation.CgroupTree? cgroups)
+    {
+        if (settings.Keys.FirstOrDefault(s_commandLineKeys.Contains) is string taken)
+            throw new ConfigException([new ConfigError("", 0, 0, taken, "is given by the command line itself, not as a setting")]);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("apps");
+            json.WriteStartObject(spec.Name);
+            json.WriteString("cmd", spec.Command);
+            json.WriteStartArray("args");
+            foreach (string arg in spec.Args) json.WriteStringValue(arg);
+            json.WriteEndArray();
+            json.WriteString("cwd", spec.Cwd);
+            foreach (var (key, value) in settings.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                // A number or a boolean goes in as one (YAML would read the quoted form as text).
+                if (value is "true" or "false") json.WriteBoolean(key, value == "true");
+                else if (value.Length is > 0 and < 10 && value.All(char.IsAsciiDigit)) json.WriteNumber(key, long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+                else json.WriteString(key, value);
+            }
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        string text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        string prefix = $"apps.{spec.Name}.";
+        try
+        {
+            AppSpec loaded = Parse(text, Path.Combine(spec.Cwd, "(command line)"), baseEnvironment, cgroups).Apps.Single();
+            return loaded with { Command = spec.Command, Args = spec.Args, Cwd = spec.Cwd, Env = spec.Env, Instances = spec.Instances };
+        }
+        catch (ConfigException e)
+        {
+            // The document is ours; what the user can act on is the key and what is wrong with its value.
+            throw new ConfigException([.. e.Errors.Select(x => new ConfigError("", 0, 0, x.Field.StartsWith(prefix, StringComparison.Ordinal) ? x.Field[prefix.Length..] : x.Field, x.Message))]);
+        }
     }
 
     /// <summary>"./bin/server.py" → "server"; characters an app name cannot hold become '-'.</summary>

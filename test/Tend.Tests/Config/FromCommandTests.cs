@@ -101,6 +101,49 @@ public sealed class FromCommandTests : IDisposable
     }
 
     [Fact]
+    public void FromCommand_Settings_AreReadAsTheKeysOfATendYaml()
+    {
+        // What `tend start --max-memory-restart 200M --no-autorestart --kill-timeout 3000 --watch --cron "0 3 * * *"` sends.
+        var settings = new Dictionary<string, string>
+        {
+            ["max_memory"] = "200M",
+            ["restart"] = "never",
+            ["kill_timeout"] = "3000",
+            ["restart_delay"] = "2s",
+            ["max_restarts"] = "4",
+            ["watch"] = "true",
+            ["restart_schedule"] = "0 3 * * *",
+        };
+
+        AppSpec spec = ConfigLoader.FromCommand("api", "node", ["server.js"], 2, _dir.Root, _dir.BaseEnv, settings);
+
+        Assert.Equal(("api", "node", new EquatableArray<string>(["server.js"]), 2), (spec.Name, spec.Command, spec.Args, spec.Instances));
+        Assert.Equal(200L << 20, spec.MaxMemoryBytes);
+        Assert.Equal(RestartPolicy.Never, spec.Restart);
+        Assert.Equal(TimeSpan.FromSeconds(3), spec.KillTimeout); // a bare number is milliseconds, as PM2's flag
+        Assert.Equal(TimeSpan.FromSeconds(2), spec.RestartDelay);
+        Assert.Equal(4, spec.MaxRestarts);
+        Assert.Equal([_dir.Root], spec.Watch?.Paths);
+        Assert.Equal("0 3 * * *", spec.RestartSchedule?.Cron);
+        Assert.Equal(new EquatableDictionary(_dir.BaseEnv), spec.Env);
+    }
+
+    [Fact]
+    public void FromCommand_BadSettings_AreNamedByTheirKey()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.FromCommand("api", "node", [], 1, _dir.Root, _dir.BaseEnv,
+            new Dictionary<string, string> { ["max_memory"] = "lots", ["restart_schedule"] = "every day" }));
+        Assert.Equal(2, e.Errors.Count);
+        Assert.All(e.Errors, x => Assert.Equal(("", 0), (x.File, x.Line)));
+        Assert.Contains(e.Errors, x => x.Field == "max_memory");
+        Assert.Contains(e.Errors, x => x.Field.StartsWith("restart_schedule", StringComparison.Ordinal));
+
+        var taken = Assert.Throws<ConfigException>(() => ConfigLoader.FromCommand("api", "node", [], 1, _dir.Root, _dir.BaseEnv,
+            new Dictionary<string, string> { ["cmd"] = "rm" }));
+        Assert.Equal("cmd: is given by the command line itself, not as a setting", Assert.Single(taken.Errors).ToString());
+    }
+
+    [Fact]
     public void FromCommand_EmptyCommand_Rejected()
     {
         Assert.Equal(["command: empty command"], Errors("x", "  ", []));

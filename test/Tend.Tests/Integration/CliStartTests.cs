@@ -106,6 +106,33 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_Pm2Flags_SetTheAppsKeys_AndABadValueStartsNothing()
+    {
+        string cwd = Directory.CreateDirectory(Path.Combine(_home.Dir, "work")).FullName;
+
+        // As `pm2 start … --max-memory-restart 300M --no-autorestart --kill-timeout 3000 --watch`.
+        CliResult start = await _home.RunAsync(
+            ["start", "--name", "once", "--max-memory-restart", "300M", "--no-autorestart", "--kill-timeout", "3000", "--restart-delay", "2s",
+             "--max-restarts", "4", "--watch", TendHome.Child, "--", "--echo", "ran once", "--exit-after", "1500ms"],
+            null, cwd: cwd);
+
+        Assert.True(start.ExitCode == 0, start.ToString());
+        await LogTextAsync("once", 0, "ran once");
+        AppInfo once = await Eventually.ReturnsAsync(() => _home.DescribeAsync("once"), a => a.Instances.Single().Pid is null && a.Instances.Single().Status is "stopped" or "errored", "once ended after its exit");
+        Assert.Equal((300L << 20, "never", 3000L, 2000L, 4), (once.MaxMemoryBytes, once.Restart, once.KillTimeoutMs, once.RestartDelayMs, once.MaxRestarts));
+        Assert.Equal([cwd], once.Watch?.Paths);
+        Assert.Equal(0, once.Instances.Single().Restarts); // --no-autorestart: the exit was final
+
+        CliResult bad = await _home.RunAsync(["start", "--name", "bad", "--max-memory-restart", "lots", TendHome.Child, "--", "--sleep"], null, cwd: cwd);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("max_memory", bad.Stderr);
+        CliResult onConfig = await _home.RunAsync("start", ThreeApps(), "--watch");
+        Assert.Equal(2, onConfig.ExitCode);
+        Assert.Contains("watch: these flags apply to a command", onConfig.Stderr);
+        Assert.Equal(["once"], (await _home.ListAsync()).Select(i => i.Name));
+    }
+
+    [Fact]
     public async Task Start_ConfigOnly_StartsJustThoseApps()
     {
         CliResult start = await _home.OkAsync("start", ThreeApps(), "--only", "alpha, gamma");
