@@ -87,7 +87,13 @@ internal static class ApiEndpoints
         });
 
         MapTargetAction(app, ApiRoutes.Stop, (s, t, ct) => s.StopAsync(t, ct));
-        MapTargetAction(app, ApiRoutes.Restart, (s, t, ct) => s.RestartAsync(t, ct));
+        app.MapPost(ApiRoutes.Restart, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
+        {
+            RestartRequest body = await ReadBody(request, json.RestartRequest, ct);
+            if (string.IsNullOrWhiteSpace(body.Target)) throw new BadRequestException("target is required (an app, app#instance, id or all)");
+            var env = body.UpdateEnv ? body.Env ?? new Dictionary<string, string>() : null;
+            return Answer(await s.RestartAsync(body.Target, env, ct));
+        });
         MapTargetAction(app, ApiRoutes.Delete, (s, t, ct) => s.DeleteAsync(t, ct));
         MapTargetAction(app, ApiRoutes.Reset, (s, t, ct) => s.ResetAsync(t, ct));
         MapTargetAction(app, ApiRoutes.Flush, (s, t, ct) => s.FlushAsync(t, ct));

@@ -208,6 +208,9 @@ public sealed record StartRequest(
 /// <summary>POST /v1/stop, /v1/restart, /v1/delete, /v1/reset, /v1/flush. Target: "all", an app name, "name#i" or a numeric id.</summary>
 public sealed record TargetRequest(string Target);
 
+/// <summary>POST /v1/restart. UpdateEnv: the apps the target names take their spec as declared now with Env (the caller's environment) first.</summary>
+public sealed record RestartRequest(string Target, bool UpdateEnv = false, IReadOnlyDictionary<string, string>? Env = null);
+
 /// <summary>POST /v1/reload. UpdateEnv: read the app's config again with Env (the caller's environment).</summary>
 public sealed record ReloadRequest(string Target, int? Parallel, bool UpdateEnv, IReadOnlyDictionary<string, string>? Env);
 
@@ -390,6 +393,7 @@ public sealed record DiagListInfo(IReadOnlyList<DiagArtifactInfo> Artifacts, lon
 [JsonSerializable(typeof(ProbeCheck))]
 [JsonSerializable(typeof(StartRequest))]
 [JsonSerializable(typeof(TargetRequest))]
+[JsonSerializable(typeof(RestartRequest))]
 [JsonSerializable(typeof(SignalRequest))]
 [JsonSerializable(typeof(ReloadRequest))]
 [JsonSerializable(typeof(DeployRequest))]

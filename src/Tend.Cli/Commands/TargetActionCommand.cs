@@ -28,12 +28,14 @@ internal abstract class TargetActionCommand : TendCommand
     {
         string target = parseResult.GetRequiredValue(_target);
         using DaemonClient client = Context.CreateClient(autoStart: true);
-        ActionResult result = await client.PostAsync(
-            _route, new TargetRequest(target),
-            TendJsonContext.Default.TargetRequest, TendJsonContext.Default.ActionResult, ct).ConfigureAwait(false);
+        ActionResult result = await PostAsync(client, _route, target, parseResult, ct).ConfigureAwait(false);
         TextWriter output = Out(parseResult);
         output.WriteLine(result.Message);
         if (_listAfter) await ListCommand.WriteTableAsync(client, output, Context.Color, ct).ConfigureAwait(false);
         return 0;
     }
+
+    /// <summary>The request: a <see cref="TargetRequest"/>, unless the command has more to say.</summary>
+    protected virtual Task<ActionResult> PostAsync(DaemonClient client, string route, string target, ParseResult parseResult, CancellationToken ct) =>
+        client.PostAsync(route, new TargetRequest(target), TendJsonContext.Default.TargetRequest, TendJsonContext.Default.ActionResult, ct);
 }

@@ -233,20 +233,9 @@ internal sealed class RolloutCoordinator(
     }
 
     /// <summary>--update-env: the app's config file (and the caller's environment) read again.</summary>
-    private static void ApplyNewSpec(App app, IReadOnlyDictionary<string, string> env) => app.SetSpec(ReadSpec(app, env));
+    private static void ApplyNewSpec(App app, IReadOnlyDictionary<string, string> env) => app.SetSpec(SpecRefresh.Read(app, env));
 
-    /// <summary>The app's spec as its config file declares it now (instance count kept: `tend scale` changes that).</summary>
-    private static AppSpec ReadSpec(App app, IReadOnlyDictionary<string, string> env)
-    {
-        if (app.ConfigPath is null)
-            throw new RolloutRefusedException($"{app.Name} was started from a command, not a config file; there is nothing to re-read (delete and start it again)");
-        TendConfig config = ConfigLoader.Load(app.ConfigPath, env, app.Cgroups);
-        AppSpec spec = config.Apps.FirstOrDefault(a => a.Name == app.Name)
-            ?? throw new RolloutRefusedException($"{app.ConfigPath} no longer declares {app.Name}");
-        if (!spec.Listen.SequenceEqual(app.Spec.Listen) || spec.ListenMode != app.Spec.ListenMode)
-            throw new RolloutRefusedException($"{app.Name}: listen/listen_mode changed in {app.ConfigPath}; a reload keeps the sockets open, so changing them needs `tend start` (which replaces the app)");
-        return spec with { Instances = app.Spec.Instances };
-    }
+    private static AppSpec ReadSpec(App app, IReadOnlyDictionary<string, string> env) => SpecRefresh.Read(app, env);
 
     /// <summary>Replace the running instances of <paramref name="app"/> with ones running <paramref name="spec"/>, in batches.</summary>
     private async Task RollAsync(App app, IReadOnlyList<Instance> olds, AppSpec spec, int parallelism, CancellationToken ct)

@@ -329,7 +329,27 @@ public sealed partial class Supervisor : IAsyncDisposable
         return result;
     }
 
-    public Task<CommandOutcome> RestartAsync(string target, CancellationToken ct = default) =>
+    public Task<CommandOutcome> RestartAsync(string target, CancellationToken ct = default) => RestartAsync(target, null, ct);
+
+    /// <summary>
+    /// `tend restart TARGET [--update-env]`: with <paramref name="updateEnv"/>, the apps the target names
+    /// first take their spec as declared now with that environment (<see cref="SpecRefresh"/>); the
+    /// restarted instances run it, and the app's other instances at their next start.
+    /// </summary>
+    public Task<CommandOutcome> RestartAsync(string target, IReadOnlyDictionary<string, string>? updateEnv, CancellationToken ct = default)
+    {
+        if (updateEnv is not null)
+        {
+            IEnumerable<App> apps = FindNode(target) is { } subtree
+                ? Apps.Where(a => a.Node is { } n && subtree.SelfAndDescendants().Contains(n))
+                : Resolve(target).Select(i => i.App).Distinct();
+            var refreshed = apps.Select(a => (App: a, Spec: SpecRefresh.Read(a, updateEnv))).ToList(); // all read before any changes
+            foreach (var (app, spec) in refreshed) app.SetSpec(spec);
+        }
+        return RestartNowAsync(target, ct);
+    }
+
+    private Task<CommandOutcome> RestartNowAsync(string target, CancellationToken ct) =>
         FindNode(target) is { } node
             ? OnSubtreeAsync(node, InstanceVerb.Restarted, async n => { await n.StopAsync().ConfigureAwait(false); await n.StartAsync().ConfigureAwait(false); })
             : OnInstancesAsync(target, InstanceVerb.Restarted, inst => _dependencies.RestartAsync(inst, "restart requested"), reverse: false, ct, withTree: true);

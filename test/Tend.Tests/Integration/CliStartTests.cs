@@ -133,6 +133,47 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Restart_UpdateEnv_TakesThisShellsEnvironment_WithoutItTheOldOneStays()
+    {
+        // As `pm2 restart api --update-env`, for an app started from a command and one from a config file.
+        async Task Ok(string[] args, string tag)
+        {
+            CliResult r = await _home.RunAsync(args, new Dictionary<string, string> { ["DEPLOY_TAG"] = tag });
+            Assert.True(r.ExitCode == 0, r.ToString());
+        }
+        await Ok(["start", "--name", "adhoc", TendHome.Child, "--", "--print-env", "--sleep"], "one");
+        string config = _home.WriteConfig($"""
+            apps:
+              declared:
+                cmd: {TendHome.Child}
+                args: [--print-env, --sleep]
+                env: {"{"} FROM_FILE: first {"}"}
+            """);
+        await Ok(["start", config], "one");
+        await LogTextAsync("adhoc", 0, "DEPLOY_TAG=one");
+        await LogTextAsync("declared", 0, "FROM_FILE=first");
+
+        await Ok(["restart", "adhoc"], "two");
+        // The restarted process prints its environment again: the one it was started with.
+        string printedTwice = await Eventually.ReturnsAsync(() => File.ReadAllText(LogPath("adhoc", 0)),
+            t => t.Split("DEPLOY_TAG=").Length == 3, "adhoc's environment printed by its second process");
+        Assert.DoesNotContain("DEPLOY_TAG=two", printedTwice);
+
+        _home.WriteConfig($"""
+            apps:
+              declared:
+                cmd: {TendHome.Child}
+                args: [--print-env, --sleep]
+                env: {"{"} FROM_FILE: second {"}"}
+            """);
+        await Ok(["restart", "all", "--update-env"], "two");
+        await LogTextAsync("adhoc", 0, "DEPLOY_TAG=two");
+        await LogTextAsync("declared", 0, "FROM_FILE=second");
+        Assert.Equal("two", (await _home.DescribeAsync("adhoc")).Env["DEPLOY_TAG"]);
+        Assert.Equal("second", (await _home.DescribeAsync("declared")).Env["FROM_FILE"]);
+    }
+
+    [Fact]
     public async Task Start_ConfigOnly_StartsJustThoseApps()
     {
         CliResult start = await _home.OkAsync("start", ThreeApps(), "--only", "alpha, gamma");
