@@ -15,6 +15,7 @@ internal sealed class DescribeCommand : TendCommand
     public DescribeCommand(CliContext context) : base("describe", "Show everything about one app: its spec, instances, and recent exits.", context)
     {
         Aliases.Add("show");
+        Aliases.Add("info"); // PM2's other name for it
         Add(_target);
         Add(_json);
     }

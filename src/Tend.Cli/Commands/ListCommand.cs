@@ -37,7 +37,7 @@ internal sealed class ListCommand : TendCommand
         }
     }
 
-    private static async Task<int> ListAsync(CliContext context, bool json, TextWriter output, CancellationToken ct)
+    internal static async Task<int> ListAsync(CliContext context, bool json, TextWriter output, CancellationToken ct)
     {
         using DaemonClient client = context.CreateClient(autoStart: true);
         if (json)
@@ -58,4 +58,11 @@ internal sealed class ListCommand : TendCommand
         InstanceInfo[] rows = await client.GetAsync(ApiRoutes.List, TendJsonContext.Default.InstanceInfoArray, ct).ConfigureAwait(false);
         output.Write(ListTable.Render(rows, color));
     }
+}
+
+/// <summary>`tend jlist`: PM2's name for the list as JSON (`tend list --json`), so scripts written for pm2 jlist keep their habit.</summary>
+internal sealed class JlistCommand(CliContext context) : TendCommand("jlist", "The list as one JSON array, as tend list --json (PM2's jlist).", context)
+{
+    protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct) =>
+        ListCommand.ListAsync(Context, json: true, Out(parseResult), ct);
 }

@@ -128,6 +128,13 @@ public sealed partial class CliTests : IAsyncLifetime
         Assert.Contains($"web#1 (id {web1.Id})", text.Stdout);
         Assert.Contains($"{web1.Pid}", text.Stdout);
         Assert.DoesNotContain("web#0", text.Stdout);
+        CliResult info = await _home.OkAsync("info", web1.Id.ToString()); // PM2's name for it
+        Assert.StartsWith("web\n", info.Stdout);
+        Assert.Contains($"web#1 (id {web1.Id})", info.Stdout);
+
+        // PM2's jlist: the same rows as list --json.
+        InstanceInfo[] jlist = JsonSerializer.Deserialize((await _home.OkAsync("jlist")).Stdout, TendJsonContext.Default.InstanceInfoArray)!;
+        Assert.Equal(rows.Select(r => (r.Id, r.Pid)), jlist.Select(r => (r.Id, r.Pid)));
 
         CliResult missing = await _home.RunAsync("describe", "web#9");
         Assert.Equal(1, missing.ExitCode);
