@@ -32,8 +32,8 @@ public static class EngineCommands
     public static IReadOnlyList<string> ImportKinds { get; } = ["pm2", "procfile", "supervisord", "process-compose"];
 }
 
-/// <summary>`tend run CONFIG [--only …]`: the engine in the foreground.</summary>
-public sealed record RunInvocation(string ConfigPath, IReadOnlyList<string> Only);
+/// <summary>`tend run CONFIG [--only …] [--log-format text|json]`: the engine in the foreground. LogFormat null means text.</summary>
+public sealed record RunInvocation(string ConfigPath, IReadOnlyList<string> Only, string? LogFormat = null);
 
 /// <summary>`tend import KIND [FILE]`: paths absolute; a missing File means the kind's default name in the working directory.</summary>
 public sealed record ImportInvocation(

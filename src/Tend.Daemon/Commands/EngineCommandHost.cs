@@ -53,7 +53,12 @@ internal static class EngineCommandHost
         return env;
     }
 
-    private static Task<int> Run(RunInvocation run) => ForegroundRunner.RunAsync(run.ConfigPath, run.Only, CancellationToken.None);
+    private static Task<int> Run(RunInvocation run) => ForegroundRunner.RunAsync(run.ConfigPath, run.Only, run.LogFormat switch
+    {
+        null or "text" => Supervision.OutputEcho.Prefixed,
+        "json" => Supervision.OutputEcho.JsonLines,
+        var other => throw new CommandException($"--log-format must be text or json, not '{other}'", 2),
+    }, CancellationToken.None);
 
     private static T Read<T>(string json, JsonTypeInfo<T> type)
     {

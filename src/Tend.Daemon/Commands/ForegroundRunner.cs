@@ -28,7 +28,7 @@ internal static class ForegroundRunner
     /// <summary>Set in the engine process that <see cref="RunAsInitAsync"/> starts.</summary>
     private const string InitChildVariable = "TEND_RUN_UNDER_INIT";
 
-    public static async Task<int> RunAsync(string configPath, IReadOnlyList<string> only, CancellationToken ct)
+    public static async Task<int> RunAsync(string configPath, IReadOnlyList<string> only, Supervision.OutputEcho echo, CancellationToken ct)
     {
         if (Environment.ProcessId == 1 && Environment.GetEnvironmentVariable(InitChildVariable) != "1")
             return await RunAsInitAsync(ct).ConfigureAwait(false);
@@ -70,7 +70,7 @@ internal static class ForegroundRunner
         using var cancel = ct.Register(() => stopRequested.TrySetResult());
 
         using var loggers = new JsonLinesLoggerFactory(Console.OpenStandardError());
-        var supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = true, Cgroups = cgroups };
+        var supervisor = new Supervisor(home, TimeProvider.System, loggers, persist: false) { EchoOutput = echo, Cgroups = cgroups };
         await using (supervisor.ConfigureAwait(false))
         {
             // Subscribed before anything starts, so no end is missed: a one-shot job can be over

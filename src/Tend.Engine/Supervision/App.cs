@@ -177,7 +177,7 @@ public sealed class App
     internal void OnInstanceEnded(InstanceEnd end) => Ended?.Invoke(end);
 
     /// <summary>Copy instances' output to the console too (`tend run`).</summary>
-    internal bool EchoOutput { get; init; }
+    internal OutputEcho EchoOutput { get; init; }
 
     public Task StartAsync() => Task.WhenAll(Instances.Select(i => i.StartAsync()));
 

@@ -84,7 +84,7 @@ internal sealed class InstanceProcess
         {
             outLog = Writer(owner, LogStream.Out, owner.OutLogPath, spec, time, logger);
             errLog = Writer(owner, LogStream.Err, owner.ErrLogPath, spec, time, logger);
-            if (app.EchoOutput) { Echo(owner.Label, outLog, Console.Out); Echo(owner.Label, errLog, Console.Error); }
+            if (app.EchoOutput != OutputEcho.Off) { Echo(app.EchoOutput, owner.Label, outLog, Console.Out); Echo(app.EchoOutput, owner.Label, errLog, Console.Error); }
             outLog.Start(child.StandardOutput!);
             errLog.Start(child.StandardError!);
         }
@@ -117,7 +117,7 @@ internal sealed class InstanceProcess
             Io.Descriptors.MakeNonBlocking(carried.Err);
             outLog = Writer(owner, LogStream.Out, owner.OutLogPath, spec, time, logger);
             errLog = Writer(owner, LogStream.Err, owner.ErrLogPath, spec, time, logger);
-            if (owner.App.EchoOutput) { Echo(owner.Label, outLog, Console.Out); Echo(owner.Label, errLog, Console.Error); }
+            if (owner.App.EchoOutput != OutputEcho.Off) { Echo(owner.App.EchoOutput, owner.Label, outLog, Console.Out); Echo(owner.App.EchoOutput, owner.Label, errLog, Console.Error); }
             outLog.Start(carried.Out);
             errLog.Start(carried.Err);
         }
@@ -233,7 +233,7 @@ internal sealed class InstanceProcess
     }
 
     /// <summary>`tend run`: copy an instance's lines to our own stdout/stderr, where a container runtime collects them.</summary>
-    private static void Echo(string label, LogWriter writer, TextWriter target)
+    private static void Echo(OutputEcho format, string label, LogWriter writer, TextWriter target)
     {
         string prefix = label + " | ";
         var lines = writer.SubscribeAsync();
@@ -241,7 +241,8 @@ internal sealed class InstanceProcess
         {
             await foreach (LogLine line in lines.ConfigureAwait(false))
             {
-                lock (target) target.WriteLine(prefix + line.Text);
+                string text = format == OutputEcho.JsonLines ? OutputEchoJson.Line(line) : prefix + line.Text;
+                lock (target) target.WriteLine(text);
             }
             lock (target) target.Flush();
         });

@@ -80,8 +80,8 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     public IReadOnlyList<App> Apps => _registry.All;
 
-    /// <summary>Copy every instance's output to this process's stdout/stderr (`tend run`).</summary>
-    public bool EchoOutput { get; init; }
+    /// <summary>Copy every instance's output to this process's stdout/stderr (`tend run`), and how.</summary>
+    public OutputEcho EchoOutput { get; init; }
 
     /// <summary>
     /// Read the runtime counters of instances that are .NET processes (docs/metrics.md); null, the

@@ -35,6 +35,39 @@ public sealed class RunModeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LogFormatJson_OneObjectPerAppLine_TextByDefault_AndABadFormatIsAnError()
+    {
+        string config = _home.WriteConfig("""
+            apps:
+              web: { run: "sh -c 'echo \"<hello> é\"; echo oops >&2'", restart: never, instances: 2 }
+            """);
+
+        CliResult json = await _home.RunAsync("run", config, "--log-format", "json");
+        CliResult fromEnv = await _home.RunAsync(["run", config], new Dictionary<string, string> { ["TEND_LOG_FORMAT"] = "json" });
+        CliResult text = await _home.RunAsync("run", config);
+
+        Assert.True(json.ExitCode == 0, json.ToString());
+        string[] outLines = json.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, outLines.Length);
+        foreach (string line in outLines)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            System.Text.Json.JsonElement e = doc.RootElement;
+            Assert.Equal(("web", "stdout", "<hello> é"), (e.GetProperty("app").GetString(), e.GetProperty("stream").GetString(), e.GetProperty("line").GetString()));
+            Assert.True(DateTimeOffset.TryParse(e.GetProperty("time").GetString(), out _));
+        }
+        Assert.Equal([0, 1], outLines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("instance").GetInt32()).Order());
+        Assert.Contains("\"stream\":\"stderr\",\"line\":\"oops\"", json.Stderr);
+        Assert.Equal(2, fromEnv.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.StartsWith("{\"time\"", StringComparison.Ordinal)));
+        Assert.Contains("web#0 | <hello> é", text.Stdout);
+
+        CliResult bad = await _home.RunAsync("run", config, "--log-format", "yaml");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--log-format must be text or json, not 'yaml'", bad.Stderr);
+        Assert.DoesNotContain("web", bad.Stdout);
+    }
+
+    [Fact]
     public async Task HealthListener_AnswersWhatAKubeletAsks_ReadinessFromTheAppsOwnReady1()
     {
         int port = FreePorts.Next();
