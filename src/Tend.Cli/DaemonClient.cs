@@ -59,6 +59,22 @@ internal sealed class DaemonClient : IDisposable
         return Encoding.UTF8.GetString(response.ReadToEnd().Span).TrimEnd('\n');
     }
 
+    /// <summary>A GET's body read by <paramref name="read"/> (a reader of the bytes that needs no serializer metadata).</summary>
+    public async Task<T> GetAsync<T>(string path, Func<ReadOnlyMemory<byte>, T> read, CancellationToken ct)
+    {
+        using DaemonResponse response = await SendAsync("GET", path, null, ct, ReadTimeout).ConfigureAwait(false);
+        try
+        {
+            return read(response.ReadToEnd());
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new CliException(
+                "the daemon sent an answer this tend cannot read (is the daemon from another version? try `tend kill`)",
+                1, [ex.Message], ex);
+        }
+    }
+
     public async Task<TResponse> PostAsync<TRequest, TResponse>(
         string path, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, CancellationToken ct)
     {

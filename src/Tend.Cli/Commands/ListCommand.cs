@@ -55,7 +55,7 @@ internal sealed class ListCommand : TendCommand
     /// <summary>Fetches the list and writes the table; start, stop and restart end with it too, like PM2.</summary>
     internal static async Task WriteTableAsync(DaemonClient client, TextWriter output, bool color, CancellationToken ct)
     {
-        InstanceInfo[] rows = await client.GetAsync(ApiRoutes.List, TendJsonContext.Default.InstanceInfoArray, ct).ConfigureAwait(false);
+        InstanceInfo[] rows = await client.GetAsync(ApiRoutes.List, json => InstanceRows.Read(json.Span), ct).ConfigureAwait(false);
         output.Write(ListTable.Render(rows, color));
     }
 }
