@@ -3,8 +3,9 @@ namespace Tend.Config;
 /// <summary>
 /// `tend start app.js` as PM2 users type it: a script named on the command line is run by the
 /// interpreter its extension names when the file is not executable itself (an executable file runs
-/// as it is, so its #! line decides). PM2 does the same by extension; Tend leaves an executable file
-/// alone because its #! may ask for a particular interpreter (python3.12, a virtualenv's python).
+/// as it is, so its #! line decides). PM2 does the same by extension (its table: the PM2 importer
+/// uses this one too); Tend leaves an executable file alone because its #! may ask for a particular
+/// interpreter (python3.12, a virtualenv's python).
 /// </summary>
 internal static class ScriptInterpreter
 {
@@ -13,11 +14,13 @@ internal static class ScriptInterpreter
         [".js"] = "node",
         [".cjs"] = "node",
         [".mjs"] = "node",
+        [".ts"] = "ts-node",
         [".py"] = "python3",
         [".sh"] = "bash",
         [".rb"] = "ruby",
         [".php"] = "php",
         [".pl"] = "perl",
+        [".coffee"] = "coffee",
     };
 
     /// <summary>The interpreter for a script file by its extension, or null when Tend knows none.</summary>

@@ -51,20 +51,13 @@ internal static class Pm2Importer
     /// <summary>PM2's listen_timeout default: how long wait_ready waits for process.send('ready').</summary>
     private const string Pm2ListenTimeout = "3000ms";
 
-    /// <summary>The interpreter PM2 picks for a script by its extension; null: run the file itself.</summary>
-    private static string? InterpreterFor(string script) => Path.GetExtension(script).ToLowerInvariant() switch
-    {
-        ".js" or ".mjs" or ".cjs" or "" when !script.Contains('/') && !File.Exists(script) => "node",
-        ".js" or ".mjs" or ".cjs" => "node",
-        ".ts" => "ts-node",
-        ".py" => "python3",
-        ".rb" => "ruby",
-        ".php" => "php",
-        ".sh" => "bash",
-        ".coffee" => "coffee",
-        ".pl" => "perl",
-        _ => null,
-    };
+    /// <summary>
+    /// The interpreter PM2 picks for a script by its extension (<see cref="ScriptInterpreter"/>, the
+    /// same table `tend start app.js` uses), and node for a bare name that is no file here, as PM2 does;
+    /// null: run the file itself.
+    /// </summary>
+    private static string? InterpreterFor(string script) =>
+        Path.GetExtension(script).Length == 0 && !script.Contains('/') && !File.Exists(script) ? "node" : ScriptInterpreter.ForFile(script);
 
     public static ImportResult Import(YNode root, string source, string baseDir, string? envName)
     {
