@@ -23,7 +23,7 @@ internal sealed class StartCommand : TendCommand
     private readonly Option<string?> _name = new("--name", "-n") { Description = "The app's name (default: the script's or executable's file name, without its extension)" };
     private readonly Option<int?> _instances = new("--instances", "-i")
     {
-        Description = "How many instances to run: a number, or 'max' for one per CPU",
+        Description = "How many instances to run: a number, or 'max' (PM2's 0) for one per CPU, -1 for every CPU but one",
         HelpName = "N|max",
         CustomParser = ParseInstances,
     };
@@ -241,9 +241,11 @@ internal sealed class StartCommand : TendCommand
     private static int? ParseInstances(ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (text == "max") return Environment.ProcessorCount;
+        // PM2's spellings: max and 0 mean one per CPU, -1 every CPU but one.
+        if (text is "max" or "0") return Environment.ProcessorCount;
+        if (text == "-1") return Math.Max(1, Environment.ProcessorCount - 1);
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1) return n;
-        result.AddError($"--instances must be a positive number or 'max', not '{text}'");
+        result.AddError($"--instances must be a positive number, or max (0) for one per CPU, or -1 for every CPU but one; not '{text}'");
         return null;
     }
 }

@@ -75,4 +75,24 @@ public sealed class StartCommandTests : IDisposable
         Assert.Empty(parse.Errors);
         Assert.Equal(Environment.ProcessorCount, parse.GetValue<int?>("--instances"));
     }
+
+    [Theory]
+    [InlineData("0", 0)]   // PM2: as many as CPUs
+    [InlineData("-1", -1)] // PM2: every CPU but one
+    public void BuildRequest_Pm2InstanceSpellings_AreResolvedByTheParser(string text, int fromCpus)
+    {
+        var root = TendCli.CreateRootCommand(new CliContext { Home = _dir });
+        var parse = root.Parse(["start", "-i", text, "node"]);
+
+        Assert.Empty(parse.Errors);
+        Assert.Equal(Math.Max(1, Environment.ProcessorCount + fromCpus), parse.GetValue<int?>("--instances"));
+    }
+
+    [Fact]
+    public void BuildRequest_NegativeInstancesOtherThanMinusOne_AreAnError()
+    {
+        var root = TendCli.CreateRootCommand(new CliContext { Home = _dir });
+
+        Assert.NotEmpty(root.Parse(["start", "-i", "-2", "node"]).Errors);
+    }
 }
