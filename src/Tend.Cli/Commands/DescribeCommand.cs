@@ -15,7 +15,8 @@ internal sealed class DescribeCommand : TendCommand
     public DescribeCommand(CliContext context) : base("describe", "Show everything about one app: its spec, instances, and recent exits.", context)
     {
         Aliases.Add("show");
-        Aliases.Add("info"); // PM2's other name for it
+        Aliases.Add("info"); // PM2's other names for it
+        Aliases.Add("desc");
         Add(_target);
         Add(_json);
     }

@@ -14,6 +14,7 @@ internal sealed class ListCommand : TendCommand
     {
         Aliases.Add("ls");
         Aliases.Add("status");
+        Aliases.Add("ps"); // PM2's
         Add(_json);
     }
 

@@ -21,8 +21,8 @@ internal static class Program
         // The hottest read, `tend list [--json]` (scripts and monitoring poll it), skips building
         // the command tree: that is about a fifth of its start-up. Any other spelling, including
         // --help, goes through System.CommandLine as usual.
-        if (args is ["list" or "ls" or "status"] or ["list" or "ls" or "status", "--json"])
-            return ListCommand.RunDirectAsync(context, json: args.Length == 2, Console.Out, static () => Console.Error);
+        if (args is ["list" or "ls" or "status" or "ps"] or ["list" or "ls" or "status" or "ps", "--json"] or ["jlist"])
+            return ListCommand.RunDirectAsync(context, json: args.Length == 2 || args[0] == "jlist", Console.Out, static () => Console.Error);
         return TendCli.InvokeAsync(args, context, new InvocationConfiguration());
     }
 }

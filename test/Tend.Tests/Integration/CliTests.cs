@@ -128,9 +128,13 @@ public sealed partial class CliTests : IAsyncLifetime
         Assert.Contains($"web#1 (id {web1.Id})", text.Stdout);
         Assert.Contains($"{web1.Pid}", text.Stdout);
         Assert.DoesNotContain("web#0", text.Stdout);
-        CliResult info = await _home.OkAsync("info", web1.Id.ToString()); // PM2's name for it
-        Assert.StartsWith("web\n", info.Stdout);
-        Assert.Contains($"web#1 (id {web1.Id})", info.Stdout);
+        foreach (string pm2Name in new[] { "info", "desc" })
+        {
+            CliResult info = await _home.OkAsync(pm2Name, web1.Id.ToString()); // PM2's names for it
+            Assert.StartsWith("web\n", info.Stdout);
+            Assert.Contains($"web#1 (id {web1.Id})", info.Stdout);
+        }
+        Assert.Contains("│ web ", (await _home.OkAsync("ps")).Stdout);
 
         // PM2's jlist: the same rows as list --json.
         InstanceInfo[] jlist = JsonSerializer.Deserialize((await _home.OkAsync("jlist")).Stdout, TendJsonContext.Default.InstanceInfoArray)!;
