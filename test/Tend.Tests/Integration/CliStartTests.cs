@@ -249,7 +249,7 @@ public sealed class CliStartTests : IAsyncLifetime
     [Theory]
     [InlineData("start")] // no tend.yaml in the directory
     [InlineData("start", "node", "--only", "api")]
-    [InlineData("start", "-i", "0", "node")]
+    [InlineData("start", "-i", "-2", "node")] // 0 and -1 are PM2's spellings of per-CPU counts
     [InlineData("start", "-i", "many", "node")]
     [InlineData("start", "--bogus", "node")]
     [InlineData("start", "tend.json", "-n", "x")]
