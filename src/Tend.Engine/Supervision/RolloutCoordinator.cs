@@ -30,7 +30,7 @@ internal sealed class RolloutCoordinator(
             await CountedAsync(app, "reload", "rolling", WithRolloutAsync(app, "reload", async () =>
             {
                 AppSpec before = app.Spec;
-                if (updateEnv is not null) ApplyNewSpec(app, updateEnv);
+                if (updateEnv is not null) app.SetSpec(SpecRefresh.Read(app, updateEnv));
                 // reload_signal: the program reloads itself in place, unless the spec changed, which
                 // only new processes can take on.
                 if (app.Spec.ReloadSignal is int reloadSignal && app.Spec == before)
@@ -113,7 +113,7 @@ internal sealed class RolloutCoordinator(
         Deployed? deployed = null;
         await CountedAsync(app, "deploy", strategy is "blue-green" or "canary" ? strategy : "unknown", WithRolloutAsync(app, "deploy", async () =>
         {
-            AppSpec spec = ReadSpec(app, env);
+            AppSpec spec = SpecRefresh.Read(app, env);
             var olds = RunningOf(app);
             if (olds.Count == 0) throw new RolloutRefusedException($"{app.Name} has no running instance to deploy over; use tend start");
             if (app.Listeners is null)
@@ -233,10 +233,6 @@ internal sealed class RolloutCoordinator(
     }
 
     /// <summary>--update-env: the app's config file (and the caller's environment) read again.</summary>
-    private static void ApplyNewSpec(App app, IReadOnlyDictionary<string, string> env) => app.SetSpec(SpecRefresh.Read(app, env));
-
-    private static AppSpec ReadSpec(App app, IReadOnlyDictionary<string, string> env) => SpecRefresh.Read(app, env);
-
     /// <summary>Replace the running instances of <paramref name="app"/> with ones running <paramref name="spec"/>, in batches.</summary>
     private async Task RollAsync(App app, IReadOnlyList<Instance> olds, AppSpec spec, int parallelism, CancellationToken ct)
     {
