@@ -26,6 +26,7 @@ internal sealed class JobScheduler : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly List<ActiveRun> _active = [];
+    private readonly List<Task<JobRun>> _watchers = [];
     private Task _loop = Task.CompletedTask;
     private DateTimeOffset? _next;
 
@@ -154,6 +155,11 @@ internal sealed class JobScheduler : IAsyncDisposable
         lock (_gate) _active.Add(active);
         _publish(new JobEvent(_app, run));
         ended = Task.Run(() => WatchAsync(active, replaced, alongside));
+        lock (_gate)
+        {
+            _watchers.RemoveAll(w => w.IsCompleted);
+            _watchers.Add(ended);
+        }
         return run;
     }
 
@@ -206,10 +212,15 @@ internal sealed class JobScheduler : IAsyncDisposable
         return done;
     }
 
+    /// <summary>Stops scheduling, then waits for the runs still going to end and be recorded. It does not
+    /// stop them: their processes belong to the app, whose stop (on delete) ends them.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        Task<JobRun>[] watchers;
+        lock (_gate) watchers = [.. _watchers];
+        await Task.WhenAll(watchers).ConfigureAwait(false);
         _stop.Dispose();
     }
 

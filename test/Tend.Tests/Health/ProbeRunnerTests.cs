@@ -10,7 +10,7 @@ namespace Tend.Tests.Health;
 /// delay (one pending timer), so every assertion sees a settled state and <see cref="TimerWatchingClock.NextDue"/>
 /// is the delay the loop chose.
 /// </summary>
-public sealed class ProbeRunnerTests : IAsyncDisposable
+public sealed class ProbeRunnerTests : IAsyncLifetime
 {
     private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(30);
     private static readonly ProbeResult s_ok = new(true, TimeSpan.Zero, "ok");
@@ -21,7 +21,9 @@ public sealed class ProbeRunnerTests : IAsyncDisposable
     private readonly List<ProbeRunner> _senders = [];
     private ProbeRunner? _runner;
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (_runner is not null) await _runner.DisposeAsync().AsTask().WaitAsync(s_bound);
     }

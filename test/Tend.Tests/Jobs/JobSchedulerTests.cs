@@ -12,7 +12,7 @@ namespace Tend.Tests.Jobs;
 /// caught up once (or recorded as missed), timeout stops a run, and next runs follow Europe/Berlin
 /// across both daylight-saving changes.
 /// </summary>
-public sealed class JobSchedulerTests : IAsyncDisposable
+public sealed class JobSchedulerTests : IAsyncLifetime
 {
     private readonly string _home = Directory.CreateTempSubdirectory("tend-jobs-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 6, 1, 12, 0, 30, TimeSpan.Zero));
@@ -20,9 +20,14 @@ public sealed class JobSchedulerTests : IAsyncDisposable
     private readonly ProcessTarget _target = new();
     private JobScheduler? _scheduler;
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>As the daemon does on delete: the app's processes are stopped, then the scheduler, which
+    /// waits for its runs to be recorded; only then is the history's directory gone.</summary>
+    public async Task DisposeAsync()
     {
-        if (_scheduler is not null) await _scheduler.DisposeAsync();
+        await _target.StopAsync();
+        if (_scheduler is not null) await _scheduler.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         await _target.DisposeAsync();
         Directory.Delete(_home, recursive: true);
     }
