@@ -59,6 +59,15 @@ internal static class ApiEndpoints
             var env = body.Env ?? new Dictionary<string, string>();
             if (body.ConfigPath is not null && body.Settings is { Count: > 0 })
                 throw new BadRequestException("settings go with a command; a config file sets them per app");
+            RunningAppAction? ifRunning = body.IfRunning switch
+            {
+                null => null,
+                "reload" => RunningAppAction.Reload,
+                "restart" => RunningAppAction.Restart,
+                _ => throw new BadRequestException($"unknown if_running \"{body.IfRunning}\" (reload or restart)"),
+            };
+            if (ifRunning is not null && body.ConfigPath is null)
+                throw new BadRequestException("startOrReload and startOrRestart take a config file: what runs from it is reloaded or restarted, the rest started");
             if (body.ConfigPath is string path)
             {
                 TendConfig config = ConfigLoader.Load(path, env, s.Cgroups);
@@ -67,10 +76,14 @@ internal static class ApiEndpoints
                 if (config.Tree.Supervisors.Count > 0)
                 {
                     if (body.Only is { Count: > 0 }) throw new BadRequestException("--only cannot pick apps out of a supervision tree; start the whole config");
+                    if (ifRunning is not null)
+                        throw new BadRequestException($"{config.SourcePath} declares a supervision tree, which starts as a whole: use tend start, then tend reload or tend restart per app");
                     return Answer(await s.StartTreeAsync(config, ct));
                 }
                 IReadOnlyList<AppSpec> specs = body.Only is { Count: > 0 } only ? [.. config.Only(only).Apps] : [.. config.Apps];
-                return Answer(await s.StartAsync(specs, config.SourcePath, ct));
+                return Answer(ifRunning is { } action
+                    ? await s.StartOrRollAsync(specs, config.SourcePath, env, action, ct)
+                    : await s.StartAsync(specs, config.SourcePath, ct));
             }
             // `tend start backend`: a supervisor of the running tree, when the word is nothing more.
             if (body.Command is [var word] && body.Instances is null && body.Settings is not { Count: > 0 } && (body.Name is null || body.Name == word) && s.IsSupervisor(word))
@@ -97,6 +110,7 @@ internal static class ApiEndpoints
         MapTargetAction(app, ApiRoutes.Delete, (s, t, ct) => s.DeleteAsync(t, ct));
         MapTargetAction(app, ApiRoutes.Reset, (s, t, ct) => s.ResetAsync(t, ct));
         MapTargetAction(app, ApiRoutes.Flush, (s, t, ct) => s.FlushAsync(t, ct));
+        MapTargetAction(app, ApiRoutes.ReopenLogs, (s, t, ct) => s.ReopenLogsAsync(t, ct));
 
         app.MapPost(ApiRoutes.Signal, async (HttpRequest request, Supervisor s, CancellationToken ct) =>
         {

@@ -19,7 +19,7 @@ internal sealed class AuditRecorder : IAsyncDisposable
     private static readonly Dictionary<string, string> s_actions = new(StringComparer.Ordinal)
     {
         [ApiRoutes.Start] = "start", [ApiRoutes.Stop] = "stop", [ApiRoutes.Restart] = "restart", [ApiRoutes.Delete] = "delete",
-        [ApiRoutes.Reset] = "reset", [ApiRoutes.Flush] = "flush", [ApiRoutes.Signal] = "signal", [ApiRoutes.Reload] = "reload",
+        [ApiRoutes.Reset] = "reset", [ApiRoutes.Flush] = "flush", [ApiRoutes.ReopenLogs] = "reopen_logs", [ApiRoutes.Signal] = "signal", [ApiRoutes.Reload] = "reload",
         [ApiRoutes.Deploy] = "deploy", [ApiRoutes.Scale] = "scale", [ApiRoutes.Save] = "save", [ApiRoutes.Resurrect] = "resurrect",
         [ApiRoutes.Kill] = "kill", [ApiRoutes.Upgrade] = "upgrade",
     };

@@ -19,6 +19,8 @@ public static class ApiRoutes
     public const string Delete = "/v1/delete";
     public const string Reset = "/v1/reset";
     public const string Flush = "/v1/flush";
+    /// <summary>POST <see cref="TargetRequest"/>: the instances' log files opened again (after an outside rotation).</summary>
+    public const string ReopenLogs = "/v1/reopen-logs";
     public const string Signal = "/v1/signal";
     /// <summary>POST <see cref="ReloadRequest"/>: rolling replacement of an app's (or every app's) instances.</summary>
     public const string Reload = "/v1/reload";

@@ -194,6 +194,8 @@ public sealed record BackoffInfo(long InitialMs, long MaxMs, double Multiplier, 
 /// POST /v1/start. Either ConfigPath (a tend.yaml, optionally narrowed by Only) or Command (argv).
 /// Settings, with a Command: more of the app's tend.yaml keys with their values as text
 /// (<c>max_memory: 200M</c>, <c>watch: true</c>; what PM2's start flags set).
+/// IfRunning, with a ConfigPath: what to do to the file's apps that already run from it, "reload" or
+/// "restart" (PM2's startOrReload / startOrRestart); null leaves those running as declared alone.
 /// </summary>
 public sealed record StartRequest(
     string? ConfigPath,
@@ -203,7 +205,8 @@ public sealed record StartRequest(
     int? Instances,
     string? Cwd,
     IReadOnlyDictionary<string, string>? Env,
-    IReadOnlyDictionary<string, string>? Settings = null);
+    IReadOnlyDictionary<string, string>? Settings = null,
+    string? IfRunning = null);
 
 /// <summary>POST /v1/stop, /v1/restart, /v1/delete, /v1/reset, /v1/flush. Target: "all", an app name, "name#i" or a numeric id.</summary>
 public sealed record TargetRequest(string Target);

@@ -10,6 +10,7 @@ internal sealed class SaveCommand : TendCommand
 
     public SaveCommand(CliContext context) : base("save", "Save the running apps, to be brought back by `tend resurrect`.", context)
     {
+        Aliases.Add("dump"); // PM2's
         Options.Add(_force);
     }
 

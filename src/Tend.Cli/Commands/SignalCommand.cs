@@ -19,6 +19,7 @@ internal sealed class SignalCommand : TendCommand
 
     public SignalCommand(CliContext context) : base("signal", "Send a signal to the main process of an app's instances (--group: to all their processes).", context)
     {
+        Aliases.Add("sendSignal"); // PM2's
         Add(_signal);
         Add(_target);
         Add(_main);

@@ -79,8 +79,29 @@ internal sealed class StartCommand : TendCommand
         CustomParser = ParseDuration,
     };
 
-    public StartCommand(CliContext context) : base("start", "Start the apps of a tend.yaml, or a command as a new app.", context)
+    /// <summary>What to do to the file's apps that already run from it ("reload", "restart"); null for start, which leaves them alone.</summary>
+    private readonly string? _ifRunning;
+
+    public StartCommand(CliContext context) : this(context, "start", "Start the apps of a tend.yaml, or a command as a new app.", ifRunning: null)
     {
+    }
+
+    /// <summary>PM2's startOrReload (and startOrGracefulReload): what runs from the file is reloaded, the rest started.</summary>
+    public static StartCommand OrReload(CliContext context)
+    {
+        var command = new StartCommand(context, "startOrReload",
+            "Start a config file's apps that are not running, and reload (no downtime) those that are, with the file as it is now.", "reload");
+        command.Aliases.Add("startOrGracefulReload");
+        return command;
+    }
+
+    /// <summary>PM2's startOrRestart: what runs from the file is restarted, the rest started.</summary>
+    public static StartCommand OrRestart(CliContext context) => new(context, "startOrRestart",
+        "Start a config file's apps that are not running, and restart those that are, with the file as it is now.", "restart");
+
+    private StartCommand(CliContext context, string name, string description, string? ifRunning) : base(name, description, context)
+    {
+        _ifRunning = ifRunning;
         Add(_words);
         Add(_name);
         Add(_instances);
@@ -129,6 +150,13 @@ internal sealed class StartCommand : TendCommand
             Context.CurrentDirectory,
             Context.GetEnvironment(),
             Settings(parseResult));
+        if (_ifRunning is not null)
+        {
+            if (request.ConfigPath is null)
+                throw new CliException($"tend {Name} takes a config file: what runs from it is {_ifRunning}ed, the rest started", 2,
+                    [$"tend {Name} tend.yaml", $"tend {Name} ecosystem.config.js --env production", "tend start <command> for a command"]);
+            request = request with { IfRunning = _ifRunning };
+        }
 
         using DaemonClient client = Context.CreateClient(autoStart: true);
         ActionResult result = await client.PostAsync(

@@ -16,11 +16,17 @@ internal abstract class TargetActionCommand : TendCommand
         Description = "all, an app name, app#instance, or a numeric id",
     };
 
-    protected TargetActionCommand(string name, string description, string route, bool listAfter, CliContext context)
+    /// <param name="defaultTarget">What no target means (PM2's reloadLogs takes none: all); null when one is required.</param>
+    protected TargetActionCommand(string name, string description, string route, bool listAfter, CliContext context, string? defaultTarget = null)
         : base(name, description, context)
     {
         _route = route;
         _listAfter = listAfter;
+        if (defaultTarget is not null)
+        {
+            _target.Arity = ArgumentArity.ZeroOrOne;
+            _target.DefaultValueFactory = _ => defaultTarget;
+        }
         Add(_target);
     }
 

@@ -18,6 +18,7 @@ internal static class OutcomeText
     {
         AppsStarted s => (s.Started.Count > 0 ? $"started {List(s.Started)}" : "nothing to start")
             + (s.AlreadyRunning.Count > 0 ? $" ({string.Join("; ", s.AlreadyRunning.Select(a => $"{a} already running"))})" : ""),
+        StepsTaken t => string.Join("; ", t.Steps.Select(Sentence)),
         TreeAlreadyRunning t => $"nothing to start (the tree of {t.ConfigPath} is already running)",
         InstancesActed a => $"{Verb(a.Verb)} {(a.Instances.Count == 0 ? "nothing" : List(a.Instances))}",
         SubtreeActed t => $"{Verb(t.Verb)} supervisor {t.Supervisor} ({(t.Instances.Count == 0 ? "no apps" : List(t.Instances))})",
@@ -47,6 +48,7 @@ internal static class OutcomeText
         InstanceVerb.Stopped => "stopped",
         InstanceVerb.Restarted => "restarted",
         InstanceVerb.Reset => "reset",
+        InstanceVerb.LogsReopened => "reopened the log files of",
         _ => "flushed",
     };
 

@@ -343,6 +343,23 @@ public sealed partial class LogWriter
     }
 
     /// <summary>
+    /// `tend reloadLogs` (PM2's): what is buffered goes to the file open now, which is then closed and
+    /// the path opened again. A file that logrotate (or anyone) moved away keeps what was written
+    /// to it, and the lines from here on go to a new file at the path. Safe while the reader runs.
+    /// </summary>
+    public void Reopen()
+    {
+        lock (_sync)
+        {
+            if (_closed) return;
+            FlushLocked(release: false);
+            _file?.Dispose();
+            _file = null;
+            EnsureOpenLocked();
+        }
+    }
+
+    /// <summary>
     /// `tend flush`: empties the current file and deletes the rotated ones. Lines still in the
     /// buffer are discarded with them (not counted as dropped); a line in progress is kept.
     /// Safe to call while the reader runs, and after it stopped.

@@ -19,12 +19,26 @@ public enum InstanceVerb
     Restarted,
     Reset,
     Flushed,
+    LogsReopened,
 }
 
 /// <summary>`tend start CONFIG`: apps added, replaced or started again; those already running as declared are left alone.</summary>
 public sealed record AppsStarted(IReadOnlyList<string> Started, IReadOnlyList<string> AlreadyRunning) : CommandOutcome
 {
     public override IReadOnlyList<string> Affected => Started;
+}
+
+/// <summary>What `tend startOrReload` / `startOrRestart CONFIG` does to the apps of the file that already run from it.</summary>
+public enum RunningAppAction
+{
+    Reload,
+    Restart,
+}
+
+/// <summary>A command made of steps (`tend startOrReload`: the start of the new apps, then a reload, and maybe a scale, per running one), in order.</summary>
+public sealed record StepsTaken(IReadOnlyList<CommandOutcome> Steps) : CommandOutcome
+{
+    public override IReadOnlyList<string> Affected => [.. Steps.SelectMany(s => s.Affected).Distinct()];
 }
 
 /// <summary>`tend start CONFIG` with a supervision tree that already runs, unchanged, from <see cref="ConfigPath"/>.</summary>

@@ -710,6 +710,15 @@ public sealed class Instance : IHealthSink
     }
 
 
+    /// <summary>`tend reloadLogs`: the live writers open their files again (a stopped instance has none open).</summary>
+    public void ReopenLogs()
+    {
+        LogWriter? outLog, errLog;
+        lock (_gate) { outLog = _outLog; errLog = _errLog; }
+        outLog?.Reopen();
+        errLog?.Reopen();
+    }
+
     /// <summary>`tend flush`: empty the log files, through the live writer when there is one.</summary>
     public void FlushLogs()
     {

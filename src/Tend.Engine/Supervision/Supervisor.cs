@@ -319,6 +319,32 @@ public sealed partial class Supervisor : IAsyncDisposable
         finally { _ops.Release(); _saver?.Request(); }
     }
 
+    /// <summary>
+    /// `tend startOrReload` / `startOrRestart CONFIG` (PM2's): the apps of the config that already run
+    /// from it are reloaded (or restarted) with the file as it is now and <paramref name="env"/>, then
+    /// scaled to its instances; the rest go through <see cref="StartAsync(IReadOnlyList{AppSpec}, string?, CancellationToken)"/>
+    /// (new ones added, stopped ones started, and one whose sockets changed, or that ran from elsewhere, replaced).
+    /// </summary>
+    public async Task<CommandOutcome> StartOrRollAsync(IReadOnlyList<AppSpec> specs, string? configPath, IReadOnlyDictionary<string, string> env,
+        RunningAppAction action, CancellationToken ct = default)
+    {
+        List<AppSpec> running = [.. specs.Where(spec => _registry.Find(spec.Name) is App app && app.ConfigPath == configPath && spec.Job is null
+            && app.Spec.Job is null && app.Spec.Listen.SequenceEqual(spec.Listen) && app.Spec.ListenMode == spec.ListenMode
+            && app.Instances.Any(i => i.WantedRunning))];
+        List<AppSpec> rest = [.. specs.Where(spec => !running.Contains(spec))];
+        var steps = new List<CommandOutcome>();
+        if (rest.Count > 0 || running.Count == 0) steps.Add(await StartAsync(rest, configPath, ct).ConfigureAwait(false));
+        foreach (AppSpec spec in running)
+        {
+            steps.Add(action == RunningAppAction.Reload
+                ? await ReloadAsync(spec.Name, null, env, ct).ConfigureAwait(false)
+                : await RestartAsync(spec.Name, env, ct).ConfigureAwait(false));
+            if (_registry.Find(spec.Name) is App app && app.Instances.Count != spec.Instances)
+                steps.Add(await ScaleAsync(spec.Name, spec.Instances, null, ct).ConfigureAwait(false));
+        }
+        return new StepsTaken(steps);
+    }
+
     public async Task<CommandOutcome> StopAsync(string target, CancellationToken ct = default)
     {
         CommandOutcome result = FindNode(target) is { } node
@@ -425,6 +451,10 @@ public sealed partial class Supervisor : IAsyncDisposable
 
     public Task<CommandOutcome> FlushAsync(string target, CancellationToken ct = default) =>
         OnInstancesAsync(target, InstanceVerb.Flushed, inst => { inst.FlushLogs(); return Task.CompletedTask; }, reverse: false, ct);
+
+    /// <summary>`tend reloadLogs`: each instance's log files opened again, for a logrotate that moves them away.</summary>
+    public Task<CommandOutcome> ReopenLogsAsync(string target, CancellationToken ct = default) =>
+        OnInstancesAsync(target, InstanceVerb.LogsReopened, inst => { inst.ReopenLogs(); return Task.CompletedTask; }, reverse: false, ct);
 
     public CommandOutcome Signal(string target, int signal, SignalScope scope = SignalScope.Main)
     {

@@ -237,6 +237,79 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartOrReload_StartsWhatIsNew_ReloadsWhatRuns_AsTheFileIsNow_ThenStartOrRestartRestarts()
+    {
+        // PM2's deploy-script commands: `pm2 startOrReload ecosystem.config.js` and startOrRestart.
+        string OneApp() => _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+            """);
+        string config = OneApp();
+        Assert.StartsWith("started web\n", (await _home.OkAsync("startOrReload", config)).Stdout);
+        InstanceInfo[] first = await _home.WaitForAsync(l => l.Length == 1 && l[0].Status == "online", "web online");
+
+        _home.WriteConfig($"""
+            apps:
+              web:
+                cmd: {TendHome.Child}
+                args: [--echo, v2, --sleep]
+                instances: 2
+              worker:
+                cmd: {TendHome.Child}
+                args: [--sleep]
+            """);
+        CliResult reload = await _home.OkAsync("startOrReload", config);
+
+        Assert.StartsWith("started worker; reloaded web; scaled web from 1 to 2 instances: started web#1\n", reload.Stdout);
+        InstanceInfo[] second = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "web#0, web#1 and worker online");
+        Assert.NotEqual(first[0].Pid, second.Single(i => i is { Name: "web", Instance: 0 }).Pid);
+        Assert.Equal(["--echo", "v2", "--sleep"], (await _home.DescribeAsync("web")).Args);
+        await LogTextAsync("web", 0, "v2\n");
+        // A reload, rolled instance by instance, not the replacement `tend start` does to a changed app.
+        string events = (await _home.OkAsync("events", "--json", "--no-follow")).Stdout;
+        Assert.Contains("\"reload_done\"", events);
+        Assert.DoesNotContain("\"app_replaced\"", events);
+
+        CliResult restart = await _home.OkAsync("startOrRestart", config);
+        Assert.StartsWith("restarted web#0, web#1; restarted worker#0\n", restart.Stdout);
+        await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online" && second.All(s => s.Pid != i.Pid)), "all three restarted");
+
+        // A command is not what these take: refused, and nothing started or touched.
+        CliResult command = await _home.RunAsync("startOrReload", TendHome.Child, "--", "--sleep");
+        Assert.Equal(2, command.ExitCode);
+        Assert.Contains("takes a config file", command.Stderr);
+        Assert.Equal(3, (await _home.ListAsync()).Length);
+    }
+
+    [Fact]
+    public async Task Pid_PrintsTheRunningInstancesPids_AnUnknownTargetIsAnError_AndPm2sSendSignalAndDumpWork()
+    {
+        // As `kill -USR1 $(pm2 pid web)` in a script.
+        await _home.OkAsync("start", "--name", "web", "-i", "2", TendHome.Child, "--", "--sleep");
+        await _home.OkAsync("start", "--name", "other", TendHome.Child, "--", "--sleep");
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "three instances online");
+        int[] web = [.. list.Where(i => i.Name == "web").OrderBy(i => i.Instance).Select(i => i.Pid!.Value)];
+
+        Assert.Equal(string.Join("\n", web) + "\n", (await _home.OkAsync("pid", "web")).Stdout);
+        Assert.Equal($"{web[1]}\n", (await _home.OkAsync("pid", "web#1")).Stdout);
+        Assert.Equal(3, (await _home.OkAsync("pid")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        await _home.OkAsync("stop", "other");
+        Assert.Equal("", (await _home.OkAsync("pid", "other")).Stdout);
+
+        CliResult unknown = await _home.RunAsync("pid", "nope");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("no app or instance \"nope\"", unknown.Stderr);
+        Assert.Equal("", unknown.Stdout);
+
+        // PM2's other names: sendSignal for signal, dump for save.
+        Assert.StartsWith("sent SIGKILL to the main process of web#1\n", (await _home.OkAsync("sendSignal", "SIGKILL", "web#1")).Stdout);
+        await _home.WaitForAsync(l => l.Single(i => i is { Name: "web", Instance: 1 }) is { Status: "online" } w && w.Pid != web[1], "web#1 back with a new pid");
+        Assert.StartsWith("saved 2 apps to ", (await _home.OkAsync("dump")).Stdout);
+    }
+
+    [Fact]
     public async Task Start_MissingConfigFile_ExitsTwoWithoutStartingADaemon()
     {
         CliResult start = await _home.RunAsync("start", "missing.yaml");

@@ -100,6 +100,38 @@ public sealed class LogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReloadLogs_AfterLogrotateMovedTheFile_NewLinesGoToANewFile_NoneLost()
+    {
+        // logrotate's default (create, no copytruncate): the file is renamed, then `postrotate tend reloadLogs`.
+        string config = _home.WriteConfig($"""
+            apps:
+              ticker:
+                cmd: {TendHome.Child}
+                args: [--tick, "20", --sleep]
+            """);
+        await _home.OkAsync("start", config);
+        string outLog = Path.Combine(_home.LogsDir, "ticker-0.out.log");
+        await Eventually.TrueAsync(() => File.Exists(outLog) && File.ReadAllText(outLog).Contains("tick 5\n"), "ticks logged");
+        string rotated = outLog + "-20261206";
+        File.Move(outLog, rotated);
+
+        CliResult reopen = await _home.OkAsync("reloadLogs");
+
+        Assert.StartsWith("reopened the log files of ticker#0\n", reopen.Stdout);
+        await Eventually.TrueAsync(() => File.Exists(outLog) && File.ReadAllText(outLog).Contains("tick"), "ticks in a new file at the path");
+        await _home.OkAsync("stop", "ticker");
+        // Every tick once, in order, across the two files: the old one kept what came before the reopen.
+        long[] ticks = [.. (File.ReadAllText(rotated) + File.ReadAllText(outLog))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => long.Parse(l[(l.LastIndexOf("tick ", StringComparison.Ordinal) + 5)..], System.Globalization.CultureInfo.InvariantCulture))];
+        Assert.Equal(Enumerable.Range(1, ticks.Length).Select(n => (long)n), ticks);
+        Assert.Contains("tick", File.ReadAllText(rotated));
+
+        CliResult unknown = await _home.RunAsync("reloadLogs", "nope");
+        Assert.Equal(1, unknown.ExitCode);
+    }
+
+    [Fact]
     public async Task Flush_EmptiesTheLogFiles()
     {
         string config = _home.WriteConfig($"""

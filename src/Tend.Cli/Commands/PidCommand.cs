@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Globalization;
+using Tend.Api;
+using Tend.Cli.Rendering;
+
+namespace Tend.Cli.Commands;
+
+/// <summary>
+/// `tend pid [target]` (PM2's pid): the main process id of each running instance of the target, one
+/// per line, for scripts (`kill -USR1 $(tend pid web)`). An instance with no process prints nothing;
+/// a target that names nothing is an error (exit 1), where PM2 prints an empty line.
+/// </summary>
+internal sealed class PidCommand : TendCommand
+{
+    private readonly Argument<string> _target = new("target")
+    {
+        Description = "all (the default), an app name, app#instance, or a numeric id",
+        Arity = ArgumentArity.ZeroOrOne,
+        DefaultValueFactory = _ => "all",
+    };
+
+    public PidCommand(CliContext context) : base("pid", "Print the pid of each running instance of an app (or of all), one per line.", context)
+    {
+        Add(_target);
+    }
+
+    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
+    {
+        string target = parseResult.GetRequiredValue(_target);
+        using DaemonClient client = Context.CreateClient(autoStart: true);
+        InstanceInfo[] rows = await client.GetAsync(ApiRoutes.List, json => InstanceRows.Read(json.Span), ct).ConfigureAwait(false);
+        InstanceInfo[] named = [.. rows.Where(r => Names(r, target))];
+        if (named.Length == 0 && target != "all")
+        {
+            string[] apps = [.. rows.Select(r => r.Name).Distinct(StringComparer.Ordinal)];
+            throw new CliException($"no app or instance \"{target}\"", 1, apps.Length > 0 ? ["apps: " + string.Join(", ", apps)] : ["no apps are running"]);
+        }
+        TextWriter output = Out(parseResult);
+        foreach (InstanceInfo row in named)
+        {
+            if (row.Pid is int pid) output.WriteLine(pid.ToString(CultureInfo.InvariantCulture));
+        }
+        return 0;
+    }
+
+    /// <summary>The target words of the daemon's commands: all, an app, app#i, or an id.</summary>
+    private static bool Names(InstanceInfo row, string target)
+    {
+        if (target == "all" || target == row.Name) return true;
+        if (target == $"{row.Name}#{row.Instance.ToString(CultureInfo.InvariantCulture)}") return true;
+        return int.TryParse(target, NumberStyles.None, CultureInfo.InvariantCulture, out int id) && id == row.Id;
+    }
+}
