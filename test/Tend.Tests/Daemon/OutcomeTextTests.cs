@@ -22,6 +22,7 @@ public sealed class OutcomeTextTests
     [InlineData(InstanceVerb.Stopped, "stopped web#0, web#1")]
     [InlineData(InstanceVerb.Restarted, "restarted web#0, web#1")]
     [InlineData(InstanceVerb.Flushed, "flushed web#0, web#1")]
+    [InlineData(InstanceVerb.LogsReopened, "reopened the log files of web#0, web#1")]
     public void InstancesActed_VerbAndLabels(InstanceVerb verb, string expected) =>
         Assert.Equal(expected, OutcomeText.Sentence(new InstancesActed(verb, ["web#0", "web#1"])));
 
@@ -77,6 +78,15 @@ public sealed class OutcomeTextTests
     }
 
     [Fact]
+    public void StepsTaken_EachStepsSentence_InOrder() =>
+        Assert.Equal("started worker; reloaded web; scaled web from 1 to 2 instances: started web#1",
+            OutcomeText.Sentence(new StepsTaken([
+                new AppsStarted(["worker"], []),
+                new AppsReloaded([new AppReload("web", null, [])]),
+                new Scaled("web", 1, 2, ["web#1"], [], 2),
+            ])));
+
+    [Fact]
     public void EveryOutcomeTypeHasWording()
     {
         // A new outcome type must be worded here before the daemon can answer with it.
@@ -84,6 +94,6 @@ public sealed class OutcomeTextTests
             .Where(t => t.IsSubclassOf(typeof(CommandOutcome)) && !t.IsAbstract)
             .Select(t => t.Name).Order().ToList();
         Assert.Equal(["AppsDeleted", "AppsReloaded", "AppsStarted", "Deployed", "InstancesActed", "Resurrected", "Scaled", "Signalled",
-            "StateSaved", "SubtreeActed", "TreeAlreadyRunning"], types);
+            "StateSaved", "StepsTaken", "SubtreeActed", "TreeAlreadyRunning"], types);
     }
 }
