@@ -453,7 +453,8 @@ public sealed class Instance : IHealthSink
                 }
 
                 if (Interlocked.Exchange(ref _breakerClosed, 0) == 1) _tracker.CloseBreaker();
-                RestartDecision decision = _tracker.OnExit(spec, outcome.Exit, outcome.Uptime, outcome.Failure, _time.GetUtcNow());
+                DateTimeOffset decidedAt = _time.GetUtcNow();
+                RestartDecision decision = _tracker.OnExit(spec, outcome.Exit, outcome.Uptime, outcome.Failure, decidedAt);
                 string ended = outcome.Failure?.Reason ?? outcome.Exit.ToString();
                 if (decision is RestartDecision.Restart && _app.Node?.OnInstanceExit(_app, this, ended) is string takenOver)
                 {
@@ -473,7 +474,7 @@ public sealed class Instance : IHealthSink
                         return;
                     case RestartDecision.Break pause:
                         Transit(new BreakerOpened(pause.Duration, pause.Opens, pause.Reason));
-                        try { await Task.Delay(pause.Duration, _time, stop).ConfigureAwait(false); }
+                        try { await WaitFromAsync(decidedAt, pause.Duration, stop).ConfigureAwait(false); }
                         catch (OperationCanceledException) { goto stopped; }
                         _tracker.HalfOpen = true;
                         Transit(new Relaunching("breaker half-open"));
@@ -483,7 +484,7 @@ public sealed class Instance : IHealthSink
                         Transit(new RestartScheduled(restart.Delay, reason));
                         if (restart.Delay > TimeSpan.Zero)
                         {
-                            try { await Task.Delay(restart.Delay, _time, stop).ConfigureAwait(false); }
+                            try { await WaitFromAsync(decidedAt, restart.Delay, stop).ConfigureAwait(false); }
                             catch (OperationCanceledException) { break; }
                         }
                         Transit(new Relaunching(reason));
@@ -709,6 +710,16 @@ public sealed class Instance : IHealthSink
         _app.OnTransition(this, transition);
     }
 
+
+    /// <summary>Waits until <paramref name="delay"/> after <paramref name="from"/>: a backoff counts from the exit it
+    /// follows, not from the moment its timer was set (the clock may have moved on in between).</summary>
+    private Task WaitFromAsync(DateTimeOffset from, TimeSpan delay, CancellationToken stop)
+    {
+        TimeSpan left = from + delay - _time.GetUtcNow();
+        if (left > TimeSpan.Zero) return Task.Delay(left, _time, stop);
+        stop.ThrowIfCancellationRequested();
+        return Task.CompletedTask;
+    }
 
     /// <summary>`tend reloadLogs`: the live writers open their files again (a stopped instance has none open).</summary>
     public void ReopenLogs()
