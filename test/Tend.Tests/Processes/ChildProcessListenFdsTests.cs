@@ -70,6 +70,36 @@ public sealed class ChildProcessListenFdsTests
         Assert.Equal(["/bin/sleep", "30"], File.ReadAllText($"/proc/{child.Pid}/cmdline").TrimEnd('\0').Split('\0'));
     }
 
+    /// <summary>
+    /// The prelude's shell execs the program itself when it can pass the variables on untouched (dash,
+    /// identifiers only); these cases hold on either path: PWD as requested (not the shell's directory)
+    /// or absent, and the names dash resets (IFS, OPTIND, PPID) as requested too.
+    /// </summary>
+    [Theory]
+    [InlineData("PWD=/somewhere/else")]
+    [InlineData("")]
+    [InlineData("IFS=:")]
+    [InlineData("OPTIND=7", "PPID=3")]
+    [InlineData("PWD=/with space", "_=underscore", "lower_case9=x")]
+    public async Task Spawn_ThroughThePrelude_TheProgramGetsExactlyTheRequestedEnvironment(params string[] extra)
+    {
+        using var socket = ListenSocket.Open("127.0.0.1:0", "web");
+        var env = new Dictionary<string, string>(BaseEnvironment()) { ["QUOTED"] = "a  b 'c' \"d\" $HOME `x` \\n" };
+        foreach (string pair in extra.Where(p => p.Length > 0)) env[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
+        await using var child = ChildProcess.Start(Command("/bin/sleep", "30") with { Environment = env, ListenFds = [socket.ToListenFd()] });
+
+        await WaitUntilExecutedAsync(child.Pid, "/bin/sleep");
+
+        var expected = new Dictionary<string, string>(env)
+        {
+            ["LISTEN_PID"] = child.Pid.ToString(CultureInfo.InvariantCulture),
+            ["LISTEN_FDS"] = "1",
+            ["LISTEN_FDNAMES"] = "web",
+        };
+        Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), ReadEnviron(child.Pid).OrderBy(e => e.Key, StringComparer.Ordinal));
+        Assert.Equal(["/bin/sleep", "30"], File.ReadAllText($"/proc/{child.Pid}/cmdline").TrimEnd('\0').Split('\0'));
+    }
+
     [Fact]
     public async Task Spawn_NodeChannel_AfterTheListenFds_NamedByNodeChannelFd()
     {
