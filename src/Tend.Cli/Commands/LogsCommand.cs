@@ -31,6 +31,7 @@ internal sealed class LogsCommand : TendCommand
     private readonly Option<bool> _err = new("--err") { Description = "Only stderr" };
     private readonly Option<bool> _out = new("--out") { Description = "Only stdout" };
     private readonly Option<bool> _json = new("--json") { Description = "Print each line as a JSON object" };
+    private readonly Option<bool> _raw = new("--raw") { Description = "Print each line as the app wrote it, without the app#i and stream prefix (PM2's --raw)" };
 
     public LogsCommand(CliContext context) : base("logs", "Show and follow the output of an app, an instance, or all.", context)
     {
@@ -40,6 +41,7 @@ internal sealed class LogsCommand : TendCommand
         Add(_err);
         Add(_out);
         Add(_json);
+        Add(_raw);
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
@@ -51,12 +53,15 @@ internal sealed class LogsCommand : TendCommand
             err: parseResult.GetValue(_err),
             @out: parseResult.GetValue(_out));
         bool json = parseResult.GetValue(_json);
+        bool raw = parseResult.GetValue(_raw);
+        if (json && raw) throw new CliException("--json and --raw exclude each other", 2);
         TextWriter output = Out(parseResult);
 
         using DaemonClient client = Context.CreateClient(autoStart: true);
         await NdjsonStream.FollowAsync(client, path, TendJsonContext.Default.LogLineDto, "log line", "log", (_, dto) =>
             output.WriteLine(json
                 ? JsonSerializer.Serialize(dto, TendJsonContext.Default.LogLineDto)
+                : raw ? LogLineText.RenderRaw(dto, Context.Terminal)
                 : LogLineText.Render(dto, Context.Color, Context.Terminal)), ct).ConfigureAwait(false);
         return 0;
     }

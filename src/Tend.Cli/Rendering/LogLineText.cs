@@ -13,4 +13,7 @@ internal static class LogLineText
         string? sgr = line.Stream == "err" ? Ansi.Red : Ansi.Green;
         return Ansi.Paint(prefix, sgr, color) + " " + (terminal ? Format.Printable(line.Text) : line.Text);
     }
+
+    /// <summary>`tend logs --raw`: the app's text alone (escaped on a terminal, as above).</summary>
+    public static string RenderRaw(LogLineDto line, bool terminal = false) => terminal ? Format.Printable(line.Text) : line.Text;
 }

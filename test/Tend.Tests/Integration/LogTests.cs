@@ -90,6 +90,13 @@ public sealed class LogTests : IAsyncLifetime
         Assert.Contains("line 000000046", textLines[0]);
         Assert.Contains("line 000000050", textLines[4]);
 
+        // PM2's --raw: the text alone, as the app wrote it.
+        CliResult raw = await _home.OkAsync("logs", "talker", "--out", "--lines", "2", "--nostream", "--raw");
+        Assert.Equal(textLines[3][(textLines[3].IndexOf("| ", StringComparison.Ordinal) + 2)..] + "\n"
+            + textLines[4][(textLines[4].IndexOf("| ", StringComparison.Ordinal) + 2)..] + "\n", raw.Stdout);
+        Assert.StartsWith("line 000000049", raw.Stdout);
+        Assert.Equal(2, (await _home.RunAsync("logs", "talker", "--raw", "--json", "--nostream")).ExitCode);
+
         CliResult json = await _home.OkAsync("logs", "talker", "--err", "--lines", "3", "--no-follow", "--json");
         var entry = JsonSerializer.Deserialize(json.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(), TendJsonContext.Default.LogLineDto)!;
         Assert.Equal("talker", entry.App);
