@@ -47,7 +47,7 @@ internal sealed class PidCommand : TendCommand
     private static bool Names(InstanceInfo row, string target)
     {
         if (target == "all" || target == row.Name) return true;
-        if (target == $"{row.Name}#{row.Instance.ToString(CultureInfo.InvariantCulture)}") return true;
+        if (DescribeCommand.TryParseInstance(target, out string app, out int instance)) return app == row.Name && instance == row.Instance;
         return int.TryParse(target, NumberStyles.None, CultureInfo.InvariantCulture, out int id) && id == row.Id;
     }
 }
