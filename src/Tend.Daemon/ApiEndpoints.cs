@@ -51,6 +51,8 @@ internal static class ApiEndpoints
 
         app.MapGet(ApiRoutes.History, (string? app, Supervisor s) => Results.Json(WireMapper.ToWire(s.History(app)), json.AppHistoryArray));
 
+        app.MapGet(ApiRoutes.Env, (string? target, Supervisor s) => Results.Json(WireMapper.ToWire(s.Environments(target ?? "all")), json.InstanceEnvironmentInfoArray));
+
         app.MapGet(ApiRoutes.App + "{target}", (string target, Supervisor s) => Results.Json(WireMapper.ToInfo(s.Describe(target)), json.AppInfo));
 
         app.MapPost(ApiRoutes.Start, async (HttpRequest request, Supervisor s, Tend.Alerts.AlertEngine alerts, CancellationToken ct) =>
@@ -59,6 +61,9 @@ internal static class ApiEndpoints
             var env = body.Env ?? new Dictionary<string, string>();
             if (body.ConfigPath is not null && body.Settings is { Count: > 0 })
                 throw new BadRequestException("settings go with a command; a config file sets them per app");
+            bool interpreted = body.Interpreter is not null || body.InterpreterArgs is { Count: > 0 };
+            if (body.ConfigPath is not null && interpreted)
+                throw new BadRequestException("an interpreter goes with a command; a config file puts it in run:");
             RunningAppAction? ifRunning = body.IfRunning switch
             {
                 null => null,
@@ -86,14 +91,15 @@ internal static class ApiEndpoints
                     : await s.StartAsync(specs, config.SourcePath, ct));
             }
             // `tend start backend`: a supervisor of the running tree, when the word is nothing more.
-            if (body.Command is [var word] && body.Instances is null && body.Settings is not { Count: > 0 } && (body.Name is null || body.Name == word) && s.IsSupervisor(word))
+            if (body.Command is [var word] && body.Instances is null && body.Settings is not { Count: > 0 } && !interpreted && (body.Name is null || body.Name == word) && s.IsSupervisor(word))
                 return Answer(await s.StartSupervisorAsync(word));
             // `tend start web` / `web#1` / `all`: PM2's start of an app it already knows (stopped ones start, running ones stay).
-            if (body.Command is [var target] && body.Instances is null && body.Settings is not { Count: > 0 } && (body.Name is null || body.Name == target) && s.IsTarget(target))
+            if (body.Command is [var target] && body.Instances is null && body.Settings is not { Count: > 0 } && !interpreted && (body.Name is null || body.Name == target) && s.IsTarget(target))
                 return Answer(await s.StartTargetAsync(target, ct));
             if (body.Command is { Count: > 0 } command)
             {
-                AppSpec spec = ConfigLoader.FromCommand(body.Name, command[0], [.. command.Skip(1)], body.Instances ?? 1, body.Cwd ?? home, env, body.Settings, s.Cgroups);
+                AppSpec spec = ConfigLoader.FromCommand(body.Name, command[0], [.. command.Skip(1)], body.Instances ?? 1, body.Cwd ?? home, env, body.Settings, s.Cgroups,
+                    body.Interpreter, body.InterpreterArgs);
                 return Answer(await s.StartAsync([spec], null, ct));
             }
             throw new BadRequestException("start needs config_path or command");

@@ -11,6 +11,8 @@ public static class ApiRoutes
     public const string Tree = "/v1/tree";
     /// <summary>GET /v1/apps/{name}: describe.</summary>
     public const string App = "/v1/apps/";
+    /// <summary>GET ?target=all|NAME|NAME#i|ID: <see cref="InstanceEnvironmentInfo"/>[], each instance's environment (tend env). Socket only.</summary>
+    public const string Env = "/v1/env";
     /// <summary>GET ?app=NAME (optional): <see cref="AppHistory"/>[], each app's CPU and memory over the last minutes (the dashboard's charts).</summary>
     public const string History = "/v1/history";
     public const string Start = "/v1/start";

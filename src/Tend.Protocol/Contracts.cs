@@ -196,6 +196,7 @@ public sealed record BackoffInfo(long InitialMs, long MaxMs, double Multiplier, 
 /// (<c>max_memory: 200M</c>, <c>watch: true</c>; what PM2's start flags set).
 /// IfRunning, with a ConfigPath: what to do to the file's apps that already run from it, "reload" or
 /// "restart" (PM2's startOrReload / startOrRestart); null leaves those running as declared alone.
+/// Interpreter and InterpreterArgs, with a Command: PM2's --interpreter and --interpreter-args (--node-args).
 /// </summary>
 public sealed record StartRequest(
     string? ConfigPath,
@@ -206,7 +207,9 @@ public sealed record StartRequest(
     string? Cwd,
     IReadOnlyDictionary<string, string>? Env,
     IReadOnlyDictionary<string, string>? Settings = null,
-    string? IfRunning = null);
+    string? IfRunning = null,
+    string? Interpreter = null,
+    IReadOnlyList<string>? InterpreterArgs = null);
 
 /// <summary>POST /v1/stop, /v1/restart, /v1/delete, /v1/reset, /v1/flush. Target: "all", an app name, "name#i" or a numeric id.</summary>
 public sealed record TargetRequest(string Target);
@@ -223,7 +226,6 @@ public sealed record DeployRequest(string App, string Strategy, int? Canary, lon
 /// <summary>POST /v1/scale: Count (N) or Delta (+N / -N).</summary>
 public sealed record ScaleRequest(string App, int? Count, int? Delta);
 
-/// <summary>POST /v1/signal.</summary>
 /// <summary>POST /v1/signal. Scope: "main" (the default: the main process only) or "group" (every process of its group).</summary>
 public sealed record SignalRequest(string Target, string Signal, string? Scope = null);
 
@@ -233,7 +235,6 @@ public sealed record ActionResult(IReadOnlyList<string> Affected, string Message
 /// <summary>Any non-2xx answer. ExitCode is what the CLI exits with: 1 unknown target, 2 bad usage or config.</summary>
 public sealed record ErrorResponse(string Error, IReadOnlyList<string> Details, int ExitCode);
 
-/// <summary>GET /v1/ping.</summary>
 /// <summary>GET /v1/ping. HealthUrl: where the health endpoints and the dashboard answer; null when off,
 /// and then HealthError says why when it was not asked for (the port was taken).
 /// FdsInUse and FdLimit: the daemon's open file descriptors and its RLIMIT_NOFILE (null: unlimited).</summary>
@@ -383,12 +384,20 @@ public sealed record DiagArtifactInfo(string Id, string App, int Instance, int P
 /// <summary>GET /v1/diag: `tend diag ls`.</summary>
 public sealed record DiagListInfo(IReadOnlyList<DiagArtifactInfo> Artifacts, long UsedBytes, long QuotaBytes, string Dir);
 
+/// <summary>
+/// GET /v1/env?target=…: one instance's environment (`tend env`, PM2's env). Pid: the process it was read
+/// from, as that process started; null when no process runs and Env is what the next start gets.
+/// Secrets are masked as everywhere else (SecretMask, docs/config.md); on the socket only, as describe's details.
+/// </summary>
+public sealed record InstanceEnvironmentInfo(string Name, int Instance, int Id, int? Pid, IReadOnlyDictionary<string, string> Env);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     WriteIndented = false)]
 [JsonSerializable(typeof(InstanceInfo[]))]
 [JsonSerializable(typeof(AppInfo))]
+[JsonSerializable(typeof(InstanceEnvironmentInfo[]))]
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(JobInfo[]))]
 [JsonSerializable(typeof(JobRunInfo))]

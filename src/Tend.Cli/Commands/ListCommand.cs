@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.CommandLine;
 using System.Text.Json;
 using Tend.Api;
@@ -66,4 +67,25 @@ internal sealed class JlistCommand(CliContext context) : TendCommand("jlist", "T
 {
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct) =>
         ListCommand.ListAsync(Context, json: true, Out(parseResult), ct);
+}
+
+/// <summary>`tend prettylist`: PM2's name for the list as indented JSON, for reading rather than for scripts.</summary>
+internal sealed class PrettylistCommand(CliContext context) : TendCommand("prettylist", "The list as indented JSON (PM2's prettylist).", context)
+{
+    protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
+    {
+        using DaemonClient client = Context.CreateClient(autoStart: true);
+        string body = await client.GetRawAsync(ApiRoutes.List, ct).ConfigureAwait(false);
+        Out(parseResult).WriteLine(Indent(body));
+        return 0;
+    }
+
+    /// <summary>The same JSON, indented: copied token by token (no contract types, so nothing to keep in step).</summary>
+    internal static string Indent(string json)
+    {
+        using JsonDocument document = JsonDocument.Parse(json);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) document.WriteTo(writer);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 }

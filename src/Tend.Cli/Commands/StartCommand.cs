@@ -68,6 +68,33 @@ internal sealed class StartCommand : TendCommand
         HelpName = "N",
     };
 
+    private readonly Option<string?> _cwd = new("--cwd")
+    {
+        Description = "The command's working directory (default: this one); the command is found from it, as PM2 does",
+        HelpName = "dir",
+    };
+    private readonly Option<string?> _interpreter = new("--interpreter")
+    {
+        Description = "Run the script with this program, e.g. python3 (default, and none as in PM2: the script runs itself, or by its extension when it is not executable)",
+        HelpName = "program",
+    };
+    private readonly Option<string?> _interpreterArgs = new("--interpreter-args", "--node-args")
+    {
+        Description = "The interpreter's own arguments, before the script, e.g. \"--max-old-space-size=512\" (split at spaces)",
+        HelpName = "args",
+    };
+    private readonly Option<string?> _output = new("--output", "-o")
+    {
+        Description = "Write stdout to this file, relative to this directory; {instance} is the instance's number (log.out_file)",
+        HelpName = "path",
+    };
+    private readonly Option<string?> _error = new("--error", "-e")
+    {
+        Description = "Write stderr to this file, relative to this directory; {instance} as for --output (log.err_file)",
+        HelpName = "path",
+    };
+    private readonly Option<bool> _time = new("--time") { Description = "Prefix each log line with its time (log.timestamps: on by default; PM2's flag)" };
+
     private readonly Option<bool> _waitReady = new("--wait-ready")
     {
         Description = "Return only once every started instance is ready (or fail if one cannot get there)",
@@ -114,6 +141,12 @@ internal sealed class StartCommand : TendCommand
         Add(_killTimeout);
         Add(_restartDelay);
         Add(_maxRestarts);
+        Add(_cwd);
+        Add(_interpreter);
+        Add(_interpreterArgs);
+        Add(_output);
+        Add(_error);
+        Add(_time);
         Add(_waitReady);
         Add(_waitTimeout);
     }
@@ -150,6 +183,7 @@ internal sealed class StartCommand : TendCommand
             Context.CurrentDirectory,
             Context.GetEnvironment(),
             Settings(parseResult));
+        request = WithCommandFlags(request, parseResult);
         if (_ifRunning is not null)
         {
             if (request.ConfigPath is null)
@@ -188,6 +222,37 @@ internal sealed class StartCommand : TendCommand
         return null;
     }
 
+    /// <summary>
+    /// --cwd, --interpreter and --interpreter-args, which only a command takes: with a config file they are a
+    /// usage error (the file says cwd: and run: per app). "--interpreter none" is PM2's: run the script as it is.
+    /// </summary>
+    private StartRequest WithCommandFlags(StartRequest request, ParseResult parseResult)
+    {
+        string? cwd = parseResult.GetValue(_cwd);
+        string? interpreter = parseResult.GetValue(_interpreter);
+        string? interpreterArgs = parseResult.GetValue(_interpreterArgs);
+        if (request.ConfigPath is not null)
+        {
+            string[] given = [.. new[] { (cwd, "--cwd"), (interpreter, "--interpreter"), (interpreterArgs, "--interpreter-args") }.Where(f => f.Item1 is not null).Select(f => f.Item2)];
+            if (given.Length > 0)
+                throw new CliException($"{string.Join(", ", given)}: these flags apply to a command; a config file sets cwd: and run: per app", 2);
+            return request;
+        }
+        if (cwd is not null)
+        {
+            if (cwd.Trim().Length == 0) throw new CliException("--cwd must name a directory", 2);
+            request = request with { Cwd = Path.GetFullPath(cwd, Context.CurrentDirectory) };
+        }
+        if (interpreter is not null && interpreter.Trim().Length == 0) throw new CliException("--interpreter must name a program (or none)", 2);
+        string[] extra = interpreterArgs?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (interpreter == "none")
+        {
+            if (extra.Length > 0) throw new CliException("--interpreter none runs the script as it is: there is no interpreter for --interpreter-args", 2);
+            interpreter = null;
+        }
+        return request with { Interpreter = interpreter, InterpreterArgs = extra.Length > 0 ? extra : null };
+    }
+
     /// <summary>The tend.yaml keys PM2's start flags set, with their values as given (the engine checks them).</summary>
     private Dictionary<string, string> Settings(ParseResult parseResult)
     {
@@ -203,6 +268,11 @@ internal sealed class StartCommand : TendCommand
         Text(_killTimeout, "kill_timeout");
         Text(_restartDelay, "restart_delay");
         Text(_maxRestarts, "max_restarts");
+        // Log paths as a shell user means them: from this directory, not the app's.
+        if (parseResult.GetValue(_output) is "" || parseResult.GetValue(_error) is "") throw new CliException("--output and --error must name a file", 2);
+        if (parseResult.GetValue(_output) is string output) settings["log.out_file"] = Path.GetFullPath(output, Context.CurrentDirectory);
+        if (parseResult.GetValue(_error) is string error) settings["log.err_file"] = Path.GetFullPath(error, Context.CurrentDirectory);
+        if (parseResult.GetValue(_time)) settings["log.timestamps"] = "true";
         return settings;
     }
 

@@ -34,6 +34,8 @@ internal static class TendCli
         (["scale"], c => new ScaleCommand(c)),
         (["list", "ls", "status", "ps"], c => new ListCommand(c)),
         (["jlist"], c => new JlistCommand(c)),
+        (["prettylist"], c => new PrettylistCommand(c)),
+        (["env"], c => new EnvCommand(c)),
         (["pid"], c => new PidCommand(c)),
         (["tree"], c => new TreeCommand(c)),
         (["describe", "show", "info", "desc"], c => new DescribeCommand(c)),

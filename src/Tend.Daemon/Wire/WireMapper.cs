@@ -101,6 +101,9 @@ internal static class WireMapper
         : new TreeNodeInfo(n.Name, "supervisor", n.Strategy is { } s ? Supervisor.Strategy(s) : null, n.Status ?? SupervisorNode.Running, n.Restarts,
             n.MaxRestarts, n.Within is { } w ? Ms(w) : null, RestartTracker.Describe(n.Restart), n.Reason, [], [], [.. n.Children.Select(ToInfo)]);
 
+    public static InstanceEnvironmentInfo[] ToWire(IReadOnlyList<InstanceEnvironmentView> views) =>
+        [.. views.Select(v => new InstanceEnvironmentInfo(v.Name, v.Number, v.Id, v.Pid, SecretMask.Environment(v.Env)))];
+
     public static AppHistory[] ToWire(IReadOnlyList<AppResourceHistory> histories) =>
         [.. histories.Select(h => new AppHistory(h.Name, Ms(h.Resolution), [.. h.Points.Select(p => new ResourcePoint(p.Time, p.CpuPercent, p.MemoryBytes, p.Instances))]))];
 

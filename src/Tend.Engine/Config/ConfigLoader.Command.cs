@@ -19,6 +19,11 @@ public static partial class ConfigLoader
     /// <c>max_memory</c>, <c>watch</c>, <c>restart</c>, …), read by the config loader exactly as in a file;
     /// errors name the key.</param>
     /// <param name="cgroups">The daemon's cgroup tree, for what <paramref name="settings"/> may ask of it.</param>
+    /// <param name="interpreter">PM2's --interpreter: the program that runs the command (python3 app.py); null
+    /// lets the script's extension choose when it is not executable itself.</param>
+    /// <param name="interpreterArgs">PM2's --interpreter-args (--node-args): the interpreter's own arguments, before
+    /// the script. Without <paramref name="interpreter"/> they go to the one the extension chose; an executable
+    /// that needs none is then an error (field "interpreter_args").</param>
     /// <exception cref="ConfigException">Any of the above is wrong.</exception>
     public static AppSpec FromCommand(
         string? name,
@@ -28,7 +33,9 @@ public static partial class ConfigLoader
         string cwd,
         IReadOnlyDictionary<string, string> baseEnvironment,
         IReadOnlyDictionary<string, string>? settings = null,
-        Isolation.CgroupTree? cgroups = null)
+        Isolation.CgroupTree? cgroups = null,
+        string? interpreter = null,
+        IReadOnlyList<string>? interpreterArgs = null)
     {
         var errors = new List<ConfigError>();
         void Error(string field, string message) => errors.Add(new ConfigError("", 0, 0, field, message));
@@ -48,7 +55,17 @@ public static partial class ConfigLoader
 
         // The name comes from what the user typed ("app.js" → "app"), not from an interpreter put before it.
         string? typed = argv.Count > 0 ? argv[0] : null;
-        if (!splitFailed && cwdExists) argv = ScriptInterpreter.Apply(argv, fullCwd, baseEnvironment);
+        IReadOnlyList<string> extra = interpreterArgs ?? [];
+        if (interpreter is not null && string.IsNullOrWhiteSpace(interpreter)) Error("interpreter", "empty interpreter");
+        else if (interpreter is not null && argv.Count > 0) argv = [interpreter, .. extra, .. argv];
+        else if (!splitFailed && cwdExists)
+        {
+            int typedCount = argv.Count;
+            argv = ScriptInterpreter.Apply(argv, fullCwd, baseEnvironment);
+            if (extra.Count > 0 && argv.Count == typedCount)
+                Error("interpreter_args", $"\"{typed}\" runs by itself, so interpreter arguments have nothing to go to; name the interpreter (--interpreter)");
+            else if (extra.Count > 0) argv.InsertRange(1, extra);
+        }
 
         if (argv.Count == 0 || string.IsNullOrWhiteSpace(argv[0]))
         {
@@ -102,13 +119,25 @@ public static partial class ConfigLoader
             foreach (string arg in spec.Args) json.WriteStringValue(arg);
             json.WriteEndArray();
             json.WriteString("cwd", spec.Cwd);
+            // "log.out_file" is out_file of the log: section; in key order a section's keys are together.
+            string? section = null;
             foreach (var (key, value) in settings.OrderBy(s => s.Key, StringComparer.Ordinal))
             {
+                int dot = key.IndexOf('.');
+                string? keySection = dot > 0 ? key[..dot] : null;
+                string leaf = dot > 0 ? key[(dot + 1)..] : key;
+                if (keySection != section)
+                {
+                    if (section is not null) json.WriteEndObject();
+                    if (keySection is not null) json.WriteStartObject(keySection);
+                    section = keySection;
+                }
                 // A number or a boolean goes in as one (YAML would read the quoted form as text).
-                if (value is "true" or "false") json.WriteBoolean(key, value == "true");
-                else if (value.Length is > 0 and < 10 && value.All(char.IsAsciiDigit)) json.WriteNumber(key, long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
-                else json.WriteString(key, value);
+                if (value is "true" or "false") json.WriteBoolean(leaf, value == "true");
+                else if (value.Length is > 0 and < 10 && value.All(char.IsAsciiDigit)) json.WriteNumber(leaf, long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+                else json.WriteString(leaf, value);
             }
+            if (section is not null) json.WriteEndObject();
             json.WriteEndObject();
             json.WriteEndObject();
             json.WriteEndObject();

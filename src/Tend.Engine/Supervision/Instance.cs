@@ -115,6 +115,21 @@ public sealed class Instance : IHealthSink
         get { lock (_gate) return _child?.Cgroup; }
     }
 
+    /// <summary>
+    /// The environment of the live process as it was started (from /proc), or, with none running, the
+    /// one the next start builds from the spec as it is now. Reading never makes anything: a notify
+    /// socket not made yet is left out of the next start's view.
+    /// </summary>
+    public InstanceEnvironmentView Environment()
+    {
+        if (LiveProcess is var (pid, startTime) && ProcStat.ReadEnvironment(pid, startTime) is { } started)
+            return new(Name, Number, Id, pid, started);
+        AppSpec spec = Spec;
+        string? nodeDir = spec.NodeDiagnostics ? InstanceEnvironment.NodeDiagnosticDir(_app.Home, Name, Number) : null;
+        var next = InstanceEnvironment.Build(spec, Number, ProxyPort, () => _notify?.Path, hasListenFds: _app.ListenHandles.Count > 0, nodeDir);
+        return new(Name, Number, Id, null, next);
+    }
+
     /// <summary>The spec this instance runs: its app's, unless a canary deploy pinned a newer one to it.</summary>
     public AppSpec Spec => PinnedSpec ?? _app.Spec;
     public string OutLogPath => LogPaths.Resolve(Spec.Logs, LogStream.Out, Name, Number, _app.Home, Spec.Cwd);

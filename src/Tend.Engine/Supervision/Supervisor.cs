@@ -591,6 +591,9 @@ public sealed partial class Supervisor : IAsyncDisposable
         throw new TargetNotFoundException($"unknown app \"{target}\"", _registry.Suggest(target));
     }
 
+    /// <summary>The environment of each instance a target names (all, an app, app#i or an id), in start order (tend env).</summary>
+    public InstanceEnvironmentView[] Environments(string target) => [.. _registry.Resolve(target).Select(i => i.Environment())];
+
     /// <summary>The instances a target names, in start order. Throws <see cref="TargetNotFoundException"/>.</summary>
     public IReadOnlyList<Instance> Resolve(string target) => _registry.Resolve(target);
 

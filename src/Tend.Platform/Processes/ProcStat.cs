@@ -80,6 +80,29 @@ public static class ProcStat
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>
+    /// The environment <paramref name="pid"/> was started with (/proc/PID/environ: NAME=value entries
+    /// separated by NUL), or null when that process is gone, is a later one reusing the pid, or cannot
+    /// be read. An entry without '=' is skipped; a repeated name keeps its first value, as getenv(3) finds.
+    /// </summary>
+    public static Dictionary<string, string>? ReadEnvironment(int pid, ulong startTime)
+    {
+        byte[] environ;
+        try { environ = File.ReadAllBytes($"/proc/{pid}/environ"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        // Checked after the read: a pid reused before it would have given another process's environment.
+        if (!IsAlive(pid, startTime)) return null;
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Range range in environ.AsSpan().Split((byte)0))
+        {
+            ReadOnlySpan<byte> entry = environ.AsSpan()[range];
+            int eq = entry.IndexOf((byte)'=');
+            if (eq <= 0) continue;
+            env.TryAdd(System.Text.Encoding.UTF8.GetString(entry[..eq]), System.Text.Encoding.UTF8.GetString(entry[(eq + 1)..]));
+        }
+        return env;
+    }
+
     /// <summary>True if <paramref name="pid"/> is the very process that started at <paramref name="startTime"/>
     /// and has not exited (zombies count as exited).</summary>
     public static bool IsAlive(int pid, ulong startTime)

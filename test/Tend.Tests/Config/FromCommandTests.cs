@@ -129,6 +129,63 @@ public sealed class FromCommandTests : IDisposable
     }
 
     [Fact]
+    public void FromCommand_AnInterpreter_ComesFirst_WithItsArgs_AndTheNameIsTheScripts()
+    {
+        // `tend start --interpreter python3 --interpreter-args "-u -B" tools/job.py -- --once` (PM2's flags).
+        _dir.Write("tools/job.py", "print(1)\n");
+
+        AppSpec spec = ConfigLoader.FromCommand(null, "tools/job.py", ["--once"], 1, _dir.Root, _dir.BaseEnv,
+            interpreter: "python3", interpreterArgs: ["-u", "-B"]);
+
+        Assert.Equal(("job", "python3", new EquatableArray<string>(["-u", "-B", "tools/job.py", "--once"])), (spec.Name, spec.Command, spec.Args));
+    }
+
+    [Fact]
+    public void FromCommand_InterpreterArgsAlone_GoToTheInterpreterTheExtensionChose()
+    {
+        // `tend start app.js --node-args "--max-old-space-size=64"`.
+        string full = _dir.Write("app.js", "console.log(1)\n");
+
+        AppSpec spec = ConfigLoader.FromCommand(null, "app.js", ["--port", "3000"], 1, _dir.Root, _dir.BaseEnv, interpreterArgs: ["--max-old-space-size=64"]);
+
+        Assert.Equal(("app", "node", new EquatableArray<string>(["--max-old-space-size=64", full, "--port", "3000"])), (spec.Name, spec.Command, spec.Args));
+    }
+
+    [Fact]
+    public void FromCommand_InterpreterArgsForAProgramThatRunsItself_OrAMissingInterpreter_AreErrors()
+    {
+        _dir.Executable("serve.sh");
+
+        var args = Assert.Throws<ConfigException>(() => ConfigLoader.FromCommand(null, "./serve.sh", [], 1, _dir.Root, _dir.BaseEnv, interpreterArgs: ["-x"]));
+        Assert.Equal("interpreter_args", Assert.Single(args.Errors).Field);
+        var missing = Assert.Throws<ConfigException>(() => ConfigLoader.FromCommand(null, "./serve.sh", [], 1, _dir.Root, _dir.BaseEnv, interpreter: "ruby"));
+        Assert.Equal("command: executable \"ruby\" not found on PATH (ROOT/bin)", Assert.Single(missing.Errors).ToString().Replace(_dir.Root, "ROOT"));
+    }
+
+    [Fact]
+    public void FromCommand_SectionSettings_AreKeysOfTheirSection()
+    {
+        // What `tend start -o out.txt -e err.txt --time node server.js` sends: log.* keys, beside plain ones.
+        string outFile = Path.Combine(_dir.Root, "out.txt"), errFile = Path.Combine(_dir.Root, "err.txt");
+        var settings = new Dictionary<string, string>
+        {
+            ["log.out_file"] = outFile,
+            ["log.err_file"] = errFile,
+            ["log.timestamps"] = "true",
+            ["max_memory"] = "200M",
+            ["kill_timeout"] = "3000",
+        };
+
+        AppSpec spec = ConfigLoader.FromCommand("api", "node", ["server.js"], 1, _dir.Root, _dir.BaseEnv, settings);
+
+        Assert.Equal((outFile, errFile, true), (spec.Logs.OutFile, spec.Logs.ErrFile, spec.Logs.Timestamps));
+        Assert.Equal((200L << 20, TimeSpan.FromSeconds(3)), (spec.MaxMemoryBytes, spec.KillTimeout));
+        var bad = Assert.Throws<ConfigException>(() => ConfigLoader.FromCommand("api", "node", [], 1, _dir.Root, _dir.BaseEnv,
+            new Dictionary<string, string> { ["log.max_size"] = "lots" }));
+        Assert.StartsWith("log.max_size", Assert.Single(bad.Errors).Field);
+    }
+
+    [Fact]
     public void FromCommand_BadSettings_AreNamedByTheirKey()
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.FromCommand("api", "node", [], 1, _dir.Root, _dir.BaseEnv,

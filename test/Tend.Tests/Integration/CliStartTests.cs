@@ -310,6 +310,84 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_Pm2sInterpreterCwdAndLogFileFlags_ReachTheApp()
+    {
+        // pm2 start job.sh --interpreter sh --interpreter-args "-e" --cwd work -o logs/out.txt -e logs/err.txt --time -- a b
+        string work = Directory.CreateDirectory(Path.Combine(_home.Dir, "work")).FullName;
+        File.WriteAllText(Path.Combine(work, "job.sh"), "echo \"args:$*\"\necho \"cwd:$(pwd)\"\necho \"flags:$-\"\necho oops >&2\nexec sleep 1000\n"); // not executable
+        CliResult start = await _home.RunAsync(
+            ["start", "job.sh", "--interpreter", "sh", "--interpreter-args", "-e", "--cwd", "work", "-o", "logs/out.txt", "-e", "logs/err.txt", "--time", "--", "a", "b"],
+            null, cwd: _home.Dir);
+        Assert.True(start.ExitCode == 0, start.ToString());
+
+        await _home.WaitForAsync(l => l.SingleOrDefault(i => i.Name == "job") is { Status: "online" }, "job online (named after the script, not the interpreter)");
+        string outFile = Path.Combine(_home.Dir, "logs", "out.txt"), errFile = Path.Combine(_home.Dir, "logs", "err.txt");
+        string output = await Eventually.ReturnsAsync(() => File.Exists(outFile) ? File.ReadAllText(outFile) : "", t => t.Contains("flags:", StringComparison.Ordinal), "the script's lines in out.txt");
+        Assert.Contains(" args:a b\n", output); // after its timestamp
+        Assert.Contains($" cwd:{work}\n", output);
+        Assert.Matches(@"flags:\w*e", output); // sh ran with -e
+        Assert.EndsWith(" oops\n", await Eventually.ReturnsAsync(() => File.Exists(errFile) ? File.ReadAllText(errFile) : "", t => t.Contains("oops", StringComparison.Ordinal), "oops in err.txt"));
+        Assert.False(File.Exists(Path.Combine(_home.LogsDir, "job-0.out.log")), "stdout also went to the default log file");
+
+        // Flags a command takes and a config file does not: usage errors that start nothing.
+        _home.WriteConfig("{}", "tend.json");
+        foreach (string[] bad in new[] { new[] { "start", "tend.json", "--cwd", "work" }, ["start", "tend.json", "--interpreter", "sh"], ["start", "--interpreter", "none", "--node-args", "-x", "job.sh"] })
+        {
+            CliResult refused = await _home.RunAsync(bad);
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+        }
+        Assert.Single(await _home.ListAsync());
+    }
+
+    [Fact]
+    public async Task Env_PrintsWhatEachProcessStartedWith_OrWhatTheNextStartGets_AndPrettylistIndentsTheList()
+    {
+        // pm2 env 1; pm2 prettylist
+        CliResult start = await _home.RunAsync(["start", "--name", "web", "-i", "2", TendHome.Child, "--", "--sleep"],
+            new Dictionary<string, string> { ["FROM_SHELL"] = "shell value", ["DB_PASSWORD"] = "hunter2" });
+        Assert.True(start.ExitCode == 0, start.ToString());
+        InstanceInfo[] list = await _home.WaitForAsync(l => l.Length == 2 && l.All(i => i.Status == "online"), "web#0 and web#1 online");
+        InstanceInfo second = list.Single(i => i.Instance == 1);
+
+        string env = (await _home.OkAsync("env", "web#1")).Stdout;
+        string[] lines = env.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"# web#1 (id {second.Id}): pid {second.Pid}, as it started", lines[0]);
+        Assert.Contains("FROM_SHELL=shell value", lines);
+        Assert.Contains("TEND_INSTANCE=1", lines);
+        Assert.Contains("TEND_APP=web", lines);
+        Assert.Contains("DB_PASSWORD=********", lines); // masked, as describe masks it
+        Assert.DoesNotContain("hunter2", env);
+        Assert.Equal([.. lines.Skip(1).Order(StringComparer.Ordinal)], lines.Skip(1)); // sorted by name
+        // By id, as PM2 users type it; and every instance of the app, each under its own line.
+        Assert.StartsWith($"# web#1 (id {second.Id}): pid {second.Pid}", (await _home.OkAsync("env", second.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))).Stdout);
+        Assert.Equal(2, (await _home.OkAsync("env", "web")).Stdout.Split('\n').Count(l => l.StartsWith("# web#", StringComparison.Ordinal)));
+
+        await _home.OkAsync("stop", "web");
+        string next = (await _home.OkAsync("env", "web#0")).Stdout;
+        Assert.StartsWith("# web#0 (id ", next);
+        Assert.Contains("): not running; what its next start gets\n", next);
+        Assert.Contains("\nTEND_INSTANCE=0\n", next);
+        Assert.Contains("\nFROM_SHELL=shell value\n", next);
+
+        CliResult unknown = await _home.RunAsync("env", "nope");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Equal("", unknown.Stdout);
+        using (var json = System.Text.Json.JsonDocument.Parse((await _home.OkAsync("env", "web", "--json")).Stdout))
+        {
+            Assert.Equal(2, json.RootElement.GetArrayLength());
+            Assert.Equal("1", json.RootElement[1].GetProperty("env").GetProperty("TEND_INSTANCE").GetString());
+        }
+
+        string pretty = (await _home.OkAsync("prettylist")).Stdout;
+        Assert.StartsWith("[\n  {\n", pretty);
+        using var prettyDoc = System.Text.Json.JsonDocument.Parse(pretty);
+        using var compactDoc = System.Text.Json.JsonDocument.Parse((await _home.OkAsync("jlist")).Stdout);
+        Assert.Equal(
+            compactDoc.RootElement.EnumerateArray().Select(e => (e.GetProperty("id").GetInt32(), e.GetProperty("status").GetString())),
+            prettyDoc.RootElement.EnumerateArray().Select(e => (e.GetProperty("id").GetInt32(), e.GetProperty("status").GetString())));
+    }
+
+    [Fact]
     public async Task Start_MissingConfigFile_ExitsTwoWithoutStartingADaemon()
     {
         CliResult start = await _home.RunAsync("start", "missing.yaml");

@@ -52,6 +52,20 @@ public sealed class ProcStatTests
     }
 
     [Fact]
+    public async Task ReadEnvironment_IsWhatTheProcessStartedWith_AndNothingForALaterProcessOrAnExitedOne()
+    {
+        var env = new Dictionary<string, string>(BaseEnvironment()) { ["GREETING"] = "a=b c", ["EMPTY"] = "" };
+        await using var child = ChildProcess.Start(Command("/bin/sleep", "30") with { Environment = env });
+
+        Dictionary<string, string>? read = ProcStat.ReadEnvironment(child.Pid, child.StartTime);
+
+        Assert.NotNull(read);
+        Assert.Equal(env.OrderBy(kv => kv.Key, StringComparer.Ordinal), read.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Null(ProcStat.ReadEnvironment(child.Pid, child.StartTime + 1)); // the pid, reused by a later process
+        Assert.Null(ProcStat.ReadEnvironment(4_194_305, 1));
+    }
+
+    [Fact]
     public async Task IsAlive_AfterExit_IsFalse()
     {
         await using var child = ChildProcess.Start(Command("/bin/true"));
