@@ -10,17 +10,57 @@ namespace Tend.Cli.Commands;
 internal sealed class ListCommand : TendCommand
 {
     private readonly Option<bool> _json = new("--json") { Description = "Print the instances as one JSON array" };
+    private readonly Argument<string?> _target = new("target")
+    {
+        Description = "Only the instances of an app, app#instance or numeric id (all when left out)",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
 
     public ListCommand(CliContext context) : base("list", "List every app instance with its status, pid, restarts, cpu and memory.", context)
     {
         Aliases.Add("ls");
         Aliases.Add("status");
         Aliases.Add("ps"); // PM2's
+        Add(_target);
         Add(_json);
     }
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct) =>
-        ListAsync(Context, parseResult.GetValue(_json), Out(parseResult), ct);
+        parseResult.GetValue(_target) is string target and not "all"
+            ? ListOneAsync(Context, target, parseResult.GetValue(_json), Out(parseResult), ct)
+            : ListAsync(Context, parseResult.GetValue(_json), Out(parseResult), ct);
+
+    /// <summary>
+    /// `tend status web` (as systemctl status names a unit): the rows of one app, instance or id. With
+    /// --json the daemon's objects are passed on as they are, only fewer. Naming nothing is exit 1.
+    /// </summary>
+    private static async Task<int> ListOneAsync(CliContext context, string target, bool json, TextWriter output, CancellationToken ct)
+    {
+        using DaemonClient client = context.CreateClient(autoStart: true);
+        string body = await client.GetRawAsync(ApiRoutes.List, ct).ConfigureAwait(false);
+        InstanceInfo[] rows = InstanceRows.Read(System.Text.Encoding.UTF8.GetBytes(body));
+        bool[] named = [.. rows.Select(r => TargetWords.Names(r, target))];
+        if (!named.Contains(true)) throw TargetWords.NothingNamed(rows, target);
+        if (!json)
+        {
+            output.Write(ListTable.Render([.. rows.Where((_, i) => named[i])], context.Color));
+            return 0;
+        }
+        using JsonDocument document = JsonDocument.Parse(body);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartArray();
+            int i = 0;
+            foreach (JsonElement row in document.RootElement.EnumerateArray())
+            {
+                if (named[i++]) row.WriteTo(writer);
+            }
+            writer.WriteEndArray();
+        }
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+        return 0;
+    }
 
     /// <summary>
     /// `tend list` without System.CommandLine (see Program.Main); same output, same errors. The error

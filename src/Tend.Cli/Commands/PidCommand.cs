@@ -29,25 +29,13 @@ internal sealed class PidCommand : TendCommand
         string target = parseResult.GetRequiredValue(_target);
         using DaemonClient client = Context.CreateClient(autoStart: true);
         InstanceInfo[] rows = await client.GetAsync(ApiRoutes.List, json => InstanceRows.Read(json.Span), ct).ConfigureAwait(false);
-        InstanceInfo[] named = [.. rows.Where(r => Names(r, target))];
-        if (named.Length == 0 && target != "all")
-        {
-            string[] apps = [.. rows.Select(r => r.Name).Distinct(StringComparer.Ordinal)];
-            throw new CliException($"no app or instance \"{target}\"", 1, apps.Length > 0 ? ["apps: " + string.Join(", ", apps)] : ["no apps are running"]);
-        }
+        InstanceInfo[] named = [.. rows.Where(r => TargetWords.Names(r, target))];
+        if (named.Length == 0 && target != "all") throw TargetWords.NothingNamed(rows, target);
         TextWriter output = Out(parseResult);
         foreach (InstanceInfo row in named)
         {
             if (row.Pid is int pid) output.WriteLine(pid.ToString(CultureInfo.InvariantCulture));
         }
         return 0;
-    }
-
-    /// <summary>The target words of the daemon's commands: all, an app, app#i, or an id.</summary>
-    private static bool Names(InstanceInfo row, string target)
-    {
-        if (target == "all" || target == row.Name) return true;
-        if (DescribeCommand.TryParseInstance(target, out string app, out int instance)) return app == row.Name && instance == row.Instance;
-        return int.TryParse(target, NumberStyles.None, CultureInfo.InvariantCulture, out int id) && id == row.Id;
     }
 }

@@ -284,7 +284,7 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Pid_PrintsTheRunningInstancesPids_AnUnknownTargetIsAnError_AndPm2sSendSignalAndDumpWork()
+    public async Task Pid_PrintsTheRunningInstancesPids_ListTakesATarget_AnUnknownTargetIsAnError_AndPm2sSendSignalAndDumpWork()
     {
         // As `kill -USR1 $(pm2 pid web)` in a script.
         await _home.OkAsync("start", "--name", "web", "-i", "2", TendHome.Child, "--", "--sleep");
@@ -295,6 +295,16 @@ public sealed class CliStartTests : IAsyncLifetime
         Assert.Equal(string.Join("\n", web) + "\n", (await _home.OkAsync("pid", "web")).Stdout);
         Assert.Equal($"{web[1]}\n", (await _home.OkAsync("pid", "web#1")).Stdout);
         Assert.Equal(3, (await _home.OkAsync("pid")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        // `tend status web` (as systemctl status names a unit; list and ls alike): only its rows.
+        string table = (await _home.OkAsync("status", "web")).Stdout;
+        Assert.Equal(2, table.Split('\n').Count(l => l.Contains(" web ", StringComparison.Ordinal)));
+        Assert.DoesNotContain(" other ", table);
+        using (var one = System.Text.Json.JsonDocument.Parse((await _home.OkAsync("ls", "web#1", "--json")).Stdout))
+            Assert.Equal(web[1], Assert.Single(one.RootElement.EnumerateArray()).GetProperty("pid").GetInt32());
+        CliResult noRows = await _home.RunAsync("list", "nope");
+        Assert.Equal((1, ""), (noRows.ExitCode, noRows.Stdout));
+        Assert.Contains("apps: web, other", noRows.Stderr);
+
         await _home.OkAsync("stop", "other");
         Assert.Equal("", (await _home.OkAsync("pid", "other")).Stdout);
 

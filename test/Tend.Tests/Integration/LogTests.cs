@@ -97,6 +97,15 @@ public sealed class LogTests : IAsyncLifetime
         Assert.StartsWith("line 000000049", raw.Stdout);
         Assert.Equal(2, (await _home.RunAsync("logs", "talker", "--raw", "--json", "--nostream")).ExitCode);
 
+        // PM2's --timestamp [format]: each line's time before its text, in this shell's zone.
+        Assert.Matches(@"^talker#0 out \| \d{4}-\d{2}-\d{2}-\d{2}:\d{2}:\d{2} line 000000050",
+            (await _home.OkAsync("logs", "talker", "--out", "--lines", "1", "--nostream", "--timestamp")).Stdout);
+        var lastOut = JsonSerializer.Deserialize((await _home.OkAsync("logs", "talker", "--out", "--lines", "1", "--nostream", "--json")).Stdout.Trim(), TendJsonContext.Default.LogLineDto)!;
+        Assert.StartsWith(TimeZoneInfo.ConvertTime(lastOut.Time!.Value, TimeZoneInfo.Local).ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture) + " line 000000050",
+            (await _home.OkAsync("logs", "talker", "--out", "--lines", "1", "--nostream", "--timestamp", "HH:mm:ss.SSS", "--raw")).Stdout);
+        Assert.Equal(2, (await _home.RunAsync("logs", "--nostream", "--timestamp", "talker")).ExitCode); // the app taken for a format
+        Assert.Equal(2, (await _home.RunAsync("logs", "talker", "--nostream", "--timestamp", "--json")).ExitCode);
+
         CliResult json = await _home.OkAsync("logs", "talker", "--err", "--lines", "3", "--no-follow", "--json");
         var entry = JsonSerializer.Deserialize(json.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(), TendJsonContext.Default.LogLineDto)!;
         Assert.Equal("talker", entry.App);
