@@ -4,7 +4,7 @@ namespace Tend.Api;
 
 /// <summary>
 /// The `tend` commands that need the engine itself (the config loader, the importers, the supervisor)
-/// rather than the daemon's socket: `run`, `import`, `export`, `startup`, `unstartup`, and the import
+/// rather than the daemon's socket: `run`, `import`, `export`, `startup`, `unstartup`, `check`, and the import
 /// step of `tend start ecosystem.config.js`. The CLI parses them as any other command, then hands the
 /// parsed values to the daemon's binary, which carries the engine anyway:
 /// <c>tend-daemon --command NAME JSON</c>, where JSON is one of the invocations below. `run`, `import`,
@@ -24,6 +24,7 @@ public static class EngineCommands
     public const string Export = "export";
     public const string Startup = "startup";
     public const string Unstartup = "unstartup";
+    public const string Check = "check";
 
     /// <summary>The exit status of <see cref="StartImport"/> for a file that is not another manager's config after all (a tend.yaml): start it as it is.</summary>
     public const int NotForeign = 3;
@@ -56,6 +57,9 @@ public sealed record StartupInvocation(
 /// <summary>`tend unstartup`: the same arguments name the same unit as <see cref="StartupInvocation"/>.</summary>
 public sealed record UnstartupInvocation(string? Scope, string? User, string? UnitDir);
 
+/// <summary>`tend check [FILE…]`: absolute paths of the configs to load, in order.</summary>
+public sealed record CheckInvocation(IReadOnlyList<string> Paths);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(RunInvocation))]
 [JsonSerializable(typeof(ImportInvocation))]
@@ -63,4 +67,5 @@ public sealed record UnstartupInvocation(string? Scope, string? User, string? Un
 [JsonSerializable(typeof(ExportInvocation))]
 [JsonSerializable(typeof(StartupInvocation))]
 [JsonSerializable(typeof(UnstartupInvocation))]
+[JsonSerializable(typeof(CheckInvocation))]
 public sealed partial class EngineCommandJsonContext : JsonSerializerContext;

@@ -286,7 +286,7 @@ internal sealed class StartCommand : TendCommand
         string? configPath = null;
         if (words.Count == 0)
         {
-            configPath = s_defaultConfigs.Select(f => Path.Combine(cwd, f)).FirstOrDefault(File.Exists)
+            configPath = DefaultConfig(cwd)
                 ?? throw new CliException(
                     "nothing to start: give a command or a config file",
                     2, ["tend start tend.yaml", "tend start -n web -i 2 node server.js -- --port 3000"]);
@@ -322,6 +322,9 @@ internal sealed class StartCommand : TendCommand
             Env: env,
             Settings: settings is { Count: > 0 } ? settings : null);
     }
+
+    /// <summary>The config `tend start` takes without one named: tend.yaml, else tend.yml, in <paramref name="cwd"/>; null when neither is there.</summary>
+    internal static string? DefaultConfig(string cwd) => s_defaultConfigs.Select(f => Path.Combine(cwd, f)).FirstOrDefault(File.Exists);
 
     private static bool IsConfigFileName(string word) =>
         s_configExtensions.Any(ext => word.EndsWith(ext, StringComparison.OrdinalIgnoreCase));

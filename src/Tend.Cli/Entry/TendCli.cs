@@ -36,6 +36,8 @@ internal static class TendCli
         (["jlist"], c => new JlistCommand(c)),
         (["prettylist"], c => new PrettylistCommand(c)),
         (["env"], c => new EnvCommand(c)),
+        (["check", "validate"], c => new CheckCommand(c)),
+        (["init", "ecosystem"], c => new InitCommand(c)),
         (["pid"], c => new PidCommand(c)),
         (["tree"], c => new TreeCommand(c)),
         (["describe", "show", "info", "desc"], c => new DescribeCommand(c)),

@@ -25,7 +25,8 @@ internal static class EngineCommandHost
                 EngineCommands.Export => ExportRunner.Export(Read(json, EngineCommandJsonContext.Default.ExportInvocation), output, error),
                 EngineCommands.Startup => StartupRunner.Startup(Read(json, EngineCommandJsonContext.Default.StartupInvocation), output, error),
                 EngineCommands.Unstartup => StartupRunner.Unstartup(Read(json, EngineCommandJsonContext.Default.UnstartupInvocation), output, error),
-                _ => throw new CommandException($"tend-daemon: unknown command \"{name}\" (one of run, import, start-import, export, startup, unstartup)", 2),
+                EngineCommands.Check => CheckRunner.Check(Read(json, EngineCommandJsonContext.Default.CheckInvocation), output, error),
+                _ => throw new CommandException($"tend-daemon: unknown command \"{name}\" (one of run, import, start-import, export, startup, unstartup, check)", 2),
             };
         }
         catch (CommandException ex)

@@ -398,6 +398,45 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InitWritesAConfigThatChecksAndStarts_CheckNamesTheLinesOfWhatIsWrong_WithoutADaemon()
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(_home.Dir, "project")).FullName;
+        Task<CliResult> In(params string[] args) => _home.RunAsync(args, null, cwd: dir);
+
+        CliResult init = await In("init");
+        Assert.True(init.ExitCode == 0, init.ToString());
+        Assert.Equal("wrote tend.yaml: `tend start` runs it, `tend check` checks a change\n", init.Stdout);
+        string template = File.ReadAllText(Path.Combine(dir, "tend.yaml"));
+        Assert.Equal(2, (await In("init")).ExitCode); // never over a file that is there
+        Assert.Equal(0, (await In("init", "--force")).ExitCode);
+
+        // The template as written, and with every commented key taken in: both load.
+        File.WriteAllText(Path.Combine(dir, "all-keys.yaml"), System.Text.RegularExpressions.Regex.Replace(template, @"(?m)^(\s+)#(\w+:|  \w+:)", "$1$2"));
+        Assert.Contains("\n    restart: on-failure", File.ReadAllText(Path.Combine(dir, "all-keys.yaml")));
+        CliResult check = await In("check", "tend.yaml", "all-keys.yaml");
+        Assert.True(check.ExitCode == 0, check.ToString());
+        Assert.Equal($"{dir}/tend.yaml: ok: 1 app (hello ×2)\n{dir}/all-keys.yaml: ok: 1 app (hello ×2)\n", check.Stdout);
+
+        File.WriteAllText(Path.Combine(dir, "bad.yaml"), "apps:\n  x:\n    run: no-such-program-here\n    instances: zero\n");
+        CliResult bad = await In("validate", "bad.yaml", "tend.yaml");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal($"{dir}/tend.yaml: ok: 1 app (hello ×2)\n", bad.Stdout); // the good one is still checked
+        Assert.Contains($"{dir}/bad.yaml:4:16: apps.x.instances:", bad.Stderr);
+        Assert.Contains($"{dir}/bad.yaml:3:10: apps.x.run: executable \"no-such-program-here\" not found", bad.Stderr);
+        File.WriteAllText(Path.Combine(dir, "ecosystem.config.js"), "module.exports = { apps: [{ name: 'a', script: 'a.js' }] };\n");
+        CliResult foreign = await In("check", "ecosystem.config.js");
+        Assert.Equal(2, foreign.ExitCode);
+        Assert.Contains("a pm2 config, not a tend.yaml: `tend import pm2 ", foreign.Stderr);
+        Assert.Equal(2, (await In("check", "missing.yaml")).ExitCode);
+        AssertNoDaemonStarted();
+
+        CliResult start = await In("start");
+        Assert.True(start.ExitCode == 0, start.ToString());
+        await _home.WaitForAsync(l => l.Length == 2 && l.All(i => i is { Name: "hello", Status: "online" }), "the template's two instances online");
+        await LogTextAsync("hello", 1, "hello from hello#1");
+    }
+
+    [Fact]
     public async Task Start_MissingConfigFile_ExitsTwoWithoutStartingADaemon()
     {
         CliResult start = await _home.RunAsync("start", "missing.yaml");
