@@ -14,12 +14,7 @@ namespace Tend.Cli.Commands;
 /// </summary>
 internal sealed class EnvCommand : TendCommand
 {
-    private readonly Argument<string> _target = new("target")
-    {
-        Description = "all (the default), an app name, app#instance, or a numeric id",
-        Arity = ArgumentArity.ZeroOrOne,
-        DefaultValueFactory = _ => "all",
-    };
+    private readonly Argument<string> _target = TargetWords.AllByDefault();
     private readonly Option<bool> _json = new("--json") { Description = "Print the environments as one JSON array" };
 
     public EnvCommand(CliContext context) : base("env", "Print the environment of an app's instances: what each process started with.", context)

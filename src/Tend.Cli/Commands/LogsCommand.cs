@@ -14,12 +14,7 @@ namespace Tend.Cli.Commands;
 /// </summary>
 internal sealed class LogsCommand : TendCommand
 {
-    private readonly Argument<string> _target = new("target")
-    {
-        Description = "all, an app name, app#instance, or a numeric id",
-        Arity = ArgumentArity.ZeroOrOne,
-        DefaultValueFactory = _ => "all",
-    };
+    private readonly Argument<string> _target = TargetWords.AllByDefault();
     private readonly Option<int> _lines = new("--lines")
     {
         Description = "How many past lines to show first",

@@ -12,12 +12,7 @@ namespace Tend.Cli.Commands;
 /// </summary>
 internal sealed class PidCommand : TendCommand
 {
-    private readonly Argument<string> _target = new("target")
-    {
-        Description = "all (the default), an app name, app#instance, or a numeric id",
-        Arity = ArgumentArity.ZeroOrOne,
-        DefaultValueFactory = _ => "all",
-    };
+    private readonly Argument<string> _target = TargetWords.AllByDefault();
 
     public PidCommand(CliContext context) : base("pid", "Print the pid of each running instance of an app (or of all), one per line.", context)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Tend.Api;
 
@@ -6,6 +7,14 @@ namespace Tend.Cli.Commands;
 /// <summary>The target words of the daemon's commands (all, an app, app#i, or an id), matched against list rows on the CLI's side.</summary>
 internal static class TargetWords
 {
+    /// <summary>The target argument of a command that means every app when none is named (pid, env, logs).</summary>
+    public static Argument<string> AllByDefault() => new("target")
+    {
+        Description = "all (the default), an app name, app#instance, or a numeric id",
+        Arity = ArgumentArity.ZeroOrOne,
+        DefaultValueFactory = _ => "all",
+    };
+
     public static bool Names(InstanceInfo row, string target)
     {
         if (target == "all" || target == row.Name) return true;
