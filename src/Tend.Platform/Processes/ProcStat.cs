@@ -84,12 +84,20 @@ public static class ProcStat
     /// The environment <paramref name="pid"/> was started with (/proc/PID/environ: NAME=value entries
     /// separated by NUL), or null when that process is gone, is a later one reusing the pid, or cannot
     /// be read. An entry without '=' is skipped; a repeated name keeps its first value, as getenv(3) finds.
+    /// A process inside execve reads as empty for a moment (its new environment is not placed yet, and
+    /// a vfork parent such as posix_spawn's runs on before it is): an empty read is tried again, briefly.
     /// </summary>
     public static Dictionary<string, string>? ReadEnvironment(int pid, ulong startTime)
     {
         byte[] environ;
-        try { environ = File.ReadAllBytes($"/proc/{pid}/environ"); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        int attempt = 0;
+        while (true)
+        {
+            try { environ = File.ReadAllBytes($"/proc/{pid}/environ"); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+            if (environ.Length > 0 || ++attempt > 50 || !IsAlive(pid, startTime)) break;
+            Thread.Sleep(1);
+        }
         // Checked after the read: a pid reused before it would have given another process's environment.
         if (!IsAlive(pid, startTime)) return null;
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
