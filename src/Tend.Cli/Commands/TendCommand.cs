@@ -27,6 +27,7 @@ internal abstract class TendCommand : Command
     {
         try
         {
+            RefuseOptionsAsTargets(parseResult);
             return await ExecuteAsync(parseResult, ct).ConfigureAwait(false);
         }
         catch (CliException ex)
@@ -37,6 +38,25 @@ internal abstract class TendCommand : Command
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return 130; // 128 + SIGINT, what shells expect after Ctrl-C
+        }
+    }
+
+    /// <summary>
+    /// `tend stop --bogus`: the parser hands a word it does not know as an option to an argument that is
+    /// still free. A target or an app never starts with '-', so such a word is a mistyped option: a usage
+    /// error (exit 2) before anything asks, or starts, a daemon.
+    /// </summary>
+    private void RefuseOptionsAsTargets(ParseResult parseResult)
+    {
+        foreach (Argument argument in Arguments)
+        {
+            if (argument.Name is not ("target" or "app")) continue;
+            if (parseResult.GetResult(argument) is not { } result) continue;
+            foreach (var token in result.Tokens)
+            {
+                if (token.Value.StartsWith('-'))
+                    throw new CliException($"unknown option '{token.Value}'", 2, [$"tend {Name} --help lists the options"]);
+            }
         }
     }
 

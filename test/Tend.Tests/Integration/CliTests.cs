@@ -323,7 +323,11 @@ public sealed partial class CliTests : IAsyncLifetime
     [InlineData]
     [InlineData("frob")]
     [InlineData("stop")]
-    [InlineData("list", "--bogus")]
+    [InlineData("list", "--bogus")] // not taken for a target (list, status web)
+    [InlineData("stop", "--bogus")]
+    [InlineData("env", "--bogus")]
+    [InlineData("logs", "--bogus")]
+    [InlineData("describe", "-x")]
     [InlineData("logs", "--lines", "x")]
     [InlineData("logs", "--lines", "-1")]
     [InlineData("signal", "SIGTERM")]
