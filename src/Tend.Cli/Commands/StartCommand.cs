@@ -41,6 +41,11 @@ internal sealed class StartCommand : TendCommand
 
     // PM2's start flags for a command, each setting one tend.yaml key (read by the config loader as in a file).
     private readonly Option<bool> _watch = new("--watch") { Description = "Restart on file changes in the working directory (watch: true)" };
+    private readonly Option<string[]> _ignoreWatch = new("--ignore-watch")
+    {
+        Description = "With --watch: changes to these never count (.gitignore patterns, space-separated or repeated; watch.ignore)",
+        HelpName = "patterns",
+    };
     private readonly Option<string?> _maxMemory = new("--max-memory-restart")
     {
         Description = "Restart an instance whose memory passes this size, e.g. 300M (max_memory)",
@@ -135,6 +140,7 @@ internal sealed class StartCommand : TendCommand
         Add(_only);
         Add(_env);
         Add(_watch);
+        Add(_ignoreWatch);
         Add(_maxMemory);
         Add(_noAutorestart);
         Add(_cronRestart);
@@ -257,7 +263,11 @@ internal sealed class StartCommand : TendCommand
     private Dictionary<string, string> Settings(ParseResult parseResult)
     {
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (parseResult.GetValue(_watch)) settings["watch"] = "true";
+        string[] ignore = [.. (parseResult.GetValue(_ignoreWatch) ?? []).SelectMany(p => p.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))];
+        if (ignore.Length > 0 && !parseResult.GetValue(_watch)) throw new CliException("--ignore-watch goes with --watch", 2);
+        // watch: { ignore: [...] } watches the working directory as watch: true does.
+        if (ignore.Length > 0) settings["watch.ignore"] = JsonList(ignore);
+        else if (parseResult.GetValue(_watch)) settings["watch"] = "true";
         if (parseResult.GetValue(_noAutorestart)) settings["restart"] = "never";
         void Text(Option<string?> option, string key)
         {
@@ -274,6 +284,19 @@ internal sealed class StartCommand : TendCommand
         if (parseResult.GetValue(_error) is string error) settings["log.err_file"] = Path.GetFullPath(error, Context.CurrentDirectory);
         if (parseResult.GetValue(_time)) settings["log.timestamps"] = "true";
         return settings;
+    }
+
+    /// <summary>A list setting as the engine reads one: a JSON array of strings.</summary>
+    private static string JsonList(IEnumerable<string> items)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (string item in items) writer.WriteStringValue(item);
+            writer.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>Turns the command line into the request; usage mistakes throw with exit code 2.</summary>

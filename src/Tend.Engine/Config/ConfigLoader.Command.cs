@@ -17,7 +17,8 @@ public static partial class ConfigLoader
     /// <param name="baseEnvironment">The environment the app gets, and whose PATH finds the executable.</param>
     /// <param name="settings">More of the app's tend.yaml keys as their scalar text (PM2's start flags:
     /// <c>max_memory</c>, <c>watch</c>, <c>restart</c>, …), read by the config loader exactly as in a file;
-    /// errors name the key.</param>
+    /// errors name the key. "section.key" is a key of a section (<c>log.out_file</c>); a value that is a JSON
+    /// array of strings is a list (<c>watch.ignore</c>).</param>
     /// <param name="cgroups">The daemon's cgroup tree, for what <paramref name="settings"/> may ask of it.</param>
     /// <param name="interpreter">PM2's --interpreter: the program that runs the command (python3 app.py); null
     /// lets the script's extension choose when it is not executable itself.</param>
@@ -132,8 +133,15 @@ public static partial class ConfigLoader
                     if (keySection is not null) json.WriteStartObject(keySection);
                     section = keySection;
                 }
-                // A number or a boolean goes in as one (YAML would read the quoted form as text).
+                // A number or a boolean goes in as one (YAML would read the quoted form as text); a list
+                // comes as a JSON array of strings (--ignore-watch's patterns).
                 if (value is "true" or "false") json.WriteBoolean(leaf, value == "true");
+                else if (value.StartsWith('[') && StringList(value) is { } list)
+                {
+                    json.WriteStartArray(leaf);
+                    foreach (string item in list) json.WriteStringValue(item);
+                    json.WriteEndArray();
+                }
                 else if (value.Length is > 0 and < 10 && value.All(char.IsAsciiDigit)) json.WriteNumber(leaf, long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
                 else json.WriteString(leaf, value);
             }
@@ -154,6 +162,24 @@ public static partial class ConfigLoader
             // The document is ours; what the user can act on is the key and what is wrong with its value.
             throw new ConfigException([.. e.Errors.Select(x => new ConfigError("", 0, 0, x.Field.StartsWith(prefix, StringComparison.Ordinal) ? x.Field[prefix.Length..] : x.Field, x.Message))]);
         }
+    }
+
+    /// <summary>A setting's value that is a JSON array of strings, or null for any other text (it is then a string).</summary>
+    private static List<string>? StringList(string value)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(value);
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Array) return null;
+            var items = new List<string>();
+            foreach (var item in document.RootElement.EnumerateArray())
+            {
+                if (item.ValueKind != System.Text.Json.JsonValueKind.String) return null;
+                items.Add(item.GetString()!);
+            }
+            return items;
+        }
+        catch (System.Text.Json.JsonException) { return null; }
     }
 
     /// <summary>"./bin/server.py" → "server"; characters an app name cannot hold become '-'.</summary>

@@ -180,6 +180,11 @@ public sealed class FromCommandTests : IDisposable
 
         Assert.Equal((outFile, errFile, true), (spec.Logs.OutFile, spec.Logs.ErrFile, spec.Logs.Timestamps));
         Assert.Equal((200L << 20, TimeSpan.FromSeconds(3)), (spec.MaxMemoryBytes, spec.KillTimeout));
+        // A list comes as a JSON array of strings: `--watch --ignore-watch "dist/ *.log"`.
+        AppSpec watched = ConfigLoader.FromCommand("api", "node", ["server.js"], 1, _dir.Root, _dir.BaseEnv,
+            new Dictionary<string, string> { ["watch.ignore"] = "[\"dist/\",\"*.log\"]" });
+        Assert.Equal(["dist/", "*.log"], watched.Watch?.Ignore);
+        Assert.Equal([_dir.Root], watched.Watch?.Paths);
         var bad = Assert.Throws<ConfigException>(() => ConfigLoader.FromCommand("api", "node", [], 1, _dir.Root, _dir.BaseEnv,
             new Dictionary<string, string> { ["log.max_size"] = "lots" }));
         Assert.StartsWith("log.max_size", Assert.Single(bad.Errors).Field);

@@ -69,6 +69,28 @@ public sealed class WatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pm2sWatchFlags_OnACommand_IgnoreWhatTheyName()
+    {
+        // pm2 start app --watch --ignore-watch="cache/ *.tmp"
+        Write("src/app.txt", "v0\n");
+        CliResult start = await _home.RunAsync(["start", "-n", "w", "--watch", "--ignore-watch", "cache/ *.tmp", TendHome.Child, "--", "--sleep", "600"], null, cwd: Project);
+        Assert.True(start.ExitCode == 0, start.ToString());
+        AppInfo app = await Eventually.ReturnsAsync(() => _home.DescribeAsync("w"), a => a.Watch?.Mode?.StartsWith("inotify", StringComparison.Ordinal) == true, "the watch to be set up");
+        Assert.Equal(["cache/", "*.tmp"], app.Watch!.Ignore);
+        Assert.Equal([Project], app.Watch.Paths);
+
+        Write("cache/entry", "x");
+        Write("notes.tmp", "x");
+        Write("src/real.txt", "the change that counts");
+
+        await RestartedAsync(1);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        string[] events = await WatchEventsAsync();
+        Assert.True(events.Length == 1 && events[0].Contains("watch: src/real.txt changed", StringComparison.Ordinal), string.Join("\n", events));
+        Assert.Equal(2, (await _home.RunAsync(["start", "-n", "v", "--ignore-watch", "cache/", TendHome.Child], null, cwd: Project)).ExitCode); // without --watch
+    }
+
+    [Fact]
     public async Task IgnoredPaths_RestartNothing_ThenARealChangeRestartsOnce()
     {
         Write(".gitignore", "build/\n*.tmp\n");
