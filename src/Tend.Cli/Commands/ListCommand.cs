@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.CommandLine;
 using System.Text.Json;
 using Tend.Api;
@@ -47,8 +46,7 @@ internal sealed class ListCommand : TendCommand
             return 0;
         }
         using JsonDocument document = JsonDocument.Parse(body);
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        output.WriteLine(JsonText.Build(writer =>
         {
             writer.WriteStartArray();
             int i = 0;
@@ -57,8 +55,7 @@ internal sealed class ListCommand : TendCommand
                 if (named[i++]) row.WriteTo(writer);
             }
             writer.WriteEndArray();
-        }
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+        }));
         return 0;
     }
 
@@ -124,8 +121,6 @@ internal sealed class PrettylistCommand(CliContext context) : TendCommand("prett
     internal static string Indent(string json)
     {
         using JsonDocument document = JsonDocument.Parse(json);
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping })) document.WriteTo(writer);
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return JsonText.Build(document.WriteTo, indented: true);
     }
 }

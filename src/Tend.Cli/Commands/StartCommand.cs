@@ -287,17 +287,12 @@ internal sealed class StartCommand : TendCommand
     }
 
     /// <summary>A list setting as the engine reads one: a JSON array of strings.</summary>
-    private static string JsonList(IEnumerable<string> items)
+    private static string JsonList(IEnumerable<string> items) => Rendering.JsonText.Build(writer =>
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            foreach (string item in items) writer.WriteStringValue(item);
-            writer.WriteEndArray();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+        writer.WriteStartArray();
+        foreach (string item in items) writer.WriteStringValue(item);
+        writer.WriteEndArray();
+    });
 
     /// <summary>Turns the command line into the request; usage mistakes throw with exit code 2.</summary>
     internal static StartRequest BuildRequest(
