@@ -10,7 +10,7 @@ namespace Tend.Cli.Commands;
 /// </summary>
 internal sealed class ReloadCommand : TendCommand
 {
-    private readonly Argument<string> _target = new("target") { Description = "An app name, or all" };
+    private readonly Argument<string[]> _targets = TargetWords.Several(null, "An app name, or all; several may be named");
     private readonly Option<int?> _parallel = new("--parallel", "-p")
     {
         Description = "Instances replaced at once (default: the app's reload_parallelism, 1)",
@@ -23,7 +23,7 @@ internal sealed class ReloadCommand : TendCommand
 
     public ReloadCommand(CliContext context) : base("reload", "Replace an app's instances one by one, each new one ready before the old one stops.", context)
     {
-        Add(_target);
+        Add(_targets);
         Add(_parallel);
         Add(_updateEnv);
     }
@@ -33,13 +33,17 @@ internal sealed class ReloadCommand : TendCommand
         int? parallel = parseResult.GetValue(_parallel);
         if (parallel is < 1) throw new CliException($"--parallel must be 1 or more, not {parallel}", 2);
         bool updateEnv = parseResult.GetValue(_updateEnv);
-        var request = new ReloadRequest(parseResult.GetRequiredValue(_target), parallel, updateEnv, updateEnv ? Context.GetEnvironment() : null);
         using DaemonClient client = Context.CreateClient(autoStart: true);
-        ActionResult result = await client.PostAsync(ApiRoutes.Reload, request,
-            TendJsonContext.Default.ReloadRequest, TendJsonContext.Default.ActionResult, ct).ConfigureAwait(false);
+        string[] targets = await TargetWords.CheckedAsync(client, parseResult.GetRequiredValue(_targets), ct).ConfigureAwait(false);
+        IReadOnlyDictionary<string, string>? environment = updateEnv ? Context.GetEnvironment() : null;
         TextWriter output = Out(parseResult);
-        output.WriteLine(result.Message);
+        int exitCode = await TargetWords.ForEachAsync(targets, Error(parseResult), async target =>
+        {
+            ActionResult result = await client.PostAsync(ApiRoutes.Reload, new ReloadRequest(target, parallel, updateEnv, environment),
+                TendJsonContext.Default.ReloadRequest, TendJsonContext.Default.ActionResult, ct).ConfigureAwait(false);
+            output.WriteLine(result.Message);
+        }).ConfigureAwait(false);
         await ListCommand.WriteTableAsync(client, output, Context.Color, ct).ConfigureAwait(false);
-        return 0;
+        return exitCode;
     }
 }

@@ -99,6 +99,9 @@ internal static class TendCli
             // System.CommandLine exits 1 on parse errors; tend keeps 1 for "unknown target or daemon
             // error" and uses 2 for bad usage. Help only for a bare `tend`, where it is what was meant.
             parseError.ShowHelp = args.Count == 0;
+            // A mistyped command gets "did you mean"; within a command the parser's guesses are its
+            // options (`tend stop a b`: "did you mean -h"), which help nobody.
+            parseError.ShowTypoCorrections = parseResult.CommandResult.Command is RootCommand;
             await parseResult.InvokeAsync(invocation, ct).ConfigureAwait(false);
             if (!parseError.ShowHelp)
             {

@@ -28,7 +28,7 @@ internal static class OutcomeText
         AppsDeleted d => d.Apps.Count > 0 ? $"deleted {List(d.Apps)}" : "nothing to delete",
         StateSaved s => $"saved {s.Apps.Count} apps to {s.Path}",
         Resurrected r => Sentence(r.Started) + (r.Problems.Count > 0 ? $" ({string.Join("; ", r.Problems)})" : ""),
-        AppsReloaded r => r.Apps.Count > 0 ? $"reloaded {string.Join(", ", r.Apps.Select(Reloaded))}" : "nothing to reload",
+        AppsReloaded r => ReloadSentence(r),
         Scaled s => s.Started.Count == 0 && s.Removed.Count == 0
             ? $"{s.App} already has {s.InstancesNow} instances"
             : $"scaled {s.App} from {s.From} to {s.To} instances: {(s.Started.Count > 0 ? "started " + List(s.Started) : "stopped and removed " + List(s.Removed))}",
@@ -37,6 +37,18 @@ internal static class OutcomeText
             : $"deployed {d.App} by canary: {d.Canaries} watched for {Units.FormatDuration(d.Watch)}, then all {d.Instances} replaced",
         _ => throw new InvalidOperationException($"no wording for {outcome.GetType().Name}"),
     };
+
+    private static string ReloadSentence(AppsReloaded r)
+    {
+        if (r.Apps.Count == 0) return "nothing to reload";
+        var parts = new List<string>();
+        AppReload[] replaced = [.. r.Apps.Where(a => !a.NothingRunning)];
+        if (replaced.Length > 0) parts.Add($"reloaded {string.Join(", ", replaced.Select(Reloaded))}");
+        string[] idle = [.. r.Apps.Where(a => a.NothingRunning).Select(a => a.App)];
+        if (idle.Length > 0)
+            parts.Add($"nothing running in {List(idle)} to reload (stopped; tend start {(idle.Length == 1 ? idle[0] : "NAME")} starts it)");
+        return string.Join("; ", parts);
+    }
 
     private static string Reloaded(AppReload r) => r.InPlaceSignal is int signal
         ? $"{r.App} in place ({Signals.Name(signal)} to the main process of {List(r.Signalled)})"

@@ -89,8 +89,11 @@ public sealed record AppsReloaded(IReadOnlyList<AppReload> Apps) : CommandOutcom
     public override IReadOnlyList<string> Affected => [.. Apps.Select(a => a.App)];
 }
 
-/// <summary>One app of a reload. <see cref="InPlaceSignal"/> is set when it reloaded itself on a signal to <see cref="Signalled"/>.</summary>
-public sealed record AppReload(string App, int? InPlaceSignal, IReadOnlyList<string> Signalled);
+/// <summary>
+/// One app of a reload. <see cref="InPlaceSignal"/> is set when it reloaded itself on a signal to
+/// <see cref="Signalled"/>; <see cref="NothingRunning"/> when every instance was stopped, so nothing was replaced.
+/// </summary>
+public sealed record AppReload(string App, int? InPlaceSignal, IReadOnlyList<string> Signalled, bool NothingRunning = false);
 
 /// <summary>`tend scale`: from and to how many instances, and those started or removed (none: it already had as many).</summary>
 public sealed record Scaled(string App, int From, int To, IReadOnlyList<string> Started, IReadOnlyList<string> Removed, int InstancesNow) : CommandOutcome

@@ -27,10 +27,17 @@ internal sealed class RolloutCoordinator(
         foreach (App app in targets)
         {
             var signalled = new List<string>();
+            bool nothingRunning = false;
             await CountedAsync(app, "reload", "rolling", WithRolloutAsync(app, "reload", async () =>
             {
                 AppSpec before = app.Spec;
                 if (updateEnv is not null) app.SetSpec(SpecRefresh.Read(app, updateEnv));
+                // A stopped app stays stopped (it was stopped on purpose); the new spec, if any, is what it starts with.
+                if (RunningOf(app).Count == 0)
+                {
+                    nothingRunning = true;
+                    return;
+                }
                 // reload_signal: the program reloads itself in place, unless the spec changed, which
                 // only new processes can take on.
                 if (app.Spec.ReloadSignal is int reloadSignal && app.Spec == before)
@@ -40,7 +47,7 @@ internal sealed class RolloutCoordinator(
                 }
                 await RollAsync(app, RunningOf(app), app.Spec, parallelism ?? app.Spec.ReloadParallelism, ct).ConfigureAwait(false);
             })).ConfigureAwait(false);
-            done.Add(new AppReload(app.Name, signalled.Count > 0 ? app.Spec.ReloadSignal : null, signalled));
+            done.Add(new AppReload(app.Name, signalled.Count > 0 ? app.Spec.ReloadSignal : null, signalled, nothingRunning));
         }
         saveRequested();
         return new AppsReloaded(done);

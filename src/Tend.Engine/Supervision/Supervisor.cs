@@ -472,7 +472,7 @@ public sealed partial class Supervisor : IAsyncDisposable
             List<App> apps;
             if (t.IsAll) apps = [.. Apps];
             else if (t.TryInstance(out _, out int? n) && n is null && _registry.Find(target) is App one) apps = [one];
-            else throw new TargetNotFoundException($"unknown app \"{target}\" (delete takes an app name or all)", _registry.Suggest(target));
+            else apps = [WholeApp(target)];
             foreach (App app in Enumerable.Reverse(apps))
             {
                 await app.StopAsync().ConfigureAwait(false);
@@ -492,6 +492,26 @@ public sealed partial class Supervisor : IAsyncDisposable
             return new AppsDeleted([.. apps.Select(a => a.Name)]);
         }
         finally { _ops.Release(); _saver?.Request(); }
+    }
+
+    /// <summary>
+    /// `tend delete 0` (PM2's habit: the id of a one-instance app) or `tend delete web#0`: the app, when
+    /// the instance is all of it. One of several instances is not deleted alone (its number would leave
+    /// a hole): the error says to scale instead.
+    /// </summary>
+    private App WholeApp(string target)
+    {
+        IReadOnlyList<Instance> named;
+        try { named = Resolve(target); }
+        catch (TargetNotFoundException)
+        {
+            throw new TargetNotFoundException($"unknown app \"{target}\" (delete takes an app name, an id, or all)", _registry.Suggest(target));
+        }
+        App app = _registry.Find(named[0].Name)!;
+        if (app.Instances.Count > named.Count)
+            throw new TargetNotFoundException(
+                $"{target} is {named[0].Label}, one of the {app.Instances.Count} instances of {app.Name}: `tend scale {app.Name} -1` removes the last one, `tend delete {app.Name}` the whole app", []);
+        return app;
     }
 
     /// <summary>

@@ -54,6 +54,15 @@ public sealed class OutcomeTextTests
     }
 
     [Fact]
+    public void Reloaded_StoppedAppsSayNothingWasReplaced()
+    {
+        Assert.Equal("reloaded web; nothing running in worker to reload (stopped; tend start worker starts it)",
+            OutcomeText.Sentence(new AppsReloaded([new AppReload("web", null, []), new AppReload("worker", null, [], NothingRunning: true)])));
+        Assert.Equal("nothing running in a, b to reload (stopped; tend start NAME starts it)",
+            OutcomeText.Sentence(new AppsReloaded([new AppReload("a", null, [], true), new AppReload("b", null, [], true)])));
+    }
+
+    [Fact]
     public void Scaled_UpDownAndUnchanged()
     {
         Assert.Equal("scaled web from 1 to 3 instances: started web#1, web#2",

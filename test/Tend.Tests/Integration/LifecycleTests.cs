@@ -184,6 +184,80 @@ public sealed class LifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SeveralTargets_AsPm2Takes_EachIsActedOnAndNothingElse()
+    {
+        await _home.OkAsync("start", TwoApps());
+        var before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
+        int Pid(InstanceInfo[] l, string name, int n) => l.Single(i => i.Name == name && i.Instance == n).Pid!.Value;
+
+        CliResult stop = await _home.OkAsync("stop", "worker", "web#1");
+
+        Assert.Contains("stopped worker#0", stop.Stdout);
+        Assert.Contains("stopped web#1", stop.Stdout);
+        var after = await _home.ListAsync();
+        Assert.Equal(["web#0 online", "web#1 stopped", "worker#0 stopped"], after.Select(i => $"{i.Name}#{i.Instance} {i.Status}"));
+        Assert.Equal(Pid(before, "web", 0), Pid(after, "web", 0));
+        Assert.False(ProcFs.IsRunning(Pid(before, "worker", 0)));
+
+        string id = after.Single(i => i.Name == "worker").Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await _home.OkAsync("restart", id, "web");
+
+        var restarted = await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "all online again");
+        Assert.NotEqual(Pid(before, "web", 0), Pid(restarted, "web", 0));
+    }
+
+    [Fact]
+    public async Task SeveralTargets_OneUnknown_NothingIsDone()
+    {
+        await _home.OkAsync("start", TwoApps());
+        var before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
+
+        CliResult result = await _home.RunAsync("stop", "worker", "wokrer");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("\"wokrer\"", result.Stderr);
+        Assert.Contains("nothing was done", result.Stderr);
+        var after = await _home.ListAsync();
+        Assert.All(after, i => Assert.Equal("online", i.Status));
+        Assert.Equal(before.Select(i => i.Pid), after.Select(i => i.Pid));
+    }
+
+    [Fact]
+    public async Task Delete_ById_DeletesAOneInstanceApp_ButNotOneOfSeveral()
+    {
+        await _home.OkAsync("start", TwoApps());
+        var before = await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
+        string Id(string name, int n) => before.Single(i => i.Name == name && i.Instance == n).Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        CliResult partial = await _home.RunAsync("delete", Id("web", 1));
+        Assert.Equal(1, partial.ExitCode);
+        Assert.Contains("one of the 2 instances of web", partial.Stderr);
+        Assert.Contains("tend scale web -1", partial.Stderr);
+        Assert.Equal(3, (await _home.ListAsync()).Length);
+
+        CliResult whole = await _home.OkAsync("delete", Id("worker", 0));
+        Assert.Contains("deleted worker", whole.Stdout);
+        var after = await _home.ListAsync();
+        Assert.DoesNotContain(after, i => i.Name == "worker");
+        Assert.False(ProcFs.IsRunning(before.Single(i => i.Name == "worker").Pid!.Value));
+        Assert.Equal(2, after.Count(i => i.Name == "web" && i.Status == "online"));
+    }
+
+    [Fact]
+    public async Task Reload_OfAStoppedApp_SaysNothingRanAndLeavesItStopped()
+    {
+        await _home.OkAsync("start", TwoApps());
+        await _home.WaitForAsync(l => l.Length == 3 && l.All(i => i.Status == "online"), "3 online");
+        await _home.OkAsync("stop", "worker");
+
+        CliResult reload = await _home.OkAsync("reload", "worker");
+
+        Assert.Contains("nothing running in worker to reload", reload.Stdout);
+        Assert.DoesNotContain("reloaded", reload.Stdout);
+        Assert.Equal("stopped", (await _home.ListAsync()).Single(i => i.Name == "worker").Status);
+    }
+
+    [Fact]
     public async Task StartCommand_WithNameAndInstances_RunsIt()
     {
         await _home.OkAsync("start", "--name", "adhoc", "-i", "2", TendHome.Child, "--", "--sleep");
