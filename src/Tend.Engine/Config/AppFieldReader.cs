@@ -439,6 +439,13 @@ internal static class AppFieldReader
                     break;
             }
         }
+        if (ok && log.OutFile is not null && log.OutFile == log.ErrFile)
+        {
+            // Two writers on one file: each would rotate it under the other, and `tend logs` would show every line twice.
+            reader.Error(value, field + ".err_file",
+                "is the same file as out_file; Tend keeps stdout and stderr apart (tend logs shows them merged, in order)");
+            ok = false;
+        }
         return ok ? log : null;
     }
 }

@@ -25,6 +25,15 @@ public sealed class ConfigLimitsTests : IDisposable
         Assert.Contains(field + ": contains a NUL character", error);
     }
 
+    [Theory]
+    [InlineData("{ out_file: app.log, err_file: app.log }")]
+    [InlineData("{ out_file: ./logs/app.log, err_file: logs/../logs/app.log }")]
+    public void Load_ErrFileTheSameAsOutFile_Refused(string log)
+    {
+        string error = Error("apps:\n  web:\n    run: node 1\n    log: " + log + "\n");
+        Assert.Matches(@"^ROOT/tend\.yaml:4:\d+: apps\.web\.log\.err_file: is the same file as out_file", error);
+    }
+
     [Fact]
     public void Load_TooManyInstances_Refused() =>
         Assert.Equal("ROOT/tend.yaml:4:16: apps.web.instances: 200000 instances is more than the 1000 Tend allows per app",

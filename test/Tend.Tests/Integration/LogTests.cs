@@ -116,6 +116,33 @@ public sealed class LogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OneOutFileForSeveralInstances_EachWritesItsOwn_AndLogsShowEveryLineOnce()
+    {
+        string dir = Path.Combine(_home.Dir, "app");
+        Directory.CreateDirectory(dir);
+        string config = Path.Combine(dir, "tend.yaml");
+        File.WriteAllText(config, """
+            apps:
+              pair:
+                run: sh -c 'echo "hello from $TEND_INSTANCE"; exec sleep 600'
+                instances: 2
+                log: { out_file: out.log }
+            """);
+        await _home.OkAsync("start", config);
+
+        string first = Path.Combine(dir, "out.log"), second = Path.Combine(dir, "out-1.log");
+        await Eventually.TrueAsync(() => File.Exists(first) && File.ReadAllText(first).Contains("hello from 0")
+            && File.Exists(second) && File.ReadAllText(second).Contains("hello from 1"), "each instance's line in its own file");
+        Assert.DoesNotContain("hello from 1", File.ReadAllText(first));
+        Assert.DoesNotContain("hello from 0", File.ReadAllText(second));
+
+        string[] lines = (await _home.OkAsync("logs", "pair", "--nostream")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines, l => l.StartsWith("pair#0 out | ", StringComparison.Ordinal) && l.EndsWith("hello from 0", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith("pair#1 out | ", StringComparison.Ordinal) && l.EndsWith("hello from 1", StringComparison.Ordinal));
+        Assert.Equal(2, lines.Count(l => l.Contains("hello from", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task ReloadLogs_AfterLogrotateMovedTheFile_NewLinesGoToANewFile_NoneLost()
     {
         // logrotate's default (create, no copytruncate): the file is renamed, then `postrotate tend reloadLogs`.
