@@ -108,6 +108,21 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void Pm2_OneFileForOutAndError_KeepsOutFile_AndSaysWhereStderrGoes()
+    {
+        string path = Write("ecosystem.json", """
+            { "apps": [{ "name": "app", "script": "app.js", "out_file": "./logs/app.log", "error_file": "logs/app.log" }] }
+            """);
+
+        ImportResult r = Importers.Import("pm2", path, null, new ImportOptions(BaseEnvironment: s_env));
+
+        AppSpec app = Load(r).Apps.Single();
+        Assert.Equal(Path.Combine(_dir, "logs", "app.log"), app.Logs.OutFile);
+        Assert.Null(app.Logs.ErrFile);
+        Assert.Contains(r.Notes, n => n is { App: "app", Key: "error_file", Kind: ImportNoteKind.Approximated } && n.Why.Contains("the same file as out_file", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Pm2_WithoutEnv_OtherEnvSectionsAreReported_NotApplied()
     {
         string path = Write("ecosystem.json", Seed003);

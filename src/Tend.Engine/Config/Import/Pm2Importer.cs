@@ -244,7 +244,12 @@ internal static class Pm2Importer
         bool merge = Field(m, "merge_logs") is YScalar { Value: "true" } || Field(m, "combine_logs") is YScalar { Value: "true" };
         var log = new List<string>();
         if (outFile is not null && outFile != "/dev/null") log.Add("out_file: " + YamlText.Quote(PerInstance(Path.GetFullPath(outFile, cwd), many)));
-        if (errFile is not null && errFile != "/dev/null") log.Add("err_file: " + YamlText.Quote(PerInstance(Path.GetFullPath(errFile, cwd), many)));
+        bool oneFile = outFile is not null && errFile is not null && errFile != "/dev/null"
+            && Path.GetFullPath(outFile, cwd) == Path.GetFullPath(errFile, cwd);
+        if (oneFile)
+            notes.Add(new ImportNote(name, "error_file", ImportNoteKind.Approximated,
+                "the same file as out_file: Tend keeps stderr apart, in $TEND_HOME/logs (`tend logs NAME` shows both, in order)"));
+        else if (errFile is not null && errFile != "/dev/null") log.Add("err_file: " + YamlText.Quote(PerInstance(Path.GetFullPath(errFile, cwd), many)));
         if (Field(m, "time") is YScalar { Value: "true" }) log.Add("timestamps: true");
         if (log.Count > 0) app.Set("log", "{ " + string.Join(", ", log) + " }", many && merge ? "PM2's merge_logs wrote one file for all instances; Tend writes one per instance" : null);
         if (many && merge && (outFile is not null || errFile is not null))
