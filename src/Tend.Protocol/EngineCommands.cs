@@ -57,8 +57,8 @@ public sealed record StartupInvocation(
 /// <summary>`tend unstartup`: the same arguments name the same unit as <see cref="StartupInvocation"/>.</summary>
 public sealed record UnstartupInvocation(string? Scope, string? User, string? UnitDir);
 
-/// <summary>`tend check [FILE…]`: absolute paths of the configs to load, in order.</summary>
-public sealed record CheckInvocation(IReadOnlyList<string> Paths);
+/// <summary>`tend check [FILE…] [--json]`: absolute paths of the configs to load, in order.</summary>
+public sealed record CheckInvocation(IReadOnlyList<string> Paths, bool Json = false);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(RunInvocation))]

@@ -16,10 +16,16 @@ internal sealed class CheckCommand : TendCommand
         Arity = ArgumentArity.ZeroOrMore,
     };
 
+    private readonly Option<bool> _json = new("--json")
+    {
+        Description = "One JSON object per file: ok, the apps, jobs and supervisors, or the errors with file, line, column and field",
+    };
+
     public CheckCommand(CliContext context) : base("check", "Check configs without starting anything: what each declares, or its errors with their lines.", context)
     {
         Aliases.Add("validate");
         Add(_files);
+        Add(_json);
     }
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
@@ -34,6 +40,6 @@ internal sealed class CheckCommand : TendCommand
             if (!File.Exists(path)) throw new CliException($"config file not found: {path}", 2);
         }
         // The config loader is the engine's: the daemon's binary checks (EngineHandoff). No daemon is asked or started.
-        return Task.FromResult(EngineHandoff.Replace(EngineCommands.Check, new CheckInvocation(paths), EngineCommandJsonContext.Default.CheckInvocation));
+        return Task.FromResult(EngineHandoff.Replace(EngineCommands.Check, new CheckInvocation(paths, parseResult.GetValue(_json)), EngineCommandJsonContext.Default.CheckInvocation));
     }
 }

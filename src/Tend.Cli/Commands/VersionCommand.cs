@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Reflection;
 using Tend.Api;
+using Tend.Cli.Rendering;
 
 namespace Tend.Cli.Commands;
 
@@ -10,8 +11,14 @@ namespace Tend.Cli.Commands;
 /// </summary>
 internal sealed class VersionCommand : TendCommand
 {
+    private readonly Option<bool> _json = new("--json")
+    {
+        Description = "{\"cli\", \"daemon\": running, not running or not answering, \"daemon_version\", \"daemon_pid\", \"same\"}",
+    };
+
     public VersionCommand(CliContext context) : base("version", "Print the versions of tend and of the running daemon.", context)
     {
+        Add(_json);
     }
 
     internal static string CliVersion { get; } = ReadVersion();
@@ -19,34 +26,48 @@ internal sealed class VersionCommand : TendCommand
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken ct)
     {
         TextWriter output = Out(parseResult);
-        output.WriteLine("tend " + CliVersion);
-
-        // No socket file, no daemon: answer without connecting at all.
-        if (!File.Exists(Context.SocketPath))
+        (string state, PingInfo? ping) = await AskDaemonAsync(ct).ConfigureAwait(false);
+        bool same = ping is null || WithoutBuild(ping.Version) == CliVersion;
+        if (parseResult.GetValue(_json))
         {
-            output.WriteLine("daemon not running");
+            output.WriteLine(JsonText.Build(json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("cli", CliVersion);
+                json.WriteString("daemon", state);
+                if (ping is null) json.WriteNull("daemon_version"); else json.WriteString("daemon_version", ping.Version);
+                if (ping is null) json.WriteNull("daemon_pid"); else json.WriteNumber("daemon_pid", ping.Pid);
+                if (ping is null) json.WriteNull("same"); else json.WriteBoolean("same", same);
+                json.WriteEndObject();
+            }));
             return 0;
         }
+        output.WriteLine("tend " + CliVersion);
+        output.WriteLine(ping is null ? "daemon " + state : $"daemon {ping.Version} (pid {ping.Pid})");
+        if (!same) output.WriteLine("warning: the daemon runs another version; `tend kill` stops it, the next command starts this one");
+        return 0;
+    }
 
+    /// <summary>The daemon's answer to a ping, without starting one: "running", "not running" or "not answering" (2 s).</summary>
+    private async Task<(string State, PingInfo? Ping)> AskDaemonAsync(CancellationToken ct)
+    {
+        // No socket file, no daemon: answer without connecting at all.
+        if (!File.Exists(Context.SocketPath)) return ("not running", null);
         using DaemonClient client = Context.CreateClient(autoStart: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
-            PingInfo ping = await client.GetAsync(ApiRoutes.Ping, TendJsonContext.Default.PingInfo, timeout.Token).ConfigureAwait(false);
-            output.WriteLine($"daemon {ping.Version} (pid {ping.Pid})");
-            if (WithoutBuild(ping.Version) != CliVersion)
-                output.WriteLine("warning: the daemon runs another version; `tend kill` stops it, the next command starts this one");
+            return ("running", await client.GetAsync(ApiRoutes.Ping, TendJsonContext.Default.PingInfo, timeout.Token).ConfigureAwait(false));
         }
         catch (DaemonNotRunningException)
         {
-            output.WriteLine("daemon not running");
+            return ("not running", null);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            output.WriteLine("daemon not answering");
+            return ("not answering", null);
         }
-        return 0;
     }
 
     private static string ReadVersion()

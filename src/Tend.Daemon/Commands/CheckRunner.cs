@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Tend.Api;
 using Tend.Config;
 
@@ -17,6 +18,7 @@ internal static class CheckRunner
     {
         if (invocation.Paths.Count == 0) throw new CommandException("tend check: no file to check", 2);
         var env = EngineCommandHost.CallerEnvironment();
+        if (invocation.Json) return CheckJson(invocation.Paths, env, output);
         int invalid = 0;
         foreach (string path in invocation.Paths)
         {
@@ -37,6 +39,70 @@ internal static class CheckRunner
                 foreach (ConfigError e in ex.Errors) error.WriteLine("  " + e);
             }
         }
+        return invalid == 0 ? 0 : 2;
+    }
+
+    /// <summary>
+    /// `tend check --json`: an array with one object per file, in order, for CI and editors:
+    /// {"file", "ok", "kind": "tend" or the foreign manager, "apps": [{"name", "instances"}], "jobs",
+    /// "supervisors", "errors": [{"file", "line", "column", "field", "message"}]}. Exit 2 if one is not ok.
+    /// </summary>
+    private static int CheckJson(IReadOnlyList<string> paths, IReadOnlyDictionary<string, string> env, TextWriter output)
+    {
+        int invalid = 0;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartArray();
+            foreach (string path in paths)
+            {
+                json.WriteStartObject();
+                json.WriteString("file", path);
+                string? foreign = Tend.Config.Import.Importers.Detect(path);
+                TendConfig? config = null;
+                IReadOnlyList<ConfigError> errors = [];
+                if (foreign is not null)
+                    errors = [new ConfigError(path, 0, 0, "", $"a {foreign} config, not a tend.yaml: `tend import {foreign} {path}` converts it")];
+                else
+                {
+                    try { config = ConfigLoader.Load(path, env); }
+                    catch (ConfigException ex) { errors = ex.Errors; }
+                }
+                if (config is null) invalid++;
+                json.WriteBoolean("ok", config is not null);
+                json.WriteString("kind", foreign ?? "tend");
+                json.WriteStartArray("apps");
+                foreach (AppSpec app in config?.Apps.Where(a => a.Job is null) ?? [])
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", app.Name);
+                    json.WriteNumber("instances", app.Instances);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteStartArray("jobs");
+                foreach (AppSpec job in config?.Apps.Where(a => a.Job is not null) ?? []) json.WriteStringValue(job.Name);
+                json.WriteEndArray();
+                json.WriteStartArray("supervisors");
+                foreach (var supervisor in config?.Tree.Supervisors ?? []) json.WriteStringValue(supervisor.Name);
+                json.WriteEndArray();
+                json.WriteStartArray("errors");
+                foreach (ConfigError e in errors)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("file", e.File);
+                    if (e.Line > 0) json.WriteNumber("line", e.Line); else json.WriteNull("line");
+                    if (e.Line > 0) json.WriteNumber("column", e.Column); else json.WriteNull("column");
+                    json.WriteString("field", e.Field);
+                    json.WriteString("message", e.Message);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+        }
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
         return invalid == 0 ? 0 : 2;
     }
 

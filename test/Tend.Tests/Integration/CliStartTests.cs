@@ -307,6 +307,11 @@ public sealed class CliStartTests : IAsyncLifetime
 
         await _home.OkAsync("stop", "other");
         Assert.Equal("", (await _home.OkAsync("pid", "other")).Stdout);
+        using (var pids = System.Text.Json.JsonDocument.Parse((await _home.OkAsync("pid", "--json")).Stdout))
+        {
+            Assert.Equal([$"web 0 {web[0]}", $"web 1 {web[1]}", "other 0 -"], pids.RootElement.EnumerateArray().Select(e =>
+                $"{e.GetProperty("name").GetString()} {e.GetProperty("instance").GetInt32()} {(e.GetProperty("pid").ValueKind == System.Text.Json.JsonValueKind.Null ? "-" : e.GetProperty("pid").GetInt32())}"));
+        }
 
         CliResult unknown = await _home.RunAsync("pid", "nope");
         Assert.Equal(1, unknown.ExitCode);
@@ -428,6 +433,17 @@ public sealed class CliStartTests : IAsyncLifetime
         Assert.Equal(2, foreign.ExitCode);
         Assert.Contains("a pm2 config, not a tend.yaml: `tend import pm2 ", foreign.Stderr);
         Assert.Equal(2, (await In("check", "missing.yaml")).ExitCode);
+        CliResult json = await In("check", "tend.yaml", "bad.yaml", "--json");
+        Assert.Equal(2, json.ExitCode);
+        using (var files = System.Text.Json.JsonDocument.Parse(json.Stdout))
+        {
+            var (good, wrong) = (files.RootElement[0], files.RootElement[1]);
+            Assert.True(good.GetProperty("ok").GetBoolean());
+            Assert.Equal("hello", Assert.Single(good.GetProperty("apps").EnumerateArray()).GetProperty("name").GetString());
+            Assert.False(wrong.GetProperty("ok").GetBoolean());
+            Assert.Contains(wrong.GetProperty("errors").EnumerateArray(), e => e.GetProperty("line").GetInt32() == 4
+                && e.GetProperty("column").GetInt32() == 16 && e.GetProperty("field").GetString() == "apps.x.instances");
+        }
         AssertNoDaemonStarted();
 
         CliResult start = await In("start");

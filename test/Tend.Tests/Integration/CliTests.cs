@@ -293,6 +293,12 @@ public sealed partial class CliTests : IAsyncLifetime
         Assert.Contains($"\ndaemon ", both.Stdout);
         Assert.Contains($"(pid {_home.DaemonPid})\n", both.Stdout);
         Assert.DoesNotContain("warning", both.Stdout);
+
+        using var json = System.Text.Json.JsonDocument.Parse((await _home.OkAsync("version", "--json")).Stdout);
+        Assert.Equal("running", json.RootElement.GetProperty("daemon").GetString());
+        Assert.Equal(_home.DaemonPid, json.RootElement.GetProperty("daemon_pid").GetInt32());
+        Assert.True(json.RootElement.GetProperty("same").GetBoolean());
+        Assert.Equal(json.RootElement.GetProperty("cli").GetString(), json.RootElement.GetProperty("daemon_version").GetString()!.Split('+')[0]);
     }
 
     [Fact]
