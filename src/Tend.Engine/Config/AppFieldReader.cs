@@ -56,6 +56,9 @@ internal static class AppFieldReader
             default:
                 if (Path.IsPathRooted(command)) return $"executable \"{command}\" not found";
                 if (command.Contains('/')) return $"executable \"{command}\" not found in {cwd}";
+                // `tend start app.js` in the wrong directory: a script's name, not a program's; say where it was looked for.
+                if (Path.HasExtension(command) && path is not null)
+                    return $"no file \"{command}\" in {cwd}, and no executable of that name on PATH";
                 return path is null
                     ? $"executable \"{command}\" not found: PATH is not set"
                     : $"executable \"{command}\" not found on PATH ({path})";

@@ -93,6 +93,12 @@ public sealed class FromCommandTests : IDisposable
     }
 
     [Fact]
+    public void FromCommand_AMissingScript_SaysWhereItWasLookedFor()
+    {
+        Assert.Equal(["command: no file \"app.js\" in ROOT, and no executable of that name on PATH"], Errors(null, "app.js", []));
+    }
+
+    [Fact]
     public void FromCommand_ANonExecutableFileOfUnknownKind_IsNotExecutable()
     {
         _dir.Write("run.txt", "x\n");
