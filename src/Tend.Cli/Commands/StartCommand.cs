@@ -72,6 +72,26 @@ internal sealed class StartCommand : TendCommand
         Description = "Unstable restarts in a row before it is errored (max_restarts)",
         HelpName = "N",
     };
+    private readonly Option<string?> _minUptime = new("--min-uptime")
+    {
+        Description = "A run at least this long is a stable start, which resets the restart count: 5s, or milliseconds as PM2 (min_uptime)",
+        HelpName = "duration",
+    };
+    private readonly Option<string?> _expBackoff = new("--exp-backoff-restart-delay")
+    {
+        Description = "Restart after this delay, 1.5 times longer at each unstable restart up to 15s, as PM2 (backoff: { initial, multiplier: 1.5, max: 15s })",
+        HelpName = "duration",
+    };
+    private readonly Option<string?> _user = new("--uid", "--user")
+    {
+        Description = "Run it as this user, a name or an id (user; the daemon must run as root)",
+        HelpName = "user",
+    };
+    private readonly Option<string?> _group = new("--gid", "--group")
+    {
+        Description = "With this primary group, a name or an id (group)",
+        HelpName = "group",
+    };
 
     private readonly Option<string?> _cwd = new("--cwd")
     {
@@ -147,6 +167,10 @@ internal sealed class StartCommand : TendCommand
         Add(_killTimeout);
         Add(_restartDelay);
         Add(_maxRestarts);
+        Add(_minUptime);
+        Add(_expBackoff);
+        Add(_user);
+        Add(_group);
         Add(_cwd);
         Add(_interpreter);
         Add(_interpreterArgs);
@@ -278,6 +302,17 @@ internal sealed class StartCommand : TendCommand
         Text(_killTimeout, "kill_timeout");
         Text(_restartDelay, "restart_delay");
         Text(_maxRestarts, "max_restarts");
+        Text(_minUptime, "min_uptime");
+        Text(_user, "user");
+        Text(_group, "group");
+        if (parseResult.GetValue(_expBackoff) is string initial)
+        {
+            // PM2's exp_backoff_restart_delay: ×1.5 per unstable restart, capped at 15 s, no jitter.
+            settings["backoff.initial"] = initial;
+            settings["backoff.multiplier"] = "1.5";
+            settings["backoff.max"] = "15s";
+            settings["backoff.jitter"] = "0";
+        }
         // Log paths as a shell user means them: from this directory, not the app's.
         if (parseResult.GetValue(_output) is "" || parseResult.GetValue(_error) is "") throw new CliException("--output and --error must name a file", 2);
         if (parseResult.GetValue(_output) is string output) settings["log.out_file"] = Path.GetFullPath(output, Context.CurrentDirectory);

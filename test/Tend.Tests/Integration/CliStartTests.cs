@@ -133,6 +133,28 @@ public sealed class CliStartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_Pm2BackoffUptimeAndUserFlags_SetTheAppsKeys()
+    {
+        // As `pm2 start … --exp-backoff-restart-delay 200 --min-uptime 3000 --uid nobody --gid nogroup`.
+        CliResult start = await _home.RunAsync(
+            ["start", "--name", "steady", "--exp-backoff-restart-delay", "200", "--min-uptime", "3000", "--uid", "nobody", "--gid", "nogroup", "--cwd", "/",
+             "sh", "--", "-c", "id -un; exec sleep 600"]);
+
+        Assert.True(start.ExitCode == 0, start.ToString());
+        await LogTextAsync("steady", 0, "nobody");
+        AppInfo steady = await _home.DescribeAsync("steady");
+        Assert.Equal(new BackoffInfo(200, 15_000, 1.5, 0), steady.Backoff);
+        Assert.Equal(3000L, steady.MinUptimeMs);
+        Assert.Equal(("nobody", 65534u), (steady.Isolation?.User, steady.Isolation?.Uid));
+
+        CliResult bad = await _home.RunAsync("start", "--name", "bad", "--exp-backoff-restart-delay", "soon", "sleep", "60");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("backoff.initial", bad.Stderr);
+        Assert.Equal(2, (await _home.RunAsync("start", "--name", "bad", "--uid", "no-such-user-here", "sleep", "60")).ExitCode);
+        Assert.Equal(["steady"], (await _home.ListAsync()).Select(i => i.Name));
+    }
+
+    [Fact]
     public async Task Restart_UpdateEnv_TakesThisShellsEnvironment_WithoutItTheOldOneStays()
     {
         // As `pm2 restart api --update-env`, for an app started from a command and one from a config file.
