@@ -44,7 +44,10 @@ internal static class TargetWords
         InstanceInfo[] rows = await client.GetAsync(ApiRoutes.List, json => InstanceRows.Read(json.Span), ct).ConfigureAwait(false);
         string[] unknown = [.. distinct.Where(t => !rows.Any(r => Names(r, t)))];
         if (unknown.Length > 0) throw NothingNamed(rows, string.Join("\", \"", unknown), plural: unknown.Length > 1, nothingDone: true);
-        return distinct;
+        // `stop web web#1`: web#1 is in web already; acting on it again would restart it twice.
+        HashSet<int>[] named = [.. distinct.Select(t => rows.Where(r => Names(r, t)).Select(r => r.Id).ToHashSet())];
+        return [.. distinct.Where((_, i) => !Enumerable.Range(0, distinct.Length).Any(j => j != i
+            && named[i].IsSubsetOf(named[j]) && (!named[j].IsSubsetOf(named[i]) || j < i)))];
     }
 
     /// <summary>

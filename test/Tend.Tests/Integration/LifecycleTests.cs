@@ -200,10 +200,13 @@ public sealed class LifecycleTests : IAsyncLifetime
         Assert.False(ProcFs.IsRunning(Pid(before, "worker", 0)));
 
         string id = after.Single(i => i.Name == "worker").Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await _home.OkAsync("restart", id, "web");
+        CliResult restart = await _home.OkAsync("restart", "web#0", id, "web");
 
         var restarted = await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "all online again");
         Assert.NotEqual(Pid(before, "web", 0), Pid(restarted, "web", 0));
+        // web#0 is in web: restarted once, not twice.
+        Assert.DoesNotContain("restarted web#0\n", restart.Stdout);
+        Assert.Equal(1, restarted.Single(i => i.Name == "web" && i.Instance == 0).Restarts);
     }
 
     [Fact]
