@@ -5,7 +5,7 @@ namespace Tend.Cli;
 
 /// <summary>
 /// `tend start FILE` with another manager's config (a PM2 ecosystem file, a Procfile, a supervisord.conf,
-/// a process-compose.yaml): which files may be one, cheaply, before the engine's importers are asked
+/// a process-compose.yaml, a systemd unit): which files may be one, cheaply, before the engine's importers are asked
 /// (EngineHandoff), and where the tend.yaml it becomes is kept.
 /// </summary>
 internal static class ForeignConfig
@@ -23,7 +23,7 @@ internal static class ForeignConfig
         if (name == "dump.pm2" || name.StartsWith("ecosystem", StringComparison.Ordinal) || name.StartsWith("procfile", StringComparison.Ordinal)
             || name.StartsWith("process-compose", StringComparison.Ordinal))
             return true;
-        if (name.EndsWith(".conf", StringComparison.Ordinal) || name.EndsWith(".ini", StringComparison.Ordinal)) return true;
+        if (name.EndsWith(".conf", StringComparison.Ordinal) || name.EndsWith(".ini", StringComparison.Ordinal) || name.EndsWith(".service", StringComparison.Ordinal)) return true;
         if (name.EndsWith(".json", StringComparison.Ordinal) || name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal))
         {
             string text;

@@ -30,7 +30,7 @@ public static class EngineCommands
     public const int NotForeign = 3;
 
     /// <summary>What `tend import` converts (the engine's importers; a test keeps the two lists equal).</summary>
-    public static IReadOnlyList<string> ImportKinds { get; } = ["pm2", "procfile", "supervisord", "process-compose"];
+    public static IReadOnlyList<string> ImportKinds { get; } = ["pm2", "procfile", "supervisord", "process-compose", "systemd"];
 }
 
 /// <summary>`tend run CONFIG [--only …] [--log-format text|json]`: the engine in the foreground. LogFormat null means text.</summary>

@@ -4,13 +4,13 @@ using Tend.Api;
 
 namespace Tend.Cli.Commands;
 
-/// <summary>`tend import pm2|procfile|supervisord|process-compose [file] [-o tend.yaml]`: another manager's file as a tend.yaml, with a report (docs/import.md).</summary>
+/// <summary>`tend import pm2|procfile|supervisord|process-compose|systemd [file] [-o tend.yaml]`: another manager's file as a tend.yaml, with a report (docs/import.md).</summary>
 internal sealed class ImportCommand : TendCommand
 {
-    private readonly Argument<string> _kind = new("kind") { Description = "pm2, procfile, supervisord or process-compose" };
+    private readonly Argument<string> _kind = new("kind") { Description = "pm2, procfile, supervisord, process-compose or systemd" };
     private readonly Argument<string?> _file = new("file")
     {
-        Description = "The file (default: ecosystem.config.js, Procfile, supervisord.conf or process-compose.yaml here; ~/.pm2/dump.pm2 with --from-dump)",
+        Description = "The file (default: ecosystem.config.js, Procfile, supervisord.conf or process-compose.yaml here; ~/.pm2/dump.pm2 with --from-dump); systemd: a NAME.service unit, with its NAME.service.d/*.conf drop-ins",
         Arity = ArgumentArity.ZeroOrOne,
     };
     private readonly Option<string?> _output = new("--output", "-o") { Description = "Write the tend.yaml here (default: print it)", HelpName = "file" };
@@ -24,7 +24,7 @@ internal sealed class ImportCommand : TendCommand
     };
     private readonly Option<bool> _fromDump = new("--from-dump") { Description = "PM2: import what PM2 last saved (pm2 save) instead of an ecosystem file" };
 
-    public ImportCommand(CliContext context) : base("import", "Turn a PM2 ecosystem file, a Procfile, a supervisord.conf or a process-compose.yaml into a tend.yaml.", context)
+    public ImportCommand(CliContext context) : base("import", "Turn a PM2 ecosystem file, a Procfile, a supervisord.conf, a process-compose.yaml or a systemd unit into a tend.yaml.", context)
     {
         Add(_kind);
         Add(_file);

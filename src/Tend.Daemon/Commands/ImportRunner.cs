@@ -65,6 +65,7 @@ internal static class ImportRunner
         "pm2" => File.Exists("ecosystem.config.js") ? "ecosystem.config.js" : File.Exists("ecosystem.config.cjs") ? "ecosystem.config.cjs" : "ecosystem.config.mjs",
         "procfile" => "Procfile",
         "supervisord" => File.Exists("supervisord.conf") ? "supervisord.conf" : "/etc/supervisor/supervisord.conf",
+        "systemd" => throw new CommandException("tend import systemd needs the unit file: tend import systemd /etc/systemd/system/NAME.service", 2),
         _ => File.Exists("process-compose.yaml") ? "process-compose.yaml" : "process-compose.yml",
     };
 

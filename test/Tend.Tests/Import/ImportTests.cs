@@ -123,6 +123,115 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void Systemd_AServiceUnit_MapsItsKeys_AndReportsTheRest()
+    {
+        string path = Write("api.service", $"""
+            [Unit]
+            Description=Example API
+            After=network.target postgresql.service
+
+            [Service]
+            Type=notify
+            User=nobody
+            Group=nogroup
+            WorkingDirectory=/tmp
+            Environment="GREETING=hello world" PORT=8080
+            Environment=MODE=prod
+            EnvironmentFile=-/nonexistent/tend-import-test.env
+            ExecStart=/bin/sh -c 'echo "$GREETING"; \
+                exec sleep 600'
+            ExecReload=/bin/kill -HUP $MAINPID
+            Restart=on-failure
+            RestartSec=2s
+            TimeoutStopSec=1min 30s
+            TimeoutStartSec=20
+            WatchdogSec=30
+            KillSignal=SIGINT
+            LimitNOFILE=65536
+            SuccessExitStatus=3 SIGUSR1
+            SyslogIdentifier=%n
+            ExecStartPre=/usr/bin/true
+
+            [Install]
+            WantedBy=multi-user.target
+            """);
+
+        ImportResult r = Importers.Import("systemd", path, null, new ImportOptions(BaseEnvironment: s_env));
+        AppSpec api = Load(r).Apps.Single();
+
+        Assert.Equal("api", api.Name);
+        Assert.True(api.Shell); // $GREETING: systemd expanded it, sh does here
+        Assert.Contains("echo \"$GREETING\"; exec sleep 600", string.Join(" ", api.Args));
+        Assert.Equal("/tmp", api.Cwd);
+        Assert.Equal(("hello world", "8080", "prod"), (api.Env["GREETING"], api.Env["PORT"], api.Env["MODE"]));
+        Assert.True(api.Ready?.Notify);
+        Assert.Equal(TimeSpan.FromSeconds(20), api.Ready?.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), api.Watchdog);
+        Assert.Equal(1, api.ReloadSignal); // SIGHUP
+        Assert.Equal(RestartPolicy.OnFailure, api.Restart);
+        Assert.Equal(TimeSpan.FromSeconds(2), api.RestartDelay);
+        Assert.Equal(TimeSpan.FromSeconds(90), api.KillTimeout);
+        Assert.Equal(2, api.StopSignal);
+        Assert.Equal([3], api.StopExitCodes);
+        Assert.Equal(("nobody", 65534u), (api.Isolation.UserName, api.Isolation.Uid));
+        Assert.Equal(65536UL, Assert.Single(api.Isolation.Limits, l => l.Name == "nofile").Soft);
+        Assert.Contains("# Example API", r.Yaml);
+
+        string[] notes = [.. r.Notes.Select(n => n.ToString())];
+        Assert.Contains(notes, n => n.StartsWith("api: EnvironmentFile: not mapped: /nonexistent/tend-import-test.env does not exist here", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("api: After: not mapped: depends_on:", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("api: ExecStartPre: not mapped:", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("api: SyslogIdentifier: not mapped:", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("api: WantedBy: not mapped: `tend startup`", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("api: SuccessExitStatus: not mapped: SIGUSR1", StringComparison.Ordinal));
+        Assert.DoesNotContain(notes, n => n.Contains("Restart:", StringComparison.Ordinal) || n.Contains("TimeoutStopSec", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Systemd_DropInsOverrideTheUnit_AndSystemdsDefaultsAreCarried()
+    {
+        string path = Write("worker@blue.service", "[Service]\nExecStart=/bin/sleep 100\nEnvironment=COLOR=%i\n");
+        Write("worker@blue.service.d/10-override.conf", "[Service]\nExecStart=\nExecStart=/bin/sleep 200\nEnvironment=EXTRA=1\n");
+
+        ImportResult r = Importers.Import("systemd", path, null, new ImportOptions(BaseEnvironment: s_env));
+        AppSpec worker = Load(r).Apps.Single();
+
+        Assert.Equal("worker-blue", worker.Name);
+        Assert.Equal(("/bin/sleep", "200"), (worker.Command, worker.Args.Single()));
+        Assert.Equal(("blue", "1"), (worker.Env["COLOR"], worker.Env["EXTRA"]));
+        Assert.Equal(RestartPolicy.Never, worker.Restart);      // Restart=no
+        Assert.Equal(TimeSpan.FromSeconds(90), worker.KillTimeout); // DefaultTimeoutStopSec
+        Assert.Equal("/", worker.Cwd);
+        Assert.Equal(
+        [
+            "worker-blue: WorkingDirectory: systemd's default working directory is /: cwd: /",
+            "worker-blue: Restart: systemd's default is Restart=no: restart: never",
+            "worker-blue: TimeoutStopSec: systemd waits 90 s before SIGKILL (Tend's default is 5 s): kill_timeout: 90s",
+        ], r.Notes.Select(n => n.ToString()));
+    }
+
+    [Theory]
+    [InlineData("90", "90s")]
+    [InlineData("1min 30s", "90s")]
+    [InlineData("1h30min", "5400s")]
+    [InlineData("500ms", "500ms")]
+    [InlineData("2.5s", "2500ms")]
+    [InlineData("infinity", "infinity")]
+    [InlineData("soon", null)]
+    [InlineData("5 fortnights", null)]
+    public void Systemd_TimeSpans_AsTendDurations(string systemd, string? tend) => Assert.Equal(tend, SystemdImporter.DurationText(systemd));
+
+    [Fact]
+    public void Systemd_AUnitWithoutExecStart_CannotBeImported()
+    {
+        string path = Write("empty.service", "[Unit]\nDescription=nothing\n");
+
+        var e = Assert.Throws<ImportException>(() => Importers.Import("systemd", path, null, new ImportOptions(BaseEnvironment: s_env)));
+        Assert.Contains("no ExecStart=", e.Message);
+        Assert.Equal("systemd", Importers.Detect(path));
+    }
+
+    [Fact]
     public void Pm2_WithoutEnv_OtherEnvSectionsAreReported_NotApplied()
     {
         string path = Write("ecosystem.json", Seed003);

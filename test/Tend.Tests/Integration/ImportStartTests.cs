@@ -163,4 +163,31 @@ public sealed class ImportStartTests : IAsyncLifetime
             () => File.ReadAllLines(stamps).Where(l => l.Contains(" start ")).Select(l => l.Split(' ')[3]).ToArray(), s => s.Length == 2, "both start stamps");
         Assert.Equal(["migrate#0", "api#0"], starts);
     }
+
+    [Fact]
+    public async Task SystemdUnit_StartsAsIs_ReadyByNotify_WithItsEnvironment()
+    {
+        string unit = Write("greeter.service", $"""
+            [Unit]
+            Description=Greets, then says it is ready
+            After=network.target
+
+            [Service]
+            Type=notify
+            Environment=GREETING=hello-from-systemd
+            ExecStart={TendHome.Child} --notify-ready-after 200ms --sleep
+            Restart=always
+            TimeoutStopSec=3
+            """);
+
+        CliResult start = await _home.OkAsync("start", unit);
+
+        Assert.Contains("imported 1 app(s)", start.Stderr);
+        Assert.Contains("greeter: After: depends_on:", start.Stderr);
+        await _home.WaitForAsync(l => l.SingleOrDefault(i => i.Name == "greeter") is { Status: "online", Ready: true }, "greeter ready by READY=1");
+        // The environment the process runs with, read from /proc by the daemon.
+        Assert.Contains("\nGREETING=hello-from-systemd\n", (await _home.OkAsync("env", "greeter")).Stdout);
+        AppInfo greeter = await _home.DescribeAsync("greeter");
+        Assert.Equal(("always", 3000L), (greeter.Restart, greeter.KillTimeoutMs));
+    }
 }

@@ -12,7 +12,7 @@ public sealed record ImportOptions(string? Env = null, IReadOnlyDictionary<strin
 /// </summary>
 public static class Importers
 {
-    public static readonly string[] Kinds = ["pm2", "procfile", "supervisord", "process-compose"];
+    public static readonly string[] Kinds = ["pm2", "procfile", "supervisord", "process-compose", "systemd"];
 
     /// <summary>The kind of a file Tend can import, judged by its name and then its content; null for anything else (a tend.yaml).</summary>
     public static string? Detect(string path)
@@ -25,6 +25,7 @@ public static class Importers
         if (name == "dump.pm2" || (name.StartsWith("ecosystem", StringComparison.Ordinal) && !js)) return "pm2";
         if (name.StartsWith("procfile", StringComparison.Ordinal)) return "procfile";
         if (name.StartsWith("process-compose", StringComparison.Ordinal)) return "process-compose";
+        if (name.EndsWith(".service", StringComparison.Ordinal)) return "systemd";
         if (name.EndsWith(".conf", StringComparison.Ordinal) || name.EndsWith(".ini", StringComparison.Ordinal))
             return ReadHead(path).Contains("[program:", StringComparison.Ordinal) ? "supervisord" : null;
         if (name.EndsWith(".json", StringComparison.Ordinal) || name.EndsWith(".yaml", StringComparison.Ordinal) || name.EndsWith(".yml", StringComparison.Ordinal))
@@ -65,6 +66,7 @@ public static class Importers
             "procfile" => ProcfileImporter.Import(text, full, dir, options.Formation ?? new Dictionary<string, int>()),
             "supervisord" => SupervisordImporter.Import(full, full),
             "process-compose" => ProcessComposeImporter.Import(Tree(text, full), full, dir),
+            "systemd" => SystemdImporter.Import(full, full),
             _ => throw new ImportException($"unknown kind \"{kind}\": one of {string.Join(", ", Kinds)}"),
         };
         // What it wrote must be a config Tend takes; checked here, not at the user's first start.
