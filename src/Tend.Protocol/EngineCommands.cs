@@ -38,7 +38,8 @@ public sealed record RunInvocation(string ConfigPath, IReadOnlyList<string> Only
 
 /// <summary>`tend import KIND [FILE]`: paths absolute; a missing File means the kind's default name in the working directory.</summary>
 public sealed record ImportInvocation(
-    string Kind, string? File, string? Output, bool Force, string? Env, IReadOnlyDictionary<string, int>? Formation, bool FromDump);
+    string Kind, string? File, string? Output, bool Force, string? Env, IReadOnlyDictionary<string, int>? Formation, bool FromDump,
+    IReadOnlyList<string>? MoreFiles = null);
 
 /// <summary>The import step of `tend start FILE`: import Source (any kind it is) into Output, or exit <see cref="EngineCommands.NotForeign"/>.</summary>
 /// <param name="Shown">The file as the user named it, for the report.</param>

@@ -8,10 +8,10 @@ namespace Tend.Cli.Commands;
 internal sealed class ImportCommand : TendCommand
 {
     private readonly Argument<string> _kind = new("kind") { Description = "pm2, procfile, supervisord, process-compose or systemd" };
-    private readonly Argument<string?> _file = new("file")
+    private readonly Argument<string[]> _files = new("file")
     {
-        Description = "The file (default: ecosystem.config.js, Procfile, supervisord.conf or process-compose.yaml here; ~/.pm2/dump.pm2 with --from-dump); systemd: a NAME.service unit, with its NAME.service.d/*.conf drop-ins",
-        Arity = ArgumentArity.ZeroOrOne,
+        Description = "The file (default: ecosystem.config.js, Procfile, supervisord.conf or process-compose.yaml here; ~/.pm2/dump.pm2 with --from-dump); systemd: NAME.service units, each with its NAME.service.d/*.conf drop-ins, their dependencies on each other kept",
+        Arity = ArgumentArity.ZeroOrMore,
     };
     private readonly Option<string?> _output = new("--output", "-o") { Description = "Write the tend.yaml here (default: print it)", HelpName = "file" };
     private readonly Option<bool> _force = new("--force") { Description = "With -o: replace an existing file" };
@@ -27,7 +27,7 @@ internal sealed class ImportCommand : TendCommand
     public ImportCommand(CliContext context) : base("import", "Turn a PM2 ecosystem file, a Procfile, a supervisord.conf, a process-compose.yaml or a systemd unit into a tend.yaml.", context)
     {
         Add(_kind);
-        Add(_file);
+        Add(_files);
         Add(_output);
         Add(_force);
         Add(_env);
@@ -43,11 +43,14 @@ internal sealed class ImportCommand : TendCommand
         if (fromDump && kind != "pm2") throw new CliException("--from-dump is for pm2", 2);
         if (parseResult.GetValue(_env) is not null && kind != "pm2") throw new CliException("--env is for pm2 (env_NAME sections)", 2);
         if (parseResult.GetValue(_formation) is not null && kind != "procfile") throw new CliException("--formation is for procfile", 2);
-        string? file = parseResult.GetValue(_file) is string given ? Path.GetFullPath(given, Context.CurrentDirectory) : null;
+        string[] files = [.. (parseResult.GetValue(_files) ?? []).Select(f => Path.GetFullPath(f, Context.CurrentDirectory))];
+        if (files.Length > 1 && kind != "systemd") throw new CliException($"{kind} takes one file (several: systemd units, joined into one tend.yaml)", 2);
+        string? file = files.Length > 0 ? files[0] : null;
         string? output = parseResult.GetValue(_output) is string o ? Path.GetFullPath(o, Context.CurrentDirectory) : null;
         // The importers are the engine's: the daemon's binary reads the file and writes the tend.yaml (EngineHandoff).
         return Task.FromResult(EngineHandoff.Replace(EngineCommands.Import,
-            new ImportInvocation(kind, file, output, parseResult.GetValue(_force), parseResult.GetValue(_env), parseResult.GetValue(_formation), fromDump),
+            new ImportInvocation(kind, file, output, parseResult.GetValue(_force), parseResult.GetValue(_env), parseResult.GetValue(_formation), fromDump,
+                files.Length > 1 ? files[1..] : null),
             EngineCommandJsonContext.Default.ImportInvocation));
     }
 

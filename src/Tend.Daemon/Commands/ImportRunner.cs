@@ -19,7 +19,19 @@ internal static class ImportRunner
         string path = invocation.File ?? Path.GetFullPath(DefaultFile(invocation.Kind, invocation.FromDump, env));
         if (!File.Exists(path)) throw new CommandException($"no such file: {path}", 2);
         var formation = invocation.Formation is null ? null : new Dictionary<string, int>(invocation.Formation, StringComparer.Ordinal);
-        ImportResult result = Run(invocation.Kind, path, new ImportOptions(invocation.Env, formation, env), invocation.FromDump, env);
+        ImportResult result;
+        if (invocation.MoreFiles is { Count: > 0 } more)
+        {
+            foreach (string other in more)
+                if (!File.Exists(other)) throw new CommandException($"no such file: {other}", 2);
+            try { result = Importers.ImportSystemdUnits([path, .. more], new ImportOptions(BaseEnvironment: env)); }
+            catch (ImportException e) { throw new CommandException("cannot import: " + e.Message, 2); }
+            catch (Config.ConfigException e) { throw new CommandException("the imported config does not validate", 1, [.. e.Errors.Select(x => x.ToString())]); }
+        }
+        else
+        {
+            result = Run(invocation.Kind, path, new ImportOptions(invocation.Env, formation, env), invocation.FromDump, env);
+        }
         if (invocation.Output is string target)
         {
             if (File.Exists(target) && !invocation.Force) throw new CommandException($"{target} exists; --force replaces it", 2);

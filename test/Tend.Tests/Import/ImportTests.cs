@@ -179,7 +179,7 @@ public sealed class ImportTests : IDisposable
 
         string[] notes = [.. r.Notes.Select(n => n.ToString())];
         Assert.Contains(notes, n => n.StartsWith("api: EnvironmentFile: not mapped: /nonexistent/tend-import-test.env does not exist here", StringComparison.Ordinal));
-        Assert.Contains(notes, n => n.StartsWith("api: After: not mapped: depends_on:", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("api: After: not mapped: network.target, postgresql.service: depends_on: joins units imported together", StringComparison.Ordinal));
         Assert.Contains(notes, n => n.StartsWith("api: ExecStartPre: not mapped:", StringComparison.Ordinal));
         Assert.Contains(notes, n => n.StartsWith("api: SyslogIdentifier: not mapped:", StringComparison.Ordinal));
         Assert.Contains(notes, n => n.StartsWith("api: WantedBy: not mapped: `tend startup`", StringComparison.Ordinal));
@@ -208,6 +208,34 @@ public sealed class ImportTests : IDisposable
             "worker-blue: Restart: systemd's default is Restart=no: restart: never",
             "worker-blue: TimeoutStopSec: systemd waits 90 s before SIGKILL (Tend's default is 5 s): kill_timeout: 90s",
         ], r.Notes.Select(n => n.ToString()));
+    }
+
+    [Fact]
+    public void Systemd_UnitsImportedTogether_TheirDependenciesBecomeDependsOn()
+    {
+        string db = Write("db.service", "[Service]\nType=notify\nExecStart=/bin/sleep 100\n");
+        string cache = Write("cache.service", "[Service]\nExecStart=/bin/sleep 100\n");
+        string api = Write("api.service", "[Unit]\nRequires=db.service\nAfter=db.service network.target\nWants=cache.service\n[Service]\nExecStart=/bin/sleep 200\n");
+
+        ImportResult r = Importers.ImportSystemdUnits([api, cache, db], new ImportOptions(BaseEnvironment: s_env));
+        TendConfig config = Load(r);
+
+        Assert.Equal(["db", "cache", "api"], config.Apps.Select(a => a.Name)); // each after what it needs
+        AppSpec app = config.Apps.Single(a => a.Name == "api");
+        Assert.Equal([new Dependency("db", DependencyCondition.Ready), new Dependency("cache", DependencyCondition.Started)], app.DependsOn);
+        string[] notes = [.. r.Notes.Select(n => n.ToString())];
+        Assert.Contains("api: After: not mapped: network.target: depends_on: joins units imported together (tend import systemd a.service b.service)", notes);
+        Assert.DoesNotContain(notes, n => n.Contains("db.service", StringComparison.Ordinal) || n.StartsWith("api: Requires", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Systemd_UnitsThatNeedEachOther_AreRefused()
+    {
+        string a = Write("a.service", "[Unit]\nAfter=b.service\n[Service]\nExecStart=/bin/sleep 1\n");
+        string b = Write("b.service", "[Unit]\nRequires=a.service\n[Service]\nExecStart=/bin/sleep 1\n");
+
+        var e = Assert.Throws<ImportException>(() => Importers.ImportSystemdUnits([a, b], new ImportOptions(BaseEnvironment: s_env)));
+        Assert.Contains("in a circle: a.service → b.service → a.service", e.Message);
     }
 
     [Theory]

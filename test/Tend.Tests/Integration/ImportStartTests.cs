@@ -183,11 +183,43 @@ public sealed class ImportStartTests : IAsyncLifetime
         CliResult start = await _home.OkAsync("start", unit);
 
         Assert.Contains("imported 1 app(s)", start.Stderr);
-        Assert.Contains("greeter: After: depends_on:", start.Stderr);
+        Assert.Contains("greeter: After: network.target: depends_on:", start.Stderr);
         await _home.WaitForAsync(l => l.SingleOrDefault(i => i.Name == "greeter") is { Status: "online", Ready: true }, "greeter ready by READY=1");
         // The environment the process runs with, read from /proc by the daemon.
         Assert.Contains("\nGREETING=hello-from-systemd\n", (await _home.OkAsync("env", "greeter")).Stdout);
         AppInfo greeter = await _home.DescribeAsync("greeter");
         Assert.Equal(("always", 3000L), (greeter.Restart, greeter.KillTimeoutMs));
+    }
+
+    [Fact]
+    public async Task SystemdUnitsImportedTogether_TheDependentStartsOnceItsDependencyIsReady()
+    {
+        string stamps = Path.Combine(Dir, "stamps");
+        string db = Write("db.service", $"""
+            [Service]
+            Type=notify
+            ExecStart={TendHome.Child} --stamp {stamps} --notify-ready-after 1s --sleep
+            """);
+        string api = Write("api.service", $"""
+            [Unit]
+            Requires=db.service
+            After=db.service
+            [Service]
+            ExecStart={TendHome.Child} --stamp {stamps} --sleep
+            """);
+        string yaml = Path.Combine(Dir, "project", "tend.yaml");
+
+        // api first: without its depends_on it would start first.
+        CliResult import = await _home.RunAsync("import", "systemd", api, db, "-o", yaml);
+        Assert.True(import.ExitCode == 0, import.ToString());
+        Assert.Equal(2, (await _home.RunAsync("import", "pm2", db, api)).ExitCode); // one file but for systemd
+        await _home.OkAsync("start", yaml);
+
+        await _home.WaitForAsync(l => l.Count(i => i.Status == "online") == 2, "db and api online");
+        AppInfo dependent = await _home.DescribeAsync("api");
+        Assert.Contains(dependent.DependsOn ?? [], d => d.StartsWith("db", StringComparison.Ordinal));
+        string[] starts = await Eventually.ReturnsAsync(
+            () => File.ReadAllLines(stamps).Where(l => l.Contains(" start ")).Select(l => l.Split(' ')[3]).ToArray(), s => s.Length == 2, "both start stamps");
+        Assert.Equal(["db#0", "api#0"], starts);
     }
 }

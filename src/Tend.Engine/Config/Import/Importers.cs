@@ -55,6 +55,15 @@ public static class Importers
     /// </summary>
     /// <exception cref="ImportException">The file cannot be read as that kind.</exception>
     /// <exception cref="ConfigException">The generated file does not validate (a bug, or a value no importer could fix).</exception>
+    /// <summary>Several systemd units into one tend.yaml (their dependencies on each other become depends_on:), checked as <see cref="Import"/> is.</summary>
+    public static ImportResult ImportSystemdUnits(IReadOnlyList<string> paths, ImportOptions options)
+    {
+        string[] full = [.. paths.Select(p => Path.GetFullPath(p))];
+        ImportResult result = SystemdImporter.Import(full, string.Join(", ", full));
+        ConfigLoader.Parse(result.Yaml, Path.Combine(Path.GetDirectoryName(full[0])!, "tend.yaml"), options.BaseEnvironment ?? new Dictionary<string, string>());
+        return result;
+    }
+
     public static ImportResult Import(string kind, string path, string? evaluated, ImportOptions options)
     {
         string full = Path.GetFullPath(path);

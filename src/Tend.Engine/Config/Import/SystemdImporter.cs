@@ -64,33 +64,86 @@ internal static partial class SystemdImporter
         ["LimitRTPRIO"] = "rtprio", ["LimitRTTIME"] = "rttime", ["LimitSIGPENDING"] = "sigpending",
     };
 
-    public static ImportResult Import(string path, string source)
+    /// <summary>Unit dependencies that become depends_on: when the unit they name is imported too.</summary>
+    private static readonly string[] s_ordering = ["Requires", "BindsTo", "Wants", "After", "Requisite", "PartOf"];
+
+    public static ImportResult Import(string path, string source) => Import([path], source);
+
+    /// <summary>
+    /// Several units into one tend.yaml, in the order given: a unit's Requires=, Wants=, After= … of
+    /// another unit imported with it become depends_on: (ready when that unit is Type=notify, else
+    /// started); those naming units not imported are reported.
+    /// </summary>
+    public static ImportResult Import(IReadOnlyList<string> paths, string source)
     {
-        Unit unit = ReadWithDropIns(path);
-        string file = Path.GetFileName(path);
-        string unitName = file.EndsWith(".service", StringComparison.Ordinal) ? file[..^".service".Length] : Path.GetFileNameWithoutExtension(file);
-        // foo@bar.service: the template foo, instance bar (%i).
-        int at = unitName.IndexOf('@');
-        string prefix = at >= 0 ? unitName[..at] : unitName;
-        string instance = at >= 0 ? unitName[(at + 1)..] : "";
-        string name = Names.Sanitize(at >= 0 && instance.Length > 0 ? prefix + "-" + instance : prefix, []);
-        var app = new ImportedApp(name);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var units = new List<(string File, Unit Unit, ImportedApp App, string Type)>();
         var notes = new List<ImportNote>();
-        var specifiers = new Specifiers(file, prefix, instance, name, notes);
+        foreach (string path in paths)
+        {
+            Unit unit = ReadWithDropIns(path);
+            string file = Path.GetFileName(path);
+            if (units.Any(u => u.File == file)) throw new ImportException($"{file} is named twice");
+            string unitName = file.EndsWith(".service", StringComparison.Ordinal) ? file[..^".service".Length] : Path.GetFileNameWithoutExtension(file);
+            // foo@bar.service: the template foo, instance bar (%i).
+            int at = unitName.IndexOf('@');
+            string prefix = at >= 0 ? unitName[..at] : unitName;
+            string instance = at >= 0 ? unitName[(at + 1)..] : "";
+            string name = Names.Sanitize(at >= 0 && instance.Length > 0 ? prefix + "-" + instance : prefix, names);
+            var app = new ImportedApp(name);
+            var specifiers = new Specifiers(file, prefix, instance, name, notes);
 
-        string type = unit.Last(Service, "Type") ?? "simple";
-        ImportCommand(unit, app, notes, specifiers, name);
-        ImportDirectoryAndEnvironment(unit, app, notes, specifiers, name);
-        ImportRestart(unit, app, notes, type, name);
-        ImportStop(unit, app, notes, name);
-        ImportReadiness(unit, app, notes, type, name);
-        ImportIsolation(unit, app, notes, specifiers, name);
-        ImportLogs(unit, app, notes, specifiers, name);
-        ReportTheRest(unit, notes, name);
+            string type = unit.Last(Service, "Type") ?? "simple";
+            ImportCommand(unit, app, notes, specifiers, name);
+            ImportDirectoryAndEnvironment(unit, app, notes, specifiers, name);
+            ImportRestart(unit, app, notes, type, name);
+            ImportStop(unit, app, notes, name);
+            ImportReadiness(unit, app, notes, type, name);
+            ImportIsolation(unit, app, notes, specifiers, name);
+            ImportLogs(unit, app, notes, specifiers, name);
+            units.Add((file, unit, app, type));
+        }
+        var needs = new List<int>[units.Count];
+        for (int i = 0; i < units.Count; i++)
+        {
+            var (_, unit, app, _) = units[i];
+            needs[i] = [];
+            var joined = new HashSet<string>(StringComparer.Ordinal);
+            var dependsOn = new List<string>();
+            foreach (string key in s_ordering)
+            {
+                foreach (string other in unit.All("Unit", key).SelectMany(Words))
+                {
+                    int j = units.FindIndex(u => u.File == other);
+                    if (j < 0 || j == i || !joined.Add(other)) continue;
+                    needs[i].Add(j);
+                    dependsOn.Add($"{YamlText.Quote(units[j].App.Name)}: {(units[j].Type is "notify" or "notify-reload" ? "ready" : "started")}");
+                }
+            }
+            if (dependsOn.Count > 0)
+                app.Set("depends_on", "{ " + string.Join(", ", dependsOn) + " }", "the unit's Requires=/Wants=/After= of units imported with it (ready: a Type=notify unit's READY=1)");
+            ReportTheRest(unit, notes, app.Name, joined);
+        }
 
-        string description = unit.Last("Unit", "Description") is string d ? $"\n{d}" : "";
-        string header = $"Imported from {source} by `tend import systemd`.{description}";
-        return new ImportResult("systemd", source, ImportRenderer.Render(header, [app]), notes, [app.Name]);
+        // Tend starts apps in file order and a dependency must come first: the units in the order
+        // given, each moved after what it needs.
+        var order = new List<int>();
+        var state = new int[units.Count]; // 0 new, 1 being placed, 2 placed
+        void Place(int i, List<string> path)
+        {
+            if (state[i] == 2) return;
+            if (state[i] == 1) throw new ImportException($"the units depend on each other in a circle: {string.Join(" → ", path.Append(units[i].File))}");
+            state[i] = 1;
+            foreach (int j in needs[i]) Place(j, [.. path, units[i].File]);
+            state[i] = 2;
+            order.Add(i);
+        }
+        for (int i = 0; i < units.Count; i++) Place(i, []);
+
+        ImportedApp[] apps = [.. order.Select(i => units[i].App)];
+        string description = units.Count == 1 && units[0].Unit.Last("Unit", "Description") is string d ? $"\n{d}" : "";
+        string header = $"Imported from {source} by `tend import systemd`{(units.Count > 1 ? " (each unit after the units it needs)" : "")}.{description}";
+        return new ImportResult("systemd", source, ImportRenderer.Render(header, apps), notes, [.. apps.Select(a => a.Name)]);
     }
 
     private static void ImportCommand(Unit unit, ImportedApp app, List<ImportNote> notes, Specifiers specifiers, string name)
@@ -349,12 +402,21 @@ internal static partial class SystemdImporter
         return null;
     }
 
-    private static void ReportTheRest(Unit unit, List<ImportNote> notes, string name)
+    /// <param name="joined">The units named in [Unit] that became depends_on: (a key naming only those is not reported).</param>
+    private static void ReportTheRest(Unit unit, List<ImportNote> notes, string name, HashSet<string> joined)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (section, key, _) in unit.Entries)
         {
             if (!seen.Add(section + "/" + key)) continue;
+            if (section == "Unit" && s_ordering.Contains(key))
+            {
+                string[] others = [.. unit.All(section, key).SelectMany(Words).Where(u => !joined.Contains(u))];
+                if (others.Length > 0)
+                    notes.Add(new ImportNote(name, key, ImportNoteKind.Unmapped,
+                        $"{string.Join(", ", others)}: depends_on: joins units imported together (tend import systemd a.service b.service)"));
+                continue;
+            }
             string? why = section switch
             {
                 Service when s_mapped.Contains(key) || s_limits.ContainsKey(key) => null,
@@ -362,8 +424,8 @@ internal static partial class SystemdImporter
                     "Tend runs one command per app: a step before it is an app of its own that others wait for (depends_on: completed)",
                 Service => "no equivalent in Tend",
                 "Unit" when key is "Description" or "Documentation" or "StartLimitBurst" => null,
-                "Unit" when key is "After" or "Before" or "Requires" or "Wants" or "BindsTo" or "PartOf" or "Requisite" =>
-                    "depends_on: orders apps of one tend.yaml: import the other unit too and join the two files",
+                "Unit" when key is "Before" =>
+                    "depends_on: is set on the unit that comes after (import both units together)",
                 "Unit" => "no equivalent in Tend",
                 "Install" => "`tend startup` starts Tend at boot, and it brings back what `tend save` saved",
                 _ => $"[{section}] has no equivalent in Tend",
