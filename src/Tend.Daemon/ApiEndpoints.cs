@@ -96,6 +96,23 @@ internal static class ApiEndpoints
             // `tend start web` / `web#1` / `all`: PM2's start of an app it already knows (stopped ones start, running ones stay).
             if (body.Command is [var target] && body.Instances is null && body.Settings is not { Count: > 0 } && !interpreted && (body.Name is null || body.Name == target) && s.IsTarget(target))
                 return Answer(await s.StartTargetAsync(target, ct));
+            // `tend start api worker 3` (PM2 takes several): when every word names managed instances, each is started in turn.
+            if (body.Command is { Count: > 1 } targets && body.Instances is null && body.Settings is not { Count: > 0 } && !interpreted && body.Name is null
+                && targets.All(s.IsTarget))
+            {
+                var steps = new List<CommandOutcome>();
+                foreach (string each in targets.Distinct(StringComparer.Ordinal)) steps.Add(await s.StartTargetAsync(each, ct));
+                return Answer(new StepsTaken(steps));
+            }
+            // `tend start api wokrer`: an app and a typo, not a program called api.
+            if (body.Command is { Count: > 1 } words && body.Name is null && !interpreted && s.IsTarget(words[0])
+                && ExecutableLookup.Find(words[0], body.Cwd ?? home, env.GetValueOrDefault("PATH"), out _) != ExecutableLookup.Outcome.Found)
+            {
+                string[] unknown = [.. words.Where(w => !s.IsTarget(w))];
+                throw new TargetNotFoundException(
+                    $"no app or instance \"{string.Join("\", \"", unknown)}\" (tend start takes apps, app#i and ids, or one command); nothing was started",
+                    ["apps: " + string.Join(", ", s.Apps.Select(a => a.Name))]);
+            }
             if (body.Command is { Count: > 0 } command)
             {
                 AppSpec spec = ConfigLoader.FromCommand(body.Name, command[0], [.. command.Skip(1)], body.Instances ?? 1, body.Cwd ?? home, env, body.Settings, s.Cgroups,

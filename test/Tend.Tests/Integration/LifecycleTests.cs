@@ -199,6 +199,14 @@ public sealed class LifecycleTests : IAsyncLifetime
         Assert.Equal(Pid(before, "web", 0), Pid(after, "web", 0));
         Assert.False(ProcFs.IsRunning(Pid(before, "worker", 0)));
 
+        // `pm2 start api worker`: a start of several known apps starts each; a typo among them starts none.
+        CliResult typo = await _home.RunAsync("start", "worker", "wokrer");
+        Assert.Equal(1, typo.ExitCode);
+        Assert.Contains("no app or instance \"wokrer\"", typo.Stderr);
+        Assert.Equal("stopped", (await _home.ListAsync()).Single(i => i.Name == "worker").Status);
+        await _home.OkAsync("start", "worker", "web#1");
+        await _home.WaitForAsync(l => l.All(i => i.Status == "online"), "worker and web#1 started again");
+
         string id = after.Single(i => i.Name == "worker").Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         CliResult restart = await _home.OkAsync("restart", "web#0", id, "web");
 
