@@ -39,9 +39,11 @@ internal static class ForeignConfig
     /// env, the same on every start of it, so starting it with another env does not rewrite the file
     /// the apps already running were started from (a restore reads it again).
     /// </summary>
-    public static string GeneratedPath(string home, string source, string? env = null) =>
+    /// <param name="more">Further sources imported together with <paramref name="source"/> (systemd units): part of the name's hash.</param>
+    public static string GeneratedPath(string home, string source, string? env = null, IReadOnlyList<string>? more = null) =>
         Path.Combine(home, "imported",
-            $"{Path.GetFileName(source)}-{Fnv1a(Path.GetFullPath(source)).ToString("x8", CultureInfo.InvariantCulture)}{(env is null ? "" : "." + env)}.yaml");
+            $"{Path.GetFileName(source)}{(more is { Count: > 0 } ? "+" + more.Count.ToString(CultureInfo.InvariantCulture) : "")}-"
+            + $"{Fnv1a(string.Join('\n', [Path.GetFullPath(source), .. more ?? []])).ToString("x8", CultureInfo.InvariantCulture)}{(env is null ? "" : "." + env)}.yaml");
 
     /// <summary>
     /// 32-bit FNV-1a of the path's UTF-8 bytes: a stable name, not a secret, so no cryptographic hash

@@ -44,7 +44,8 @@ public sealed record ImportInvocation(
 /// <summary>The import step of `tend start FILE`: import Source (any kind it is) into Output, or exit <see cref="EngineCommands.NotForeign"/>.</summary>
 /// <param name="Shown">The file as the user named it, for the report.</param>
 /// <param name="Env">PM2's <c>--env NAME</c> (env_NAME over env), or null.</param>
-public sealed record StartImportInvocation(string Source, string Output, string Shown, string? Env = null);
+/// <param name="MoreSources">More systemd units after Source, imported together with it (their dependencies on each other kept).</param>
+public sealed record StartImportInvocation(string Source, string Output, string Shown, string? Env = null, IReadOnlyList<string>? MoreSources = null);
 
 /// <summary>`tend export TARGET [CONFIG]`: Images as the user wrote them (app=REF), checked on the engine's side.</summary>
 public sealed record ExportInvocation(

@@ -189,12 +189,16 @@ internal sealed class StartCommand : TendCommand
             throw new CliException($"--env must name an env_NAME section of the ecosystem file (letters, digits, _ and -), not '{envName}'", 2);
         // A PM2 ecosystem file, a Procfile, a supervisord.conf or a process-compose.yaml: imported on the
         // way (docs/import.md), the report printed, and the generated tend.yaml started.
-        if (words.Length == 1 && Path.GetFullPath(words[0], Context.CurrentDirectory) is var candidate && File.Exists(candidate)
+        // Several systemd units (`tend start db.service api.service`): imported together, as `tend import systemd` does.
+        string[] units = [.. words.Select(w => Path.GetFullPath(w, Context.CurrentDirectory))];
+        bool severalUnits = words.Length > 1 && units.All(u => u.EndsWith(".service", StringComparison.Ordinal) && File.Exists(u));
+        if ((severalUnits || words.Length == 1) && units.Length > 0 && units[0] is var candidate && File.Exists(candidate)
             && ForeignConfig.MightBe(candidate))
         {
             // The importers are the engine's: the daemon's binary decides, imports and reports (EngineHandoff).
-            string generated = ForeignConfig.GeneratedPath(Context.Home, candidate, envName);
-            int imported = await EngineHandoff.RunAsync(EngineCommands.StartImport, new StartImportInvocation(candidate, generated, words[0], envName),
+            string generated = ForeignConfig.GeneratedPath(Context.Home, candidate, envName, severalUnits ? units[1..] : null);
+            int imported = await EngineHandoff.RunAsync(EngineCommands.StartImport,
+                new StartImportInvocation(candidate, generated, string.Join(' ', words), envName, severalUnits ? units[1..] : null),
                 EngineCommandJsonContext.Default.StartImportInvocation, Context.CurrentDirectory, Out(parseResult), Error(parseResult), ct).ConfigureAwait(false);
             if (imported == 0) words = [generated];
             else if (imported != EngineCommands.NotForeign) return imported;

@@ -63,7 +63,17 @@ internal static class ImportRunner
         if (invocation.Env is not null && kind != "pm2")
             throw new CommandException($"--env {invocation.Env} selects a PM2 ecosystem file's env_{invocation.Env}; {invocation.Shown} is a {kind} file, which has no env sections", 2);
         var env = EngineCommandHost.CallerEnvironment();
-        ImportResult imported = Run(kind, invocation.Source, new ImportOptions(invocation.Env, BaseEnvironment: env), fromDump: false, env);
+        ImportResult imported;
+        if (invocation.MoreSources is { Count: > 0 } more)
+        {
+            try { imported = Importers.ImportSystemdUnits([invocation.Source, .. more], new ImportOptions(BaseEnvironment: env)); }
+            catch (ImportException e) { throw new CommandException("cannot import: " + e.Message, 2); }
+            catch (Config.ConfigException e) { throw new CommandException("the imported config does not validate", 1, [.. e.Errors.Select(x => x.ToString())]); }
+        }
+        else
+        {
+            imported = Run(kind, invocation.Source, new ImportOptions(invocation.Env, BaseEnvironment: env), fromDump: false, env);
+        }
         Directory.CreateDirectory(Path.GetDirectoryName(invocation.Output)!);
         File.WriteAllText(invocation.Output, imported.Yaml);
         error.Write(Report(imported));

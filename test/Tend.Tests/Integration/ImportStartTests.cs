@@ -192,7 +192,7 @@ public sealed class ImportStartTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SystemdUnitsImportedTogether_TheDependentStartsOnceItsDependencyIsReady()
+    public async Task SystemdUnitsStartedTogether_TheDependentStartsOnceItsDependencyIsReady()
     {
         string stamps = Path.Combine(Dir, "stamps");
         string db = Write("db.service", $"""
@@ -212,8 +212,11 @@ public sealed class ImportStartTests : IAsyncLifetime
         // api first: without its depends_on it would start first.
         CliResult import = await _home.RunAsync("import", "systemd", api, db, "-o", yaml);
         Assert.True(import.ExitCode == 0, import.ToString());
+        Assert.Contains("depends_on: { db: ready }", File.ReadAllText(yaml));
         Assert.Equal(2, (await _home.RunAsync("import", "pm2", db, api)).ExitCode); // one file but for systemd
-        await _home.OkAsync("start", yaml);
+        // `tend start api.service db.service` imports them together on the way, as import did.
+        CliResult start = await _home.OkAsync("start", api, db);
+        Assert.Contains("imported 2 app(s)", start.Stderr);
 
         await _home.WaitForAsync(l => l.Count(i => i.Status == "online") == 2, "db and api online");
         AppInfo dependent = await _home.DescribeAsync("api");
