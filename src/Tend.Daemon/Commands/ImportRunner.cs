@@ -19,19 +19,9 @@ internal static class ImportRunner
         string path = invocation.File ?? Path.GetFullPath(DefaultFile(invocation.Kind, invocation.FromDump, env));
         if (!File.Exists(path)) throw new CommandException($"no such file: {path}", 2);
         var formation = invocation.Formation is null ? null : new Dictionary<string, int>(invocation.Formation, StringComparer.Ordinal);
-        ImportResult result;
-        if (invocation.MoreFiles is { Count: > 0 } more)
-        {
-            foreach (string other in more)
-                if (!File.Exists(other)) throw new CommandException($"no such file: {other}", 2);
-            try { result = Importers.ImportSystemdUnits([path, .. more], new ImportOptions(BaseEnvironment: env)); }
-            catch (ImportException e) { throw new CommandException("cannot import: " + e.Message, 2); }
-            catch (Config.ConfigException e) { throw new CommandException("the imported config does not validate", 1, [.. e.Errors.Select(x => x.ToString())]); }
-        }
-        else
-        {
-            result = Run(invocation.Kind, path, new ImportOptions(invocation.Env, formation, env), invocation.FromDump, env);
-        }
+        foreach (string other in invocation.MoreFiles ?? [])
+            if (!File.Exists(other)) throw new CommandException($"no such file: {other}", 2);
+        ImportResult result = Run(invocation.Kind, path, new ImportOptions(invocation.Env, formation, env), invocation.FromDump, env, invocation.MoreFiles);
         if (invocation.Output is string target)
         {
             if (File.Exists(target) && !invocation.Force) throw new CommandException($"{target} exists; --force replaces it", 2);
@@ -63,17 +53,7 @@ internal static class ImportRunner
         if (invocation.Env is not null && kind != "pm2")
             throw new CommandException($"--env {invocation.Env} selects a PM2 ecosystem file's env_{invocation.Env}; {invocation.Shown} is a {kind} file, which has no env sections", 2);
         var env = EngineCommandHost.CallerEnvironment();
-        ImportResult imported;
-        if (invocation.MoreSources is { Count: > 0 } more)
-        {
-            try { imported = Importers.ImportSystemdUnits([invocation.Source, .. more], new ImportOptions(BaseEnvironment: env)); }
-            catch (ImportException e) { throw new CommandException("cannot import: " + e.Message, 2); }
-            catch (Config.ConfigException e) { throw new CommandException("the imported config does not validate", 1, [.. e.Errors.Select(x => x.ToString())]); }
-        }
-        else
-        {
-            imported = Run(kind, invocation.Source, new ImportOptions(invocation.Env, BaseEnvironment: env), fromDump: false, env);
-        }
+        ImportResult imported = Run(kind, invocation.Source, new ImportOptions(invocation.Env, BaseEnvironment: env), fromDump: false, env, invocation.MoreSources);
         Directory.CreateDirectory(Path.GetDirectoryName(invocation.Output)!);
         File.WriteAllText(invocation.Output, imported.Yaml);
         error.Write(Report(imported));
@@ -99,7 +79,9 @@ internal static class ImportRunner
         ".then(m=>{let c=m.default??m;if(typeof c==='function')c=c();process.stdout.write(JSON.stringify(c))})" +
         ".catch(e=>{console.error(e&&e.message||String(e));process.exit(1)})";
 
-    public static ImportResult Run(string kind, string path, ImportOptions options, bool fromDump, IReadOnlyDictionary<string, string> environment)
+    /// <param name="more">systemd units imported together with <paramref name="path"/>.</param>
+    public static ImportResult Run(string kind, string path, ImportOptions options, bool fromDump, IReadOnlyDictionary<string, string> environment,
+        IReadOnlyList<string>? more = null)
     {
         string? evaluated = null;
         if (kind == "pm2" && fromDump)
@@ -113,7 +95,7 @@ internal static class ImportRunner
         }
         try
         {
-            return Importers.Import(kind, path, evaluated, options);
+            return more is { Count: > 0 } ? Importers.ImportSystemdUnits([path, .. more], options) : Importers.Import(kind, path, evaluated, options);
         }
         catch (ImportException e)
         {
