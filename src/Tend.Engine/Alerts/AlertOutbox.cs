@@ -189,7 +189,10 @@ public sealed class AlertOutbox : IAsyncDisposable
                 int at = _items.IndexOf(item);
                 if (at >= 0) _items[at] = retry;
             }
-            Write(retry);
+            // The retry is kept in memory either way; a file that cannot be rewritten (disk full) keeps
+            // the attempt before, and must not end the loop that delivers everything else.
+            try { Write(retry); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { AlertLog.OutboxUnreadable(_logger, item.File!, e.Message); }
             AlertLog.Retrying(_logger, item.Notification.Alert.Rule, item.Notification.Alert.Label, item.Channel, attempts, backoff.TotalSeconds, error);
             // In order per channel: the rest waits for this one.
             return;
@@ -205,7 +208,8 @@ public sealed class AlertOutbox : IAsyncDisposable
 
     private void Write(OutboxItem item)
     {
-        string temp = item.File + ".tmp";
+        // A temporary name of its own, so two writers of one item never move each other's file.
+        string temp = $"{item.File}.{Guid.NewGuid():N}.tmp";
         File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(item, AlertJsonContext.Default.OutboxItem));
         File.Move(temp, item.File!, overwrite: true);
     }
